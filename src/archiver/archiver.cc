@@ -1,0 +1,412 @@
+#include "archiver/archiver.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <thread>
+#include <unordered_map>
+
+#include "util/bounded_queue.h"
+
+namespace backspan {
+
+struct Archiver::Item {
+  Node node;
+  std::vector<std::unique_ptr<Item>> children;
+  std::optional<Node> prev;  // this path's node in the parent snapshot
+  bool prev_loaded = false;
+  std::unordered_map<std::string, Node> prev_children;
+  bool skip = false;  // set when the file could not be read at all
+  FileInfo scanned;   // lstat facts at scan time, to detect changes while reading
+
+  Item* FindChild(const std::string& name) {
+    for (auto& c : children)
+      if (c->node.name == name) return c.get();
+    return nullptr;
+  }
+};
+
+struct Archiver::FileJob {
+  Item* item;
+  std::string path;
+};
+
+struct Archiver::BlobJob {
+  BlobId id;
+  Bytes data;
+};
+
+struct Archiver::Queues {
+  explicit Queues(size_t threads) : files(256), blobs(2 * threads) {}
+  BoundedQueue<FileJob> files;
+  BoundedQueue<BlobJob> blobs;
+};
+
+namespace {
+
+std::string JoinPath(const std::string& dir, const std::string& name) {
+  return dir == "/" ? "/" + name : dir + "/" + name;
+}
+
+Node NodeFromInfo(const std::string& name, const FileInfo& info) {
+  Node n;
+  n.name = name;
+  n.kind = info.kind;
+  n.mode = info.mode;
+  n.uid = info.uid;
+  n.gid = info.gid;
+  n.mtime_ns = info.mtime_ns;
+  n.ctime_ns = info.ctime_ns;
+  n.dev = info.dev;
+  n.inode = info.inode;
+  n.nlink = info.nlink;
+  n.rdev = info.rdev;
+  n.size = info.kind == FileKind::kFile ? info.size : 0;
+  return n;
+}
+
+}  // namespace
+
+Archiver::Archiver(Repository* repo, Env* env, BackupOptions options,
+                   std::function<void(const BackupIssue&)> on_issue)
+    : repo_(repo), env_(env), opts_(std::move(options)), on_issue_(std::move(on_issue)) {}
+
+Archiver::~Archiver() = default;
+
+void Archiver::Report(BackupIssue issue) {
+  std::lock_guard lock(issues_mu_);
+  if (issue.is_error) ++progress_.errors;
+  if (on_issue_) on_issue_(issue);
+  issues_.push_back(std::move(issue));
+}
+
+void Archiver::Fail(Status st) {
+  std::lock_guard lock(fail_mu_);
+  if (first_failure_.ok()) first_failure_ = std::move(st);
+  failed_ = true;
+}
+
+Status Archiver::EnsurePrevChildren(Item* dir) {
+  if (dir->prev_loaded) return Status::Ok();
+  dir->prev_loaded = true;
+  if (!dir->prev || dir->prev->kind != FileKind::kDir) return Status::Ok();
+  auto tree = repo_->LoadTree(dir->prev->subtree);
+  if (!tree.ok()) {
+    // The parent snapshot is damaged here: back this directory up in full.
+    Report({dir->node.name, "parent snapshot tree unreadable, rescanning: " + tree.status().message(), false});
+    return Status::Ok();
+  }
+  for (auto& n : tree->nodes) dir->prev_children.emplace(n.name, std::move(n));
+  return Status::Ok();
+}
+
+void Archiver::AddChild(Item* dir, const std::string& path, const std::string& name,
+                        const FileInfo& info) {
+  if (info.kind == FileKind::kSocket) {
+    Report({path, "socket skipped", false});
+    return;
+  }
+  auto item = std::make_unique<Item>();
+  item->node = NodeFromInfo(name, info);
+  item->scanned = info;
+  (void)EnsurePrevChildren(dir);
+  if (auto it = dir->prev_children.find(name); it != dir->prev_children.end()) item->prev = it->second;
+  Item* raw = item.get();
+  dir->children.push_back(std::move(item));
+
+  switch (info.kind) {
+    case FileKind::kFile: {
+      progress_.files_total++;
+      progress_.bytes_total += info.size;
+      const auto& p = raw->prev;
+      bool unchanged = p && p->kind == FileKind::kFile && p->size == info.size &&
+                       p->mtime_ns == info.mtime_ns && p->ctime_ns == info.ctime_ns &&
+                       p->inode == info.inode;
+      if (unchanged)
+        for (const auto& id : p->content)
+          if (!repo_->index().Has(id)) unchanged = false;
+      if (unchanged) {
+        raw->node.content = p->content;
+        files_unmodified_++;
+        progress_.files_done++;
+        progress_.bytes_done += info.size;
+      } else {
+        (p && p->kind == FileKind::kFile ? files_changed_ : files_new_)++;
+        queues_->files.Push({raw, path});
+      }
+      break;
+    }
+    case FileKind::kDir: {
+      Status st = ScanDir(path, raw);
+      if (!st.ok()) Fail(st);
+      break;
+    }
+    case FileKind::kSymlink: {
+      auto target = env_->ReadLink(path);
+      if (!target.ok()) {
+        Report({path, target.status().message()});
+        raw->skip = true;
+      } else {
+        raw->node.link_target = std::move(*target);
+      }
+      break;
+    }
+    default:
+      break;  // devices and FIFOs: metadata only
+  }
+}
+
+Status Archiver::ScanDir(const std::string& path, Item* dir) {
+  if (failed_) return Status::Ok();
+  auto entries = env_->ReadDir(path);
+  if (!entries.ok()) {
+    Report({path, entries.status().message()});
+    return Status::Ok();
+  }
+  std::sort(entries->begin(), entries->end(),
+            [](const DirEntry& a, const DirEntry& b) { return a.name < b.name; });
+  for (const auto& e : *entries) {
+    if (failed_) break;
+    std::string child = JoinPath(path, e.name);
+    if (opts_.excludes.Matches(child)) continue;
+    auto info = env_->Lstat(child);
+    if (!info.ok()) {
+      Report({child, info.status().code() == ErrorCode::kNotFound ? "file vanished during backup"
+                                                                  : info.status().message()});
+      continue;
+    }
+    AddChild(dir, child, e.name, *info);
+  }
+  return Status::Ok();
+}
+
+Status Archiver::ScanPath(Item* root, const std::string& abs_path) {
+  std::vector<std::string> comps;
+  for (const auto& part : std::filesystem::path(abs_path))
+    if (part != "/" && !part.empty()) comps.push_back(part.string());
+  if (comps.empty()) return ScanDir("/", root);
+  Item* cur = root;
+  std::string cur_path;
+  for (size_t i = 0; i + 1 < comps.size(); ++i) {
+    cur_path += "/" + comps[i];
+    Item* next = cur->FindChild(comps[i]);
+    if (next == nullptr) {
+      ASSIGN_OR_RETURN(FileInfo info, env_->Lstat(cur_path));
+      auto item = std::make_unique<Item>();
+      item->node = NodeFromInfo(comps[i], info);
+      (void)EnsurePrevChildren(cur);
+      if (auto it = cur->prev_children.find(comps[i]); it != cur->prev_children.end())
+        item->prev = it->second;
+      next = item.get();
+      cur->children.push_back(std::move(item));
+    }
+    cur = next;
+  }
+  if (cur->FindChild(comps.back())) return Status::Ok();  // given twice
+  auto info = env_->Lstat(abs_path);
+  if (!info.ok()) return info.status();
+  AddChild(cur, abs_path, comps.back(), *info);
+  return Status::Ok();
+}
+
+Status Archiver::SaveChunk(Item* item, Bytes data) {
+  BlobId id = repo_->HashBlob(data);
+  item->node.content.push_back(id);
+  if (repo_->index().Has(id)) return Status::Ok();
+  queues_->blobs.Push({id, std::move(data)});
+  return Status::Ok();
+}
+
+void Archiver::ProcessFile(FileJob& job) {
+  Item* item = job.item;
+  auto finish = [&](uint64_t done) {
+    progress_.files_done++;
+    progress_.bytes_done += item->scanned.size > done ? item->scanned.size - done : 0;
+  };
+  auto file = env_->OpenForRead(job.path);
+  if (!file.ok()) {
+    Report({job.path, file.status().code() == ErrorCode::kNotFound ? "file vanished during backup"
+                                                                   : file.status().message()});
+    item->skip = true;
+    finish(0);
+    return;
+  }
+  const FastCdc& cdc = repo_->chunker();
+  const size_t max = cdc.params().max_size;
+  thread_local Bytes buf;
+  buf.resize(2 * max);
+  size_t start = 0, end = 0;
+  uint64_t offset = 0;
+  bool eof = false;
+  while (!failed_) {
+    if (!eof && end - start < max) {
+      std::copy(buf.begin() + static_cast<ptrdiff_t>(start), buf.begin() + static_cast<ptrdiff_t>(end), buf.begin());
+      end -= start;
+      start = 0;
+      while (end < buf.size()) {
+        auto n = (*file)->ReadAt(offset, buf.data() + end, buf.size() - end);
+        if (!n.ok()) {
+          Report({job.path, n.status().message()});
+          item->skip = true;
+          finish(offset);
+          return;
+        }
+        if (*n == 0) {
+          eof = true;
+          break;
+        }
+        end += *n;
+        offset += *n;
+        progress_.bytes_read += *n;
+        progress_.bytes_done += *n;
+      }
+    }
+    if (start == end) break;
+    size_t cut = cdc.NextCut(ByteView(buf.data() + start, end - start), eof);
+    Status st = SaveChunk(item, Bytes(buf.begin() + static_cast<ptrdiff_t>(start),
+                                      buf.begin() + static_cast<ptrdiff_t>(start + cut)));
+    if (!st.ok()) return Fail(st);
+    start += cut;
+  }
+  item->node.size = offset;
+  progress_.files_done++;
+  auto now = (*file)->Stat();
+  if (now.ok() && (now->size != item->scanned.size || now->mtime_ns != item->scanned.mtime_ns ||
+                   offset != item->scanned.size))
+    Report({job.path, "file changed during backup"});
+}
+
+void Archiver::ReaderLoop() {
+  while (auto job = queues_->files.Pop()) {
+    if (failed_) continue;  // keep draining so the scanner never blocks
+    ProcessFile(*job);
+  }
+}
+
+void Archiver::SaverLoop() {
+  while (auto job = queues_->blobs.Pop()) {
+    if (failed_) continue;
+    auto saved = repo_->SaveBlob(BlobType::kData, job->id, job->data, opts_.compression);
+    Status st = saved.ok() ? repo_->MaybeCheckpointIndex() : saved.status();
+    if (!st.ok()) Fail(st);
+  }
+}
+
+Result<BlobId> Archiver::SaveTrees(Item* dir, bool is_root) {
+  Tree tree;
+  for (auto& child : dir->children) {
+    if (child->skip) continue;
+    if (child->node.kind == FileKind::kDir) {
+      ASSIGN_OR_RETURN(child->node.subtree, SaveTrees(child.get(), false));
+    }
+    tree.nodes.push_back(std::move(child->node));
+  }
+  std::sort(tree.nodes.begin(), tree.nodes.end(),
+            [](const Node& a, const Node& b) { return a.name < b.name; });
+  ASSIGN_OR_RETURN(BlobId id, repo_->SaveTree(tree, opts_.compression));
+  if (!is_root) {
+    if (!dir->prev || dir->prev->kind != FileKind::kDir) ++dirs_new_;
+    else if (dir->prev->subtree == id) ++dirs_unmodified_;
+    else ++dirs_changed_;
+  }
+  return id;
+}
+
+Result<BackupResult> Archiver::Run() {
+  const int64_t start_mono = env_->MonotonicNanos();
+  Snapshot snap;
+  snap.time_ns = opts_.time_ns.value_or(env_->NowUnixNanos());
+  if (opts_.paths.empty()) return Status::InvalidArgument("nothing to back up: give at least one path");
+
+  // Absolute, normalised, deduplicated source paths; each must exist.
+  std::vector<std::string> targets;
+  for (const auto& p : opts_.paths) {
+    std::error_code ec;
+    std::string abs = std::filesystem::absolute(p, ec).lexically_normal().string();
+    while (abs.size() > 1 && abs.back() == '/') abs.pop_back();
+    if (ec) return Status::InvalidArgument("cannot resolve path " + p);
+    auto info = env_->Lstat(abs);
+    if (!info.ok()) return Status::NotFound("source path " + p + " does not exist or cannot be read: " +
+                                            info.status().message());
+    targets.push_back(abs);
+  }
+  std::sort(targets.begin(), targets.end());
+  targets.erase(std::unique(targets.begin(), targets.end()), targets.end());
+  // Drop targets inside another target.
+  std::vector<std::string> roots;
+  for (const auto& t : targets) {
+    bool inside = false;
+    for (const auto& r : roots)
+      if (r == "/" || t.rfind(r + "/", 0) == 0) inside = true;
+    if (!inside) roots.push_back(t);
+  }
+  snap.paths = roots;
+  snap.hostname = opts_.hostname;
+  snap.username = opts_.username;
+  snap.uid = opts_.uid;
+  snap.gid = opts_.gid;
+  snap.tags = opts_.tags;
+  snap.program_version = opts_.program_version;
+
+  // The parent: the newest snapshot of the same host and paths.
+  ASSIGN_OR_RETURN(auto all, repo_->LoadAllSnapshots());
+  Item root;
+  root.prev_loaded = true;
+  for (auto it = all.rbegin(); it != all.rend(); ++it) {
+    if (it->hostname == snap.hostname && it->paths == snap.paths) {
+      snap.parent = it->id;
+      auto tree = repo_->LoadTree(it->tree);
+      if (tree.ok())
+        for (auto& n : tree->nodes) root.prev_children.emplace(n.name, std::move(n));
+      break;
+    }
+  }
+
+  unsigned threads = opts_.threads ? opts_.threads : std::max(1u, std::thread::hardware_concurrency());
+  queues_ = std::make_unique<Queues>(threads);
+  std::vector<std::thread> readers, savers;
+  for (unsigned i = 0; i < threads; ++i) {
+    readers.emplace_back([this] { ReaderLoop(); });
+    savers.emplace_back([this] { SaverLoop(); });
+  }
+  Status scan_status;
+  for (const auto& r : roots) {
+    scan_status = ScanPath(&root, r);
+    if (!scan_status.ok()) break;
+  }
+  progress_.scan_done = true;
+  queues_->files.Close();
+  for (auto& t : readers) t.join();
+  queues_->blobs.Close();
+  for (auto& t : savers) t.join();
+  if (!scan_status.ok()) return scan_status;
+  if (failed_) return first_failure_;
+
+  ASSIGN_OR_RETURN(snap.tree, SaveTrees(&root, true));
+  RETURN_IF_ERROR(repo_->Flush());
+
+  BackupSummary& s = snap.summary;
+  s.files_new = files_new_;
+  s.files_changed = files_changed_;
+  s.files_unmodified = files_unmodified_;
+  s.dirs_new = dirs_new_;
+  s.dirs_changed = dirs_changed_;
+  s.dirs_unmodified = dirs_unmodified_;
+  s.data_blobs = repo_->blobs_added(BlobType::kData);
+  s.tree_blobs = repo_->blobs_added(BlobType::kTree);
+  s.total_files = progress_.files_total;
+  s.total_bytes = progress_.bytes_total;
+  s.bytes_read = progress_.bytes_read;
+  s.bytes_added = repo_->bytes_added();
+  s.bytes_stored = repo_->bytes_written();
+  s.errors = progress_.errors;
+  s.duration_s = static_cast<double>(env_->MonotonicNanos() - start_mono) / 1e9;
+  ASSIGN_OR_RETURN(snap.id, repo_->SaveSnapshot(snap));
+
+  BackupResult result;
+  result.snapshot = std::move(snap);
+  std::lock_guard lock(issues_mu_);
+  result.issues = std::move(issues_);
+  return result;
+}
+
+}  // namespace backspan

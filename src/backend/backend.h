@@ -1,0 +1,44 @@
+// Backend: where repository files live. A backend stores whole, immutable
+// files by (type, name); the engine never sees paths or URLs. The local
+// backend is here; Azure Blob and S3 backends implement the same interface.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "util/bytes.h"
+#include "util/status.h"
+
+namespace backspan {
+
+enum class FileType { kConfig, kKey, kPack, kIndex, kSnapshot, kLock };
+
+// The directory (or key prefix) of a file type: "keys", "data", ...
+const char* FileTypeDir(FileType type);
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+
+  // A description of the location safe to print or export: no credentials.
+  virtual std::string Location() const = 0;
+
+  // Creates the empty repository layout; fails if a repository exists there.
+  virtual Status Create() = 0;
+  // True if a repository config file exists at this location.
+  virtual Result<bool> IsRepository() = 0;
+
+  // Stores a file atomically and durably: once Save returns Ok the whole
+  // file survives a crash; on failure no partial file is visible.
+  virtual Status Save(FileType type, const std::string& name, ByteView data) = 0;
+  // Reads `length` bytes at `offset`, or the whole file when length is 0.
+  virtual Result<Bytes> Load(FileType type, const std::string& name, uint64_t offset = 0,
+                             uint64_t length = 0) = 0;
+  virtual Result<uint64_t> Size(FileType type, const std::string& name) = 0;
+  // Names of all files of a type (for kConfig: "config" if present).
+  virtual Result<std::vector<std::string>> List(FileType type) = 0;
+  virtual Status Remove(FileType type, const std::string& name) = 0;
+};
+
+}  // namespace backspan

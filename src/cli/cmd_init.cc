@@ -1,0 +1,30 @@
+#include <cstdio>
+
+#include "backend/location.h"
+#include "cli/context.h"
+#include "cli/json_output.h"
+
+namespace backspan::cli {
+
+int RunInit(const GlobalOptions& g) {
+  auto loc = ParseLocation(RepositoryLocation(g));
+  if (!loc.ok()) return UsageError(g, loc.status().message());
+  auto backend = OpenBackend(*loc, Env::Default());
+  if (!backend.ok()) return Fail(g, backend.status());
+  auto password = ReadPassword(g, true);
+  if (!password.ok()) return Fail(g, password.status());
+  auto repo = Repository::Init(std::move(*backend), Env::Default(), *password, ChunkerParams{},
+                               Hostname(), Username());
+  if (!repo.ok()) return Fail(g, repo.status());
+  std::string location = (*repo)->backend()->Location();
+  if (g.json) {
+    std::printf("%s\n", InitJson((*repo)->config().id, location).c_str());
+  } else if (!g.quiet) {
+    std::printf("created backspan repository %s at %s\n\n", (*repo)->config().id.substr(0, 10).c_str(),
+                location.c_str());
+    std::printf("Keep the password safe: without it the data in this repository cannot be read.\n");
+  }
+  return kExitOk;
+}
+
+}  // namespace backspan::cli

@@ -1,0 +1,62 @@
+// The command-line commands. main.cc parses flags into these plain option
+// structs (so the CLI parser stays in one translation unit) and calls the
+// matching Run function, whose result is the process exit code.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace backspan::cli {
+
+// Exit codes, documented in docs/cli.md.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitUsage = 2;
+inline constexpr int kExitIncomplete = 3;  // snapshot saved, some files unreadable
+
+struct GlobalOptions {
+  std::string repo;           // --repo, else BACKSPAN_REPOSITORY
+  std::string password_file;  // --password-file, else BACKSPAN_PASSWORD_FILE
+  bool json = false;
+  bool quiet = false;
+};
+
+struct BackupCommand {
+  std::vector<std::string> paths, tags, excludes, exclude_files;
+  std::string host, compression = "auto";
+};
+struct SnapshotsCommand {
+  std::vector<std::string> tags;
+  std::string host;
+};
+struct LsCommand {
+  std::string snapshot, path;
+};
+struct DiffCommand {
+  std::string first, second;
+};
+struct RestoreCommand {
+  std::string snapshot, target, host;
+  std::vector<std::string> includes, tags;
+  bool overwrite = false, verify = false;
+};
+struct CheckCommand {
+  bool read_data = false;
+  std::string read_data_subset;  // "10%" or "10"
+};
+struct KeyCommand {
+  std::string action;  // add, list, remove
+  std::string id;
+  std::string new_password_file;
+};
+
+int RunInit(const GlobalOptions& g);
+int RunBackup(const GlobalOptions& g, const BackupCommand& c);
+int RunSnapshots(const GlobalOptions& g, const SnapshotsCommand& c);
+int RunLs(const GlobalOptions& g, const LsCommand& c);
+int RunDiff(const GlobalOptions& g, const DiffCommand& c);
+int RunRestore(const GlobalOptions& g, const RestoreCommand& c);
+int RunCheck(const GlobalOptions& g, const CheckCommand& c);
+int RunKey(const GlobalOptions& g, const KeyCommand& c);
+
+}  // namespace backspan::cli

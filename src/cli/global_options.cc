@@ -1,0 +1,56 @@
+#include <pwd.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "backend/location.h"
+#include "cli/context.h"
+#include "cli/json_output.h"
+
+namespace backspan::cli {
+
+std::string RepositoryLocation(const GlobalOptions& g) {
+  if (!g.repo.empty()) return g.repo;
+  const char* env = std::getenv("BACKSPAN_REPOSITORY");
+  return env ? env : "";
+}
+
+Result<std::unique_ptr<Repository>> OpenRepository(const GlobalOptions& g, bool load_index) {
+  ASSIGN_OR_RETURN(Location loc, ParseLocation(RepositoryLocation(g)));
+  ASSIGN_OR_RETURN(auto backend, OpenBackend(loc, Env::Default()));
+  ASSIGN_OR_RETURN(bool is_repo, backend->IsRepository());
+  if (!is_repo)  // before asking for a password that cannot help
+    return Status::NotARepository(backend->Location() +
+                                  " is not a backspan repository (no config file); check --repo, "
+                                  "or create one with 'backspan init'");
+  ASSIGN_OR_RETURN(std::string password, ReadPassword(g, false));
+  ASSIGN_OR_RETURN(auto repo, Repository::Open(std::move(backend), Env::Default(), password));
+  if (load_index) RETURN_IF_ERROR(repo->LoadIndex());
+  return repo;
+}
+
+int Fail(const GlobalOptions& g, const Status& status) {
+  if (g.json) std::fprintf(stderr, "%s\n", ErrorJson(status, kExitFailure).c_str());
+  else std::fprintf(stderr, "Fatal: %s\n", status.message().c_str());
+  return kExitFailure;
+}
+
+int UsageError(const GlobalOptions& g, const std::string& message) {
+  if (g.json) std::fprintf(stderr, "%s\n", ErrorJson(Status::InvalidArgument(message), kExitUsage).c_str());
+  else std::fprintf(stderr, "Usage error: %s\n", message.c_str());
+  return kExitUsage;
+}
+
+std::string Hostname() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof buf - 1) != 0) return "localhost";
+  return buf;
+}
+
+std::string Username() {
+  if (const struct passwd* pw = getpwuid(geteuid())) return pw->pw_name;
+  return std::to_string(geteuid());
+}
+
+}  // namespace backspan::cli

@@ -1,0 +1,192 @@
+#include "cli/json_output.h"
+
+#include <nlohmann/json.hpp>
+
+#include "util/time_format.h"
+
+namespace backspan::cli {
+
+using nlohmann::json;
+
+namespace {
+
+std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+const char* KindName(FileKind k) {
+  switch (k) {
+    case FileKind::kFile: return "file";
+    case FileKind::kDir: return "dir";
+    case FileKind::kSymlink: return "symlink";
+    case FileKind::kDev: return "dev";
+    case FileKind::kCharDev: return "chardev";
+    case FileKind::kFifo: return "fifo";
+    case FileKind::kSocket: return "socket";
+    case FileKind::kOther: return "other";
+  }
+  return "other";
+}
+
+double Percent(uint64_t done, uint64_t total) {
+  return total ? 100.0 * static_cast<double>(done) / static_cast<double>(total) : 0.0;
+}
+
+}  // namespace
+
+std::string ErrorJson(const Status& status, int exit_code) {
+  return Dump({{"message_type", "exit_error"}, {"code", exit_code},
+               {"error_type", status.CodeName()}, {"message", status.message()}});
+}
+
+std::string InitJson(const std::string& repo_id, const std::string& location) {
+  return Dump({{"message_type", "initialized"}, {"id", repo_id}, {"repository", location}});
+}
+
+std::string BackupStatusJson(const BackupProgress& p, double elapsed_s) {
+  return Dump({{"message_type", "status"},
+               {"seconds_elapsed", elapsed_s},
+               {"percent_done", Percent(p.bytes_done, p.bytes_total)},
+               {"total_files", p.files_total.load()},
+               {"files_done", p.files_done.load()},
+               {"total_bytes", p.bytes_total.load()},
+               {"bytes_done", p.bytes_done.load()},
+               {"scan_finished", p.scan_done.load()},
+               {"error_count", p.errors.load()}});
+}
+
+std::string BackupIssueJson(const BackupIssue& issue) {
+  return Dump({{"message_type", issue.is_error ? "error" : "warning"},
+               {"item", issue.path},
+               {"message", issue.message}});
+}
+
+std::string BackupSummaryJson(const BackupResult& r) {
+  const auto& s = r.snapshot.summary;
+  json j = {{"message_type", "summary"},
+            {"snapshot_id", r.snapshot.id},
+            {"files_new", s.files_new},
+            {"files_changed", s.files_changed},
+            {"files_unmodified", s.files_unmodified},
+            {"dirs_new", s.dirs_new},
+            {"dirs_changed", s.dirs_changed},
+            {"dirs_unmodified", s.dirs_unmodified},
+            {"data_blobs", s.data_blobs},
+            {"tree_blobs", s.tree_blobs},
+            {"total_files_processed", s.total_files},
+            {"total_bytes_processed", s.total_bytes},
+            {"bytes_read", s.bytes_read},
+            {"bytes_added", s.bytes_added},
+            {"bytes_stored", s.bytes_stored},
+            {"errors", s.errors},
+            {"duration_s", s.duration_s},
+            {"trace_id", r.snapshot.trace_id}};
+  if (!r.snapshot.parent.empty()) j["parent"] = r.snapshot.parent;
+  return Dump(j);
+}
+
+std::string SnapshotListJson(const std::vector<Snapshot>& snapshots) {
+  std::string out = "[";
+  for (size_t i = 0; i < snapshots.size(); ++i) {
+    if (i) out += ",";
+    out += SnapshotToJson(snapshots[i], true);
+  }
+  return out + "]";
+}
+
+std::string NodeJson(const std::string& path, const Node& n) {
+  json j = {{"name", n.name}, {"type", KindName(n.kind)}, {"path", path},
+            {"mode", n.mode},  {"uid", n.uid},           {"gid", n.gid},
+            {"mtime", FormatRfc3339(n.mtime_ns)}};
+  if (n.kind == FileKind::kFile) j["size"] = n.size;
+  if (n.kind == FileKind::kSymlink) j["link_target"] = n.link_target;
+  return Dump(j);
+}
+
+std::string LsJson(const Snapshot& snapshot, const std::vector<std::string>& node_docs) {
+  std::string out = "{\"snapshot\":" + SnapshotToJson(snapshot, true) + ",\"nodes\":[";
+  for (size_t i = 0; i < node_docs.size(); ++i) {
+    if (i) out += ",";
+    out += node_docs[i];
+  }
+  return out + "]}";
+}
+
+std::string DiffJson(const Snapshot& a, const Snapshot& b, const std::vector<DiffEntry>& changes) {
+  json list = json::array();
+  uint64_t added = 0, removed = 0, modified = 0, metadata = 0, type = 0;
+  for (const auto& c : changes) {
+    list.push_back({{"path", c.path}, {"modifier", std::string(1, c.modifier)}});
+    switch (c.modifier) {
+      case '+': ++added; break;
+      case '-': ++removed; break;
+      case 'M': ++modified; break;
+      case 'U': ++metadata; break;
+      default: ++type;
+    }
+  }
+  return Dump({{"source_snapshot", a.id},
+               {"target_snapshot", b.id},
+               {"changes", list},
+               {"stats",
+                {{"added", added}, {"removed", removed}, {"changed", modified},
+                 {"metadata_changed", metadata}, {"type_changed", type}}}});
+}
+
+std::string RestoreStatusJson(const RestoreProgress& p, double elapsed_s) {
+  return Dump({{"message_type", "status"},
+               {"seconds_elapsed", elapsed_s},
+               {"percent_done", Percent(p.bytes_done, p.bytes_total)},
+               {"total_files", p.files_total.load()},
+               {"files_restored", p.files_done.load()},
+               {"total_bytes", p.bytes_total.load()},
+               {"bytes_restored", p.bytes_done.load()},
+               {"error_count", p.errors.load()}});
+}
+
+std::string RestoreIssueJson(const RestoreIssue& issue) {
+  return Dump({{"message_type", "error"}, {"item", issue.path}, {"message", issue.message}});
+}
+
+std::string RestoreSummaryJson(const Snapshot& s, const RestoreResult& r) {
+  return Dump({{"message_type", "summary"},
+               {"snapshot_id", s.id},
+               {"files_restored", r.files_restored},
+               {"dirs_restored", r.dirs_restored},
+               {"links_restored", r.links_restored},
+               {"bytes_restored", r.bytes_written},
+               {"files_verified", r.files_verified},
+               {"errors", r.issues.size()},
+               {"duration_s", r.duration_s}});
+}
+
+std::string CheckJson(const CheckResult& r) {
+  json affected = json::array();
+  for (const auto& a : r.affected)
+    affected.push_back({{"snapshot_id", a.snapshot}, {"path", a.path}, {"problem", a.problem}});
+  return Dump({{"message_type", "summary"},
+               {"ok", r.ok()},
+               {"errors", r.errors},
+               {"notices", r.notices},
+               {"affected", affected},
+               {"packs", r.packs},
+               {"packs_read", r.packs_read},
+               {"blobs_read", r.blobs_read},
+               {"snapshots", r.snapshots},
+               {"trees", r.trees}});
+}
+
+std::string KeyListJson(const std::vector<KeyInfo>& keys) {
+  json list = json::array();
+  for (const auto& k : keys)
+    list.push_back({{"id", k.id},
+                    {"current", k.current},
+                    {"username", k.file.username},
+                    {"hostname", k.file.hostname},
+                    {"created", FormatRfc3339(k.file.created_ns)}});
+  return Dump(list);
+}
+
+std::string KeyChangeJson(const std::string& action, const std::string& id) {
+  return Dump({{"message_type", action}, {"id", id}});
+}
+
+}  // namespace backspan::cli

@@ -1,0 +1,37 @@
+// The --json documents of every command, built in one translation unit so
+// the JSON library stays out of the rest of the CLI. Field names are part
+// of the CLI contract (docs/cli.md).
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "archiver/archiver.h"
+#include "checker/checker.h"
+#include "restorer/restorer.h"
+
+namespace backspan::cli {
+
+struct DiffEntry {
+  std::string path;
+  char modifier;  // '+' added, '-' removed, 'M' content changed, 'U' metadata only, 'T' type changed
+};
+
+std::string ErrorJson(const Status& status, int exit_code);
+std::string InitJson(const std::string& repo_id, const std::string& location);
+std::string BackupStatusJson(const BackupProgress& p, double elapsed_s);
+std::string BackupIssueJson(const BackupIssue& issue);
+std::string BackupSummaryJson(const BackupResult& r);
+std::string SnapshotListJson(const std::vector<Snapshot>& snapshots);
+std::string NodeJson(const std::string& path, const Node& node);
+std::string LsJson(const Snapshot& snapshot, const std::vector<std::string>& node_docs);
+std::string DiffJson(const Snapshot& a, const Snapshot& b, const std::vector<DiffEntry>& changes);
+std::string RestoreStatusJson(const RestoreProgress& p, double elapsed_s);
+std::string RestoreIssueJson(const RestoreIssue& issue);
+std::string RestoreSummaryJson(const Snapshot& s, const RestoreResult& r);
+std::string CheckJson(const CheckResult& r);
+std::string KeyListJson(const std::vector<KeyInfo>& keys);
+std::string KeyChangeJson(const std::string& action, const std::string& id);
+
+}  // namespace backspan::cli

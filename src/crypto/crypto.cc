@@ -1,0 +1,135 @@
+#include "crypto/crypto.h"
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/sha.h>
+#include <sodium.h>
+
+#include <cstring>
+#include <memory>
+
+namespace backspan::crypto {
+namespace {
+
+constexpr size_t kSaltLen = 16, kNonceLen = 12, kTagLen = 16;
+
+struct CipherCtxDeleter {
+  void operator()(EVP_CIPHER_CTX* c) const { EVP_CIPHER_CTX_free(c); }
+};
+using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, CipherCtxDeleter>;
+
+// One cipher context per thread: creating and freeing one per object costs
+// more than the encryption of a small blob.
+EVP_CIPHER_CTX* ThreadCipherCtx() {
+  thread_local CipherCtx ctx(EVP_CIPHER_CTX_new());
+  return ctx.get();
+}
+
+Key DeriveObjectKey(const Key& key, const uint8_t* salt) {
+  Digest d = HmacSha256(key, ByteView(salt, kSaltLen));
+  Key k;
+  std::memcpy(k.data(), d.data(), k.size());
+  return k;
+}
+
+}  // namespace
+
+Status Init() {
+  if (sodium_init() < 0) return Status::Internal("libsodium failed to initialise");
+  return Status::Ok();
+}
+
+void RandomBytes(uint8_t* out, size_t n) { randombytes_buf(out, n); }
+
+Key RandomKey() {
+  Key k;
+  RandomBytes(k.data(), k.size());
+  return k;
+}
+
+Digest Sha256(ByteView data) {
+  Digest d;
+  SHA256(data.data(), data.size(), d.data());
+  return d;
+}
+
+Digest HmacSha256(const Key& key, ByteView data) {
+  Digest d;
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), data.data(), data.size(), d.data(),
+       &len);
+  return d;
+}
+
+void SealAppend(const Key& key, ByteView plaintext, Bytes* out) {
+  size_t start = out->size();
+  out->resize(start + kSealOverhead + plaintext.size());
+  uint8_t* salt = out->data() + start;
+  uint8_t* nonce = salt + kSaltLen;
+  uint8_t* ct = nonce + kNonceLen;
+  RandomBytes(salt, kSaltLen + kNonceLen);
+  Key object_key = DeriveObjectKey(key, salt);
+
+  EVP_CIPHER_CTX* ctx = ThreadCipherCtx();
+  int len = 0;
+  // These calls cannot fail with valid lengths and a supported cipher.
+  EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), nullptr, object_key.data(), nonce);
+  EVP_EncryptUpdate(ctx, ct, &len, plaintext.data(), static_cast<int>(plaintext.size()));
+  EVP_EncryptFinal_ex(ctx, ct + len, &len);
+  EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, kTagLen, ct + plaintext.size());
+  sodium_memzero(object_key.data(), object_key.size());
+}
+
+Bytes Seal(const Key& key, ByteView plaintext) {
+  Bytes out;
+  SealAppend(key, plaintext, &out);
+  return out;
+}
+
+Result<Bytes> Open(const Key& key, ByteView sealed) {
+  if (sealed.size() < kSealOverhead)
+    return Status::Corruption("encrypted object is too short (" + std::to_string(sealed.size()) +
+                              " bytes)");
+  const uint8_t* salt = sealed.data();
+  const uint8_t* nonce = salt + kSaltLen;
+  const uint8_t* ct = nonce + kNonceLen;
+  size_t ct_len = sealed.size() - kSealOverhead;
+  Key object_key = DeriveObjectKey(key, salt);
+
+  Bytes plain(ct_len);
+  EVP_CIPHER_CTX* ctx = ThreadCipherCtx();
+  int len = 0;
+  bool ok = EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), nullptr, object_key.data(), nonce) == 1 &&
+            EVP_DecryptUpdate(ctx, plain.data(), &len, ct, static_cast<int>(ct_len)) == 1 &&
+            EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, kTagLen,
+                                const_cast<uint8_t*>(ct + ct_len)) == 1 &&
+            EVP_DecryptFinal_ex(ctx, plain.data() + len, &len) == 1;
+  sodium_memzero(object_key.data(), object_key.size());
+  if (!ok) return Status::Corruption("authentication failed: data was modified or the key is wrong");
+  return plain;
+}
+
+KdfParams DefaultKdfParams() {
+  return {crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE};
+}
+
+Result<Key> DeriveKeyFromPassword(const std::string& password, ByteView salt16,
+                                  const KdfParams& params) {
+  if (salt16.size() != crypto_pwhash_SALTBYTES)
+    return Status::Corruption("key file has a salt of the wrong length");
+  if (params.opslimit < crypto_pwhash_OPSLIMIT_MIN || params.opslimit > 64 ||
+      params.memlimit < crypto_pwhash_MEMLIMIT_MIN || params.memlimit > (size_t{4} << 30))
+    return Status::Corruption("key file has implausible Argon2id parameters");
+  Key out;
+  if (crypto_pwhash(out.data(), out.size(), password.data(), password.size(), salt16.data(),
+                    params.opslimit, static_cast<size_t>(params.memlimit),
+                    crypto_pwhash_ALG_ARGON2ID13) != 0)
+    return Status::Internal("Argon2id failed (out of memory?)");
+  return out;
+}
+
+bool ConstantTimeEquals(ByteView a, ByteView b) {
+  return a.size() == b.size() && sodium_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+}  // namespace backspan::crypto

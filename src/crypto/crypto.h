@@ -1,0 +1,58 @@
+// The cryptographic primitives of the repository format. All of them come
+// from OpenSSL 3 (SHA-256, HMAC, AES-256-GCM) and libsodium (Argon2id, the
+// system CSPRNG); nothing here implements a primitive itself.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+
+#include "util/bytes.h"
+#include "util/status.h"
+
+namespace backspan::crypto {
+
+using Key = std::array<uint8_t, 32>;
+using Digest = std::array<uint8_t, 32>;
+
+// Bytes an object grows by when sealed: 16-byte key salt, 12-byte nonce,
+// 16-byte GCM tag.
+inline constexpr size_t kSealOverhead = 16 + 12 + 16;
+
+// Must be called once before any other function (initialises libsodium).
+Status Init();
+
+void RandomBytes(uint8_t* out, size_t n);
+Key RandomKey();
+
+Digest Sha256(ByteView data);
+Digest HmacSha256(const Key& key, ByteView data);
+
+// Authenticated encryption of one object with AES-256-GCM under a key
+// derived for this object alone: subkey = HMAC-SHA256(key, salt) with a
+// random 16-byte salt. Per-object keys keep random 96-bit nonces safe no
+// matter how many hosts write to one repository.
+// Output layout: salt(16) || nonce(12) || ciphertext || tag(16).
+Bytes Seal(const Key& key, ByteView plaintext);
+// Appends the sealed form of `plaintext` to `out` (avoids a copy for packs).
+void SealAppend(const Key& key, ByteView plaintext, Bytes* out);
+
+// Verifies and decrypts what Seal produced. Fails with kCorruption if the
+// data was modified or the key is wrong.
+Result<Bytes> Open(const Key& key, ByteView sealed);
+
+struct KdfParams {
+  uint64_t opslimit = 0;
+  uint64_t memlimit = 0;  // bytes
+};
+// Interactive-strength defaults: about 0.1 s and 64 MiB on a current core.
+KdfParams DefaultKdfParams();
+
+// Derives a 32-byte key from a password with Argon2id.
+Result<Key> DeriveKeyFromPassword(const std::string& password, ByteView salt16,
+                                  const KdfParams& params);
+
+// Constant-time comparison.
+bool ConstantTimeEquals(ByteView a, ByteView b);
+
+}  // namespace backspan::crypto

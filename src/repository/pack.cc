@@ -1,0 +1,79 @@
+#include "repository/pack.h"
+
+#include "util/encoding.h"
+
+namespace backspan {
+
+namespace {
+constexpr uint8_t kPackHeaderVersion = 1;
+constexpr uint8_t kFlagCompressed = 1;
+}  // namespace
+
+void PackBuilder::Add(const MasterKey& key, BlobType type, const BlobId& id, bool compressed,
+                      uint32_t raw_length, ByteView payload) {
+  size_t offset = data_.size();
+  crypto::SealAppend(key.encryption, payload, &data_);
+  entries_.push_back({type, compressed, id, static_cast<uint32_t>(offset),
+                      static_cast<uint32_t>(data_.size() - offset), raw_length});
+}
+
+Bytes PackBuilder::Finish(const MasterKey& key) {
+  Encoder enc;
+  enc.PutU8(kPackHeaderVersion);
+  enc.PutVarint(entries_.size());
+  for (const auto& e : entries_) {
+    enc.PutU8(static_cast<uint8_t>(e.type));
+    enc.PutU8(e.compressed ? kFlagCompressed : 0);
+    enc.PutVarint(e.length);
+    enc.PutVarint(e.raw_length);
+    enc.PutRaw(e.id.bytes);
+  }
+  size_t header_start = data_.size();
+  crypto::SealAppend(key.encryption, enc.buffer(), &data_);
+  uint8_t len[4];
+  EncodeFixed32(len, static_cast<uint32_t>(data_.size() - header_start));
+  data_.insert(data_.end(), len, len + 4);
+  Bytes out = std::move(data_);
+  data_.clear();
+  entries_.clear();
+  return out;
+}
+
+Result<std::vector<PackEntry>> ReadPackHeader(ByteView pack, const MasterKey& key) {
+  if (pack.size() < 4 + crypto::kSealOverhead) return Status::Corruption("pack is too short");
+  uint32_t header_len = DecodeFixed32(pack.data() + pack.size() - 4);
+  if (header_len > pack.size() - 4) return Status::Corruption("pack header length is out of range");
+  size_t header_start = pack.size() - 4 - header_len;
+  ASSIGN_OR_RETURN(Bytes header, crypto::Open(key.encryption, pack.subspan(header_start, header_len)));
+  Decoder dec(header);
+  uint8_t version = 0;
+  uint64_t count = 0;
+  RETURN_IF_ERROR(dec.GetU8(&version));
+  if (version != kPackHeaderVersion) return Status::Corruption("unknown pack header version");
+  RETURN_IF_ERROR(dec.GetVarint(&count));
+  if (count > header_len) return Status::Corruption("pack header entry count is implausible");
+  std::vector<PackEntry> entries(count);
+  uint64_t offset = 0;
+  for (auto& e : entries) {
+    uint8_t type = 0, flags = 0;
+    uint64_t length = 0, raw_length = 0;
+    ByteView id;
+    RETURN_IF_ERROR(dec.GetU8(&type));
+    RETURN_IF_ERROR(dec.GetU8(&flags));
+    RETURN_IF_ERROR(dec.GetVarint(&length));
+    RETURN_IF_ERROR(dec.GetVarint(&raw_length));
+    RETURN_IF_ERROR(dec.GetRaw(32, &id));
+    if (type > 1) return Status::Corruption("pack header has an unknown blob type");
+    if (offset + length > header_start) return Status::Corruption("pack header entry lies outside the pack");
+    e.type = static_cast<BlobType>(type);
+    e.compressed = flags & kFlagCompressed;
+    e.offset = static_cast<uint32_t>(offset);
+    e.length = static_cast<uint32_t>(length);
+    e.raw_length = static_cast<uint32_t>(raw_length);
+    std::copy(id.begin(), id.end(), e.id.bytes.begin());
+    offset += length;
+  }
+  return entries;
+}
+
+}  // namespace backspan

@@ -1,0 +1,265 @@
+#include "repository/repository.h"
+
+#include <sodium.h>
+
+#include <algorithm>
+
+namespace backspan {
+
+Repository::Repository(std::unique_ptr<Backend> backend, Env* env, const MasterKey& key,
+                       Config config, std::string key_id)
+    : backend_(std::move(backend)), env_(env), key_(key), config_(std::move(config)),
+      key_id_(std::move(key_id)), chunker_(config_.chunker, config_.chunker_key),
+      packers_(backend_.get(), &key_, &index_, &bytes_written_) {
+  last_checkpoint_ns_ = env_->MonotonicNanos();
+}
+
+Repository::~Repository() {
+  sodium_memzero(&key_, sizeof key_);
+}
+
+Result<std::unique_ptr<Repository>> Repository::Init(std::unique_ptr<Backend> backend, Env* env,
+                                                     const std::string& password,
+                                                     const ChunkerParams& chunker,
+                                                     const std::string& hostname,
+                                                     const std::string& username) {
+  if (!ValidChunkerParams(chunker)) return Status::InvalidArgument("invalid chunker sizes");
+  if (password.empty()) return Status::InvalidArgument("an empty password is not allowed");
+  RETURN_IF_ERROR(backend->Create());
+  MasterKey key{crypto::RandomKey(), crypto::RandomKey()};
+  Config config = NewConfig(chunker);
+  ASSIGN_OR_RETURN(KeyFile kf, NewKeyFile(key, password, hostname, username, env->NowUnixNanos()));
+  Bytes key_bytes = SerializeKeyFile(kf);
+  std::string key_id = HexEncode(crypto::Sha256(key_bytes));
+  // The key goes first and the config last: a repository without a config
+  // file is not a repository, so an interrupted init leaves nothing usable.
+  RETURN_IF_ERROR(backend->Save(FileType::kKey, key_id, key_bytes));
+  RETURN_IF_ERROR(backend->Save(FileType::kConfig, "config", EncodeConfig(config, key)));
+  return std::unique_ptr<Repository>(
+      new Repository(std::move(backend), env, key, std::move(config), std::move(key_id)));
+}
+
+Result<std::unique_ptr<Repository>> Repository::Open(std::unique_ptr<Backend> backend, Env* env,
+                                                     const std::string& password) {
+  ASSIGN_OR_RETURN(bool is_repo, backend->IsRepository());
+  if (!is_repo)
+    return Status::NotARepository(backend->Location() +
+                                  " is not a backspan repository (no config file); check --repo, "
+                                  "or create one with 'backspan init'");
+  ASSIGN_OR_RETURN(auto key_names, backend->List(FileType::kKey));
+  Status damaged;
+  for (const auto& name : key_names) {
+    auto data = backend->Load(FileType::kKey, name);
+    if (!data.ok()) return data.status();
+    auto kf = ParseKeyFile(*data);
+    if (!kf.ok()) {
+      damaged = kf.status().WithContext("key file keys/" + name + " is damaged");
+      continue;
+    }
+    auto key = UnlockKeyFile(*kf, password);
+    if (!key.ok()) {
+      if (key.status().code() != ErrorCode::kWrongPassword)
+        damaged = key.status().WithContext("key file keys/" + name + " is damaged");
+      continue;
+    }
+    ASSIGN_OR_RETURN(Bytes sealed_config, backend->Load(FileType::kConfig, "config"));
+    ASSIGN_OR_RETURN(Config config, DecodeConfig(sealed_config, *key));
+    return std::unique_ptr<Repository>(
+        new Repository(std::move(backend), env, *key, std::move(config), name));
+  }
+  if (!damaged.ok())
+    return Status(damaged.code(), damaged.message() +
+                                      "; no other key opens the repository with this password "
+                                      "(restore the key file from a copy, or use another password)");
+  if (key_names.empty()) return Status::Corruption("the repository has no key files (keys/ is empty)");
+  return Status::WrongPassword("wrong password or no key found: no key file opens with this password");
+}
+
+Status Repository::LoadIndex() {
+  ASSIGN_OR_RETURN(auto names, backend_->List(FileType::kIndex));
+  for (const auto& name : names) {
+    ASSIGN_OR_RETURN(Bytes sealed, backend_->Load(FileType::kIndex, name));
+    auto plain = crypto::Open(key_.encryption, sealed);
+    if (!plain.ok()) return plain.status().WithContext("index file index/" + name);
+    auto packs = DecodeIndexFile(*plain);
+    if (!packs.ok()) return packs.status().WithContext("index file index/" + name);
+    for (auto& p : *packs) index_.AddSavedPack(std::move(p));
+  }
+  return Status::Ok();
+}
+
+BlobId Repository::HashBlob(ByteView plaintext) const {
+  BlobId id;
+  id.bytes = crypto::HmacSha256(key_.id_key, plaintext);
+  return id;
+}
+
+Result<bool> Repository::SaveBlob(BlobType type, const BlobId& id, ByteView plaintext,
+                                  CompressionMode mode) {
+  if (!index_.Reserve(id)) return false;
+  thread_local Bytes compressed;
+  bool is_compressed = CompressBlob(mode, plaintext, &compressed);
+  ByteView payload = is_compressed ? ByteView(compressed) : plaintext;
+  RETURN_IF_ERROR(packers_.Add(type, id, is_compressed, static_cast<uint32_t>(plaintext.size()), payload));
+  bytes_added_ += plaintext.size();
+  ++blobs_added_[static_cast<int>(type)];
+  return true;
+}
+
+Result<Bytes> Repository::LoadBlob(const BlobId& id) {
+  auto loc = index_.Lookup(id);
+  if (!loc) return Status::NotFound("blob " + id.ShortHex() + " is not in the index");
+  const PackEntry& e = loc->entry;
+  std::string where = "blob " + id.ShortHex() + " in pack " + loc->pack.ShortHex();
+  auto sealed = backend_->Load(FileType::kPack, loc->pack.Hex(), e.offset, e.length);
+  if (!sealed.ok()) return sealed.status().WithContext(where);
+  auto plain = crypto::Open(key_.encryption, *sealed);
+  if (!plain.ok()) return plain.status().WithContext(where);
+  Bytes data;
+  if (e.compressed) {
+    auto d = DecompressBlob(*plain, e.raw_length);
+    if (!d.ok()) return d.status().WithContext(where);
+    data = std::move(*d);
+  } else {
+    data = std::move(*plain);
+  }
+  if (HashBlob(data) != id) return Status::Corruption(where + ": content does not match its id");
+  return data;
+}
+
+Result<BlobId> Repository::SaveTree(const Tree& tree, CompressionMode mode) {
+  Bytes data = EncodeTree(tree);
+  BlobId id = HashBlob(data);
+  RETURN_IF_ERROR(SaveBlob(BlobType::kTree, id, data, mode).status());
+  return id;
+}
+
+Result<Tree> Repository::LoadTree(const BlobId& id) {
+  ASSIGN_OR_RETURN(Bytes data, LoadBlob(id));
+  auto tree = DecodeTree(data);
+  if (!tree.ok()) return tree.status().WithContext("tree " + id.ShortHex());
+  return tree;
+}
+
+Result<std::string> Repository::SaveSealed(FileType type, ByteView plaintext) {
+  Bytes sealed = crypto::Seal(key_.encryption, plaintext);
+  std::string name = HexEncode(crypto::Sha256(sealed));
+  RETURN_IF_ERROR(backend_->Save(type, name, sealed));
+  bytes_written_ += sealed.size();
+  return name;
+}
+
+Status Repository::WriteIndex() {
+  std::lock_guard lock(index_write_mu_);
+  auto packs = index_.TakeUnsaved();
+  last_checkpoint_ns_ = env_->MonotonicNanos();
+  if (packs.empty()) return Status::Ok();
+  auto written = SaveSealed(FileType::kIndex, EncodeIndexFile(packs));
+  if (!written.ok()) {
+    for (auto& p : packs) index_.AddPack(std::move(p));  // keep them for the next attempt
+    return written.status();
+  }
+  return Status::Ok();
+}
+
+Status Repository::Flush() {
+  RETURN_IF_ERROR(packers_.Flush());
+  return WriteIndex();
+}
+
+Status Repository::MaybeCheckpointIndex() {
+  if (env_->MonotonicNanos() - last_checkpoint_ns_ < checkpoint_interval_ns_) return Status::Ok();
+  return WriteIndex();
+}
+
+Result<std::string> Repository::SaveSnapshot(const Snapshot& snapshot) {
+  return SaveSealed(FileType::kSnapshot, AsBytes(SnapshotToJson(snapshot, false)));
+}
+
+Result<Snapshot> Repository::LoadSnapshot(const std::string& id) {
+  ASSIGN_OR_RETURN(Bytes sealed, backend_->Load(FileType::kSnapshot, id));
+  auto plain = crypto::Open(key_.encryption, sealed);
+  if (!plain.ok()) return plain.status().WithContext("snapshot " + id.substr(0, 8));
+  auto s = SnapshotFromJson(*plain);
+  if (!s.ok()) return s.status().WithContext("snapshot " + id.substr(0, 8));
+  s->id = id;
+  return s;
+}
+
+Result<std::vector<Snapshot>> Repository::LoadAllSnapshots() {
+  ASSIGN_OR_RETURN(auto names, backend_->List(FileType::kSnapshot));
+  std::vector<Snapshot> out;
+  out.reserve(names.size());
+  for (const auto& name : names) {
+    ASSIGN_OR_RETURN(Snapshot s, LoadSnapshot(name));
+    out.push_back(std::move(s));
+  }
+  std::sort(out.begin(), out.end(), [](const Snapshot& a, const Snapshot& b) {
+    return a.time_ns != b.time_ns ? a.time_ns < b.time_ns : a.id < b.id;
+  });
+  return out;
+}
+
+Result<Snapshot> Repository::FindSnapshot(const std::string& spec,
+                                          const std::vector<std::string>& tags,
+                                          const std::string& host) {
+  if (spec == "latest") {
+    ASSIGN_OR_RETURN(auto all, LoadAllSnapshots());
+    for (auto it = all.rbegin(); it != all.rend(); ++it)
+      if (it->Matches(tags, host)) return std::move(*it);
+    return Status::NotFound("no snapshot found for 'latest'" +
+                            std::string(tags.empty() && host.empty() ? "" : " with these filters") +
+                            "; run 'backspan backup' first");
+  }
+  if (spec.empty() || spec.find_first_not_of("0123456789abcdef") != std::string::npos)
+    return Status::InvalidArgument("'" + spec + "' is not a snapshot id, id prefix or 'latest'");
+  ASSIGN_OR_RETURN(auto names, backend_->List(FileType::kSnapshot));
+  std::vector<std::string> matches;
+  for (const auto& n : names)
+    if (n.rfind(spec, 0) == 0) matches.push_back(n);
+  if (matches.empty())
+    return Status::NotFound("no snapshot with id '" + spec +
+                            "'; run 'backspan snapshots' to list them");
+  if (matches.size() > 1)
+    return Status::Ambiguous("snapshot id prefix '" + spec + "' matches " +
+                             std::to_string(matches.size()) + " snapshots; give more characters");
+  return LoadSnapshot(matches[0]);
+}
+
+Result<std::string> Repository::AddKey(const std::string& password, const std::string& hostname,
+                                       const std::string& username) {
+  if (password.empty()) return Status::InvalidArgument("an empty password is not allowed");
+  ASSIGN_OR_RETURN(KeyFile kf, NewKeyFile(key_, password, hostname, username, env_->NowUnixNanos()));
+  Bytes bytes = SerializeKeyFile(kf);
+  std::string id = HexEncode(crypto::Sha256(bytes));
+  RETURN_IF_ERROR(backend_->Save(FileType::kKey, id, bytes));
+  return id;
+}
+
+Result<std::vector<KeyInfo>> Repository::ListKeys() {
+  ASSIGN_OR_RETURN(auto names, backend_->List(FileType::kKey));
+  std::vector<KeyInfo> out;
+  for (const auto& name : names) {
+    ASSIGN_OR_RETURN(Bytes data, backend_->Load(FileType::kKey, name));
+    auto kf = ParseKeyFile(data);
+    if (!kf.ok()) return kf.status().WithContext("key file keys/" + name);
+    out.push_back({name, std::move(*kf), name == key_id_});
+  }
+  std::sort(out.begin(), out.end(),
+            [](const KeyInfo& a, const KeyInfo& b) { return a.file.created_ns < b.file.created_ns; });
+  return out;
+}
+
+Status Repository::RemoveKey(const std::string& id_or_prefix) {
+  ASSIGN_OR_RETURN(auto names, backend_->List(FileType::kKey));
+  std::vector<std::string> matches;
+  for (const auto& n : names)
+    if (!id_or_prefix.empty() && n.rfind(id_or_prefix, 0) == 0) matches.push_back(n);
+  if (matches.empty()) return Status::NotFound("no key with id '" + id_or_prefix + "'; run 'backspan key list'");
+  if (matches.size() > 1) return Status::Ambiguous("key id prefix '" + id_or_prefix + "' is ambiguous");
+  if (matches[0] == key_id_)
+    return Status::InvalidArgument("refusing to remove the key in use; open the repository with another password to remove it");
+  return backend_->Remove(FileType::kKey, matches[0]);
+}
+
+}  // namespace backspan

@@ -1,0 +1,122 @@
+// Repository: an opened, unlocked repository on some backend. It owns the
+// master key, the config, the index and the packers, and offers blobs,
+// trees, snapshots and keys to the archiver, restorer and checker.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "backend/backend.h"
+#include "chunker/fastcdc.h"
+#include "compress/compressor.h"
+#include "env/env.h"
+#include "repository/config.h"
+#include "repository/index.h"
+#include "repository/key_file.h"
+#include "repository/packer_pool.h"
+#include "repository/snapshot.h"
+#include "repository/tree.h"
+
+namespace backspan {
+
+struct KeyInfo {
+  std::string id;
+  KeyFile file;
+  bool current = false;
+};
+
+class Repository {
+ public:
+  // Creates a new repository at the backend's location and returns it open.
+  // Fails with kAlreadyExists if one is there.
+  static Result<std::unique_ptr<Repository>> Init(std::unique_ptr<Backend> backend, Env* env,
+                                                  const std::string& password,
+                                                  const ChunkerParams& chunker,
+                                                  const std::string& hostname,
+                                                  const std::string& username);
+
+  // Opens an existing repository. kNotARepository if there is none;
+  // kWrongPassword if no key file opens with `password`. Writes nothing.
+  static Result<std::unique_ptr<Repository>> Open(std::unique_ptr<Backend> backend, Env* env,
+                                                  const std::string& password);
+
+  ~Repository();
+
+  // Reads every index file into memory. Needed before blobs are used.
+  Status LoadIndex();
+
+  const Config& config() const { return config_; }
+  const FastCdc& chunker() const { return chunker_; }
+  Backend* backend() { return backend_.get(); }
+  Env* env() { return env_; }
+  Index& index() { return index_; }
+  const MasterKey& master_key() const { return key_; }
+
+  // The id of a blob with this plaintext (keyed HMAC-SHA256).
+  BlobId HashBlob(ByteView plaintext) const;
+
+  // Stores a blob unless the repository already has it or another thread
+  // is storing it. Returns true if this call stored it. Thread-safe.
+  Result<bool> SaveBlob(BlobType type, const BlobId& id, ByteView plaintext, CompressionMode mode);
+  // Loads, authenticates, decompresses and verifies a blob. Thread-safe.
+  Result<Bytes> LoadBlob(const BlobId& id);
+
+  Result<BlobId> SaveTree(const Tree& tree, CompressionMode mode);
+  Result<Tree> LoadTree(const BlobId& id);
+
+  // Writes partly filled packs, then an index file for all new packs.
+  Status Flush();
+  // Writes an index file for the packs finished so far if the last one was
+  // written more than the checkpoint interval ago. Bounds the work an
+  // interrupted backup loses.
+  Status MaybeCheckpointIndex();
+  void set_checkpoint_interval_ns(int64_t ns) { checkpoint_interval_ns_ = ns; }
+
+  // Snapshots.
+  Result<std::string> SaveSnapshot(const Snapshot& snapshot);
+  Result<Snapshot> LoadSnapshot(const std::string& id);
+  // All snapshots, oldest first.
+  Result<std::vector<Snapshot>> LoadAllSnapshots();
+  // Resolves an id, a unique prefix of one, or "latest" (the newest
+  // snapshot matching the filters).
+  Result<Snapshot> FindSnapshot(const std::string& spec, const std::vector<std::string>& tags = {},
+                                const std::string& host = "");
+
+  // Keys.
+  Result<std::string> AddKey(const std::string& password, const std::string& hostname,
+                             const std::string& username);
+  Result<std::vector<KeyInfo>> ListKeys();
+  // Removes a key by id or unique prefix; refuses the key in use.
+  Status RemoveKey(const std::string& id_or_prefix);
+
+  // Bytes written to the backend by this process (packs, indexes, snapshots).
+  uint64_t bytes_written() const { return bytes_written_.load(); }
+  // Plaintext bytes of blobs newly stored by this process.
+  uint64_t bytes_added() const { return bytes_added_.load(); }
+  uint64_t blobs_added(BlobType t) const { return blobs_added_[static_cast<int>(t)].load(); }
+
+ private:
+  Repository(std::unique_ptr<Backend> backend, Env* env, const MasterKey& key, Config config,
+             std::string key_id);
+  Result<std::string> SaveSealed(FileType type, ByteView plaintext);
+  Status WriteIndex();
+
+  std::unique_ptr<Backend> backend_;
+  Env* env_;
+  MasterKey key_;
+  Config config_;
+  std::string key_id_;
+  FastCdc chunker_;
+  Index index_;
+  std::atomic<uint64_t> bytes_written_{0};
+  std::atomic<uint64_t> bytes_added_{0};
+  std::atomic<uint64_t> blobs_added_[2] = {0, 0};
+  PackerPool packers_;
+  std::mutex index_write_mu_;
+  int64_t last_checkpoint_ns_ = 0;
+  int64_t checkpoint_interval_ns_ = 60LL * 1000000000;
+};
+
+}  // namespace backspan

@@ -1,0 +1,436 @@
+#include "restorer/restorer.h"
+
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "util/bounded_queue.h"
+
+namespace backspan {
+namespace {
+
+// An open directory, shared by the file jobs inside it.
+struct DirFd {
+  explicit DirFd(int f) : fd(f) {}
+  ~DirFd() {
+    if (fd >= 0) ::close(fd);
+  }
+  DirFd(const DirFd&) = delete;
+  DirFd& operator=(const DirFd&) = delete;
+  int fd;
+};
+
+std::string JoinRel(const std::string& dir, const std::string& name) {
+  return dir.empty() ? name : dir + "/" + name;
+}
+
+timespec ToTimespec(int64_t ns) {
+  timespec ts;
+  ts.tv_sec = static_cast<time_t>(ns / 1000000000);
+  ts.tv_nsec = static_cast<long>(ns % 1000000000);
+  if (ts.tv_nsec < 0) {
+    ts.tv_nsec += 1000000000;
+    --ts.tv_sec;
+  }
+  return ts;
+}
+
+// Opens `rel` below `root` one component at a time, never following symlinks.
+Result<int> OpenDirBeneath(int root, const std::string& rel) {
+  int fd = ::dup(root);
+  if (fd < 0) return Status::FromErrno(errno, "dup");
+  size_t pos = 0;
+  while (pos < rel.size()) {
+    size_t slash = rel.find('/', pos);
+    if (slash == std::string::npos) slash = rel.size();
+    std::string comp = rel.substr(pos, slash - pos);
+    int next = ::openat(fd, comp.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    int err = errno;
+    ::close(fd);
+    if (next < 0) return Status::FromErrno(err, "open directory " + rel);
+    fd = next;
+    pos = slash + 1;
+  }
+  return fd;
+}
+
+bool AllZero(const uint8_t* p, size_t n) {
+  static const uint8_t kZeros[4096] = {};
+  while (n >= sizeof kZeros) {
+    if (std::memcmp(p, kZeros, sizeof kZeros) != 0) return false;
+    p += sizeof kZeros;
+    n -= sizeof kZeros;
+  }
+  return std::memcmp(p, kZeros, n) == 0;
+}
+
+// Writes `data` at `offset`, leaving 4 KiB blocks of zeros as holes.
+Status WriteSparse(int fd, uint64_t offset, ByteView data, const std::string& path) {
+  constexpr size_t kBlock = 4096;
+  size_t i = 0;
+  while (i < data.size()) {
+    size_t n = std::min(kBlock, data.size() - i);
+    if (AllZero(data.data() + i, n)) {
+      i += n;
+      continue;
+    }
+    size_t j = i + n;  // extend the run of non-zero blocks
+    while (j < data.size()) {
+      size_t m = std::min(kBlock, data.size() - j);
+      if (AllZero(data.data() + j, m)) break;
+      j += m;
+    }
+    size_t done = i;
+    while (done < j) {
+      ssize_t w = ::pwrite(fd, data.data() + done, j - done, static_cast<off_t>(offset + done));
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        return Status::FromErrno(errno, "write " + path);
+      }
+      done += static_cast<size_t>(w);
+    }
+    i = j;
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+struct Restorer::PlanDir {
+  std::string rel;  // relative to the target; empty for the root
+  Node node;        // the directory's own metadata (unused for the root)
+  std::vector<Node> entries;  // non-directory nodes to restore here
+  std::vector<std::unique_ptr<PlanDir>> dirs;
+};
+
+struct Restorer::FileJob {
+  std::shared_ptr<DirFd> dir;
+  std::string rel;
+  Node node;
+};
+
+class Restorer::Impl {
+ public:
+  Impl(Restorer* r) : r_(r), repo_(r->repo_), opts_(r->opts_) {}
+
+  Result<std::unique_ptr<PlanDir>> Plan(const BlobId& tree_id, const std::string& rel,
+                                        bool include_all) {
+    ASSIGN_OR_RETURN(Tree tree, repo_->LoadTree(tree_id));
+    auto dir = std::make_unique<PlanDir>();
+    dir->rel = rel;
+    bool any = false;
+    for (auto& node : tree.nodes) {
+      std::string child_rel = JoinRel(rel, node.name);
+      bool included = include_all || opts_.includes.empty() || opts_.includes.Matches("/" + child_rel);
+      if (node.kind == FileKind::kDir) {
+        auto sub = Plan(node.subtree, child_rel, included);
+        if (!sub.ok()) {
+          Issue(child_rel, sub.status().message());
+          continue;
+        }
+        if (*sub) {
+          (*sub)->node = std::move(node);
+          dir->dirs.push_back(std::move(*sub));
+          any = true;
+        }
+        continue;
+      }
+      if (!included) continue;
+      if (node.kind == FileKind::kFile) {
+        r_->progress_.files_total++;
+        r_->progress_.bytes_total += node.size;
+      }
+      dir->entries.push_back(std::move(node));
+      any = true;
+    }
+    if (!any && !include_all && !opts_.includes.empty() && !rel.empty()) return std::unique_ptr<PlanDir>();
+    return dir;
+  }
+
+  void Issue(const std::string& rel, const std::string& message) {
+    std::lock_guard lock(mu_);
+    r_->progress_.errors++;
+    RestoreIssue issue{"/" + rel, message};
+    if (r_->on_issue_) r_->on_issue_(issue);
+    result_.issues.push_back(std::move(issue));
+  }
+
+  // Removes whatever is at `name` in `dirfd` if overwriting is allowed.
+  bool ClearForOverwrite(int dirfd, const std::string& name, bool keep_dir) {
+    if (!opts_.overwrite) return false;
+    struct stat st;
+    if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return errno == ENOENT;
+    if (S_ISDIR(st.st_mode)) return keep_dir;
+    return ::unlinkat(dirfd, name.c_str(), 0) == 0;
+  }
+
+  void SetMetadata(int dirfd, const std::string& name, const Node& n, int fd) {
+    bool link = n.kind == FileKind::kSymlink;
+    if (opts_.restore_owner) {
+      int rc = fd >= 0 ? ::fchown(fd, n.uid, n.gid)
+                       : ::fchownat(dirfd, name.c_str(), n.uid, n.gid, AT_SYMLINK_NOFOLLOW);
+      (void)rc;  // best effort, as with every backup tool
+    }
+    if (!link) {
+      if (fd >= 0) (void)::fchmod(fd, n.mode);
+      else (void)::fchmodat(dirfd, name.c_str(), n.mode, 0);
+    }
+    timespec times[2] = {ToTimespec(n.mtime_ns), ToTimespec(n.mtime_ns)};
+    if (fd >= 0) (void)::futimens(fd, times);
+    else (void)::utimensat(dirfd, name.c_str(), times, AT_SYMLINK_NOFOLLOW);
+  }
+
+  Status RestoreFile(FileJob& job) {
+    const Node& n = job.node;
+    int dirfd = job.dir->fd;
+    int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+    int fd = ::openat(dirfd, n.name.c_str(), flags, 0600);
+    if (fd < 0 && errno == EEXIST && ClearForOverwrite(dirfd, n.name, false))
+      fd = ::openat(dirfd, n.name.c_str(), flags, 0600);
+    if (fd < 0) return Status::FromErrno(errno, "create");
+    uint64_t offset = 0;
+    Status st;
+    for (const auto& id : n.content) {
+      auto data = repo_->LoadBlob(id);
+      if (!data.ok()) {
+        st = data.status();
+        break;
+      }
+      st = WriteSparse(fd, offset, *data, "/" + job.rel);
+      if (!st.ok()) break;
+      offset += data->size();
+      r_->progress_.bytes_done += data->size();
+    }
+    if (st.ok() && ::ftruncate(fd, static_cast<off_t>(offset)) != 0) st = Status::FromErrno(errno, "truncate");
+    if (st.ok()) SetMetadata(dirfd, n.name, n, fd);
+    ::close(fd);
+    if (!st.ok()) {
+      // Never leave a file with wrong content behind under its real name.
+      (void)::unlinkat(dirfd, n.name.c_str(), 0);
+      return st;
+    }
+    {
+      std::lock_guard lock(mu_);
+      result_.bytes_written += offset;
+      result_.files_restored++;
+    }
+    if (opts_.verify) return VerifyFile(job);
+    return Status::Ok();
+  }
+
+  Status VerifyFile(FileJob& job) {
+    int fd = ::openat(job.dir->fd, job.node.name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return Status::FromErrno(errno, "verify: open");
+    uint64_t offset = 0;
+    Status st;
+    Bytes buf;
+    for (const auto& id : job.node.content) {
+      auto loc = repo_->index().Lookup(id);
+      if (!loc) {
+        st = Status::NotFound("verify: blob " + id.ShortHex() + " is not in the index");
+        break;
+      }
+      buf.resize(loc->entry.raw_length);
+      ssize_t got = ::pread(fd, buf.data(), buf.size(), static_cast<off_t>(offset));
+      if (got != static_cast<ssize_t>(buf.size()) || repo_->HashBlob(buf) != id) {
+        st = Status::Corruption("verify: restored content differs from the snapshot at offset " +
+                                std::to_string(offset));
+        break;
+      }
+      offset += buf.size();
+    }
+    ::close(fd);
+    if (st.ok()) {
+      std::lock_guard lock(mu_);
+      result_.files_verified++;
+    }
+    return st;
+  }
+
+  void Worker() {
+    while (auto job = queue_->Pop()) {
+      Status st = RestoreFile(*job);
+      if (!st.ok()) Issue(job->rel, st.message());
+      r_->progress_.files_done++;
+    }
+  }
+
+  // Creates what `dir` lists inside the open directory `fd`.
+  Status Execute(PlanDir& dir, const std::shared_ptr<DirFd>& fd) {
+    for (auto& n : dir.entries) {
+      std::string rel = JoinRel(dir.rel, n.name);
+      if (n.kind == FileKind::kFile) {
+        if (n.nlink > 1) {
+          auto key = std::make_pair(n.dev, n.inode);
+          auto it = hardlinks_.find(key);
+          if (it != hardlinks_.end()) {
+            links_.push_back({rel, it->second});
+            continue;
+          }
+          hardlinks_.emplace(key, rel);
+        }
+        queue_->Push({fd, rel, std::move(n)});
+        continue;
+      }
+      Status st = CreateSpecial(fd->fd, n);
+      if (!st.ok()) Issue(rel, st.message());
+    }
+    for (auto& sub : dir.dirs) {
+      const std::string& name = sub->node.name;
+      if (::mkdirat(fd->fd, name.c_str(), 0700) != 0) {
+        if (errno != EEXIST || !ClearForOverwrite(fd->fd, name, true) ||
+            (::mkdirat(fd->fd, name.c_str(), 0700) != 0 && errno != EEXIST)) {
+          Issue(sub->rel, std::strerror(errno) + std::string(" (creating directory)"));
+          continue;
+        }
+      }
+      int child = ::openat(fd->fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (child < 0) {
+        Issue(sub->rel, std::string("open directory: ") + std::strerror(errno));
+        continue;
+      }
+      result_.dirs_restored++;
+      RETURN_IF_ERROR(Execute(*sub, std::make_shared<DirFd>(child)));
+    }
+    return Status::Ok();
+  }
+
+  Status CreateSpecial(int dirfd, const Node& n) {
+    const char* name = n.name.c_str();
+    int rc = -1;
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      switch (n.kind) {
+        case FileKind::kSymlink: rc = ::symlinkat(n.link_target.c_str(), dirfd, name); break;
+        case FileKind::kFifo: rc = ::mkfifoat(dirfd, name, 0600); break;
+        case FileKind::kDev:
+        case FileKind::kCharDev:
+          if (!opts_.restore_owner) return Status::Unsupported("device node skipped (needs root)");
+          rc = ::mknodat(dirfd, name, (n.kind == FileKind::kDev ? S_IFBLK : S_IFCHR) | 0600,
+                         static_cast<dev_t>(n.rdev));
+          break;
+        default: return Status::Unsupported("unsupported file type skipped");
+      }
+      if (rc == 0 || errno != EEXIST || !ClearForOverwrite(dirfd, n.name, false)) break;
+    }
+    if (rc != 0) return Status::FromErrno(errno, "create");
+    SetMetadata(dirfd, n.name, n, -1);
+    std::lock_guard lock(mu_);
+    result_.files_restored++;
+    return Status::Ok();
+  }
+
+  // Directory metadata last, deepest first, so that restoring contents does
+  // not change a directory's mtime or trip over read-only permissions.
+  void FinishDirs(PlanDir& dir, int root) {
+    for (auto& sub : dir.dirs) FinishDirs(*sub, root);
+    if (dir.rel.empty()) return;
+    size_t slash = dir.rel.rfind('/');
+    std::string parent = slash == std::string::npos ? "" : dir.rel.substr(0, slash);
+    auto pfd = OpenDirBeneath(root, parent);
+    if (!pfd.ok()) return;
+    SetMetadata(*pfd, dir.node.name, dir.node, -1);
+    ::close(*pfd);
+  }
+
+  void MakeLinks(int root) {
+    for (const auto& [rel, first] : links_) {
+      auto split = [](const std::string& p) {
+        size_t s = p.rfind('/');
+        return s == std::string::npos ? std::make_pair(std::string(), p)
+                                      : std::make_pair(p.substr(0, s), p.substr(s + 1));
+      };
+      auto [from_dir, from_name] = split(first);
+      auto [to_dir, to_name] = split(rel);
+      auto from = OpenDirBeneath(root, from_dir);
+      auto to = OpenDirBeneath(root, to_dir);
+      if (from.ok() && to.ok()) {
+        int rc = ::linkat(*from, from_name.c_str(), *to, to_name.c_str(), 0);
+        if (rc != 0 && errno == EEXIST && ClearForOverwrite(*to, to_name, false))
+          rc = ::linkat(*from, from_name.c_str(), *to, to_name.c_str(), 0);
+        if (rc == 0) result_.links_restored++;
+        else Issue(rel, std::string("hard link: ") + std::strerror(errno));
+      } else {
+        Issue(rel, "hard link: cannot open its directory");
+      }
+      if (from.ok()) ::close(*from);
+      if (to.ok()) ::close(*to);
+    }
+  }
+
+  // Creates the target if needed; refuses a non-empty one without --overwrite.
+  Status PrepareTarget() {
+    std::error_code ec;
+    std::filesystem::path target(opts_.target);
+    if (std::filesystem::exists(target, ec)) {
+      if (!std::filesystem::is_directory(target, ec))
+        return Status::InvalidArgument("restore target " + opts_.target + " is not a directory");
+      if (!opts_.overwrite && !std::filesystem::is_empty(target, ec))
+        return Status::InvalidArgument("restore target " + opts_.target +
+                                       " is not empty; use --overwrite to restore into it, or choose an empty directory");
+      return Status::Ok();
+    }
+    std::filesystem::create_directories(target, ec);
+    if (ec) return Status::IOError("cannot create restore target " + opts_.target + ": " + ec.message());
+    return Status::Ok();
+  }
+
+  Result<RestoreResult> Run(const Snapshot& snap) {
+    ASSIGN_OR_RETURN(auto plan, Plan(snap.tree, "", false));
+    if (!plan) plan = std::make_unique<PlanDir>();
+    // Deep trees keep one descriptor per level open.
+    struct rlimit rl;
+    if (::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+      rl.rlim_cur = rl.rlim_max;
+      (void)::setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    RETURN_IF_ERROR(PrepareTarget());
+    int root = ::open(opts_.target.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (root < 0) return Status::FromErrno(errno, "open restore target " + opts_.target);
+    auto root_fd = std::make_shared<DirFd>(root);
+    unsigned threads = opts_.threads ? opts_.threads : 2 * std::max(1u, std::thread::hardware_concurrency());
+    queue_ = std::make_unique<BoundedQueue<FileJob>>(256);
+    std::vector<std::thread> workers;
+    for (unsigned i = 0; i < threads; ++i) workers.emplace_back([this] { Worker(); });
+    Status st = Execute(*plan, root_fd);
+    queue_->Close();
+    for (auto& t : workers) t.join();
+    RETURN_IF_ERROR(st);
+    MakeLinks(root);
+    FinishDirs(*plan, root);
+    return std::move(result_);
+  }
+
+ private:
+  Restorer* r_;
+  Repository* repo_;
+  const RestoreOptions& opts_;
+  std::mutex mu_;
+  RestoreResult result_;
+  std::unique_ptr<BoundedQueue<FileJob>> queue_;
+  std::map<std::pair<uint64_t, uint64_t>, std::string> hardlinks_;
+  std::vector<std::pair<std::string, std::string>> links_;  // (path, first path of the inode)
+};
+
+Restorer::Restorer(Repository* repo, RestoreOptions options,
+                   std::function<void(const RestoreIssue&)> on_issue)
+    : repo_(repo), opts_(std::move(options)), on_issue_(std::move(on_issue)) {}
+
+Result<RestoreResult> Restorer::Run(const Snapshot& snapshot) {
+  int64_t start = repo_->env()->MonotonicNanos();
+  Impl impl(this);
+  ASSIGN_OR_RETURN(RestoreResult result, impl.Run(snapshot));
+  result.duration_s = static_cast<double>(repo_->env()->MonotonicNanos() - start) / 1e9;
+  return result;
+}
+
+}  // namespace backspan

@@ -1,0 +1,67 @@
+#include "util/time_format.h"
+
+#include <cstdio>
+#include <ctime>
+
+namespace backspan {
+
+std::string FormatRfc3339(int64_t unix_nanos) {
+  time_t secs = static_cast<time_t>(unix_nanos / 1000000000);
+  long nanos = static_cast<long>(unix_nanos % 1000000000);
+  if (nanos < 0) {
+    nanos += 1000000000;
+    --secs;
+  }
+  struct tm tm;
+  gmtime_r(&secs, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, nanos);
+  return buf;
+}
+
+std::optional<int64_t> ParseRfc3339(std::string_view text) {
+  std::string s(text);
+  struct tm tm = {};
+  int consumed = 0;
+  if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                  &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &consumed) != 6)
+    return std::nullopt;
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  size_t pos = static_cast<size_t>(consumed);
+  int64_t nanos = 0;
+  if (pos < s.size() && s[pos] == '.') {
+    ++pos;
+    int digits = 0;
+    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
+      if (digits < 9) {
+        nanos = nanos * 10 + (s[pos] - '0');
+        ++digits;
+      }
+      ++pos;
+    }
+    while (digits++ < 9) nanos *= 10;
+  }
+  int64_t offset = 0;
+  if (pos < s.size() && (s[pos] == '+' || s[pos] == '-')) {
+    int hh = 0, mm = 0;
+    if (std::sscanf(s.c_str() + pos + 1, "%2d:%2d", &hh, &mm) != 2) return std::nullopt;
+    offset = (hh * 3600 + mm * 60) * (s[pos] == '+' ? 1 : -1);
+  } else if (pos >= s.size() || (s[pos] != 'Z' && s[pos] != 'z')) {
+    return std::nullopt;
+  }
+  time_t secs = timegm(&tm);
+  return (static_cast<int64_t>(secs) - offset) * 1000000000 + nanos;
+}
+
+std::string FormatLocalShort(int64_t unix_nanos) {
+  time_t secs = static_cast<time_t>(unix_nanos / 1000000000);
+  struct tm tm;
+  localtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+  return buf;
+}
+
+}  // namespace backspan

@@ -1,0 +1,19 @@
+// RFC 3339 timestamps with nanoseconds, as stored in snapshots.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace backspan {
+
+// Formats unix nanoseconds as UTC "2026-11-24T01:02:03.123456789Z".
+std::string FormatRfc3339(int64_t unix_nanos);
+// Parses what FormatRfc3339 writes, plus offsets like "+02:00" and fewer
+// fractional digits.
+std::optional<int64_t> ParseRfc3339(std::string_view text);
+// A short local display form: "2026-11-24 01:02:03".
+std::string FormatLocalShort(int64_t unix_nanos);
+
+}  // namespace backspan
