@@ -35,10 +35,16 @@ struct Archiver::BlobJob {
   Bytes data;
 };
 
+// Chunk buffers circulate between readers and savers through `free`: a
+// reader takes one per new chunk and a saver gives it back, so the number
+// of chunks in flight, and the memory they use, is fixed.
 struct Archiver::Queues {
-  explicit Queues(size_t threads) : files(256), blobs(2 * threads) {}
+  explicit Queues(size_t threads) : files(256), blobs(2 * threads), free(2 * threads) {
+    for (size_t i = 0; i < 2 * threads; ++i) (void)free.Push(Bytes());
+  }
   BoundedQueue<FileJob> files;
   BoundedQueue<BlobJob> blobs;
+  BoundedQueue<Bytes> free;
 };
 
 namespace {
@@ -208,12 +214,28 @@ Status Archiver::ScanPath(Item* root, const std::string& abs_path) {
   return Status::Ok();
 }
 
-Status Archiver::SaveChunk(Item* item, Bytes data) {
-  BlobId id = repo_->HashBlob(data);
+void Archiver::SaveChunk(Item* item, ByteView chunk) {
+  BlobId id = repo_->HashBlob(chunk);
   item->node.content.push_back(id);
-  if (repo_->index().Has(id)) return Status::Ok();
-  queues_->blobs.Push({id, std::move(data)});
-  return Status::Ok();
+  if (repo_->index().Has(id)) return;
+  // Hand large chunks to the savers while they have room, so one big file
+  // still keeps every core busy; save small chunks, and any chunk while the
+  // savers are busy, right here, which spares a copy and a thread switch.
+  constexpr size_t kHandOffAbove = 256 * 1024;
+  if (chunk.size() > kHandOffAbove) {
+    if (std::optional<Bytes> buffer = queues_->free.TryPop()) {
+      buffer->assign(chunk.begin(), chunk.end());
+      (void)queues_->blobs.Push({id, std::move(*buffer)});
+      return;
+    }
+  }
+  SaveBlobNow(id, chunk);
+}
+
+void Archiver::SaveBlobNow(const BlobId& id, ByteView data) {
+  auto saved = repo_->SaveBlob(BlobType::kData, id, data, opts_.compression);
+  Status st = saved.ok() ? repo_->MaybeCheckpointIndex() : saved.status();
+  if (!st.ok()) Fail(st);
 }
 
 void Archiver::ProcessFile(FileJob& job) {
@@ -238,34 +260,36 @@ void Archiver::ProcessFile(FileJob& job) {
   uint64_t offset = 0;
   bool eof = false;
   while (!failed_) {
-    if (!eof && end - start < max) {
-      std::copy(buf.begin() + static_cast<ptrdiff_t>(start), buf.begin() + static_cast<ptrdiff_t>(end), buf.begin());
-      end -= start;
-      start = 0;
-      while (end < buf.size()) {
-        auto n = (*file)->ReadAt(offset, buf.data() + end, buf.size() - end);
-        if (!n.ok()) {
-          Report({job.path, n.status().message()});
-          item->skip = true;
-          finish(offset);
-          return;
-        }
-        if (*n == 0) {
-          eof = true;
-          break;
-        }
-        end += *n;
-        offset += *n;
-        progress_.bytes_read += *n;
-        progress_.bytes_done += *n;
-      }
+    size_t avail = end - start;
+    size_t cut = avail ? cdc.NextCut(ByteView(buf.data() + start, avail), eof) : avail + 1;
+    if (cut <= avail) {
+      SaveChunk(item, ByteView(buf.data() + start, cut));
+      start += cut;
+      continue;
     }
-    if (start == end) break;
-    size_t cut = cdc.NextCut(ByteView(buf.data() + start, end - start), eof);
-    Status st = SaveChunk(item, Bytes(buf.begin() + static_cast<ptrdiff_t>(start),
-                                      buf.begin() + static_cast<ptrdiff_t>(start + cut)));
-    if (!st.ok()) return Fail(st);
-    start += cut;
+    if (eof) break;
+    // The chunker needs more data: move the tail to the front and refill.
+    std::copy(buf.begin() + static_cast<ptrdiff_t>(start), buf.begin() + static_cast<ptrdiff_t>(end),
+              buf.begin());
+    end -= start;
+    start = 0;
+    while (end < buf.size()) {
+      auto n = (*file)->ReadAt(offset, buf.data() + end, buf.size() - end);
+      if (!n.ok()) {
+        Report({job.path, n.status().message()});
+        item->skip = true;
+        finish(offset);
+        return;
+      }
+      if (*n == 0) {
+        eof = true;
+        break;
+      }
+      end += *n;
+      offset += *n;
+      progress_.bytes_read += *n;
+      progress_.bytes_done += *n;
+    }
   }
   item->node.size = offset;
   progress_.files_done++;
@@ -284,10 +308,8 @@ void Archiver::ReaderLoop() {
 
 void Archiver::SaverLoop() {
   while (auto job = queues_->blobs.Pop()) {
-    if (failed_) continue;
-    auto saved = repo_->SaveBlob(BlobType::kData, job->id, job->data, opts_.compression);
-    Status st = saved.ok() ? repo_->MaybeCheckpointIndex() : saved.status();
-    if (!st.ok()) Fail(st);
+    if (!failed_) SaveBlobNow(job->id, job->data);
+    (void)queues_->free.Push(std::move(job->data));
   }
 }
 

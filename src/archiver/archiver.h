@@ -82,7 +82,8 @@ class Archiver {
   void ReaderLoop();
   void SaverLoop();
   void ProcessFile(FileJob& job);
-  Status SaveChunk(Item* item, Bytes data);
+  void SaveChunk(Item* item, ByteView chunk);
+  void SaveBlobNow(const BlobId& id, ByteView data);
   Result<BlobId> SaveTrees(Item* dir, bool is_root);
   void Report(BackupIssue issue);
   void Fail(Status st);

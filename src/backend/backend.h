@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,16 @@ enum class FileType { kConfig, kKey, kPack, kIndex, kSnapshot, kLock };
 
 // The directory (or key prefix) of a file type: "keys", "data", ...
 const char* FileTypeDir(FileType type);
+
+// A file being written whose name is known only when it is complete, as
+// with content-addressed packs. Destroying it uncommitted discards it.
+class PendingFile {
+ public:
+  virtual ~PendingFile() = default;
+  virtual Status Append(ByteView data) = 0;
+  // Makes the file durable and visible under `name`, atomically.
+  virtual Status Commit(const std::string& name) = 0;
+};
 
 class Backend {
  public:
@@ -32,6 +43,9 @@ class Backend {
   // Stores a file atomically and durably: once Save returns Ok the whole
   // file survives a crash; on failure no partial file is visible.
   virtual Status Save(FileType type, const std::string& name, ByteView data) = 0;
+  // Starts a file to be named on commit; data streams out as it is
+  // appended, so large files need not be held in memory.
+  virtual Result<std::unique_ptr<PendingFile>> Begin(FileType type) = 0;
   // Reads `length` bytes at `offset`, or the whole file when length is 0.
   virtual Result<Bytes> Load(FileType type, const std::string& name, uint64_t offset = 0,
                              uint64_t length = 0) = 0;

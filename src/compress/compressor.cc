@@ -29,12 +29,12 @@ ZSTD_DCtx* ThreadDCtx() {
   return ctx.get();
 }
 
-bool Compress(ByteView data, int level, Bytes* out) {
-  out->resize(ZSTD_compressBound(data.size()));
-  size_t n = ZSTD_compressCCtx(ThreadCCtx(), out->data(), out->size(), data.data(), data.size(), level);
-  if (ZSTD_isError(n)) return false;
-  out->resize(n);
-  return true;
+// Returns the compressed length, or 0 on failure.
+size_t Compress(ByteView data, int level, Bytes* out) {
+  size_t bound = ZSTD_compressBound(data.size());
+  if (out->size() < bound) out->resize(bound);
+  size_t n = ZSTD_compressCCtx(ThreadCCtx(), out->data(), bound, data.data(), data.size(), level);
+  return ZSTD_isError(n) ? 0 : n;
 }
 
 }  // namespace
@@ -46,19 +46,19 @@ std::optional<CompressionMode> ParseCompressionMode(std::string_view text) {
   return std::nullopt;
 }
 
-bool CompressBlob(CompressionMode mode, ByteView data, Bytes* out) {
-  if (mode == CompressionMode::kOff || data.size() < 64) return false;
+size_t CompressBlob(CompressionMode mode, ByteView data, Bytes* scratch) {
+  if (mode == CompressionMode::kOff || data.size() < 64) return 0;
   int level = mode == CompressionMode::kMax ? kMaxLevel : kAutoLevel;
   // Probe a sample with the fastest level first: random-looking data is
   // common in large files and compressing all of it would be wasted work.
   if (mode == CompressionMode::kAuto && data.size() > 2 * kSampleSize) {
     size_t mid = data.size() / 2 - kSampleSize / 2;
-    Bytes probe;
-    if (!Compress(data.subspan(mid, kSampleSize), 1, &probe)) return false;
-    if (probe.size() > kSampleSize * (1.0 - kMinSaving)) return false;
+    size_t probe = Compress(data.subspan(mid, kSampleSize), 1, scratch);
+    if (probe == 0 || probe > kSampleSize * (1.0 - kMinSaving)) return 0;
   }
-  if (!Compress(data, level, out)) return false;
-  return out->size() < data.size() * (1.0 - kMinSaving);
+  size_t n = Compress(data, level, scratch);
+  if (n == 0 || n >= data.size() * (1.0 - kMinSaving)) return 0;
+  return n;
 }
 
 Result<Bytes> DecompressBlob(ByteView data, uint64_t raw_length) {

@@ -15,10 +15,11 @@ enum class CompressionMode { kOff, kAuto, kMax };
 // Parses "off", "auto" or "max".
 std::optional<CompressionMode> ParseCompressionMode(std::string_view text);
 
-// Compresses `data` into `out` (replacing its contents) and returns true, or
-// returns false if the data should be stored raw: mode is off, or the data
-// is incompressible. Thread-safe; each thread keeps its own zstd context.
-bool CompressBlob(CompressionMode mode, ByteView data, Bytes* out);
+// Compresses `data` into `scratch` and returns the compressed length, or 0
+// if the data should be stored raw: mode is off, or the data is
+// incompressible. `scratch` only grows, so callers can reuse it. Thread-safe;
+// each thread keeps its own zstd context.
+size_t CompressBlob(CompressionMode mode, ByteView data, Bytes* scratch);
 
 // Decompresses a blob whose uncompressed length is `raw_length`.
 Result<Bytes> DecompressBlob(ByteView data, uint64_t raw_length);

@@ -26,6 +26,20 @@ void RandomBytes(uint8_t* out, size_t n);
 Key RandomKey();
 
 Digest Sha256(ByteView data);
+
+// SHA-256 over data that arrives in pieces.
+class Sha256Stream {
+ public:
+  Sha256Stream();
+  ~Sha256Stream();
+  Sha256Stream(const Sha256Stream&) = delete;
+  Sha256Stream& operator=(const Sha256Stream&) = delete;
+  void Update(ByteView data);
+  Digest Final();
+
+ private:
+  void* ctx_;  // EVP_MD_CTX, kept out of this header
+};
 Digest HmacSha256(const Key& key, ByteView data);
 
 // Authenticated encryption of one object with AES-256-GCM under a key

@@ -9,34 +9,58 @@ constexpr uint8_t kPackHeaderVersion = 1;
 constexpr uint8_t kFlagCompressed = 1;
 }  // namespace
 
-void PackBuilder::Add(const MasterKey& key, BlobType type, const BlobId& id, bool compressed,
-                      uint32_t raw_length, ByteView payload) {
-  size_t offset = data_.size();
-  crypto::SealAppend(key.encryption, payload, &data_);
-  entries_.push_back({type, compressed, id, static_cast<uint32_t>(offset),
-                      static_cast<uint32_t>(data_.size() - offset), raw_length});
+struct PackWriter::HashState {
+  crypto::Sha256Stream sha;
+};
+
+PackWriter::PackWriter(std::unique_ptr<PendingFile> out)
+    : out_(std::move(out)), hash_(std::make_unique<HashState>()) {}
+
+PackWriter::~PackWriter() = default;
+
+Status PackWriter::Write(ByteView data) {
+  hash_->sha.Update(data);
+  size_ += data.size();
+  return out_->Append(data);
 }
 
-Bytes PackBuilder::Finish(const MasterKey& key) {
+Status PackWriter::Add(const MasterKey& key, BlobType type, const BlobId& id, bool compressed,
+                       uint32_t raw_length, ByteView payload) {
+  thread_local Bytes sealed;
+  sealed.clear();
+  crypto::SealAppend(key.encryption, payload, &sealed);
+  uint64_t offset = size_;
+  if (offset + sealed.size() > UINT32_MAX) return Status::Internal("pack grew beyond 4 GiB");
+  RETURN_IF_ERROR(Write(sealed));
+  entries_.push_back({type, compressed, id, static_cast<uint32_t>(offset),
+                      static_cast<uint32_t>(sealed.size()), raw_length});
+  return Status::Ok();
+}
+
+Bytes EncodePackHeader(const std::vector<PackEntry>& entries) {
   Encoder enc;
   enc.PutU8(kPackHeaderVersion);
-  enc.PutVarint(entries_.size());
-  for (const auto& e : entries_) {
+  enc.PutVarint(entries.size());
+  for (const auto& e : entries) {
     enc.PutU8(static_cast<uint8_t>(e.type));
     enc.PutU8(e.compressed ? kFlagCompressed : 0);
     enc.PutVarint(e.length);
     enc.PutVarint(e.raw_length);
     enc.PutRaw(e.id.bytes);
   }
-  size_t header_start = data_.size();
-  crypto::SealAppend(key.encryption, enc.buffer(), &data_);
+  return enc.Take();
+}
+
+Result<PackId> PackWriter::Finish(const MasterKey& key) {
+  Bytes tail = crypto::Seal(key.encryption, EncodePackHeader(entries_));
   uint8_t len[4];
-  EncodeFixed32(len, static_cast<uint32_t>(data_.size() - header_start));
-  data_.insert(data_.end(), len, len + 4);
-  Bytes out = std::move(data_);
-  data_.clear();
-  entries_.clear();
-  return out;
+  EncodeFixed32(len, static_cast<uint32_t>(tail.size()));
+  tail.insert(tail.end(), len, len + 4);
+  RETURN_IF_ERROR(Write(tail));
+  PackId id;
+  id.bytes = hash_->sha.Final();
+  RETURN_IF_ERROR(out_->Commit(id.Hex()));
+  return id;
 }
 
 Result<std::vector<PackEntry>> ReadPackHeader(ByteView pack, const MasterKey& key) {

@@ -1,11 +1,14 @@
 // Pack files: many sealed blobs followed by a sealed header that lists
 // them, and the header's length as a 4-byte little-endian integer at the
-// very end. See docs/repository-format.md.
+// very end. A pack is named by the SHA-256 of its bytes.
+// See docs/repository-format.md.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
+#include "backend/backend.h"
 #include "repository/ids.h"
 #include "repository/master_key.h"
 #include "util/status.h"
@@ -21,23 +24,36 @@ struct PackEntry {
   uint32_t raw_length = 0;  // plaintext length before compression
 };
 
-// Accumulates sealed blobs for one pack. Not thread-safe: one owner at a time.
-class PackBuilder {
+// Writes one pack, streaming each sealed blob to the backend as it is
+// added, so a pack never has to fit in memory. Not thread-safe.
+class PackWriter {
  public:
+  explicit PackWriter(std::unique_ptr<PendingFile> out);
+  ~PackWriter();
+
   // Seals `payload` (already compressed if `compressed`) into the pack.
-  void Add(const MasterKey& key, BlobType type, const BlobId& id, bool compressed,
-           uint32_t raw_length, ByteView payload);
-  size_t size() const { return data_.size(); }
+  Status Add(const MasterKey& key, BlobType type, const BlobId& id, bool compressed,
+             uint32_t raw_length, ByteView payload);
+  uint64_t size() const { return size_; }
   bool empty() const { return entries_.empty(); }
   const std::vector<PackEntry>& entries() const { return entries_; }
 
-  // Appends the header, returns the finished pack bytes and resets the builder.
-  Bytes Finish(const MasterKey& key);
+  // Appends the header and commits the file under its SHA-256; returns
+  // the pack's id and size. The writer cannot be used afterwards.
+  Result<PackId> Finish(const MasterKey& key);
 
  private:
-  Bytes data_;
+  Status Write(ByteView data);
+
+  std::unique_ptr<PendingFile> out_;
+  struct HashState;
+  std::unique_ptr<HashState> hash_;
+  uint64_t size_ = 0;
   std::vector<PackEntry> entries_;
 };
+
+// The plaintext of a pack header for `entries`.
+Bytes EncodePackHeader(const std::vector<PackEntry>& entries);
 
 // Decodes the header of a whole pack (as loaded from a backend) and checks
 // that every entry lies inside the pack.

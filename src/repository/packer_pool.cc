@@ -10,45 +10,48 @@ PackerPool::PackerPool(Backend* backend, const MasterKey* key, Index* index,
 Status PackerPool::Add(BlobType type, const BlobId& id, bool compressed, uint32_t raw_length,
                        ByteView payload) {
   auto& idle = idle_[static_cast<int>(type)];
-  std::unique_ptr<PackBuilder> builder;
+  std::unique_ptr<PackWriter> writer;
   {
     std::lock_guard lock(mu_);
     if (!idle.empty()) {
-      builder = std::move(idle.back());
+      writer = std::move(idle.back());
       idle.pop_back();
     }
   }
-  if (!builder) builder = std::make_unique<PackBuilder>();
-  builder->Add(*key_, type, id, compressed, raw_length, payload);
-  Status st;
-  if (builder->size() >= target_) st = WritePack(builder.get());
+  // Keep packs near the target size: commit a full pack before adding.
+  if (writer && writer->size() + payload.size() + crypto::kSealOverhead > target_) {
+    RETURN_IF_ERROR(Commit(std::move(writer)));
+  }
+  if (!writer) {
+    ASSIGN_OR_RETURN(auto out, backend_->Begin(FileType::kPack));
+    writer = std::make_unique<PackWriter>(std::move(out));
+  }
+  RETURN_IF_ERROR(writer->Add(*key_, type, id, compressed, raw_length, payload));
   std::lock_guard lock(mu_);
-  idle.push_back(std::move(builder));
-  return st;
+  idle.push_back(std::move(writer));
+  return Status::Ok();
 }
 
-Status PackerPool::WritePack(PackBuilder* builder) {
+Status PackerPool::Commit(std::unique_ptr<PackWriter> writer) {
   IndexedPack indexed;
-  indexed.entries = builder->entries();
-  Bytes pack = builder->Finish(*key_);
-  indexed.id.bytes = crypto::Sha256(pack);
-  RETURN_IF_ERROR(backend_->Save(FileType::kPack, indexed.id.Hex(), pack));
-  *bytes_written_ += pack.size();
+  indexed.entries = writer->entries();
+  ASSIGN_OR_RETURN(indexed.id, writer->Finish(*key_));
+  *bytes_written_ += writer->size();
   index_->AddPack(std::move(indexed));
   return Status::Ok();
 }
 
 Status PackerPool::Flush() {
-  std::vector<std::unique_ptr<PackBuilder>> all;
+  std::vector<std::unique_ptr<PackWriter>> all;
   {
     std::lock_guard lock(mu_);
-    for (auto& list : idle_)
-      for (auto& b : list) all.push_back(std::move(b));
-    idle_[0].clear();
-    idle_[1].clear();
+    for (auto& list : idle_) {
+      for (auto& w : list) all.push_back(std::move(w));
+      list.clear();
+    }
   }
-  for (auto& b : all)
-    if (!b->empty()) RETURN_IF_ERROR(WritePack(b.get()));
+  for (auto& w : all)
+    if (!w->empty()) RETURN_IF_ERROR(Commit(std::move(w)));
   return Status::Ok();
 }
 

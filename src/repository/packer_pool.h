@@ -1,6 +1,6 @@
-// Packs blobs into pack files of about 16 MiB and writes each full pack to
-// the backend. Thread-safe: each calling thread works on its own pack, so
-// sealing runs in parallel and only the idle-pack list is shared.
+// Packs blobs into pack files of about 16 MiB. Thread-safe: each calling
+// thread fills its own pack, so sealing runs in parallel and only the list
+// of idle packs is shared.
 #pragma once
 
 #include <atomic>
@@ -22,17 +22,17 @@ class PackerPool {
   PackerPool(Backend* backend, const MasterKey* key, Index* index,
              std::atomic<uint64_t>* bytes_written, size_t target_pack_size = kTargetPackSize);
 
-  // Seals `payload` into a pack; writes the pack when it is full. Data and
+  // Seals `payload` into a pack; commits the pack when it is full. Data and
   // tree blobs go to separate packs so restores and checks can read trees
   // without touching file data.
   Status Add(BlobType type, const BlobId& id, bool compressed, uint32_t raw_length,
              ByteView payload);
 
-  // Writes every partly filled pack.
+  // Commits every partly filled pack.
   Status Flush();
 
  private:
-  Status WritePack(PackBuilder* builder);
+  Status Commit(std::unique_ptr<PackWriter> writer);
 
   Backend* backend_;
   const MasterKey* key_;
@@ -40,7 +40,7 @@ class PackerPool {
   std::atomic<uint64_t>* bytes_written_;
   size_t target_;
   std::mutex mu_;
-  std::vector<std::unique_ptr<PackBuilder>> idle_[2];  // by BlobType
+  std::vector<std::unique_ptr<PackWriter>> idle_[2];  // by BlobType
 };
 
 }  // namespace backspan

@@ -97,10 +97,10 @@ BlobId Repository::HashBlob(ByteView plaintext) const {
 Result<bool> Repository::SaveBlob(BlobType type, const BlobId& id, ByteView plaintext,
                                   CompressionMode mode) {
   if (!index_.Reserve(id)) return false;
-  thread_local Bytes compressed;
-  bool is_compressed = CompressBlob(mode, plaintext, &compressed);
-  ByteView payload = is_compressed ? ByteView(compressed) : plaintext;
-  RETURN_IF_ERROR(packers_.Add(type, id, is_compressed, static_cast<uint32_t>(plaintext.size()), payload));
+  thread_local Bytes scratch;
+  size_t compressed = CompressBlob(mode, plaintext, &scratch);
+  ByteView payload = compressed ? ByteView(scratch.data(), compressed) : plaintext;
+  RETURN_IF_ERROR(packers_.Add(type, id, compressed > 0, static_cast<uint32_t>(plaintext.size()), payload));
   bytes_added_ += plaintext.size();
   ++blobs_added_[static_cast<int>(type)];
   return true;

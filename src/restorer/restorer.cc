@@ -117,6 +117,8 @@ struct Restorer::FileJob {
   std::shared_ptr<DirFd> dir;
   std::string rel;
   Node node;
+  int fd;  // created by the planning thread: creating files from several
+           // threads in one directory only contends on its lock
 };
 
 class Restorer::Impl {
@@ -190,14 +192,20 @@ class Restorer::Impl {
     else (void)::utimensat(dirfd, name.c_str(), times, AT_SYMLINK_NOFOLLOW);
   }
 
+  // Creates a file to restore into; the caller owns the descriptor.
+  Result<int> CreateFile(int dirfd, const std::string& name) {
+    int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+    int fd = ::openat(dirfd, name.c_str(), flags, 0600);
+    if (fd < 0 && errno == EEXIST && ClearForOverwrite(dirfd, name, false))
+      fd = ::openat(dirfd, name.c_str(), flags, 0600);
+    if (fd < 0) return Status::FromErrno(errno, "create");
+    return fd;
+  }
+
   Status RestoreFile(FileJob& job) {
     const Node& n = job.node;
     int dirfd = job.dir->fd;
-    int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
-    int fd = ::openat(dirfd, n.name.c_str(), flags, 0600);
-    if (fd < 0 && errno == EEXIST && ClearForOverwrite(dirfd, n.name, false))
-      fd = ::openat(dirfd, n.name.c_str(), flags, 0600);
-    if (fd < 0) return Status::FromErrno(errno, "create");
+    int fd = job.fd;
     uint64_t offset = 0;
     Status st;
     for (const auto& id : n.content) {
@@ -279,7 +287,12 @@ class Restorer::Impl {
           }
           hardlinks_.emplace(key, rel);
         }
-        queue_->Push({fd, rel, std::move(n)});
+        auto file = CreateFile(fd->fd, n.name);
+        if (!file.ok()) {
+          Issue(rel, file.status().message());
+          continue;
+        }
+        if (!queue_->Push({fd, rel, std::move(n), *file})) ::close(*file);
         continue;
       }
       Status st = CreateSpecial(fd->fd, n);

@@ -35,6 +35,16 @@ class BoundedQueue {
     return item;
   }
 
+  // Takes an item if one is available right now.
+  std::optional<T> TryPop() {
+    std::lock_guard lock(mu_);
+    if (items_.empty()) return std::nullopt;
+    T item = std::move(items_.front());
+    items_.pop_front();
+    not_full_.notify_one();
+    return item;
+  }
+
   // No more pushes; consumers drain what is left.
   void Close() {
     std::lock_guard lock(mu_);

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <array>
+#include <memory>
+#include <utility>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -9,7 +11,27 @@
 
 namespace backspan {
 
-using Bytes = std::vector<uint8_t>;
+// An allocator that leaves new elements uninitialised: buffers of many
+// megabytes are resized on every chunk, and zero-filling them first would
+// cost as much as hashing them.
+template <typename T>
+struct DefaultInitAllocator : std::allocator<T> {
+  template <typename U>
+  struct rebind {
+    using other = DefaultInitAllocator<U>;
+  };
+  using std::allocator<T>::allocator;
+  template <typename U>
+  void construct(U* p) noexcept {
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <typename U, typename... Args>
+  void construct(U* p, Args&&... args) {
+    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+};
+
+using Bytes = std::vector<uint8_t, DefaultInitAllocator<uint8_t>>;
 using ByteView = std::span<const uint8_t>;
 
 inline ByteView AsBytes(const std::string& s) {

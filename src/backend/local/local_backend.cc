@@ -1,5 +1,8 @@
 #include "backend/local/local_backend.h"
 
+#include <functional>
+
+#include "crypto/crypto.h"
 #include "util/hex.h"
 
 namespace backspan {
@@ -47,11 +50,62 @@ Status LocalBackend::Save(FileType type, const std::string& name, ByteView data)
   return WriteFileAtomic(env_, path, data);
 }
 
+namespace {
+
+class LocalPendingFile final : public PendingFile {
+ public:
+  LocalPendingFile(Env* env, std::unique_ptr<WritableFile> file, std::string tmp,
+                   std::function<std::string(const std::string&)> final_path)
+      : env_(env), file_(std::move(file)), tmp_(std::move(tmp)), final_path_(std::move(final_path)) {}
+  ~LocalPendingFile() override {
+    if (file_) {
+      (void)file_->Close();
+      (void)env_->Remove(tmp_);
+    }
+  }
+  Status Append(ByteView data) override { return file_->Append(data); }
+  Status Commit(const std::string& name) override {
+    std::string path = final_path_(name);
+    Status st = file_->Sync();
+    Status close_st = file_->Close();
+    file_.reset();
+    if (st.ok()) st = close_st;
+    std::string dir = path.substr(0, path.rfind('/'));
+    if (st.ok() && !env_->Exists(dir)) st = env_->CreateDir(dir);
+    if (st.ok()) st = env_->Rename(tmp_, path);
+    if (!st.ok()) {
+      (void)env_->Remove(tmp_);
+      return st;
+    }
+    return env_->SyncDir(dir);
+  }
+
+ private:
+  Env* env_;
+  std::unique_ptr<WritableFile> file_;
+  std::string tmp_;
+  std::function<std::string(const std::string&)> final_path_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<PendingFile>> LocalBackend::Begin(FileType type) {
+  std::string tmp = root_ + "/" + FileTypeDir(type) + "/.tmp-" + HexEncode(crypto::RandomKey()).substr(0, 24);
+  ASSIGN_OR_RETURN(auto file, env_->NewWritableFile(tmp));
+  return std::unique_ptr<PendingFile>(new LocalPendingFile(
+      env_, std::move(file), tmp, [this, type](const std::string& name) { return PathOf(type, name); }));
+}
+
 Result<Bytes> LocalBackend::Load(FileType type, const std::string& name, uint64_t offset,
                                  uint64_t length) {
   std::string path = PathOf(type, name);
   if (offset == 0 && length == 0) return ReadWholeFile(env_, path);
-  ASSIGN_OR_RETURN(auto file, env_->OpenForRead(path));
+  std::shared_ptr<ReadableFile> file;
+  if (type == FileType::kPack) {
+    ASSIGN_OR_RETURN(file, OpenPack(name));
+  } else {
+    ASSIGN_OR_RETURN(file, env_->OpenForRead(path));
+  }
   Bytes out(length);
   size_t got = 0;
   while (got < length) {
@@ -60,6 +114,25 @@ Result<Bytes> LocalBackend::Load(FileType type, const std::string& name, uint64_
     got += n;
   }
   return out;
+}
+
+Result<std::shared_ptr<ReadableFile>> LocalBackend::OpenPack(const std::string& name) {
+  constexpr size_t kMaxOpenPacks = 32;
+  {
+    std::lock_guard lock(open_packs_mu_);
+    for (auto it = open_packs_.begin(); it != open_packs_.end(); ++it) {
+      if (it->first == name) {
+        open_packs_.splice(open_packs_.begin(), open_packs_, it);
+        return it->second;
+      }
+    }
+  }
+  ASSIGN_OR_RETURN(auto opened, env_->OpenForRead(PathOf(FileType::kPack, name)));
+  std::shared_ptr<ReadableFile> file(std::move(opened));
+  std::lock_guard lock(open_packs_mu_);
+  open_packs_.emplace_front(name, file);
+  if (open_packs_.size() > kMaxOpenPacks) open_packs_.pop_back();
+  return file;
 }
 
 Result<uint64_t> LocalBackend::Size(FileType type, const std::string& name) {
@@ -78,8 +151,9 @@ Result<std::vector<std::string>> LocalBackend::List(FileType type) {
   std::string dir = root_ + "/" + FileTypeDir(type);
   ASSIGN_OR_RETURN(auto entries, env_->ReadDir(dir));
   for (auto& e : entries) {
+    if (IsTemporary(e.name)) continue;
     if (type != FileType::kPack) {
-      if (!IsTemporary(e.name)) names.push_back(std::move(e.name));
+      names.push_back(std::move(e.name));
       continue;
     }
     ASSIGN_OR_RETURN(auto packs, env_->ReadDir(dir + "/" + e.name));
@@ -90,6 +164,10 @@ Result<std::vector<std::string>> LocalBackend::List(FileType type) {
 }
 
 Status LocalBackend::Remove(FileType type, const std::string& name) {
+  if (type == FileType::kPack) {
+    std::lock_guard lock(open_packs_mu_);
+    open_packs_.remove_if([&](const auto& entry) { return entry.first == name; });
+  }
   return env_->Remove(PathOf(type, name));
 }
 

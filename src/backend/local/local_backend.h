@@ -2,6 +2,9 @@
 // subdirectories data/00 .. data/ff by the first byte of their name.
 #pragma once
 
+#include <list>
+#include <memory>
+#include <mutex>
 #include <string>
 
 #include "backend/backend.h"
@@ -18,6 +21,7 @@ class LocalBackend final : public Backend {
   Status Create() override;
   Result<bool> IsRepository() override;
   Status Save(FileType type, const std::string& name, ByteView data) override;
+  Result<std::unique_ptr<PendingFile>> Begin(FileType type) override;
   Result<Bytes> Load(FileType type, const std::string& name, uint64_t offset,
                      uint64_t length) override;
   Result<uint64_t> Size(FileType type, const std::string& name) override;
@@ -26,9 +30,14 @@ class LocalBackend final : public Backend {
 
  private:
   std::string PathOf(FileType type, const std::string& name) const;
+  // Packs are immutable and read blob by blob, so a few recently used
+  // ones stay open instead of being reopened for every blob.
+  Result<std::shared_ptr<ReadableFile>> OpenPack(const std::string& name);
 
   Env* env_;
   std::string root_;
+  std::mutex open_packs_mu_;
+  std::list<std::pair<std::string, std::shared_ptr<ReadableFile>>> open_packs_;  // most recent first
 };
 
 }  // namespace backspan
