@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Compares backspan with restic and borg on the same generated tree, in the
+# same run, with a warm page cache and a release build, and prints a table.
+#
+# usage: bench/run.sh [--scale FACTOR] [--keep]
+#   --scale  size of the generated tree (1.0 = ~1.5 GiB; default 1.0)
+#   --keep   keep the generated tree between runs (in build/bench-data)
+# Needs: restic and borgbackup (Debian packages), GNU time, python3.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scale=1.0
+keep=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --scale) scale=$2; shift 2 ;;
+    --keep) keep=1; shift ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+done
+
+for tool in restic borg /usr/bin/time python3; do
+  command -v "$tool" >/dev/null || { echo "bench: $tool is not installed (apt-get install restic borgbackup time)" >&2; exit 1; }
+done
+
+cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DBACKSPAN_BUILD_TESTS=OFF -DBACKSPAN_BUILD_BENCH=ON >/dev/null
+cmake --build build-release -j"$(nproc)" >/dev/null
+bin=$PWD/build-release/backspan
+
+data=$PWD/build/bench-data/tree-$scale
+if [ ! -d "$data" ]; then
+  echo "generating the source tree (scale $scale) in $data ..." >&2
+  mkdir -p "$data.partial" && python3 bench/gen_tree.py "$data.partial" --scale "$scale" && mv "$data.partial" "$data"
+fi
+work=$(mktemp -d "${TMPDIR:-/tmp}/backspan-bench.XXXXXX")
+cleanup() {
+  rm -rf "$work"
+  if [ "$keep" = 0 ]; then rm -rf "$PWD/build/bench-data"; fi
+}
+trap cleanup EXIT
+
+export BACKSPAN_PASSWORD=bench RESTIC_PASSWORD=bench BORG_PASSPHRASE=bench
+export BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK=yes BORG_RELOCATED_REPO_ACCESS_IS_OK=yes
+export BORG_BASE_DIR=$work/borg-home
+
+warm() { find "$data" -type f -exec cat {} + >/dev/null; }
+
+# measure NAME CMD... : runs CMD, records wall seconds and peak RSS (KiB).
+declare -A secs rss
+measure() {
+  local name=$1; shift
+  local out=$work/time.$name
+  /usr/bin/time -f "%e %M" -o "$out" "$@" >/dev/null 2>"$work/err.$name" || {
+    echo "bench: $name failed:" >&2; cat "$work/err.$name" >&2; exit 1; }
+  read -r secs[$name] rss[$name] <"$out"
+}
+
+src_bytes=$(du -sb "$data" | cut -f1)
+src_files=$(find "$data" -type f | wc -l)
+
+# backspan
+$bin -r "$work/backspan-repo" init -q
+warm; measure backspan.backup $bin -r "$work/backspan-repo" backup -q "$data"
+warm; measure backspan.rebackup $bin -r "$work/backspan-repo" backup -q "$data"
+measure backspan.restore $bin -r "$work/backspan-repo" restore -q latest --target "$work/backspan-out"
+diff -r "$data" "$work/backspan-out$data" >/dev/null || { echo "bench: backspan restore differs" >&2; exit 1; }
+
+# restic, default compression (auto)
+restic -r "$work/restic-repo" init -q >/dev/null
+warm; measure restic.backup restic -r "$work/restic-repo" backup -q "$data"
+warm; measure restic.rebackup restic -r "$work/restic-repo" backup -q "$data"
+measure restic.restore restic -r "$work/restic-repo" restore -q latest --target "$work/restic-out"
+
+# borg, default compression (lz4), repokey encryption
+borg init -e repokey "$work/borg-repo" >/dev/null 2>&1
+warm; measure borg.backup borg create "$work/borg-repo::one" "$data"
+warm; measure borg.rebackup borg create "$work/borg-repo::two" "$data"
+mkdir -p "$work/borg-out"
+measure borg.restore sh -c "cd '$work/borg-out' && borg extract '$work/borg-repo::two'"
+
+size() { du -sb "$1" | cut -f1; }
+declare -A repo=([backspan]=$(size "$work/backspan-repo") [restic]=$(size "$work/restic-repo") [borg]=$(size "$work/borg-repo"))
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "-" }'; }
+mib() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1048576 }'; }
+
+printf '\nsource: %s files, %s MiB; %s cores; restic %s; %s\n\n' "$src_files" "$(mib "$src_bytes")" "$(nproc)" \
+  "$(restic version | awk '{print $2}')" "$(borg --version)"
+printf '%-22s %12s %12s %12s %14s %12s\n' "measure" "backspan" "restic" "borg" "restic/backspan" "borg/backspan"
+for m in backup rebackup restore; do
+  printf '%-22s %11ss %11ss %11ss %14s %12s\n' "$m (wall)" "${secs[backspan.$m]}" "${secs[restic.$m]}" "${secs[borg.$m]}" \
+    "$(ratio "${secs[restic.$m]}" "${secs[backspan.$m]}")" "$(ratio "${secs[borg.$m]}" "${secs[backspan.$m]}")"
+done
+for m in backup rebackup restore; do
+  printf '%-22s %10sMiB %10sMiB %10sMiB %14s %12s\n' "$m (peak RSS)" "$(mib $((rss[backspan.$m] * 1024)))" \
+    "$(mib $((rss[restic.$m] * 1024)))" "$(mib $((rss[borg.$m] * 1024)))" \
+    "$(ratio "${rss[restic.$m]}" "${rss[backspan.$m]}")" "$(ratio "${rss[borg.$m]}" "${rss[backspan.$m]}")"
+done
+printf '%-22s %10sMiB %10sMiB %10sMiB %14s %12s\n' "repository size" "$(mib "${repo[backspan]}")" "$(mib "${repo[restic]}")" \
+  "$(mib "${repo[borg]}")" "$(ratio "${repo[restic]}" "${repo[backspan]}")" "$(ratio "${repo[borg]}" "${repo[backspan]}")"
+
+if [ -x build-release/bench/chunker_bench ]; then
+  echo
+  build-release/bench/chunker_bench --benchmark_min_time=0.5 2>/dev/null | grep -E '^(BM_|Benchmark|-)' || true
+fi

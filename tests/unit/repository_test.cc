@@ -1,0 +1,159 @@
+// Repository lifecycle: init, open, passwords and keys, blobs, snapshots.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "backend/local/local_backend.h"
+#include "repository/repository.h"
+#include "test_util.h"
+
+namespace backspan {
+namespace {
+
+using testing::TempDir;
+
+class RepositoryTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(crypto::Init().ok()); }
+
+  std::unique_ptr<Backend> Local() { return std::make_unique<LocalBackend>(Env::Default(), dir_.Sub("repo")); }
+
+  std::unique_ptr<Repository> InitRepo(const std::string& password = "pw") {
+    auto repo = Repository::Init(Local(), Env::Default(), password, ChunkerParams{}, "host", "user");
+    EXPECT_TRUE(repo.ok()) << repo.status().message();
+    return std::move(*repo);
+  }
+
+  Result<std::unique_ptr<Repository>> OpenRepo(const std::string& password) {
+    return Repository::Open(Local(), Env::Default(), password);
+  }
+
+  std::vector<std::string> Listing() {
+    std::vector<std::string> out;
+    for (auto& e : std::filesystem::recursive_directory_iterator(dir_.Sub("repo")))
+      out.push_back(e.path().string() + ":" + std::to_string(e.is_regular_file() ? e.file_size() : 0));
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
+  TempDir dir_;
+};
+
+TEST_F(RepositoryTest, InitThenOpenWithThePassword) {
+  auto repo = InitRepo();
+  std::string id = repo->config().id;
+  auto reopened = OpenRepo("pw");
+  ASSERT_TRUE(reopened.ok());
+  EXPECT_EQ((*reopened)->config().id, id);
+  EXPECT_EQ(Repository::Init(Local(), Env::Default(), "pw", ChunkerParams{}, "h", "u").status().code(),
+            ErrorCode::kAlreadyExists);
+}
+
+TEST_F(RepositoryTest, WrongPasswordFailsAndWritesNothing) {
+  InitRepo();
+  auto before = Listing();
+  auto repo = OpenRepo("not the password");
+  EXPECT_EQ(repo.status().code(), ErrorCode::kWrongPassword);
+  EXPECT_NE(repo.status().message().find("wrong password"), std::string::npos);
+  EXPECT_EQ(Listing(), before);
+}
+
+TEST_F(RepositoryTest, NotARepository) {
+  std::filesystem::create_directories(dir_.Sub("repo"));
+  auto repo = OpenRepo("pw");
+  EXPECT_EQ(repo.status().code(), ErrorCode::kNotARepository);
+  EXPECT_NE(repo.status().message().find("backspan init"), std::string::npos);
+}
+
+TEST_F(RepositoryTest, DamagedKeyFileIsNamed) {
+  InitRepo();
+  for (auto& e : std::filesystem::directory_iterator(dir_.Sub("repo/keys")))
+    testing::WriteFile(e.path().string(), "{ not json");
+  auto repo = OpenRepo("pw");
+  EXPECT_EQ(repo.status().code(), ErrorCode::kCorruption);
+  EXPECT_NE(repo.status().message().find("damaged"), std::string::npos);
+}
+
+TEST_F(RepositoryTest, SeveralPasswordsOpenOneRepository) {
+  auto repo = InitRepo("first");
+  auto second = repo->AddKey("second", "host", "user");
+  ASSERT_TRUE(second.ok());
+  EXPECT_TRUE(OpenRepo("second").ok());
+  EXPECT_TRUE(OpenRepo("first").ok());
+  auto keys = repo->ListKeys();
+  ASSERT_TRUE(keys.ok());
+  ASSERT_EQ(keys->size(), 2u);
+  std::string current = (*keys)[0].current ? (*keys)[0].id : (*keys)[1].id;
+  EXPECT_EQ(repo->RemoveKey(current).code(), ErrorCode::kInvalidArgument);  // the key in use
+  ASSERT_TRUE(repo->RemoveKey(second->substr(0, 12)).ok());
+  EXPECT_EQ(OpenRepo("second").status().code(), ErrorCode::kWrongPassword);
+}
+
+TEST_F(RepositoryTest, BlobsSurviveReopenAndDamageIsDetected) {
+  auto repo = InitRepo();
+  std::vector<BlobId> ids;
+  for (int i = 0; i < 50; ++i) {
+    std::string data = "blob number " + std::to_string(i) + std::string(5000, 'x');
+    BlobId id = repo->HashBlob(AsBytes(data));
+    auto saved = repo->SaveBlob(BlobType::kData, id, AsBytes(data), CompressionMode::kAuto);
+    ASSERT_TRUE(saved.ok());
+    EXPECT_TRUE(*saved);
+    EXPECT_FALSE(*repo->SaveBlob(BlobType::kData, id, AsBytes(data), CompressionMode::kAuto));  // dedup
+    ids.push_back(id);
+  }
+  ASSERT_TRUE(repo->Flush().ok());
+  auto reopened = OpenRepo("pw");
+  ASSERT_TRUE(reopened.ok());
+  ASSERT_TRUE((*reopened)->LoadIndex().ok());
+  for (int i = 0; i < 50; ++i) {
+    auto data = (*reopened)->LoadBlob(ids[i]);
+    ASSERT_TRUE(data.ok()) << data.status().message();
+    EXPECT_EQ(AsString(*data), "blob number " + std::to_string(i) + std::string(5000, 'x'));
+  }
+  // Flip one byte in the middle of the pack.
+  auto loc = (*reopened)->index().Lookup(ids[10]);
+  ASSERT_TRUE(loc.has_value());
+  std::string hex = loc->pack.Hex();
+  std::string path = dir_.Sub("repo/data/" + hex.substr(0, 2) + "/" + hex);
+  std::filesystem::permissions(path, std::filesystem::perms::owner_write, std::filesystem::perm_options::add);
+  std::string pack = testing::ReadFile(path);
+  pack[loc->entry.offset + 40] ^= 1;
+  testing::WriteFile(path, pack);
+  auto fresh = OpenRepo("pw");
+  ASSERT_TRUE((*fresh)->LoadIndex().ok());
+  EXPECT_EQ((*fresh)->LoadBlob(ids[10]).status().code(), ErrorCode::kCorruption);
+  EXPECT_TRUE((*fresh)->LoadBlob(ids[11]).ok());
+}
+
+TEST_F(RepositoryTest, FindSnapshotByPrefixAndLatest) {
+  auto repo = InitRepo();
+  std::vector<std::string> ids;
+  for (int i = 0; i < 20; ++i) {
+    Snapshot s;
+    s.time_ns = 1000 + i;
+    s.hostname = i % 2 ? "odd" : "even";
+    s.paths = {"/data"};
+    auto id = repo->SaveSnapshot(s);
+    ASSERT_TRUE(id.ok());
+    ids.push_back(*id);
+  }
+  auto latest = repo->FindSnapshot("latest");
+  ASSERT_TRUE(latest.ok());
+  EXPECT_EQ(latest->id, ids.back());
+  auto latest_even = repo->FindSnapshot("latest", {}, "even");
+  EXPECT_EQ(latest_even->id, ids[18]);
+  EXPECT_EQ(repo->FindSnapshot(ids[3].substr(0, 10))->id, ids[3]);
+  // 20 ids over 16 first hex digits: some first digit is shared.
+  std::map<char, int> first;
+  for (auto& id : ids) first[id[0]]++;
+  for (auto& [c, n] : first) {
+    if (n > 1) {
+      EXPECT_EQ(repo->FindSnapshot(std::string(1, c)).status().code(), ErrorCode::kAmbiguous);
+    }
+  }
+  EXPECT_EQ(repo->FindSnapshot("0000000000").status().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(repo->FindSnapshot("xyz").status().code(), ErrorCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace backspan
