@@ -144,7 +144,9 @@ TEST_F(ArchiverTest, IncrementalBackupReadsNothingUnchanged) {
   EXPECT_EQ(second->snapshot.parent, first->snapshot.id);
   EXPECT_EQ(second->snapshot.summary.bytes_read, 0u);
   EXPECT_EQ(second->snapshot.summary.files_unmodified, 3u);
-  EXPECT_EQ(second->snapshot.tree, first->snapshot.tree);
+  // The root tree may differ: it records the parents of src (e.g. /tmp),
+  // whose mtimes other processes change.
+  EXPECT_EQ(second->snapshot.summary.data_blobs, 0u);
 }
 
 }  // namespace
