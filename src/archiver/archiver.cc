@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <filesystem>
 #include <thread>
-#include <unordered_map>
 
 #include "util/bounded_queue.h"
 
@@ -12,11 +11,20 @@ namespace backspan {
 struct Archiver::Item {
   Node node;
   std::vector<std::unique_ptr<Item>> children;
-  std::optional<Node> prev;  // this path's node in the parent snapshot
+  Node* prev = nullptr;  // this path's node in the parent snapshot, if any
   bool prev_loaded = false;
-  std::unordered_map<std::string, Node> prev_children;
+  Tree prev_tree;  // the parent snapshot's listing of this directory, sorted by name
   bool skip = false;  // set when the file could not be read at all
   FileInfo scanned;   // lstat facts at scan time, to detect changes while reading
+
+  // The parent snapshot's node called `name` in this directory, if any.
+  // Each is handed out once, so its content can be moved, not copied.
+  Node* FindPrevChild(const std::string& name) {
+    auto& nodes = prev_tree.nodes;
+    auto it = std::lower_bound(nodes.begin(), nodes.end(), name,
+                               [](const Node& n, const std::string& key) { return n.name < key; });
+    return it != nodes.end() && it->name == name ? &*it : nullptr;
+  }
 
   Item* FindChild(const std::string& name) {
     for (auto& c : children)
@@ -101,7 +109,7 @@ Status Archiver::EnsurePrevChildren(Item* dir) {
     Report({dir->node.name, "parent snapshot tree unreadable, rescanning: " + tree.status().message(), false});
     return Status::Ok();
   }
-  for (auto& n : tree->nodes) dir->prev_children.emplace(n.name, std::move(n));
+  dir->prev_tree = std::move(*tree);
   return Status::Ok();
 }
 
@@ -115,7 +123,7 @@ void Archiver::AddChild(Item* dir, const std::string& path, const std::string& n
   item->node = NodeFromInfo(name, info);
   item->scanned = info;
   (void)EnsurePrevChildren(dir);
-  if (auto it = dir->prev_children.find(name); it != dir->prev_children.end()) item->prev = it->second;
+  item->prev = dir->FindPrevChild(name);
   Item* raw = item.get();
   dir->children.push_back(std::move(item));
 
@@ -123,7 +131,7 @@ void Archiver::AddChild(Item* dir, const std::string& path, const std::string& n
     case FileKind::kFile: {
       progress_.files_total++;
       progress_.bytes_total += info.size;
-      const auto& p = raw->prev;
+      Node* p = raw->prev;
       bool unchanged = p && p->kind == FileKind::kFile && p->size == info.size &&
                        p->mtime_ns == info.mtime_ns && p->ctime_ns == info.ctime_ns &&
                        p->inode == info.inode;
@@ -131,7 +139,7 @@ void Archiver::AddChild(Item* dir, const std::string& path, const std::string& n
         for (const auto& id : p->content)
           if (!repo_->index().Has(id)) unchanged = false;
       if (unchanged) {
-        raw->node.content = p->content;
+        raw->node.content = std::move(p->content);
         files_unmodified_++;
         progress_.files_done++;
         progress_.bytes_done += info.size;
@@ -200,8 +208,7 @@ Status Archiver::ScanPath(Item* root, const std::string& abs_path) {
       auto item = std::make_unique<Item>();
       item->node = NodeFromInfo(comps[i], info);
       (void)EnsurePrevChildren(cur);
-      if (auto it = cur->prev_children.find(comps[i]); it != cur->prev_children.end())
-        item->prev = it->second;
+      item->prev = cur->FindPrevChild(comps[i]);
       next = item.get();
       cur->children.push_back(std::move(item));
     }
@@ -335,6 +342,11 @@ Result<BlobId> Archiver::SaveTrees(Item* dir, bool is_root) {
 
 Result<BackupResult> Archiver::Run() {
   const int64_t start_mono = env_->MonotonicNanos();
+  // The repository counts for its whole lifetime; this backup reports its own share.
+  const uint64_t data_blobs_before = repo_->blobs_added(BlobType::kData);
+  const uint64_t tree_blobs_before = repo_->blobs_added(BlobType::kTree);
+  const uint64_t added_before = repo_->bytes_added();
+  const uint64_t written_before = repo_->bytes_written();
   Snapshot snap;
   snap.time_ns = opts_.time_ns.value_or(env_->NowUnixNanos());
   if (opts_.paths.empty()) return Status::InvalidArgument("nothing to back up: give at least one path");
@@ -377,8 +389,7 @@ Result<BackupResult> Archiver::Run() {
     if (it->hostname == snap.hostname && it->paths == snap.paths) {
       snap.parent = it->id;
       auto tree = repo_->LoadTree(it->tree);
-      if (tree.ok())
-        for (auto& n : tree->nodes) root.prev_children.emplace(n.name, std::move(n));
+      if (tree.ok()) root.prev_tree = std::move(*tree);
       break;
     }
   }
@@ -413,13 +424,13 @@ Result<BackupResult> Archiver::Run() {
   s.dirs_new = dirs_new_;
   s.dirs_changed = dirs_changed_;
   s.dirs_unmodified = dirs_unmodified_;
-  s.data_blobs = repo_->blobs_added(BlobType::kData);
-  s.tree_blobs = repo_->blobs_added(BlobType::kTree);
+  s.data_blobs = repo_->blobs_added(BlobType::kData) - data_blobs_before;
+  s.tree_blobs = repo_->blobs_added(BlobType::kTree) - tree_blobs_before;
   s.total_files = progress_.files_total;
   s.total_bytes = progress_.bytes_total;
   s.bytes_read = progress_.bytes_read;
-  s.bytes_added = repo_->bytes_added();
-  s.bytes_stored = repo_->bytes_written();
+  s.bytes_added = repo_->bytes_added() - added_before;
+  s.bytes_stored = repo_->bytes_written() - written_before;
   s.errors = progress_.errors;
   s.duration_s = static_cast<double>(env_->MonotonicNanos() - start_mono) / 1e9;
   ASSIGN_OR_RETURN(snap.id, repo_->SaveSnapshot(snap));

@@ -69,19 +69,13 @@ Result<CheckResult> Checker::Run() {
   // 1. Indexed packs must exist and be long enough for their blobs.
   ASSIGN_OR_RETURN(auto stored, backend->List(FileType::kPack));
   std::set<std::string> stored_set(stored.begin(), stored.end());
+  std::vector<IndexedPack> indexed;
+  Status index_status = repo_->LoadIndex(&indexed);
+  if (!index_status.ok()) return index_status.WithContext("the index is damaged");
   std::map<PackId, std::vector<PackEntry>> by_pack;
-  for (const auto& pid : repo_->index().Packs()) by_pack[pid];
-  // Recover each pack's entries from the index (one lookup per blob would be
-  // slower; rebuild from index files instead).
-  ASSIGN_OR_RETURN(auto index_names, backend->List(FileType::kIndex));
-  for (const auto& name : index_names) {
-    ASSIGN_OR_RETURN(Bytes sealed, backend->Load(FileType::kIndex, name));
-    ASSIGN_OR_RETURN(Bytes plain, crypto::Open(repo_->master_key().encryption, sealed));
-    ASSIGN_OR_RETURN(auto packs, DecodeIndexFile(plain));
-    for (auto& p : packs) {
-      auto& v = by_pack[p.id];
-      v.insert(v.end(), p.entries.begin(), p.entries.end());
-    }
+  for (auto& p : indexed) {
+    auto& v = by_pack[p.id];
+    v.insert(v.end(), p.entries.begin(), p.entries.end());
   }
   result.packs = by_pack.size();
   std::unordered_map<BlobId, std::string, IdHash> bad_blobs;

@@ -39,7 +39,7 @@ struct CheckProgress {
 
 class Checker {
  public:
-  // `repo` must have its index loaded.
+  // Loads the index of `repo` itself; `repo` must not have loaded it.
   Checker(Repository* repo, CheckOptions options) : repo_(repo), opts_(options) {}
 
   // A Status error means the check itself could not run (e.g. I/O failure

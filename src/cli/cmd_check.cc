@@ -22,8 +22,6 @@ int RunCheck(const GlobalOptions& g, const CheckCommand& c) {
   }
   auto repo = OpenRepository(g, false);
   if (!repo.ok()) return Fail(g, repo.status());
-  Status st = (*repo)->LoadIndex();
-  if (!st.ok()) return Fail(g, st.WithContext("the index is damaged"));
   Checker checker(repo->get(), opts);
   auto result = checker.Run();
   if (!result.ok()) return Fail(g, result.status());

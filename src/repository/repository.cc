@@ -75,7 +75,7 @@ Result<std::unique_ptr<Repository>> Repository::Open(std::unique_ptr<Backend> ba
   return Status::WrongPassword("wrong password or no key found: no key file opens with this password");
 }
 
-Status Repository::LoadIndex() {
+Status Repository::LoadIndex(std::vector<IndexedPack>* packs_out) {
   ASSIGN_OR_RETURN(auto names, backend_->List(FileType::kIndex));
   for (const auto& name : names) {
     ASSIGN_OR_RETURN(Bytes sealed, backend_->Load(FileType::kIndex, name));
@@ -83,7 +83,10 @@ Status Repository::LoadIndex() {
     if (!plain.ok()) return plain.status().WithContext("index file index/" + name);
     auto packs = DecodeIndexFile(*plain);
     if (!packs.ok()) return packs.status().WithContext("index file index/" + name);
-    for (auto& p : *packs) index_.AddSavedPack(std::move(p));
+    for (auto& p : *packs) {
+      if (packs_out) packs_out->push_back(p);
+      index_.AddSavedPack(std::move(p));
+    }
   }
   return Status::Ok();
 }

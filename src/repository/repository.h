@@ -45,7 +45,9 @@ class Repository {
   ~Repository();
 
   // Reads every index file into memory. Needed before blobs are used.
-  Status LoadIndex();
+  // With `packs`, also returns every pack as the index files list it
+  // (including blobs stored in more than one pack), for the checker.
+  Status LoadIndex(std::vector<IndexedPack>* packs = nullptr);
 
   const Config& config() const { return config_; }
   const FastCdc& chunker() const { return chunker_; }

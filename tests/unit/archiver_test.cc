@@ -42,7 +42,6 @@ class ArchiverTest : public ::testing::Test {
     auto repo = Repository::Open(std::make_unique<LocalBackend>(Env::Default(), dir_.Sub("repo")),
                                  Env::Default(), "pw");
     EXPECT_TRUE(repo.ok());
-    EXPECT_TRUE((*repo)->LoadIndex().ok());
     Checker checker(repo->get(), CheckOptions{true, 100});
     auto result = checker.Run();
     EXPECT_TRUE(result.ok());
