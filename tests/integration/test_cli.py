@@ -58,7 +58,10 @@ class BackupRestoreTest(CliTestCase):
         second = self.backup(src)
         self.assertEqual(second["bytes_read"], 0)
         self.assertEqual(second["files_unmodified"], 50)
-        self.assertEqual(second["bytes_added"], 0)
+        self.assertEqual(second["data_blobs"], 0)
+        # Only directory listings may be new: the root tree records /tmp,
+        # whose mtime other processes change.
+        self.assertLess(second["bytes_added"], 4096)
         self.assertEqual(second["parent"], first["snapshot_id"])
         write(f"{src}/dir3/f3", os.urandom(12345))
         third = self.backup(src)
