@@ -6,6 +6,7 @@
 #include "cli/context.h"
 #include "cli/json_output.h"
 #include "cli/progress.h"
+#include "util/time_format.h"
 #include "version.h"
 
 namespace backspan::cli {
@@ -16,6 +17,8 @@ int RunBackup(const GlobalOptions& g, const BackupCommand& c) {
     Status st = ValidateTag(t);
     if (!st.ok()) return UsageError(g, st.message());
   }
+  auto checkpoint = ParseDuration(c.checkpoint_interval);
+  if (!checkpoint) return UsageError(g, "--checkpoint-interval must be a duration such as 30s or 5m");
   auto mode = ParseCompressionMode(c.compression);
   if (!mode) return UsageError(g, "--compression must be off, auto or max");
   opts.paths = c.paths;
@@ -34,6 +37,7 @@ int RunBackup(const GlobalOptions& g, const BackupCommand& c) {
 
   auto repo = OpenRepository(g, true);
   if (!repo.ok()) return Fail(g, repo.status());
+  (*repo)->set_checkpoint_interval_ns(*checkpoint);
 
   ProgressReporter* reporter = nullptr;
   Archiver archiver(repo->get(), Env::Default(), std::move(opts), [&](const BackupIssue& issue) {

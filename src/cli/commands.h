@@ -24,6 +24,7 @@ struct GlobalOptions {
 struct BackupCommand {
   std::vector<std::string> paths, tags, excludes, exclude_files;
   std::string host, compression = "auto";
+  std::string checkpoint_interval = "1m";
 };
 struct SnapshotsCommand {
   std::vector<std::string> tags;

@@ -32,6 +32,8 @@ int main(int argc, char** argv) {
   b->add_option("--host", backup.host, "host name to record (default: this host's name)");
   b->add_option("-e,--exclude", backup.excludes, "exclude paths matching PATTERN (repeatable)");
   b->add_option("--exclude-file", backup.exclude_files, "read exclude patterns from FILE (repeatable)");
+  b->add_option("--checkpoint-interval", backup.checkpoint_interval,
+                "write the index this often, so an interrupted backup keeps its uploads (default 1m)");
   b->add_option("--compression", backup.compression, "compression: off, auto or max")
       ->check(CLI::IsMember({"off", "auto", "max"}));
   b->callback([&] { rc = RunBackup(g, backup); });

@@ -1,6 +1,7 @@
 #include "util/time_format.h"
 
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 
 namespace backspan {
@@ -53,6 +54,24 @@ std::optional<int64_t> ParseRfc3339(std::string_view text) {
   }
   time_t secs = timegm(&tm);
   return (static_cast<int64_t>(secs) - offset) * 1000000000 + nanos;
+}
+
+std::optional<int64_t> ParseDuration(std::string_view text) {
+  std::string s(text);
+  if (s.empty()) return std::nullopt;
+  double unit = 1;
+  switch (s.back()) {
+    case 's': unit = 1; s.pop_back(); break;
+    case 'm': unit = 60; s.pop_back(); break;
+    case 'h': unit = 3600; s.pop_back(); break;
+    case 'd': unit = 86400; s.pop_back(); break;
+    default: break;
+  }
+  if (s.empty()) return std::nullopt;
+  char* end = nullptr;
+  double v = std::strtod(s.c_str(), &end);
+  if (end == s.c_str() || *end != '\0' || v < 0 || v * unit > 1e10) return std::nullopt;
+  return static_cast<int64_t>(v * unit * 1e9);
 }
 
 std::string FormatLocalShort(int64_t unix_nanos) {

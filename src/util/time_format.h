@@ -13,6 +13,10 @@ std::string FormatRfc3339(int64_t unix_nanos);
 // Parses what FormatRfc3339 writes, plus offsets like "+02:00" and fewer
 // fractional digits.
 std::optional<int64_t> ParseRfc3339(std::string_view text);
+// Parses a duration such as "90s", "1.5m", "2h", "1d" or plain seconds
+// ("30") into nanoseconds; nullopt if malformed or negative.
+std::optional<int64_t> ParseDuration(std::string_view text);
+
 // A short local display form: "2026-11-24 01:02:03".
 std::string FormatLocalShort(int64_t unix_nanos);
 

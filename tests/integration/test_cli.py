@@ -4,9 +4,10 @@ import os
 import shutil
 import stat
 import subprocess
+import time
 import unittest
 
-from helpers import IS_ROOT, CliTestCase, make_tree, snapshot_of, write
+from helpers import BIN, IS_ROOT, CliTestCase, make_tree, snapshot_of, write
 
 
 class BackupRestoreTest(CliTestCase):
@@ -87,6 +88,34 @@ class BackupRestoreTest(CliTestCase):
         self.run_cli("restore", "latest", "--target", out, "--overwrite", "-q")
         with open(f"{out}{src}/keep/a.txt", "rb") as f:
             self.assertEqual(f.read(), b"a")
+
+
+class InterruptionTest(CliTestCase):
+    def test_killed_backup_keeps_checkpointed_uploads(self):
+        src = os.path.join(self.tmp, "src")
+        for i in range(12):
+            write(f"{src}/f{i:02d}", os.urandom(40 << 20))
+        self.init()
+        index_dir = os.path.join(self.repo, "index")
+        env = dict(self.env)
+        proc = subprocess.Popen([BIN, "backup", "-q", "--checkpoint-interval", "0.2s", src], env=env,
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        def committed():
+            return [n for n in os.listdir(index_dir) if ".tmp-" not in n]
+        deadline = time.monotonic() + 120
+        while not committed() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        proc.kill()  # SIGKILL: no chance to clean up
+        proc.wait()
+        self.assertTrue(committed(), "no index checkpoint was written before the kill")
+        self.assertEqual(self.json_out("snapshots")[0], [])
+        self.run_cli("check", "--read-data", "-q")
+        summary = self.backup(src)
+        self.assertLess(summary["bytes_added"], 12 * (40 << 20))  # reused what was uploaded
+        out = os.path.join(self.tmp, "out")
+        self.run_cli("restore", "latest", "--target", out, "-q")
+        self.assertEqual(snapshot_of(src), snapshot_of(out + src))
+        self.run_cli("check", "--read-data", "-q")
 
 
 class SelectionTest(CliTestCase):

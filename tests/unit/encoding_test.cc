@@ -178,6 +178,12 @@ TEST(Time, Rfc3339RoundTrip) {
   EXPECT_EQ(ParseRfc3339(FormatRfc3339(t)), t);
   EXPECT_EQ(ParseRfc3339("1970-01-01T01:00:00+01:00"), 0);
   EXPECT_FALSE(ParseRfc3339("yesterday").has_value());
+  EXPECT_EQ(ParseDuration("90s"), 90'000'000'000);
+  EXPECT_EQ(ParseDuration("1.5m"), 90'000'000'000);
+  EXPECT_EQ(ParseDuration("2h"), 7200'000'000'000);
+  EXPECT_EQ(ParseDuration("30"), 30'000'000'000);
+  EXPECT_FALSE(ParseDuration("-1s").has_value());
+  EXPECT_FALSE(ParseDuration("soon").has_value());
 }
 
 TEST(PathMatcher, ComponentAndPathPatterns) {
