@@ -3,7 +3,6 @@
 #include <openssl/evp.h>
 
 #include <bit>
-#include <cstring>
 
 namespace backspan {
 namespace {
@@ -33,7 +32,11 @@ FastCdc::FastCdc(const ChunkerParams& params, const crypto::Key& gear_key) : par
   EVP_EncryptInit_ex(ctx, EVP_aes_256_ctr(), nullptr, gear_key.data(), iv.data());
   EVP_EncryptUpdate(ctx, stream.data(), &len, stream.data(), static_cast<int>(stream.size()));
   EVP_CIPHER_CTX_free(ctx);
-  std::memcpy(gear_.data(), stream.data(), stream.size());
+  for (size_t i = 0; i < gear_.size(); ++i) {  // little-endian on every platform
+    uint64_t v = 0;
+    for (int j = 7; j >= 0; --j) v = v << 8 | stream[8 * i + static_cast<size_t>(j)];
+    gear_[i] = v;
+  }
 }
 
 size_t FastCdc::NextCut(ByteView data, bool at_eof) const {
