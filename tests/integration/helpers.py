@@ -31,10 +31,10 @@ class CliTestCase(unittest.TestCase):
                     pass
         shutil.rmtree(self.tmp, ignore_errors=True)
 
-    def run_cli(self, *args, rc=0, env=None, prefix=()):
+    def run_cli(self, *args, rc=0, env=None, prefix=(), binary=BIN):
         e = dict(self.env)
         e.update(env or {})
-        p = subprocess.run([*prefix, BIN, *args], env=e, stdin=subprocess.DEVNULL,
+        p = subprocess.run([*prefix, binary, *args], env=e, stdin=subprocess.DEVNULL,
                            capture_output=True, timeout=300)
         if rc is not None and p.returncode != rc:
             self.fail(f"backspan {' '.join(map(str, args))}: exit {p.returncode}, wanted {rc}\n"

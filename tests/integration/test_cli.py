@@ -251,6 +251,10 @@ class BadInputTest(CliTestCase):
         write(f"{self.src}/secret", b"no access", 0o000)
         os.chmod(self.tmp, 0o755)
         prefix = ()
+        # A copy of the binary where any user can run it (the build tree may not be).
+        binary = os.path.join(self.tmp, "backspan")
+        shutil.copy(BIN, binary)
+        os.chmod(binary, 0o755)
         if IS_ROOT:
             # Root reads everything; run as nobody so the permission bits count.
             for root, dirs, files in os.walk(self.tmp):
@@ -258,14 +262,14 @@ class BadInputTest(CliTestCase):
                     os.lchown(os.path.join(root, n), 65534, 65534)
             os.lchown(self.tmp, 65534, 65534)
             prefix = ("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups")
-        self.run_cli("init", "-q", prefix=prefix)
-        p = self.run_cli("--json", "backup", self.src, rc=3, prefix=prefix)
+        self.run_cli("init", "-q", prefix=prefix, binary=binary)
+        p = self.run_cli("--json", "backup", self.src, rc=3, prefix=prefix, binary=binary)
         lines = [json.loads(l) for l in p.stdout.decode().splitlines()]
         errors = [l for l in lines if l["message_type"] == "error"]
         self.assertEqual([e["item"] for e in errors], [f"{self.src}/secret"])
         self.assertEqual(lines[-1]["errors"], 1)
         self.assertIn(b"secret", p.stderr)
-        snaps = json.loads(self.run_cli("--json", "snapshots", prefix=prefix).stdout)
+        snaps = json.loads(self.run_cli("--json", "snapshots", prefix=prefix, binary=binary).stdout)
         self.assertEqual(len(snaps), 1)
 
 
