@@ -12,12 +12,12 @@ demo=$PWD/build/demo
 rm -rf "$demo"
 mkdir -p "$demo/sample/docs" "$demo/sample/logs"
 # The sample tree: the project's own sources and docs, plus some generated logs.
-cp -r src docs README.md "$demo/sample/docs/"
+cp -r src docs bench "$demo/sample/docs/"
 for i in $(seq 1 20); do
   for j in $(seq 1 200); do echo "2026-11-24T01:$((i % 60)):$((j % 60))Z INFO job $i step $j done"; done \
     >"$demo/sample/logs/job-$i.log"
 done
-ln -s docs/README.md "$demo/sample/readme-link"
+ln -s docs/docs/cli.md "$demo/sample/cli-doc-link"
 
 export BACKSPAN_REPOSITORY=$demo/repo
 export BACKSPAN_PASSWORD_FILE=$demo/password
