@@ -59,7 +59,6 @@ Result<PackId> PackWriter::Finish(const MasterKey& key) {
   RETURN_IF_ERROR(Write(tail));
   PackId id;
   id.bytes = hash_->sha.Final();
-  RETURN_IF_ERROR(out_->Commit(id.Hex()));
   return id;
 }
 

@@ -38,9 +38,11 @@ class PackWriter {
   bool empty() const { return entries_.empty(); }
   const std::vector<PackEntry>& entries() const { return entries_; }
 
-  // Appends the header and commits the file under its SHA-256; returns
-  // the pack's id and size. The writer cannot be used afterwards.
+  // Appends the header and returns the pack's id (the SHA-256 of its
+  // bytes). Nothing more can be added afterwards.
   Result<PackId> Finish(const MasterKey& key);
+  // Makes the finished pack durable under its id.
+  Status Commit(const PackId& id) { return out_->Commit(id.Hex()); }
 
  private:
   Status Write(ByteView data);

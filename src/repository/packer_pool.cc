@@ -2,13 +2,32 @@
 
 namespace backspan {
 
+namespace {
+// Finished packs waiting for fsync: their bytes are already in the page
+// cache, so waiting packs cost no memory beyond their entries.
+constexpr size_t kMaxWaitingPacks = 8;
+}  // namespace
+
 PackerPool::PackerPool(Backend* backend, const MasterKey* key, Index* index,
                        std::atomic<uint64_t>* bytes_written, size_t target_pack_size)
     : backend_(backend), key_(key), index_(index), bytes_written_(bytes_written),
       target_(target_pack_size) {}
 
+PackerPool::~PackerPool() {
+  if (committer_.joinable()) {
+    to_commit_->Close();
+    committer_.join();
+  }
+}
+
+Status PackerPool::FirstError() {
+  std::lock_guard lock(error_mu_);
+  return error_;
+}
+
 Status PackerPool::Add(BlobType type, const BlobId& id, bool compressed, uint32_t raw_length,
                        ByteView payload) {
+  RETURN_IF_ERROR(FirstError());
   auto& idle = idle_[static_cast<int>(type)];
   std::unique_ptr<PackWriter> writer;
   {
@@ -18,9 +37,9 @@ Status PackerPool::Add(BlobType type, const BlobId& id, bool compressed, uint32_
       idle.pop_back();
     }
   }
-  // Keep packs near the target size: commit a full pack before adding.
+  // Keep packs near the target size: finish a full pack before adding.
   if (writer && writer->size() + payload.size() + crypto::kSealOverhead > target_) {
-    RETURN_IF_ERROR(Commit(std::move(writer)));
+    RETURN_IF_ERROR(Finish(std::move(writer)));
   }
   if (!writer) {
     ASSIGN_OR_RETURN(auto out, backend_->Begin(FileType::kPack));
@@ -32,13 +51,34 @@ Status PackerPool::Add(BlobType type, const BlobId& id, bool compressed, uint32_
   return Status::Ok();
 }
 
-Status PackerPool::Commit(std::unique_ptr<PackWriter> writer) {
-  IndexedPack indexed;
-  indexed.entries = writer->entries();
-  ASSIGN_OR_RETURN(indexed.id, writer->Finish(*key_));
-  *bytes_written_ += writer->size();
-  index_->AddPack(std::move(indexed));
+Status PackerPool::Finish(std::unique_ptr<PackWriter> writer) {
+  Finished f;
+  f.indexed.entries = writer->entries();
+  ASSIGN_OR_RETURN(f.indexed.id, writer->Finish(*key_));
+  f.writer = std::move(writer);
+  {
+    std::lock_guard lock(mu_);
+    if (!committer_.joinable()) {
+      to_commit_ = std::make_unique<BoundedQueue<Finished>>(kMaxWaitingPacks);
+      committer_ = std::thread([this] { CommitLoop(); });
+    }
+  }
+  (void)to_commit_->Push(std::move(f));
   return Status::Ok();
+}
+
+void PackerPool::CommitLoop() {
+  while (auto f = to_commit_->Pop()) {
+    if (!FirstError().ok()) continue;  // discard: the job is failing anyway
+    Status st = f->writer->Commit(f->indexed.id);
+    if (!st.ok()) {
+      std::lock_guard lock(error_mu_);
+      error_ = st;
+      continue;
+    }
+    *bytes_written_ += f->writer->size();
+    index_->AddPack(std::move(f->indexed));
+  }
 }
 
 Status PackerPool::Flush() {
@@ -50,9 +90,20 @@ Status PackerPool::Flush() {
       list.clear();
     }
   }
+  Status st;
   for (auto& w : all)
-    if (!w->empty()) RETURN_IF_ERROR(Commit(std::move(w)));
-  return Status::Ok();
+    if (st.ok() && !w->empty()) st = Finish(std::move(w));
+  std::thread committer;
+  {
+    std::lock_guard lock(mu_);
+    committer = std::move(committer_);
+  }
+  if (committer.joinable()) {
+    to_commit_->Close();
+    committer.join();
+  }
+  RETURN_IF_ERROR(st);
+  return FirstError();
 }
 
 }  // namespace backspan
