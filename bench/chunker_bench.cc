@@ -60,7 +60,7 @@ void BM_Seal(benchmark::State& state) {
   backspan::Bytes out;
   for (auto _ : state) {
     out.clear();
-    backspan::crypto::SealAppend(key, data, &out);
+    backspan::crypto::SealAppend(key, data, {}, &out);
   }
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * data.size()));
 }

@@ -99,22 +99,22 @@ void Archiver::Fail(Status st) {
   failed_ = true;
 }
 
-Status Archiver::EnsurePrevChildren(Item* dir) {
-  if (dir->prev_loaded) return Status::Ok();
+void Archiver::LoadPrevTree(Item* dir, const std::string& path) {
+  if (dir->prev_loaded) return;
   dir->prev_loaded = true;
-  if (!dir->prev || dir->prev->kind != FileKind::kDir) return Status::Ok();
+  if (!dir->prev || dir->prev->kind != FileKind::kDir) return;
   auto tree = repo_->LoadTree(dir->prev->subtree);
   if (!tree.ok()) {
     // The parent snapshot is damaged here: back this directory up in full.
-    Report({dir->node.name, "parent snapshot tree unreadable, rescanning: " + tree.status().message(), false});
-    return Status::Ok();
+    Report({path, "parent snapshot unreadable here, reading everything: " + tree.status().message(), false});
+    return;
   }
   dir->prev_tree = std::move(*tree);
-  return Status::Ok();
 }
 
-void Archiver::AddChild(Item* dir, const std::string& path, const std::string& name,
+void Archiver::AddChild(Item* dir, const std::string& dir_path, const std::string& name,
                         const FileInfo& info) {
+  const std::string path = JoinPath(dir_path, name);
   if (info.kind == FileKind::kSocket) {
     Report({path, "socket skipped", false});
     return;
@@ -122,7 +122,7 @@ void Archiver::AddChild(Item* dir, const std::string& path, const std::string& n
   auto item = std::make_unique<Item>();
   item->node = NodeFromInfo(name, info);
   item->scanned = info;
-  (void)EnsurePrevChildren(dir);
+  LoadPrevTree(dir, dir_path);
   item->prev = dir->FindPrevChild(name);
   Item* raw = item.get();
   dir->children.push_back(std::move(item));
@@ -149,11 +149,9 @@ void Archiver::AddChild(Item* dir, const std::string& path, const std::string& n
       }
       break;
     }
-    case FileKind::kDir: {
-      Status st = ScanDir(path, raw);
-      if (!st.ok()) Fail(st);
+    case FileKind::kDir:
+      ScanDir(path, raw);
       break;
-    }
     case FileKind::kSymlink: {
       auto target = env_->ReadLink(path);
       if (!target.ok()) {
@@ -169,12 +167,12 @@ void Archiver::AddChild(Item* dir, const std::string& path, const std::string& n
   }
 }
 
-Status Archiver::ScanDir(const std::string& path, Item* dir) {
-  if (failed_) return Status::Ok();
+void Archiver::ScanDir(const std::string& path, Item* dir) {
+  if (failed_) return;
   auto entries = env_->ReadDir(path);
   if (!entries.ok()) {
     Report({path, entries.status().message()});
-    return Status::Ok();
+    return;
   }
   std::sort(entries->begin(), entries->end(),
             [](const DirEntry& a, const DirEntry& b) { return a.name < b.name; });
@@ -188,16 +186,18 @@ Status Archiver::ScanDir(const std::string& path, Item* dir) {
                                                                   : info.status().message()});
       continue;
     }
-    AddChild(dir, child, e.name, *info);
+    AddChild(dir, path, e.name, *info);
   }
-  return Status::Ok();
 }
 
 Status Archiver::ScanPath(Item* root, const std::string& abs_path) {
   std::vector<std::string> comps;
   for (const auto& part : std::filesystem::path(abs_path))
     if (part != "/" && !part.empty()) comps.push_back(part.string());
-  if (comps.empty()) return ScanDir("/", root);
+  if (comps.empty()) {
+    ScanDir("/", root);
+    return Status::Ok();
+  }
   Item* cur = root;
   std::string cur_path;
   for (size_t i = 0; i + 1 < comps.size(); ++i) {
@@ -207,7 +207,7 @@ Status Archiver::ScanPath(Item* root, const std::string& abs_path) {
       ASSIGN_OR_RETURN(FileInfo info, env_->Lstat(cur_path));
       auto item = std::make_unique<Item>();
       item->node = NodeFromInfo(comps[i], info);
-      (void)EnsurePrevChildren(cur);
+      LoadPrevTree(cur, i == 0 ? "/" : cur_path.substr(0, cur_path.rfind('/')));
       item->prev = cur->FindPrevChild(comps[i]);
       next = item.get();
       cur->children.push_back(std::move(item));
@@ -217,7 +217,7 @@ Status Archiver::ScanPath(Item* root, const std::string& abs_path) {
   if (cur->FindChild(comps.back())) return Status::Ok();  // given twice
   auto info = env_->Lstat(abs_path);
   if (!info.ok()) return info.status();
-  AddChild(cur, abs_path, comps.back(), *info);
+  AddChild(cur, cur_path.empty() ? "/" : cur_path, comps.back(), *info);
   return Status::Ok();
 }
 

@@ -76,9 +76,9 @@ class Archiver {
   struct BlobJob;
 
   Status ScanPath(Item* root, const std::string& abs_path);
-  Status ScanDir(const std::string& path, Item* dir);
-  void AddChild(Item* dir, const std::string& path, const std::string& name, const FileInfo& info);
-  Status EnsurePrevChildren(Item* dir);
+  void ScanDir(const std::string& path, Item* dir);
+  void AddChild(Item* dir, const std::string& dir_path, const std::string& name, const FileInfo& info);
+  void LoadPrevTree(Item* dir, const std::string& path);
   void ReaderLoop();
   void SaverLoop();
   void ProcessFile(FileJob& job);

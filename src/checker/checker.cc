@@ -9,6 +9,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "repository/object_aad.h"
+
 namespace backspan {
 namespace {
 
@@ -139,7 +141,7 @@ Result<CheckResult> Checker::Run() {
               problem = "lies beyond the end of its pack";
             } else {
               auto plain = crypto::Open(repo_->master_key().encryption,
-                                        ByteView(data->data() + e.offset, e.length));
+                                        ByteView(data->data() + e.offset, e.length), aad::Blob(e.type, e.id));
               if (!plain.ok()) {
                 problem = plain.status().message();
               } else {

@@ -78,7 +78,7 @@ Digest HmacSha256(const Key& key, ByteView data) {
   return d;
 }
 
-void SealAppend(const Key& key, ByteView plaintext, Bytes* out) {
+void SealAppend(const Key& key, ByteView plaintext, ByteView aad, Bytes* out) {
   size_t start = out->size();
   out->resize(start + kSealOverhead + plaintext.size());
   uint8_t* salt = out->data() + start;
@@ -91,19 +91,20 @@ void SealAppend(const Key& key, ByteView plaintext, Bytes* out) {
   int len = 0;
   // These calls cannot fail with valid lengths and a supported cipher.
   EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), nullptr, object_key.data(), nonce);
+  if (!aad.empty()) EVP_EncryptUpdate(ctx, nullptr, &len, aad.data(), static_cast<int>(aad.size()));
   EVP_EncryptUpdate(ctx, ct, &len, plaintext.data(), static_cast<int>(plaintext.size()));
   EVP_EncryptFinal_ex(ctx, ct + len, &len);
   EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, kTagLen, ct + plaintext.size());
   sodium_memzero(object_key.data(), object_key.size());
 }
 
-Bytes Seal(const Key& key, ByteView plaintext) {
+Bytes Seal(const Key& key, ByteView plaintext, ByteView aad) {
   Bytes out;
-  SealAppend(key, plaintext, &out);
+  SealAppend(key, plaintext, aad, &out);
   return out;
 }
 
-Result<Bytes> Open(const Key& key, ByteView sealed) {
+Result<Bytes> Open(const Key& key, ByteView sealed, ByteView aad) {
   if (sealed.size() < kSealOverhead)
     return Status::Corruption("encrypted object is too short (" + std::to_string(sealed.size()) +
                               " bytes)");
@@ -117,6 +118,8 @@ Result<Bytes> Open(const Key& key, ByteView sealed) {
   EVP_CIPHER_CTX* ctx = ThreadCipherCtx();
   int len = 0;
   bool ok = EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), nullptr, object_key.data(), nonce) == 1 &&
+            (aad.empty() ||
+             EVP_DecryptUpdate(ctx, nullptr, &len, aad.data(), static_cast<int>(aad.size())) == 1) &&
             EVP_DecryptUpdate(ctx, plain.data(), &len, ct, static_cast<int>(ct_len)) == 1 &&
             EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, kTagLen,
                                 const_cast<uint8_t*>(ct + ct_len)) == 1 &&

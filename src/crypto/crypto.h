@@ -45,15 +45,16 @@ Digest HmacSha256(const Key& key, ByteView data);
 // Authenticated encryption of one object with AES-256-GCM under a key
 // derived for this object alone: subkey = HMAC-SHA256(key, salt) with a
 // random 16-byte salt. Per-object keys keep random 96-bit nonces safe no
-// matter how many hosts write to one repository.
+// matter how many hosts write to one repository. `aad` is authenticated
+// but not stored: Open must be given the same bytes.
 // Output layout: salt(16) || nonce(12) || ciphertext || tag(16).
-Bytes Seal(const Key& key, ByteView plaintext);
+Bytes Seal(const Key& key, ByteView plaintext, ByteView aad);
 // Appends the sealed form of `plaintext` to `out` (avoids a copy for packs).
-void SealAppend(const Key& key, ByteView plaintext, Bytes* out);
+void SealAppend(const Key& key, ByteView plaintext, ByteView aad, Bytes* out);
 
 // Verifies and decrypts what Seal produced. Fails with kCorruption if the
-// data was modified or the key is wrong.
-Result<Bytes> Open(const Key& key, ByteView sealed);
+// data or `aad` differ, or the key is wrong.
+Result<Bytes> Open(const Key& key, ByteView sealed, ByteView aad);
 
 struct KdfParams {
   uint64_t opslimit = 0;

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "repository/object_aad.h"
 #include "util/hex.h"
 
 namespace backspan {
@@ -25,11 +26,11 @@ Bytes EncodeConfig(const Config& config, const MasterKey& key) {
         {"max_size", config.chunker.max_size},
         {"gear_key", HexEncode(config.chunker_key)}}},
   };
-  return crypto::Seal(key.encryption, AsBytes(j.dump()));
+  return crypto::Seal(key.encryption, AsBytes(j.dump()), aad::Of(aad::kConfig));
 }
 
 Result<Config> DecodeConfig(ByteView sealed, const MasterKey& key) {
-  auto plain = crypto::Open(key.encryption, sealed);
+  auto plain = crypto::Open(key.encryption, sealed, aad::Of(aad::kConfig));
   if (!plain.ok()) return plain.status().WithContext("repository config");
   auto j = nlohmann::json::parse(plain->begin(), plain->end(), nullptr, false);
   if (j.is_discarded() || !j.is_object()) return Status::Corruption("repository config is not valid JSON");

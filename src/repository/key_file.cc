@@ -5,6 +5,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "repository/object_aad.h"
 #include "util/hex.h"
 #include "util/time_format.h"
 
@@ -24,7 +25,7 @@ Result<KeyFile> NewKeyFile(const MasterKey& master, const std::string& password,
   uint8_t material[64];
   std::memcpy(material, master.encryption.data(), 32);
   std::memcpy(material + 32, master.id_key.data(), 32);
-  kf.wrapped_key = crypto::Seal(wrapping, ByteView(material, sizeof material));
+  kf.wrapped_key = crypto::Seal(wrapping, ByteView(material, sizeof material), aad::Of(aad::kKey));
   sodium_memzero(material, sizeof material);
   sodium_memzero(wrapping.data(), wrapping.size());
   return kf;
@@ -33,7 +34,7 @@ Result<KeyFile> NewKeyFile(const MasterKey& master, const std::string& password,
 Result<MasterKey> UnlockKeyFile(const KeyFile& key_file, const std::string& password) {
   ASSIGN_OR_RETURN(crypto::Key wrapping,
                    crypto::DeriveKeyFromPassword(password, key_file.salt, key_file.kdf));
-  auto material = crypto::Open(wrapping, key_file.wrapped_key);
+  auto material = crypto::Open(wrapping, key_file.wrapped_key, aad::Of(aad::kKey));
   sodium_memzero(wrapping.data(), wrapping.size());
   if (!material.ok()) return Status::WrongPassword("wrong password or no key found");
   if (material->size() != 64) return Status::Corruption("key file holds a master key of the wrong size");

@@ -1,5 +1,6 @@
 #include "repository/pack.h"
 
+#include "repository/object_aad.h"
 #include "util/encoding.h"
 
 namespace backspan {
@@ -28,7 +29,7 @@ Status PackWriter::Add(const MasterKey& key, BlobType type, const BlobId& id, bo
                        uint32_t raw_length, ByteView payload) {
   thread_local Bytes sealed;
   sealed.clear();
-  crypto::SealAppend(key.encryption, payload, &sealed);
+  crypto::SealAppend(key.encryption, payload, aad::Blob(type, id), &sealed);
   uint64_t offset = size_;
   if (offset + sealed.size() > UINT32_MAX) return Status::Internal("pack grew beyond 4 GiB");
   RETURN_IF_ERROR(Write(sealed));
@@ -52,7 +53,7 @@ Bytes EncodePackHeader(const std::vector<PackEntry>& entries) {
 }
 
 Result<PackId> PackWriter::Finish(const MasterKey& key) {
-  Bytes tail = crypto::Seal(key.encryption, EncodePackHeader(entries_));
+  Bytes tail = crypto::Seal(key.encryption, EncodePackHeader(entries_), aad::Of(aad::kPackHeader));
   uint8_t len[4];
   EncodeFixed32(len, static_cast<uint32_t>(tail.size()));
   tail.insert(tail.end(), len, len + 4);
@@ -67,7 +68,8 @@ Result<std::vector<PackEntry>> ReadPackHeader(ByteView pack, const MasterKey& ke
   uint32_t header_len = DecodeFixed32(pack.data() + pack.size() - 4);
   if (header_len > pack.size() - 4) return Status::Corruption("pack header length is out of range");
   size_t header_start = pack.size() - 4 - header_len;
-  ASSIGN_OR_RETURN(Bytes header, crypto::Open(key.encryption, pack.subspan(header_start, header_len)));
+  ASSIGN_OR_RETURN(Bytes header, crypto::Open(key.encryption, pack.subspan(header_start, header_len),
+                                              aad::Of(aad::kPackHeader)));
   Decoder dec(header);
   uint8_t version = 0;
   uint64_t count = 0;

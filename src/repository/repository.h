@@ -62,7 +62,8 @@ class Repository {
   // Stores a blob unless the repository already has it or another thread
   // is storing it. Returns true if this call stored it. Thread-safe.
   Result<bool> SaveBlob(BlobType type, const BlobId& id, ByteView plaintext, CompressionMode mode);
-  // Loads, authenticates, decompresses and verifies a blob. Thread-safe.
+  // Loads, authenticates (with its type and id) and decompresses a blob.
+  // Thread-safe.
   Result<Bytes> LoadBlob(const BlobId& id);
 
   Result<BlobId> SaveTree(const Tree& tree, CompressionMode mode);

@@ -6,6 +6,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -75,7 +76,8 @@ bool AllZero(const uint8_t* p, size_t n) {
 }
 
 // Writes `data` at `offset`, leaving 4 KiB blocks of zeros as holes.
-Status WriteSparse(int fd, uint64_t offset, ByteView data, const std::string& path) {
+// `*end` becomes the end of the last byte actually written, if later.
+Status WriteSparse(int fd, uint64_t offset, ByteView data, const std::string& path, uint64_t* end) {
   constexpr size_t kBlock = 4096;
   size_t i = 0;
   while (i < data.size()) {
@@ -99,6 +101,7 @@ Status WriteSparse(int fd, uint64_t offset, ByteView data, const std::string& pa
       }
       done += static_cast<size_t>(w);
     }
+    *end = std::max(*end, offset + j);
     i = j;
   }
   return Status::Ok();
@@ -206,7 +209,7 @@ class Restorer::Impl {
     const Node& n = job.node;
     int dirfd = job.dir->fd;
     int fd = job.fd;
-    uint64_t offset = 0;
+    uint64_t offset = 0, written_end = 0;
     Status st;
     for (const auto& id : n.content) {
       auto data = repo_->LoadBlob(id);
@@ -214,12 +217,14 @@ class Restorer::Impl {
         st = data.status();
         break;
       }
-      st = WriteSparse(fd, offset, *data, "/" + job.rel);
+      st = WriteSparse(fd, offset, *data, "/" + job.rel, &written_end);
       if (!st.ok()) break;
       offset += data->size();
       r_->progress_.bytes_done += data->size();
     }
-    if (st.ok() && ::ftruncate(fd, static_cast<off_t>(offset)) != 0) st = Status::FromErrno(errno, "truncate");
+    // Only a file that ends in a hole needs its size set explicitly.
+    if (st.ok() && written_end < offset && ::ftruncate(fd, static_cast<off_t>(offset)) != 0)
+      st = Status::FromErrno(errno, "truncate");
     if (st.ok()) SetMetadata(dirfd, n.name, n, fd);
     ::close(fd);
     if (!st.ok()) {

@@ -9,6 +9,8 @@
 namespace backspan {
 namespace {
 
+const std::string kAad = "backspan/test";
+
 class CryptoTest : public ::testing::Test {
  protected:
   void SetUp() override { ASSERT_TRUE(crypto::Init().ok()); }
@@ -35,28 +37,31 @@ TEST_F(CryptoTest, SealOpenRoundTrip) {
   crypto::Key key = crypto::RandomKey();
   Bytes plain(100000);
   for (size_t i = 0; i < plain.size(); ++i) plain[i] = static_cast<uint8_t>(i * 7);
-  Bytes sealed = crypto::Seal(key, plain);
+  Bytes sealed = crypto::Seal(key, plain, AsBytes(kAad));
   EXPECT_EQ(sealed.size(), plain.size() + crypto::kSealOverhead);
-  auto opened = crypto::Open(key, sealed);
+  auto opened = crypto::Open(key, sealed, AsBytes(kAad));
   ASSERT_TRUE(opened.ok());
   EXPECT_EQ(*opened, plain);
   // Random salts and nonces: sealing twice never gives the same bytes.
-  EXPECT_NE(crypto::Seal(key, plain), sealed);
+  EXPECT_NE(crypto::Seal(key, plain, AsBytes(kAad)), sealed);
   Bytes empty;
-  EXPECT_TRUE(crypto::Open(key, crypto::Seal(key, empty)).ok());
+  EXPECT_TRUE(crypto::Open(key, crypto::Seal(key, empty, {}), {}).ok());
 }
 
 TEST_F(CryptoTest, AnyChangeIsDetected) {
   crypto::Key key = crypto::RandomKey();
-  Bytes sealed = crypto::Seal(key, AsBytes("secret data"));
+  Bytes sealed = crypto::Seal(key, AsBytes("secret data"), AsBytes(kAad));
   for (size_t i = 0; i < sealed.size(); ++i) {
     Bytes damaged = sealed;
     damaged[i] ^= 0x01;
-    EXPECT_EQ(crypto::Open(key, damaged).status().code(), ErrorCode::kCorruption) << "byte " << i;
+    EXPECT_EQ(crypto::Open(key, damaged, AsBytes(kAad)).status().code(), ErrorCode::kCorruption) << "byte " << i;
   }
-  EXPECT_FALSE(crypto::Open(crypto::RandomKey(), sealed).ok());
+  EXPECT_FALSE(crypto::Open(crypto::RandomKey(), sealed, AsBytes(kAad)).ok());
+  // The associated data is authenticated: another one fails.
+  EXPECT_EQ(crypto::Open(key, sealed, AsBytes("backspan/other")).status().code(), ErrorCode::kCorruption);
+  EXPECT_FALSE(crypto::Open(key, sealed, {}).ok());
   Bytes short_data(10);
-  EXPECT_EQ(crypto::Open(key, short_data).status().code(), ErrorCode::kCorruption);
+  EXPECT_EQ(crypto::Open(key, short_data, {}).status().code(), ErrorCode::kCorruption);
 }
 
 TEST_F(CryptoTest, Argon2idIsDeterministicPerSalt) {

@@ -125,6 +125,34 @@ TEST_F(RepositoryTest, BlobsSurviveReopenAndDamageIsDetected) {
   EXPECT_TRUE((*fresh)->LoadBlob(ids[11]).ok());
 }
 
+TEST_F(RepositoryTest, SwappedBlobsAreDetected) {
+  // Two valid sealed blobs of the same size swap places inside a pack:
+  // each still decrypts, but not as the blob its index entry names.
+  auto repo = InitRepo();
+  std::string a(4000, 'a'), b(4000, 'b');
+  BlobId ida = repo->HashBlob(AsBytes(a)), idb = repo->HashBlob(AsBytes(b));
+  ASSERT_TRUE(repo->SaveBlob(BlobType::kData, ida, AsBytes(a), CompressionMode::kOff).ok());
+  ASSERT_TRUE(repo->SaveBlob(BlobType::kData, idb, AsBytes(b), CompressionMode::kOff).ok());
+  ASSERT_TRUE(repo->Flush().ok());
+  auto la = repo->index().Lookup(ida), lb = repo->index().Lookup(idb);
+  ASSERT_TRUE(la && lb);
+  ASSERT_EQ(la->pack, lb->pack);
+  ASSERT_EQ(la->entry.length, lb->entry.length);
+  std::string hex = la->pack.Hex();
+  std::string path = dir_.Sub("repo/data/" + hex.substr(0, 2) + "/" + hex);
+  std::string pack = testing::ReadFile(path);
+  std::string sa = pack.substr(la->entry.offset, la->entry.length);
+  std::string sb = pack.substr(lb->entry.offset, lb->entry.length);
+  pack.replace(la->entry.offset, sa.size(), sb);
+  pack.replace(lb->entry.offset, sb.size(), sa);
+  std::filesystem::permissions(path, std::filesystem::perms::owner_write, std::filesystem::perm_options::add);
+  testing::WriteFile(path, pack);
+  auto fresh = OpenRepo("pw");
+  ASSERT_TRUE((*fresh)->LoadIndex().ok());
+  EXPECT_EQ((*fresh)->LoadBlob(ida).status().code(), ErrorCode::kCorruption);
+  EXPECT_EQ((*fresh)->LoadBlob(idb).status().code(), ErrorCode::kCorruption);
+}
+
 TEST_F(RepositoryTest, FindSnapshotByPrefixAndLatest) {
   auto repo = InitRepo();
   std::vector<std::string> ids;
