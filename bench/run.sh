@@ -7,9 +7,11 @@
 #   --runs   repeat every measurement N times and report the median (default 3)
 #   --keep   keep the generated tree between runs (in build/bench-data)
 #
-# Before each measurement the page cache is flushed to disk (sync) and the
-# source is read once, so no tool pays for another's writeback; the order of
-# the tools rotates from run to run.
+# Before each measurement dirty pages are flushed (sync) and, when run as
+# root, the page cache is dropped, so no tool pays for another's writeback or
+# cache pollution. Then the source is read once, so backups start with it
+# cached. Restores read the repository from disk. The order of the tools
+# rotates from run to run.
 # Needs: restic and borgbackup (Debian packages), GNU time, python3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -49,13 +51,18 @@ export BACKSPAN_PASSWORD=bench RESTIC_PASSWORD=bench BORG_PASSPHRASE=bench
 export BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK=yes BORG_RELOCATED_REPO_ACCESS_IS_OK=yes
 export BORG_BASE_DIR=$work/borg-home
 
-warm() { sync; find "$data" -type f -exec cat {} + >/dev/null; }
+settle() {
+  sync
+  if [ -w /proc/sys/vm/drop_caches ]; then echo 3 >/proc/sys/vm/drop_caches; fi
+}
+warm() { settle; find "$data" -type f -exec cat {} + >/dev/null; }
 
 # measure NAME CMD... : runs CMD, appends wall seconds and peak RSS (KiB).
 declare -A secs rss
 measure() {
   local name=$1; shift
   local out=$work/time.$name
+  [ "$name" = "${name%.restore}" ] || settle
   sync
   /usr/bin/time -f "%e %M" -o "$out" "$@" >/dev/null 2>"$work/err.$name" || {
     echo "bench: $name failed:" >&2; cat "$work/err.$name" >&2; exit 1; }
