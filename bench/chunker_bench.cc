@@ -47,15 +47,15 @@ void BM_FastCdcEveryByte(benchmark::State& state) {
 BENCHMARK(BM_FastCdcEveryByte)->Unit(benchmark::kMillisecond);
 
 void BM_BlobId(benchmark::State& state) {
-  const backspan::Bytes data = RandomData(1 << 20);
+  const backspan::Bytes data = RandomData(static_cast<size_t>(state.range(0)));
   auto key = backspan::crypto::RandomKey();
   for (auto _ : state) benchmark::DoNotOptimize(backspan::crypto::HmacSha256(key, data));
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * data.size()));
 }
-BENCHMARK(BM_BlobId);
+BENCHMARK(BM_BlobId)->Arg(8 << 10)->Arg(1 << 20);
 
 void BM_Seal(benchmark::State& state) {
-  const backspan::Bytes data = RandomData(1 << 20);
+  const backspan::Bytes data = RandomData(static_cast<size_t>(state.range(0)));
   auto key = backspan::crypto::RandomKey();
   backspan::Bytes out;
   for (auto _ : state) {
@@ -64,7 +64,7 @@ void BM_Seal(benchmark::State& state) {
   }
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * data.size()));
 }
-BENCHMARK(BM_Seal);
+BENCHMARK(BM_Seal)->Arg(8 << 10)->Arg(1 << 20);
 
 }  // namespace
 

@@ -18,11 +18,25 @@ struct CipherCtxDeleter {
 };
 using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, CipherCtxDeleter>;
 
-// One cipher context per thread: creating and freeing one per object costs
-// more than the encryption of a small blob.
-EVP_CIPHER_CTX* ThreadCipherCtx() {
-  thread_local CipherCtx ctx(EVP_CIPHER_CTX_new());
-  return ctx.get();
+// AES-256-GCM, fetched from the provider once: OpenSSL 3 otherwise looks
+// the implementation up again on every EVP_*Init call.
+const EVP_CIPHER* Aes256Gcm() {
+  static EVP_CIPHER* cipher = EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr);
+  return cipher;
+}
+
+// One context per thread and direction, bound to the cipher once: creating
+// one per object costs more than encrypting a small blob. Each object then
+// only sets its key and nonce.
+EVP_CIPHER_CTX* ThreadCipherCtx(bool encrypt) {
+  auto make = [](bool enc) {
+    CipherCtx ctx(EVP_CIPHER_CTX_new());
+    EVP_CipherInit_ex(ctx.get(), Aes256Gcm(), nullptr, nullptr, nullptr, enc ? 1 : 0);
+    return ctx;
+  };
+  thread_local CipherCtx enc_ctx = make(true);
+  thread_local CipherCtx dec_ctx = make(false);
+  return encrypt ? enc_ctx.get() : dec_ctx.get();
 }
 
 Key DeriveObjectKey(const Key& key, const uint8_t* salt) {
@@ -87,10 +101,10 @@ void SealAppend(const Key& key, ByteView plaintext, ByteView aad, Bytes* out) {
   RandomBytes(salt, kSaltLen + kNonceLen);
   Key object_key = DeriveObjectKey(key, salt);
 
-  EVP_CIPHER_CTX* ctx = ThreadCipherCtx();
+  EVP_CIPHER_CTX* ctx = ThreadCipherCtx(true);
   int len = 0;
   // These calls cannot fail with valid lengths and a supported cipher.
-  EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), nullptr, object_key.data(), nonce);
+  EVP_EncryptInit_ex(ctx, nullptr, nullptr, object_key.data(), nonce);
   if (!aad.empty()) EVP_EncryptUpdate(ctx, nullptr, &len, aad.data(), static_cast<int>(aad.size()));
   EVP_EncryptUpdate(ctx, ct, &len, plaintext.data(), static_cast<int>(plaintext.size()));
   EVP_EncryptFinal_ex(ctx, ct + len, &len);
@@ -115,9 +129,9 @@ Result<Bytes> Open(const Key& key, ByteView sealed, ByteView aad) {
   Key object_key = DeriveObjectKey(key, salt);
 
   Bytes plain(ct_len);
-  EVP_CIPHER_CTX* ctx = ThreadCipherCtx();
+  EVP_CIPHER_CTX* ctx = ThreadCipherCtx(false);
   int len = 0;
-  bool ok = EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), nullptr, object_key.data(), nonce) == 1 &&
+  bool ok = EVP_DecryptInit_ex(ctx, nullptr, nullptr, object_key.data(), nonce) == 1 &&
             (aad.empty() ||
              EVP_DecryptUpdate(ctx, nullptr, &len, aad.data(), static_cast<int>(aad.size())) == 1) &&
             EVP_DecryptUpdate(ctx, plain.data(), &len, ct, static_cast<int>(ct_len)) == 1 &&
