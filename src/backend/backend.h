@@ -13,7 +13,7 @@
 
 namespace backspan {
 
-enum class FileType { kConfig, kKey, kPack, kIndex, kSnapshot, kLock };
+enum class FileType { kConfig, kKey, kPack, kIndex, kSnapshot, kLock, kDeletion };
 
 // The directory (or key prefix) of a file type: "keys", "data", ...
 const char* FileTypeDir(FileType type);

@@ -12,6 +12,7 @@ const char* FileTypeDir(FileType type) {
     case FileType::kIndex: return "index";
     case FileType::kSnapshot: return "snapshots";
     case FileType::kLock: return "locks";
+    case FileType::kDeletion: return "deletions";
   }
   return "";
 }

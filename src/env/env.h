@@ -40,6 +40,11 @@ class ReadableFile {
   virtual Result<FileInfo> Stat() = 0;
 };
 
+// How a new file will be written. kStreamOnce: a large file written
+// sequentially, once, and not read back soon (a pack); the Env may then keep
+// it out of the page cache, which saves a copy and evicts nothing useful.
+enum class WriteHint { kDefault, kStreamOnce };
+
 // A file being written; the data is durable only after Sync() succeeds.
 class WritableFile {
  public:
@@ -64,7 +69,11 @@ class Env {
   virtual bool Exists(const std::string& path) = 0;
 
   // Writing. NewWritableFile creates a new file and fails if it exists.
-  virtual Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) = 0;
+  virtual Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path,
+                                                                WriteHint hint) = 0;
+  Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) {
+    return NewWritableFile(path, WriteHint::kDefault);
+  }
   virtual Status Rename(const std::string& from, const std::string& to) = 0;
   virtual Status Remove(const std::string& path) = 0;
   // Creates a directory; succeeds if it already exists.

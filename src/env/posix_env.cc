@@ -8,6 +8,7 @@
 #include <random>
 
 #include "env/env.h"
+#include "env/posix_direct_file.h"
 #include "util/hex.h"
 
 namespace backspan {
@@ -151,7 +152,9 @@ class PosixEnv final : public Env {
     return ::lstat(path.c_str(), &st) == 0;
   }
 
-  Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) override {
+  Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path,
+                                                        WriteHint hint) override {
+    if (hint == WriteHint::kStreamOnce) return NewPosixDirectFile(path);
     int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) return Status::FromErrno(errno, "create " + path);
     return std::unique_ptr<WritableFile>(new PosixWritableFile(fd, path));

@@ -80,9 +80,10 @@ Result<std::unique_ptr<ReadableFile>> FaultEnv::OpenForRead(const std::string& p
   return std::unique_ptr<ReadableFile>(new FaultReadableFile(this, std::move(file), path));
 }
 
-Result<std::unique_ptr<WritableFile>> FaultEnv::NewWritableFile(const std::string& path) {
+Result<std::unique_ptr<WritableFile>> FaultEnv::NewWritableFile(const std::string& path,
+                                                                WriteHint hint) {
   if (int err = Check(Op::kNewWritableFile, path)) return Status::FromErrno(err, "create " + path);
-  ASSIGN_OR_RETURN(auto file, base()->NewWritableFile(path));
+  ASSIGN_OR_RETURN(auto file, base()->NewWritableFile(path, hint));
   return std::unique_ptr<WritableFile>(new FaultWritableFile(this, std::move(file), path));
 }
 

@@ -37,7 +37,8 @@ class FaultEnv : public Env {
   Result<std::vector<DirEntry>> ReadDir(const std::string& path) override { return base()->ReadDir(path); }
   Result<std::string> ReadLink(const std::string& path) override { return base()->ReadLink(path); }
   bool Exists(const std::string& path) override { return base()->Exists(path); }
-  Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) override;
+  Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path,
+                                                        WriteHint hint) override;
   Status Rename(const std::string& from, const std::string& to) override;
   Status Remove(const std::string& path) override { return base()->Remove(path); }
   Status CreateDir(const std::string& path) override { return base()->CreateDir(path); }

@@ -31,7 +31,7 @@ Status LocalBackend::Create() {
     RETURN_IF_ERROR(env_->CreateDir(root_.substr(0, pos)));
   RETURN_IF_ERROR(env_->CreateDir(root_));
   for (FileType t : {FileType::kKey, FileType::kPack, FileType::kIndex, FileType::kSnapshot,
-                     FileType::kLock})
+                     FileType::kLock, FileType::kDeletion})
     RETURN_IF_ERROR(env_->CreateDir(root_ + "/" + FileTypeDir(t)));
   for (int i = 0; i < 256; ++i) {
     uint8_t b = static_cast<uint8_t>(i);
@@ -44,7 +44,10 @@ Result<bool> LocalBackend::IsRepository() { return env_->Exists(root_ + "/config
 
 Status LocalBackend::Save(FileType type, const std::string& name, ByteView data) {
   std::string path = PathOf(type, name);
-  if (type == FileType::kPack && !env_->Exists(path.substr(0, path.rfind('/')))) {
+  // Pack subdirectories, and directories of file types newer than the
+  // repository, appear on first use.
+  if ((type == FileType::kPack || type == FileType::kDeletion) &&
+      !env_->Exists(path.substr(0, path.rfind('/')))) {
     RETURN_IF_ERROR(env_->CreateDir(path.substr(0, path.rfind('/'))));
   }
   return WriteFileAtomic(env_, path, data);
@@ -91,7 +94,8 @@ class LocalPendingFile final : public PendingFile {
 
 Result<std::unique_ptr<PendingFile>> LocalBackend::Begin(FileType type) {
   std::string tmp = root_ + "/" + FileTypeDir(type) + "/.tmp-" + HexEncode(crypto::RandomKey()).substr(0, 24);
-  ASSIGN_OR_RETURN(auto file, env_->NewWritableFile(tmp));
+  WriteHint hint = type == FileType::kPack ? WriteHint::kStreamOnce : WriteHint::kDefault;
+  ASSIGN_OR_RETURN(auto file, env_->NewWritableFile(tmp, hint));
   return std::unique_ptr<PendingFile>(new LocalPendingFile(
       env_, std::move(file), tmp, [this, type](const std::string& name) { return PathOf(type, name); }));
 }
@@ -149,6 +153,7 @@ Result<std::vector<std::string>> LocalBackend::List(FileType type) {
     return names;
   }
   std::string dir = root_ + "/" + FileTypeDir(type);
+  if (type == FileType::kDeletion && !env_->Exists(dir)) return names;
   ASSIGN_OR_RETURN(auto entries, env_->ReadDir(dir));
   for (auto& e : entries) {
     if (IsTemporary(e.name)) continue;
