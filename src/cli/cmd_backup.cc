@@ -21,6 +21,11 @@ int RunBackup(const GlobalOptions& g, const BackupCommand& c) {
   if (!checkpoint) return UsageError(g, "--checkpoint-interval must be a duration such as 30s or 5m");
   auto mode = ParseCompressionMode(c.compression);
   if (!mode) return UsageError(g, "--compression must be off, auto or max");
+  if (!c.time.empty()) {
+    auto t = ParseUserTime(c.time);
+    if (!t) return UsageError(g, "--time must be like '2026-11-24 13:04:05' (local time) or RFC 3339");
+    opts.time_ns = *t;
+  }
   opts.paths = c.paths;
   opts.tags = c.tags;
   opts.hostname = c.host.empty() ? Hostname() : c.host;
@@ -35,7 +40,7 @@ int RunBackup(const GlobalOptions& g, const BackupCommand& c) {
     if (!st.ok()) return Fail(g, st);
   }
 
-  auto repo = OpenRepository(g, true);
+  auto repo = OpenRepository(g, true, LockKind::kShared, "backup");
   if (!repo.ok()) return Fail(g, repo.status());
   (*repo)->set_checkpoint_interval_ns(*checkpoint);
 

@@ -20,7 +20,7 @@ int RunCheck(const GlobalOptions& g, const CheckCommand& c) {
     opts.read_data = true;
     opts.read_data_percent = pct;
   }
-  auto repo = OpenRepository(g, false);
+  auto repo = OpenRepository(g, false, LockKind::kShared, "check");
   if (!repo.ok()) return Fail(g, repo.status());
   Checker checker(repo->get(), opts);
   auto result = checker.Run();

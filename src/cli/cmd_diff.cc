@@ -67,7 +67,7 @@ class Differ {
 }  // namespace
 
 int RunDiff(const GlobalOptions& g, const DiffCommand& c) {
-  auto repo = OpenRepository(g, true);
+  auto repo = OpenRepository(g, true, LockKind::kShared, "diff");
   if (!repo.ok()) return Fail(g, repo.status());
   auto a = (*repo)->FindSnapshot(c.first);
   if (!a.ok()) return Fail(g, a.status());

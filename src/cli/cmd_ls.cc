@@ -25,7 +25,7 @@ Status Walk(Repository* repo, const BlobId& tree_id, const std::string& dir, con
 }  // namespace
 
 int RunLs(const GlobalOptions& g, const LsCommand& c) {
-  auto repo = OpenRepository(g, true);
+  auto repo = OpenRepository(g, true, LockKind::kShared, "ls");
   if (!repo.ok()) return Fail(g, repo.status());
   auto snap = (*repo)->FindSnapshot(c.snapshot);
   if (!snap.ok()) return Fail(g, snap.status());

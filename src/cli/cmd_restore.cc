@@ -15,7 +15,7 @@ int RunRestore(const GlobalOptions& g, const RestoreCommand& c) {
     if (!st.ok()) return UsageError(g, st.message());
   }
   if (c.target.empty()) return UsageError(g, "--target is required");
-  auto repo = OpenRepository(g, true);
+  auto repo = OpenRepository(g, true, LockKind::kShared, "restore");
   if (!repo.ok()) return Fail(g, repo.status());
   auto snap = (*repo)->FindSnapshot(c.snapshot, c.tags, c.host);
   if (!snap.ok()) return Fail(g, snap.status());

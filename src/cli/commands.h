@@ -25,6 +25,7 @@ struct BackupCommand {
   std::vector<std::string> paths, tags, excludes, exclude_files;
   std::string host, compression = "auto";
   std::string checkpoint_interval = "1m";
+  std::string time;  // record the snapshot at this time instead of now
 };
 struct SnapshotsCommand {
   std::vector<std::string> tags;
@@ -51,6 +52,24 @@ struct KeyCommand {
   std::string new_password_file;
 };
 
+struct PruneCommand {
+  bool dry_run = false;
+  std::string max_unused = "5%";
+  std::string grace = "10s";
+};
+struct ForgetCommand {
+  std::vector<std::string> snapshots;  // explicit ids to remove
+  std::string keep_last, keep_hourly, keep_daily, keep_weekly, keep_monthly, keep_yearly;
+  std::string keep_within, within_hourly, within_daily, within_weekly, within_monthly, within_yearly;
+  std::vector<std::string> keep_tags, tags;
+  std::string host, group_by = "host,paths";
+  bool dry_run = false, prune = false;
+  PruneCommand prune_options;
+};
+struct UnlockCommand {
+  bool remove_all = false;
+};
+
 int RunInit(const GlobalOptions& g);
 int RunBackup(const GlobalOptions& g, const BackupCommand& c);
 int RunSnapshots(const GlobalOptions& g, const SnapshotsCommand& c);
@@ -59,5 +78,8 @@ int RunDiff(const GlobalOptions& g, const DiffCommand& c);
 int RunRestore(const GlobalOptions& g, const RestoreCommand& c);
 int RunCheck(const GlobalOptions& g, const CheckCommand& c);
 int RunKey(const GlobalOptions& g, const KeyCommand& c);
+int RunForget(const GlobalOptions& g, const ForgetCommand& c);
+int RunPrune(const GlobalOptions& g, const PruneCommand& c);
+int RunUnlock(const GlobalOptions& g, const UnlockCommand& c);
 
 }  // namespace backspan::cli

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "repository/lock.h"
 #include "repository/repository.h"
 #include "util/status.h"
 
@@ -22,13 +23,35 @@ Result<std::string> ReadPasswordFile(const std::string& path);
 // Prompts on /dev/tty without echo; kInvalidArgument if there is no terminal.
 Result<std::string> PromptPassword(const std::string& prompt, bool confirm);
 
-// Opens the repository; with `load_index` also reads its index.
-Result<std::unique_ptr<Repository>> OpenRepository(const GlobalOptions& g, bool load_index);
+enum class LockKind { kNone, kShared, kExclusive };
+
+// An open repository and the lock the job holds on it (released first).
+struct OpenedRepository {
+  std::unique_ptr<Repository> repo;
+  std::unique_ptr<RepositoryLock> lock;
+  Repository* get() const { return repo.get(); }
+  Repository* operator->() const { return repo.get(); }
+  Repository& operator*() const { return *repo; }
+  ~OpenedRepository() { lock.reset(); }
+  OpenedRepository() = default;
+  OpenedRepository(OpenedRepository&&) = default;
+  OpenedRepository& operator=(OpenedRepository&&) = default;
+};
+
+// Opens the repository, takes a lock of `lock` kind for `command` (before
+// reading the index, as the pruning protocol requires), and with
+// `load_index` reads the index.
+Result<OpenedRepository> OpenRepository(const GlobalOptions& g, bool load_index,
+                                        LockKind lock = LockKind::kNone, const char* command = "");
 
 // Prints a fatal error (as JSON on stderr with --json) and returns exit code 1.
 int Fail(const GlobalOptions& g, const Status& status);
 // Prints a usage error and returns exit code 2.
 int UsageError(const GlobalOptions& g, const std::string& message);
+
+// Runs prune on a repository opened with an exclusive lock and no index;
+// prints the result and returns the exit code. Shared by prune and forget.
+int PruneOpened(const GlobalOptions& g, OpenedRepository& repo, const PruneCommand& c);
 
 std::string Hostname();
 std::string Username();

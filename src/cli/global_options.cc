@@ -16,7 +16,8 @@ std::string RepositoryLocation(const GlobalOptions& g) {
   return env ? env : "";
 }
 
-Result<std::unique_ptr<Repository>> OpenRepository(const GlobalOptions& g, bool load_index) {
+Result<OpenedRepository> OpenRepository(const GlobalOptions& g, bool load_index, LockKind lock,
+                                        const char* command) {
   ASSIGN_OR_RETURN(Location loc, ParseLocation(RepositoryLocation(g)));
   ASSIGN_OR_RETURN(auto backend, OpenBackend(loc, Env::Default()));
   ASSIGN_OR_RETURN(bool is_repo, backend->IsRepository());
@@ -25,9 +26,14 @@ Result<std::unique_ptr<Repository>> OpenRepository(const GlobalOptions& g, bool 
                                   " is not a backspan repository (no config file); check --repo, "
                                   "or create one with 'backspan init'");
   ASSIGN_OR_RETURN(std::string password, ReadPassword(g, false));
-  ASSIGN_OR_RETURN(auto repo, Repository::Open(std::move(backend), Env::Default(), password));
-  if (load_index) RETURN_IF_ERROR(repo->LoadIndex());
-  return repo;
+  OpenedRepository opened;
+  ASSIGN_OR_RETURN(opened.repo, Repository::Open(std::move(backend), Env::Default(), password));
+  if (lock != LockKind::kNone) {
+    ASSIGN_OR_RETURN(opened.lock, RepositoryLock::Acquire(opened.repo.get(), lock == LockKind::kExclusive,
+                                                          command, Hostname(), Username()));
+  }
+  if (load_index) RETURN_IF_ERROR(opened.repo->LoadIndex());
+  return opened;
 }
 
 int Fail(const GlobalOptions& g, const Status& status) {

@@ -189,4 +189,72 @@ std::string KeyChangeJson(const std::string& action, const std::string& id) {
   return Dump({{"message_type", action}, {"id", id}});
 }
 
+namespace {
+json SnapshotBrief(const Snapshot& s) {
+  return {{"id", s.id},         {"short_id", s.id.substr(0, 8)}, {"time", FormatRfc3339(s.time_ns)},
+          {"hostname", s.hostname}, {"paths", s.paths},          {"tags", s.tags}};
+}
+}  // namespace
+
+std::string ForgetJson(const std::string& policy, const std::vector<ForgetGroupResult>& groups,
+                       const std::vector<Snapshot>& explicit_ids, bool dry_run, size_t removed) {
+  json out = {{"policy", policy}, {"dry_run", dry_run}, {"removed", removed}};
+  json list = json::array();
+  for (const auto& g : groups) {
+    json snaps = json::array();
+    for (const auto& d : g.decisions) {
+      json s = SnapshotBrief(g.group.snapshots[d.index]);
+      s["action"] = d.keep ? "keep" : "remove";
+      s["reasons"] = d.reasons;
+      snaps.push_back(std::move(s));
+    }
+    json key = json::object();
+    if (!g.group.hostname.empty()) key["hostname"] = g.group.hostname;
+    if (!g.group.paths.empty()) key["paths"] = g.group.paths;
+    if (!g.group.tags.empty()) key["tags"] = g.group.tags;
+    list.push_back({{"group", key}, {"snapshots", snaps}});
+  }
+  out["groups"] = list;
+  json ids = json::array();
+  for (const auto& s : explicit_ids) {
+    json b = SnapshotBrief(s);
+    b["action"] = "remove";
+    b["reasons"] = json::array({"given by id"});
+    ids.push_back(std::move(b));
+  }
+  out["by_id"] = ids;
+  return Dump(out);
+}
+
+std::string PruneJson(const PruneStats& s, bool dry_run) {
+  json j = {{"dry_run", dry_run},
+            {"snapshots", s.snapshots},
+            {"packs", s.packs},
+            {"packs_used", s.packs_used},
+            {"packs_partly_used", s.packs_partly_used},
+            {"packs_unused", s.packs_unused},
+            {"packs_unindexed", s.packs_unindexed},
+            {"bytes_used", s.bytes_used},
+            {"bytes_unused", s.bytes_unused},
+            {"packs_repacked", s.packs_repacked},
+            {"blobs_repacked", s.blobs_repacked},
+            {"bytes_repacked", s.bytes_repacked},
+            {"packs_marked", s.packs_marked},
+            {"packs_deleted", s.packs_deleted},
+            {"packs_resurrected", s.packs_resurrected},
+            {"marks_pending", s.marks_pending},
+            {"waiting_for_jobs", s.waiting_for},
+            {"notices", s.notices}};
+  return Dump(j);
+}
+
+std::string UnlockJson(const std::vector<LockInfo>& removed, size_t kept) {
+  json list = json::array();
+  for (const auto& l : removed)
+    list.push_back({{"hostname", l.hostname}, {"pid", l.pid}, {"command", l.command},
+                    {"exclusive", l.exclusive}, {"started", FormatRfc3339(l.started_ns)},
+                    {"refreshed", FormatRfc3339(l.refreshed_ns)}});
+  return Dump({{"removed", list}, {"kept", kept}});
+}
+
 }  // namespace backspan::cli

@@ -9,6 +9,9 @@
 
 #include "archiver/archiver.h"
 #include "checker/checker.h"
+#include "pruner/pruner.h"
+#include "repository/lock.h"
+#include "retention/policy.h"
 #include "restorer/restorer.h"
 
 namespace backspan::cli {
@@ -16,6 +19,12 @@ namespace backspan::cli {
 struct DiffEntry {
   std::string path;
   char modifier;  // '+' added, '-' removed, 'M' content changed, 'U' metadata only, 'T' type changed
+};
+
+// One group of snapshots and what the policy decided for each.
+struct ForgetGroupResult {
+  SnapshotGroup group;
+  std::vector<RetentionDecision> decisions;
 };
 
 std::string ErrorJson(const Status& status, int exit_code);
@@ -33,5 +42,9 @@ std::string RestoreSummaryJson(const Snapshot& s, const RestoreResult& r);
 std::string CheckJson(const CheckResult& r);
 std::string KeyListJson(const std::vector<KeyInfo>& keys);
 std::string KeyChangeJson(const std::string& action, const std::string& id);
+std::string ForgetJson(const std::string& policy, const std::vector<ForgetGroupResult>& groups,
+                       const std::vector<Snapshot>& explicit_ids, bool dry_run, size_t removed);
+std::string PruneJson(const PruneStats& s, bool dry_run);
+std::string UnlockJson(const std::vector<LockInfo>& removed, size_t kept);
 
 }  // namespace backspan::cli

@@ -36,6 +36,8 @@ int main(int argc, char** argv) {
                 "write the index this often, so an interrupted backup keeps its uploads (default 1m)");
   b->add_option("--compression", backup.compression, "compression: off, auto or max")
       ->check(CLI::IsMember({"off", "auto", "max"}));
+  b->add_option("--time", backup.time,
+                "record the snapshot at this time, e.g. '2026-11-24 13:04:05' (local) or RFC 3339");
   b->callback([&] { rc = RunBackup(g, backup); });
 
   SnapshotsCommand snaps;
@@ -86,6 +88,50 @@ int main(int argc, char** argv) {
   auto* kr = k->add_subcommand("remove", "remove a key file");
   kr->add_option("id", key.id, "key id or unique prefix")->required();
   kr->callback([&] { key.action = "remove"; rc = RunKey(g, key); });
+
+  auto add_prune_options = [](CLI::App* cmd, PruneCommand* p) {
+    cmd->add_option("--max-unused", p->max_unused,
+                    "unused data allowed to stay in partly used packs, as PERCENT of the repository "
+                    "or 'unlimited' (default 5%)");
+    cmd->add_option("--grace", p->grace,
+                    "wait at least this long between marking packs and deleting them (default 10s)");
+  };
+
+  ForgetCommand forget;
+  auto* f = app.add_subcommand("forget", "remove snapshots by id or by a retention policy");
+  f->add_option("snapshots", forget.snapshots, "snapshot ids to remove (in addition to the policy)");
+  f->add_option("-l,--keep-last", forget.keep_last, "keep the newest N snapshots ('unlimited' for all)");
+  f->add_option("-H,--keep-hourly", forget.keep_hourly, "keep the newest snapshot of each of the last N hours");
+  f->add_option("-d,--keep-daily", forget.keep_daily, "keep the newest snapshot of each of the last N days");
+  f->add_option("-w,--keep-weekly", forget.keep_weekly, "keep the newest snapshot of each of the last N ISO weeks");
+  f->add_option("-m,--keep-monthly", forget.keep_monthly, "keep the newest snapshot of each of the last N months");
+  f->add_option("-y,--keep-yearly", forget.keep_yearly, "keep the newest snapshot of each of the last N years");
+  f->add_option("--keep-within", forget.keep_within,
+                "keep every snapshot within DURATION (e.g. 1y5m7d2h) of the newest");
+  f->add_option("--keep-within-hourly", forget.within_hourly, "keep hourly snapshots within DURATION of the newest");
+  f->add_option("--keep-within-daily", forget.within_daily, "keep daily snapshots within DURATION of the newest");
+  f->add_option("--keep-within-weekly", forget.within_weekly, "keep weekly snapshots within DURATION of the newest");
+  f->add_option("--keep-within-monthly", forget.within_monthly, "keep monthly snapshots within DURATION of the newest");
+  f->add_option("--keep-within-yearly", forget.within_yearly, "keep yearly snapshots within DURATION of the newest");
+  f->add_option("--keep-tag", forget.keep_tags, "keep snapshots with tag KEY=VALUE (repeatable)");
+  f->add_option("--group-by", forget.group_by, "group snapshots by host, paths, tags (default host,paths)");
+  f->add_option("--tag", forget.tags, "only consider snapshots with tag KEY=VALUE (repeatable)");
+  f->add_option("--host", forget.host, "only consider snapshots of this host");
+  f->add_flag("-n,--dry-run", forget.dry_run, "print what would be removed, remove nothing");
+  f->add_flag("--prune", forget.prune, "run prune afterwards if snapshots were removed");
+  add_prune_options(f, &forget.prune_options);
+  f->callback([&] { rc = RunForget(g, forget); });
+
+  PruneCommand prune;
+  auto* pr = app.add_subcommand("prune", "remove data no snapshot references (backups may keep running)");
+  pr->add_flag("-n,--dry-run", prune.dry_run, "print what would be removed, remove nothing");
+  add_prune_options(pr, &prune);
+  pr->callback([&] { rc = RunPrune(g, prune); });
+
+  UnlockCommand unlock;
+  auto* u = app.add_subcommand("unlock", "remove stale locks");
+  u->add_flag("--remove-all", unlock.remove_all, "remove every lock, stale or not");
+  u->callback([&] { rc = RunUnlock(g, unlock); });
 
   try {
     app.parse(argc, argv);

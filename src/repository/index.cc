@@ -1,5 +1,7 @@
 #include "repository/index.h"
 
+#include <algorithm>
+
 #include "util/encoding.h"
 
 namespace backspan {
@@ -119,6 +121,19 @@ Result<std::vector<IndexedPack>> DecodeIndexFile(ByteView plaintext) {
   }
   if (!dec.done()) return Status::Corruption("index file has trailing bytes");
   return packs;
+}
+
+bool Index::HasPack(const PackId& id) const {
+  std::lock_guard lock(mu_);
+  return std::find(packs_.begin(), packs_.end(), id) != packs_.end();
+}
+
+void Index::Clear() {
+  std::lock_guard lock(mu_);
+  packs_.clear();
+  blobs_.clear();
+  reserved_.clear();
+  unsaved_.clear();
 }
 
 }  // namespace backspan

@@ -18,6 +18,8 @@ inline constexpr std::string_view kKey = "backspan/key";
 inline constexpr std::string_view kPackHeader = "backspan/pack-header";
 inline constexpr std::string_view kIndex = "backspan/index";
 inline constexpr std::string_view kSnapshot = "backspan/snapshot";
+inline constexpr std::string_view kLock = "backspan/lock";
+inline constexpr std::string_view kDeletion = "backspan/deletion";
 
 // A blob's: its type byte followed by its 32-byte id.
 inline std::array<uint8_t, 33> Blob(BlobType type, const BlobId& id) {

@@ -3,6 +3,7 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <set>
 
 #include "repository/object_aad.h"
 
@@ -77,20 +78,33 @@ Result<std::unique_ptr<Repository>> Repository::Open(std::unique_ptr<Backend> ba
   return Status::WrongPassword("wrong password or no key found: no key file opens with this password");
 }
 
-Status Repository::LoadIndex(std::vector<IndexedPack>* packs_out) {
-  ASSIGN_OR_RETURN(auto names, backend_->List(FileType::kIndex));
-  for (const auto& name : names) {
-    ASSIGN_OR_RETURN(Bytes sealed, backend_->Load(FileType::kIndex, name));
-    auto plain = crypto::Open(key_.encryption, sealed, aad::Of(aad::kIndex));
-    if (!plain.ok()) return plain.status().WithContext("index file index/" + name);
-    auto packs = DecodeIndexFile(*plain);
-    if (!packs.ok()) return packs.status().WithContext("index file index/" + name);
-    for (auto& p : *packs) {
-      if (packs_out) packs_out->push_back(p);
-      index_.AddSavedPack(std::move(p));
+Status Repository::LoadIndex(std::vector<IndexedPack>* packs_out, std::vector<std::string>* files_out) {
+  // A prune running alongside replaces index files: it writes the new ones
+  // before it removes the old, so a file that vanished between listing and
+  // loading means a newer listing has its replacement.
+  std::set<std::string> loaded;
+  for (int attempt = 0;; ++attempt) {
+    ASSIGN_OR_RETURN(auto names, backend_->List(FileType::kIndex));
+    bool vanished = false;
+    for (const auto& name : names) {
+      if (loaded.count(name)) continue;
+      auto plain = LoadSealed(FileType::kIndex, name);
+      if (!plain.ok() && plain.status().code() == ErrorCode::kNotFound && attempt < 5) {
+        vanished = true;
+        continue;
+      }
+      if (!plain.ok()) return plain.status();
+      auto packs = DecodeIndexFile(*plain);
+      if (!packs.ok()) return packs.status().WithContext("index file index/" + name);
+      for (auto& p : *packs) {
+        if (packs_out) packs_out->push_back(p);
+        index_.AddSavedPack(std::move(p));
+      }
+      loaded.insert(name);
+      if (files_out) files_out->push_back(name);
     }
+    if (!vanished) return Status::Ok();
   }
-  return Status::Ok();
 }
 
 BlobId Repository::HashBlob(ByteView plaintext) const {
@@ -114,16 +128,33 @@ Result<bool> Repository::SaveBlob(BlobType type, const BlobId& id, ByteView plai
 Result<Bytes> Repository::LoadBlob(const BlobId& id) {
   auto loc = index_.Lookup(id);
   if (!loc) return Status::NotFound("blob " + id.ShortHex() + " is not in the index");
-  const PackEntry& e = loc->entry;
-  std::string where = "blob " + id.ShortHex() + " in pack " + loc->pack.ShortHex();
-  auto sealed = backend_->Load(FileType::kPack, loc->pack.Hex(), e.offset, e.length);
+  return LoadBlobAt(id, *loc);
+}
+
+Result<Bytes> Repository::LoadPayload(const BlobId& id, const BlobLocation& loc) {
+  const PackEntry& e = loc.entry;
+  std::string where = "blob " + id.ShortHex() + " in pack " + loc.pack.ShortHex();
+  auto sealed = backend_->Load(FileType::kPack, loc.pack.Hex(), e.offset, e.length);
   if (!sealed.ok()) return sealed.status().WithContext(where);
   // The blob's type and id are authenticated with it, so a blob that
   // opens is the one asked for; check --read-data rehashes as well.
   auto plain = crypto::Open(key_.encryption, *sealed, aad::Blob(e.type, id));
   if (!plain.ok()) return plain.status().WithContext(where);
-  if (!e.compressed) return std::move(*plain);
-  auto data = DecompressBlob(*plain, e.raw_length);
+  return plain;
+}
+
+Status Repository::RepackBlob(const BlobId& id, const BlobLocation& loc) {
+  ASSIGN_OR_RETURN(Bytes payload, LoadPayload(id, loc));
+  const PackEntry& e = loc.entry;
+  return packers_.Add(e.type, id, e.compressed, e.raw_length, payload);
+}
+
+Result<Bytes> Repository::LoadBlobAt(const BlobId& id, const BlobLocation& loc) {
+  ASSIGN_OR_RETURN(Bytes plain, LoadPayload(id, loc));
+  const PackEntry& e = loc.entry;
+  std::string where = "blob " + id.ShortHex() + " in pack " + loc.pack.ShortHex();
+  if (!e.compressed) return plain;
+  auto data = DecompressBlob(plain, e.raw_length);
   if (!data.ok()) return data.status().WithContext(where);
   return data;
 }
@@ -136,14 +167,39 @@ Result<BlobId> Repository::SaveTree(const Tree& tree, CompressionMode mode) {
 }
 
 Result<Tree> Repository::LoadTree(const BlobId& id) {
-  ASSIGN_OR_RETURN(Bytes data, LoadBlob(id));
+  auto loc = index_.Lookup(id);
+  if (!loc) return Status::NotFound("tree " + id.ShortHex() + " is not in the index");
+  return LoadTreeAt(id, *loc);
+}
+
+Result<Tree> Repository::LoadTreeAt(const BlobId& id, const BlobLocation& loc) {
+  ASSIGN_OR_RETURN(Bytes data, LoadBlobAt(id, loc));
   auto tree = DecodeTree(data);
   if (!tree.ok()) return tree.status().WithContext("tree " + id.ShortHex());
   return tree;
 }
 
+namespace {
+ByteView FileAad(FileType type) {
+  switch (type) {
+    case FileType::kIndex: return aad::Of(aad::kIndex);
+    case FileType::kLock: return aad::Of(aad::kLock);
+    case FileType::kDeletion: return aad::Of(aad::kDeletion);
+    default: return aad::Of(aad::kSnapshot);
+  }
+}
+}  // namespace
+
+Result<Bytes> Repository::LoadSealed(FileType type, const std::string& name) {
+  ASSIGN_OR_RETURN(Bytes sealed, backend_->Load(type, name));
+  auto plain = crypto::Open(key_.encryption, sealed, FileAad(type));
+  if (!plain.ok())
+    return plain.status().WithContext(std::string(FileTypeDir(type)) + "/" + name);
+  return plain;
+}
+
 Result<std::string> Repository::SaveSealed(FileType type, ByteView plaintext) {
-  ByteView ad = aad::Of(type == FileType::kIndex ? aad::kIndex : aad::kSnapshot);
+  ByteView ad = FileAad(type);
   Bytes sealed = crypto::Seal(key_.encryption, plaintext, ad);
   std::string name = HexEncode(crypto::Sha256(sealed));
   RETURN_IF_ERROR(backend_->Save(type, name, sealed));

@@ -46,8 +46,9 @@ class Repository {
 
   // Reads every index file into memory. Needed before blobs are used.
   // With `packs`, also returns every pack as the index files list it
-  // (including blobs stored in more than one pack), for the checker.
-  Status LoadIndex(std::vector<IndexedPack>* packs = nullptr);
+  // (including blobs stored in more than one pack), for the checker; with
+  // `files`, the names of the index files read, for prune.
+  Status LoadIndex(std::vector<IndexedPack>* packs = nullptr, std::vector<std::string>* files = nullptr);
 
   const Config& config() const { return config_; }
   const FastCdc& chunker() const { return chunker_; }
@@ -65,9 +66,15 @@ class Repository {
   // Loads, authenticates (with its type and id) and decompresses a blob.
   // Thread-safe.
   Result<Bytes> LoadBlob(const BlobId& id);
+  // The same, from a given location rather than the index's. Thread-safe.
+  Result<Bytes> LoadBlobAt(const BlobId& id, const BlobLocation& loc);
+  // Copies a blob from `loc` into a new pack, authenticating it on the way
+  // (prune's repacking). The copy is indexed once its pack is durable.
+  Status RepackBlob(const BlobId& id, const BlobLocation& loc);
 
   Result<BlobId> SaveTree(const Tree& tree, CompressionMode mode);
   Result<Tree> LoadTree(const BlobId& id);
+  Result<Tree> LoadTreeAt(const BlobId& id, const BlobLocation& loc);
 
   // Writes partly filled packs, then an index file for all new packs.
   Status Flush();
@@ -94,6 +101,12 @@ class Repository {
   // Removes a key by id or unique prefix; refuses the key in use.
   Status RemoveKey(const std::string& id_or_prefix);
 
+  // Seals `plaintext` as a file of `type` (index, snapshot, lock, deletion)
+  // named by the SHA-256 of its sealed bytes, and returns the name.
+  Result<std::string> SaveSealed(FileType type, ByteView plaintext);
+  // Loads and authenticates such a file.
+  Result<Bytes> LoadSealed(FileType type, const std::string& name);
+
   // Bytes written to the backend by this process (packs, indexes, snapshots).
   uint64_t bytes_written() const { return bytes_written_.load(); }
   // Plaintext bytes of blobs newly stored by this process.
@@ -103,8 +116,9 @@ class Repository {
  private:
   Repository(std::unique_ptr<Backend> backend, Env* env, const MasterKey& key, Config config,
              std::string key_id);
-  Result<std::string> SaveSealed(FileType type, ByteView plaintext);
   Status WriteIndex();
+  // A blob's stored payload (compressed or not), authenticated.
+  Result<Bytes> LoadPayload(const BlobId& id, const BlobLocation& loc);
 
   std::unique_ptr<Backend> backend_;
   Env* env_;

@@ -38,6 +38,7 @@ const char* Status::CodeName() const {
     case ErrorCode::kWrongPassword: return "wrong_password";
     case ErrorCode::kNotARepository: return "not_a_repository";
     case ErrorCode::kUnsupported: return "unsupported";
+    case ErrorCode::kLocked: return "locked";
     case ErrorCode::kInternal: return "internal";
   }
   return "unknown";

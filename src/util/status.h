@@ -21,6 +21,7 @@ enum class ErrorCode {
   kWrongPassword,
   kNotARepository,
   kUnsupported,
+  kLocked,           // another job holds a conflicting repository lock
   kInternal,
 };
 
@@ -39,6 +40,7 @@ class [[nodiscard]] Status {
   static Status WrongPassword(std::string m) { return {ErrorCode::kWrongPassword, std::move(m)}; }
   static Status NotARepository(std::string m) { return {ErrorCode::kNotARepository, std::move(m)}; }
   static Status Unsupported(std::string m) { return {ErrorCode::kUnsupported, std::move(m)}; }
+  static Status Locked(std::string m) { return {ErrorCode::kLocked, std::move(m)}; }
   static Status Internal(std::string m) { return {ErrorCode::kInternal, std::move(m)}; }
 
   // Builds a status from an errno value; `what` names the operation and path,

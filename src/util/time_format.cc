@@ -83,4 +83,22 @@ std::string FormatLocalShort(int64_t unix_nanos) {
   return buf;
 }
 
+std::optional<int64_t> ParseUserTime(std::string_view text) {
+  if (auto t = ParseRfc3339(text)) return t;
+  std::string s(text);
+  struct tm tm {};
+  const char* end = nullptr;
+  for (const char* fmt : {"%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"}) {
+    tm = {};
+    end = strptime(s.c_str(), fmt, &tm);
+    if (end != nullptr && *end == '\0') break;
+    end = nullptr;
+  }
+  if (end == nullptr) return std::nullopt;
+  tm.tm_isdst = -1;
+  time_t t = mktime(&tm);
+  if (t == static_cast<time_t>(-1)) return std::nullopt;
+  return static_cast<int64_t>(t) * 1000000000;
+}
+
 }  // namespace backspan

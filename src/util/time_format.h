@@ -13,6 +13,9 @@ std::string FormatRfc3339(int64_t unix_nanos);
 // Parses what FormatRfc3339 writes, plus offsets like "+02:00" and fewer
 // fractional digits.
 std::optional<int64_t> ParseRfc3339(std::string_view text);
+// Parses a user-given timestamp: RFC 3339, or "YYYY-MM-DD HH:MM[:SS]" and
+// "YYYY-MM-DD" in local time (restic's --time format).
+std::optional<int64_t> ParseUserTime(std::string_view text);
 // Parses a duration such as "90s", "1.5m", "2h", "1d" or plain seconds
 // ("30") into nanoseconds; nullopt if malformed or negative.
 std::optional<int64_t> ParseDuration(std::string_view text);

@@ -1,0 +1,52 @@
+// Pruner: removes data that no snapshot references, with the two-phase
+// protocol that lets backups run alongside (docs/repository-format.md,
+// "Removing data"). Phase one repacks partly used packs, rewrites the index
+// without the packs to remove and marks them; phase two deletes a mark's
+// packs once every job that could still use them is gone and the grace
+// delay has passed, resurrecting any pack a late snapshot still needs.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "repository/repository.h"
+
+namespace backspan {
+
+struct PruneOptions {
+  bool dry_run = false;
+  double max_unused_percent = 5;  // unused data allowed to stay in partly used packs; <0: any
+  int64_t grace_ns = 10LL * 1000000000;
+  std::string hostname;  // to judge whether locks of this host are stale
+  std::string own_job;   // the job id of our own lock, never waited for
+};
+
+struct PruneStats {
+  uint64_t snapshots = 0;
+  uint64_t packs = 0, packs_used = 0, packs_partly_used = 0, packs_unused = 0, packs_unindexed = 0;
+  uint64_t bytes_used = 0, bytes_unused = 0;  // sealed blob bytes in indexed packs
+  uint64_t packs_repacked = 0, blobs_repacked = 0, bytes_repacked = 0;
+  uint64_t packs_marked = 0;      // by this run
+  uint64_t packs_deleted = 0;     // this run, from marks old and new
+  uint64_t packs_resurrected = 0; // marked packs a later snapshot still needed
+  uint64_t marks_pending = 0;     // marks still waiting for jobs or the grace delay
+  std::vector<std::string> waiting_for;  // job ids the pending marks wait for
+  std::vector<std::string> notices;
+};
+
+class Pruner {
+ public:
+  // `repo` must not have loaded its index; the pruner loads it.
+  Pruner(Repository* repo, PruneOptions options) : repo_(repo), opts_(std::move(options)) {}
+
+  // Runs both phases. An error before the index is rewritten leaves the
+  // repository as it was; any later crash leaves it valid (see the docs).
+  Result<PruneStats> Run();
+
+ private:
+  Repository* repo_;
+  PruneOptions opts_;
+};
+
+}  // namespace backspan
