@@ -10,6 +10,7 @@
 #include <unordered_set>
 
 #include "repository/object_aad.h"
+#include "util/hex.h"
 
 namespace backspan {
 namespace {
@@ -170,9 +171,30 @@ Result<CheckResult> Checker::Run() {
     result.blobs_read = blobs;
   }
 
-  // 3. Every snapshot's trees and blobs; name what the damage affects.
-  ASSIGN_OR_RETURN(auto snapshots, repo_->LoadAllSnapshots());
-  result.snapshots = snapshots.size();
+  // 3. Index, snapshot and key files are named by the SHA-256 of their
+  //    bytes: a mismatch is damage, even in a file no one reads now.
+  if (opts_.read_data) {
+    for (FileType type : {FileType::kIndex, FileType::kSnapshot, FileType::kKey}) {
+      ASSIGN_OR_RETURN(auto names, backend->List(type));
+      for (const auto& name : names) {
+        auto data = backend->Load(type, name);
+        std::string what = std::string(FileTypeDir(type)) + "/" + name.substr(0, 8);
+        if (!data.ok()) result.errors.push_back(what + ": " + data.status().message());
+        else if (HexEncode(crypto::Sha256(*data)) != name)
+          result.errors.push_back(what + " is damaged: its content does not match its name");
+      }
+    }
+  }
+
+  // 4. Every snapshot's trees and blobs; name what the damage affects.
+  ASSIGN_OR_RETURN(auto snapshot_names, backend->List(FileType::kSnapshot));
+  std::vector<Snapshot> snapshots;
+  for (const auto& name : snapshot_names) {
+    auto snap = repo_->LoadSnapshot(name);
+    if (snap.ok()) snapshots.push_back(std::move(*snap));
+    else result.errors.push_back("snapshot " + name.substr(0, 8) + " is damaged: " + snap.status().message());
+  }
+  result.snapshots = snapshot_names.size();
   TreeWalker walker(repo_, &bad_blobs);
   for (const auto& snap : snapshots) {
     for (const auto& d : walker.Walk(snap.tree)) {

@@ -70,6 +70,9 @@ struct UnlockCommand {
   bool remove_all = false;
 };
 
+// Parses the command line and runs the command; returns the exit code.
+int Main(int argc, char** argv);
+
 int RunInit(const GlobalOptions& g);
 int RunBackup(const GlobalOptions& g, const BackupCommand& c);
 int RunSnapshots(const GlobalOptions& g, const SnapshotsCommand& c);

@@ -58,8 +58,12 @@ class Env {
  public:
   virtual ~Env() = default;
 
-  // The process-wide POSIX Env. Never deleted.
+  // The process-wide Env: the POSIX one unless SetDefault replaced it.
+  // Never deleted.
   static Env* Default();
+  // Replaces the process-wide Env, for fault-injection harnesses. Call it
+  // before anything else runs; `env` must live until the process exits.
+  static void SetDefault(Env* env);
 
   // Reading.
   virtual Result<std::unique_ptr<ReadableFile>> OpenForRead(const std::string& path) = 0;

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <ctime>
 #include <random>
@@ -202,10 +203,17 @@ class PosixEnv final : public Env {
 
 }  // namespace
 
-Env* Env::Default() {
-  static PosixEnv* env = new PosixEnv();
-  return env;
+namespace {
+std::atomic<Env*> g_default_env{nullptr};
 }
+
+Env* Env::Default() {
+  static PosixEnv* posix = new PosixEnv();
+  Env* e = g_default_env.load(std::memory_order_acquire);
+  return e ? e : posix;
+}
+
+void Env::SetDefault(Env* env) { g_default_env.store(env, std::memory_order_release); }
 
 Status WriteFileAtomic(Env* env, const std::string& path, ByteView data) {
   size_t slash = path.rfind('/');

@@ -153,7 +153,12 @@ std::vector<RetentionDecision> ApplyRetention(const std::vector<Snapshot>& group
     const Snapshot& s = group[i];
     RetentionDecision d;
     d.index = i;
-    if (s.time_ns > now_ns) d.reasons.push_back("in the future");
+    if (s.time_ns > now_ns) {  // kept, and counts for no rule
+      d.reasons.push_back("in the future");
+      d.keep = true;
+      out.push_back(std::move(d));
+      continue;
+    }
     if (last_left != 0) {
       d.reasons.push_back("last snapshot");
       if (last_left > 0) --last_left;

@@ -54,8 +54,8 @@ struct RetentionDecision {
 
 // Applies `policy` to one group of snapshots (any order). Returns a decision
 // per snapshot, newest first. Snapshots newer than `now_ns` are always kept
-// and do not count as the newest for the duration rules, so a clock that
-// once ran fast cannot make forget remove everything else.
+// and count for no rule (not even as the newest for the duration rules), so
+// a clock that once ran fast cannot make forget remove everything else.
 std::vector<RetentionDecision> ApplyRetention(const std::vector<Snapshot>& group,
                                               const RetentionPolicy& policy, int64_t now_ns);
 

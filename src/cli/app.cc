@@ -1,0 +1,145 @@
+// The command line: flags to option structs, and the matching Run function.
+#include <CLI/CLI.hpp>
+
+#include "cli/commands.h"
+#include "crypto/crypto.h"
+#include "version.h"
+
+namespace backspan::cli {
+
+int Main(int argc, char** argv) {
+  if (!backspan::crypto::Init().ok()) return kExitFailure;
+  CLI::App app{"backspan: fast, deduplicating, encrypted backups that you can observe"};
+  app.set_version_flag("--version", std::string("backspan ") + BACKSPAN_VERSION);
+  app.require_subcommand(1);
+  app.fallthrough();
+
+  GlobalOptions g;
+  app.add_option("-r,--repo", g.repo, "repository location (or BACKSPAN_REPOSITORY)");
+  app.add_option("-p,--password-file", g.password_file,
+                 "file holding the repository password (or BACKSPAN_PASSWORD_FILE)");
+  app.add_flag("--json", g.json, "machine-readable output");
+  app.add_flag("-q,--quiet", g.quiet, "print only errors and the final result");
+
+  int rc = kExitOk;
+  auto* init = app.add_subcommand("init", "create a new repository");
+  init->callback([&] { rc = RunInit(g); });
+
+  BackupCommand backup;
+  auto* b = app.add_subcommand("backup", "back up files and directories into a new snapshot");
+  b->add_option("paths", backup.paths, "files and directories to back up")->required();
+  b->add_option("--tag", backup.tags, "tag the snapshot with KEY=VALUE (repeatable)");
+  b->add_option("--host", backup.host, "host name to record (default: this host's name)");
+  b->add_option("-e,--exclude", backup.excludes, "exclude paths matching PATTERN (repeatable)");
+  b->add_option("--exclude-file", backup.exclude_files, "read exclude patterns from FILE (repeatable)");
+  b->add_option("--checkpoint-interval", backup.checkpoint_interval,
+                "write the index this often, so an interrupted backup keeps its uploads (default 1m)");
+  b->add_option("--compression", backup.compression, "compression: off, auto or max")
+      ->check(CLI::IsMember({"off", "auto", "max"}));
+  b->add_option("--time", backup.time,
+                "record the snapshot at this time, e.g. '2026-11-24 13:04:05' (local) or RFC 3339");
+  b->callback([&] { rc = RunBackup(g, backup); });
+
+  SnapshotsCommand snaps;
+  auto* s = app.add_subcommand("snapshots", "list snapshots");
+  s->add_option("--tag", snaps.tags, "only snapshots with tag KEY=VALUE (repeatable)");
+  s->add_option("--host", snaps.host, "only snapshots of this host");
+  s->callback([&] { rc = RunSnapshots(g, snaps); });
+
+  LsCommand ls;
+  auto* l = app.add_subcommand("ls", "list the files in a snapshot");
+  l->add_option("snapshot", ls.snapshot, "snapshot id, unique id prefix, or latest")->required();
+  l->add_option("path", ls.path, "list only this path and what is below it");
+  l->callback([&] { rc = RunLs(g, ls); });
+
+  DiffCommand diff;
+  auto* d = app.add_subcommand("diff", "show what changed between two snapshots");
+  d->add_option("first", diff.first, "older snapshot")->required();
+  d->add_option("second", diff.second, "newer snapshot")->required();
+  d->callback([&] { rc = RunDiff(g, diff); });
+
+  RestoreCommand restore;
+  auto* r = app.add_subcommand("restore", "restore a snapshot into a directory");
+  r->add_option("snapshot", restore.snapshot, "snapshot id, unique id prefix, or latest")->required();
+  r->add_option("-t,--target", restore.target, "directory to restore into")->required();
+  r->add_option("-i,--include", restore.includes, "restore only paths matching PATTERN (repeatable)");
+  r->add_option("--host", restore.host, "with latest: only snapshots of this host");
+  r->add_option("--tag", restore.tags, "with latest: only snapshots with tag KEY=VALUE");
+  r->add_flag("--overwrite", restore.overwrite, "allow a non-empty target and replace files in it");
+  r->add_flag("--verify", restore.verify, "re-read restored files and check their content");
+  r->callback([&] { rc = RunRestore(g, restore); });
+
+  CheckCommand check;
+  auto* c = app.add_subcommand("check", "verify the repository's structure and, optionally, data");
+  auto* rd = c->add_flag("--read-data", check.read_data, "read and verify all data");
+  c->add_option("--read-data-subset", check.read_data_subset,
+                "read and verify a random PERCENT of the packs, e.g. 10%")
+      ->excludes(rd);
+  c->callback([&] { rc = RunCheck(g, check); });
+
+  KeyCommand key;
+  auto* k = app.add_subcommand("key", "manage the passwords (key files) that open the repository");
+  k->require_subcommand(1);
+  auto* ka = k->add_subcommand("add", "add a password");
+  ka->add_option("--new-password-file", key.new_password_file, "file holding the new password");
+  ka->callback([&] { key.action = "add"; rc = RunKey(g, key); });
+  auto* kl = k->add_subcommand("list", "list key files");
+  kl->callback([&] { key.action = "list"; rc = RunKey(g, key); });
+  auto* kr = k->add_subcommand("remove", "remove a key file");
+  kr->add_option("id", key.id, "key id or unique prefix")->required();
+  kr->callback([&] { key.action = "remove"; rc = RunKey(g, key); });
+
+  auto add_prune_options = [](CLI::App* cmd, PruneCommand* p) {
+    cmd->add_option("--max-unused", p->max_unused,
+                    "unused data allowed to stay in partly used packs, as PERCENT of the repository "
+                    "or 'unlimited' (default 5%)");
+    cmd->add_option("--grace", p->grace,
+                    "wait at least this long between marking packs and deleting them (default 10s)");
+  };
+
+  ForgetCommand forget;
+  auto* f = app.add_subcommand("forget", "remove snapshots by id or by a retention policy");
+  f->add_option("snapshots", forget.snapshots, "snapshot ids to remove (in addition to the policy)");
+  f->add_option("-l,--keep-last", forget.keep_last, "keep the newest N snapshots ('unlimited' for all)");
+  f->add_option("-H,--keep-hourly", forget.keep_hourly, "keep the newest snapshot of each of the last N hours");
+  f->add_option("-d,--keep-daily", forget.keep_daily, "keep the newest snapshot of each of the last N days");
+  f->add_option("-w,--keep-weekly", forget.keep_weekly, "keep the newest snapshot of each of the last N ISO weeks");
+  f->add_option("-m,--keep-monthly", forget.keep_monthly, "keep the newest snapshot of each of the last N months");
+  f->add_option("-y,--keep-yearly", forget.keep_yearly, "keep the newest snapshot of each of the last N years");
+  f->add_option("--keep-within", forget.keep_within,
+                "keep every snapshot within DURATION (e.g. 1y5m7d2h) of the newest");
+  f->add_option("--keep-within-hourly", forget.within_hourly, "keep hourly snapshots within DURATION of the newest");
+  f->add_option("--keep-within-daily", forget.within_daily, "keep daily snapshots within DURATION of the newest");
+  f->add_option("--keep-within-weekly", forget.within_weekly, "keep weekly snapshots within DURATION of the newest");
+  f->add_option("--keep-within-monthly", forget.within_monthly, "keep monthly snapshots within DURATION of the newest");
+  f->add_option("--keep-within-yearly", forget.within_yearly, "keep yearly snapshots within DURATION of the newest");
+  f->add_option("--keep-tag", forget.keep_tags, "keep snapshots with tag KEY=VALUE (repeatable)");
+  f->add_option("--group-by", forget.group_by, "group snapshots by host, paths, tags (default host,paths)");
+  f->add_option("--tag", forget.tags, "only consider snapshots with tag KEY=VALUE (repeatable)");
+  f->add_option("--host", forget.host, "only consider snapshots of this host");
+  f->add_flag("-n,--dry-run", forget.dry_run, "print what would be removed, remove nothing");
+  f->add_flag("--prune", forget.prune, "run prune afterwards if snapshots were removed");
+  add_prune_options(f, &forget.prune_options);
+  f->callback([&] { rc = RunForget(g, forget); });
+
+  PruneCommand prune;
+  auto* pr = app.add_subcommand("prune", "remove data no snapshot references (backups may keep running)");
+  pr->add_flag("-n,--dry-run", prune.dry_run, "print what would be removed, remove nothing");
+  add_prune_options(pr, &prune);
+  pr->callback([&] { rc = RunPrune(g, prune); });
+
+  UnlockCommand unlock;
+  auto* u = app.add_subcommand("unlock", "remove stale locks");
+  u->add_flag("--remove-all", unlock.remove_all, "remove every lock, stale or not");
+  u->callback([&] { rc = RunUnlock(g, unlock); });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? kExitOk : kExitUsage;
+  }
+  return rc;
+}
+
+}  // namespace backspan::cli
