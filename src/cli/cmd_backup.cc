@@ -40,8 +40,9 @@ int RunBackup(const GlobalOptions& g, const BackupCommand& c) {
     if (!st.ok()) return Fail(g, st);
   }
 
-  auto repo = OpenRepository(g, true, LockKind::kShared, "backup");
+  auto repo = OpenRepository(g, false, LockKind::kShared, "backup");
   if (!repo.ok()) return Fail(g, repo.status());
+  if (Status st = (*repo)->LoadIndexForWriting(); !st.ok()) return Fail(g, st);
   (*repo)->set_checkpoint_interval_ns(*checkpoint);
 
   ProgressReporter* reporter = nullptr;

@@ -1,9 +1,10 @@
 // Pruner: removes data that no snapshot references, with the two-phase
 // protocol that lets backups run alongside (docs/repository-format.md,
-// "Removing data"). Phase one repacks partly used packs, rewrites the index
-// without the packs to remove and marks them; phase two deletes a mark's
-// packs once every job that could still use them is gone and the grace
-// delay has passed, resurrecting any pack a late snapshot still needs.
+// "Removing data"). Phase one repacks partly used packs and marks the packs
+// to remove; backups that start later leave marked packs alone. Phase two,
+// once every job running at the mark is gone and the grace delay has
+// passed, drops the marked packs from the index and deletes them, except
+// any that a snapshot written meanwhile still needs.
 #pragma once
 
 #include <cstdint>
@@ -29,7 +30,7 @@ struct PruneStats {
   uint64_t packs_repacked = 0, blobs_repacked = 0, bytes_repacked = 0;
   uint64_t packs_marked = 0;      // by this run
   uint64_t packs_deleted = 0;     // this run, from marks old and new
-  uint64_t packs_resurrected = 0; // marked packs a later snapshot still needed
+  uint64_t packs_resurrected = 0; // marked packs a snapshot written meanwhile still needed
   uint64_t marks_pending = 0;     // marks still waiting for jobs or the grace delay
   std::vector<std::string> waiting_for;  // job ids the pending marks wait for
   std::vector<std::string> notices;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <set>
 
+#include "repository/deletion_mark.h"
 #include "repository/object_aad.h"
 
 namespace backspan {
@@ -105,6 +106,25 @@ Status Repository::LoadIndex(std::vector<IndexedPack>* packs_out, std::vector<st
     }
     if (!vanished) return Status::Ok();
   }
+}
+
+Status Repository::LoadIndexForWriting() {
+  ASSIGN_OR_RETURN(auto mark_names, backend_->List(FileType::kDeletion));
+  std::set<PackId> marked;
+  for (const auto& name : mark_names) {
+    auto plain = LoadSealed(FileType::kDeletion, name);
+    if (!plain.ok() && plain.status().code() == ErrorCode::kNotFound) continue;  // finished meanwhile
+    if (!plain.ok()) return plain.status();
+    ASSIGN_OR_RETURN(DeletionMark mark, DecodeDeletionMark(*plain));
+    for (const auto& p : mark.packs) marked.insert(p.id);
+  }
+  std::vector<IndexedPack> packs;
+  RETURN_IF_ERROR(LoadIndex(&packs));
+  if (marked.empty()) return Status::Ok();
+  index_.Clear();
+  for (auto& p : packs)
+    if (!marked.count(p.id)) index_.AddSavedPack(std::move(p));
+  return Status::Ok();
 }
 
 BlobId Repository::HashBlob(ByteView plaintext) const {

@@ -49,6 +49,10 @@ class Repository {
   // (including blobs stored in more than one pack), for the checker; with
   // `files`, the names of the index files read, for prune.
   Status LoadIndex(std::vector<IndexedPack>* packs = nullptr, std::vector<std::string>* files = nullptr);
+  // For writers (backup): loads the index without the packs that prune has
+  // marked for deletion, so new snapshots never depend on them. Must run
+  // after the job's lock is written.
+  Status LoadIndexForWriting();
 
   const Config& config() const { return config_; }
   const FastCdc& chunker() const { return chunker_; }

@@ -1,4 +1,4 @@
-#include "pruner/deletion_mark.h"
+#include "repository/deletion_mark.h"
 
 #include "util/encoding.h"
 
@@ -15,6 +15,7 @@ Bytes EncodeDeletionMark(const DeletionMark& mark) {
   enc.PutVarint(mark.jobs.size());
   for (const auto& j : mark.jobs) enc.PutString(j);
   enc.PutBytes(EncodeIndexFile(mark.packs));
+  enc.PutBytes(EncodeIndexFile(mark.strays));
   return enc.Take();
 }
 
@@ -33,6 +34,9 @@ Result<DeletionMark> DecodeDeletionMark(ByteView plaintext) {
   ByteView packs;
   RETURN_IF_ERROR(dec.GetBytes(&packs));
   ASSIGN_OR_RETURN(mark.packs, DecodeIndexFile(packs));
+  ByteView strays;
+  RETURN_IF_ERROR(dec.GetBytes(&strays));
+  ASSIGN_OR_RETURN(mark.strays, DecodeIndexFile(strays));
   return mark;
 }
 
