@@ -123,11 +123,6 @@ Result<std::vector<IndexedPack>> DecodeIndexFile(ByteView plaintext) {
   return packs;
 }
 
-bool Index::HasPack(const PackId& id) const {
-  std::lock_guard lock(mu_);
-  return std::find(packs_.begin(), packs_.end(), id) != packs_.end();
-}
-
 void Index::Clear() {
   std::lock_guard lock(mu_);
   packs_.clear();

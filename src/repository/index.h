@@ -45,7 +45,6 @@ class Index {
   std::vector<IndexedPack> TakeUnsaved();
 
   std::vector<PackId> Packs() const;
-  bool HasPack(const PackId& id) const;
   // Forgets everything, to load the index afresh.
   void Clear();
   size_t BlobCount() const;
