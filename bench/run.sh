@@ -47,6 +47,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
+export BACKSPAN_STATE_DIR=$work/state
 export BACKSPAN_PASSWORD=bench RESTIC_PASSWORD=bench BORG_PASSPHRASE=bench
 export BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK=yes BORG_RELOCATED_REPO_ACCESS_IS_OK=yes
 export BORG_BASE_DIR=$work/borg-home

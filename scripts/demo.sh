@@ -20,6 +20,7 @@ done
 ln -s docs/docs/cli.md "$demo/sample/cli-doc-link"
 
 export BACKSPAN_REPOSITORY=$demo/repo
+export BACKSPAN_STATE_DIR=$demo/state   # the job history, kept inside the build folder
 export BACKSPAN_PASSWORD_FILE=$demo/password
 head -c 24 /dev/urandom | base64 >"$BACKSPAN_PASSWORD_FILE"   # a throwaway password
 

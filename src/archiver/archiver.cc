@@ -90,6 +90,8 @@ void Archiver::Report(BackupIssue issue) {
   std::lock_guard lock(issues_mu_);
   if (issue.is_error) ++progress_.errors;
   if (on_issue_) on_issue_(issue);
+  process_span_.AddEvent(issue.is_error ? "backspan.file_error" : "backspan.file_notice",
+                         {{"file.path", issue.path}, {"backspan.message", issue.message}});
   issues_.push_back(std::move(issue));
 }
 
@@ -259,6 +261,14 @@ void Archiver::ProcessFile(FileJob& job) {
     finish(0);
     return;
   }
+  // Large files are notable work: a span each. Small files get none, which
+  // keeps a job's span count bounded (docs/tracing.md).
+  trace::Span file_span;
+  if (item->scanned.size >= opts_.large_file_bytes) {
+    file_span = process_span_.StartChild("large file");
+    file_span.SetAttribute("file.path", job.path);
+    file_span.SetAttribute("file.size", item->scanned.size);
+  }
   const FastCdc& cdc = repo_->chunker();
   const size_t max = cdc.params().max_size;
   thread_local Bytes buf;
@@ -353,8 +363,10 @@ Result<BackupResult> Archiver::Run() {
   const uint64_t tree_blobs_before = repo_->blobs_added(BlobType::kTree);
   const uint64_t added_before = repo_->bytes_added();
   const uint64_t written_before = repo_->bytes_written();
+  auto phase = [&](const char* name) { return opts_.trace ? opts_.trace->StartChild(name) : trace::Span(); };
   Snapshot snap;
   snap.time_ns = opts_.time_ns.value_or(env_->NowUnixNanos());
+  snap.trace_id = opts_.trace_id;
   if (opts_.paths.empty()) return Status::InvalidArgument("nothing to back up: give at least one path");
 
   // Absolute, normalised, deduplicated source paths; each must exist.
@@ -388,6 +400,7 @@ Result<BackupResult> Archiver::Run() {
   snap.program_version = opts_.program_version;
 
   // The parent: the newest snapshot of the same host and paths.
+  trace::Span find_parent = phase("find parent");
   ASSIGN_OR_RETURN(auto all, repo_->LoadAllSnapshots());
   Item root;
   root.prev_loaded = true;
@@ -399,7 +412,10 @@ Result<BackupResult> Archiver::Run() {
       break;
     }
   }
+  if (!snap.parent.empty()) find_parent.SetAttribute("backspan.snapshot.parent", snap.parent);
+  find_parent.End();
 
+  process_span_ = phase("process files");
   unsigned threads = opts_.threads ? opts_.threads : std::max(1u, std::thread::hardware_concurrency());
   queues_ = std::make_unique<Queues>(threads);
   std::vector<std::thread> readers, savers;
@@ -408,20 +424,39 @@ Result<BackupResult> Archiver::Run() {
     savers.emplace_back([this] { SaverLoop(); });
   }
   Status scan_status;
+  trace::Span scan = phase("scan");
   for (const auto& r : roots) {
     scan_status = ScanPath(&root, r);
     if (!scan_status.ok()) break;
   }
   progress_.scan_done = true;
+  scan.SetAttribute("backspan.files.total", progress_.files_total.load());
+  scan.SetAttribute("backspan.bytes.total", progress_.bytes_total.load());
+  scan.RecordError(scan_status);
+  scan.End();
   queues_->files.Close();
   for (auto& t : readers) t.join();
   queues_->blobs.Close();
   for (auto& t : savers) t.join();
+  process_span_.SetAttribute("backspan.bytes.read", progress_.bytes_read.load());
+  process_span_.RecordError(failed_ ? first_failure_ : Status::Ok());
+  process_span_.End();
   if (!scan_status.ok()) return scan_status;
   if (failed_) return first_failure_;
 
-  ASSIGN_OR_RETURN(snap.tree, SaveTrees(&root, true));
-  RETURN_IF_ERROR(repo_->Flush());
+  {
+    trace::Span trees = phase("write trees");
+    auto tree = SaveTrees(&root, true);
+    trees.RecordError(tree.status());
+    if (!tree.ok()) return tree.status();
+    snap.tree = *tree;
+  }
+  {
+    trace::Span index = phase("write index");
+    Status st = repo_->Flush();
+    index.RecordError(st);
+    RETURN_IF_ERROR(st);
+  }
 
   BackupSummary& s = snap.summary;
   s.files_new = files_new_;
@@ -439,7 +474,13 @@ Result<BackupResult> Archiver::Run() {
   s.bytes_stored = repo_->bytes_written() - written_before;
   s.errors = progress_.errors;
   s.duration_s = static_cast<double>(env_->MonotonicNanos() - start_mono) / 1e9;
-  ASSIGN_OR_RETURN(snap.id, repo_->SaveSnapshot(snap));
+  trace::Span save = phase("save snapshot");
+  auto saved = repo_->SaveSnapshot(snap);
+  save.RecordError(saved.status());
+  if (!saved.ok()) return saved.status();
+  snap.id = *saved;
+  save.SetAttribute("backspan.snapshot.id", snap.id);
+  save.End();
 
   BackupResult result;
   result.snapshot = std::move(snap);

@@ -17,6 +17,7 @@
 #include "compress/compressor.h"
 #include "env/env.h"
 #include "repository/repository.h"
+#include "trace/tracer.h"
 #include "util/path_matcher.h"
 
 namespace backspan {
@@ -32,6 +33,11 @@ struct BackupOptions {
   std::optional<int64_t> time_ns;  // snapshot time; now if unset
   std::string program_version;
   unsigned threads = 0;  // 0: one reader and one saver per core
+  // The job's span: phases become its children, file issues span events.
+  // Files of at least large_file_bytes get spans of their own.
+  const trace::Span* trace = nullptr;
+  uint64_t large_file_bytes = 64ull << 20;
+  std::string trace_id;  // recorded in the snapshot
 };
 
 // Live counters for progress displays; read from any thread.
@@ -102,6 +108,7 @@ class Archiver {
   uint64_t dirs_new_ = 0, dirs_changed_ = 0, dirs_unmodified_ = 0;
   struct Queues;
   std::unique_ptr<Queues> queues_;
+  trace::Span process_span_;  // "process files", the parent of large-file spans
 };
 
 }  // namespace backspan

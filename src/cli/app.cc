@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
+#include "cli/telemetry.h"
 #include "crypto/crypto.h"
 #include "version.h"
 
@@ -20,29 +21,58 @@ int Main(int argc, char** argv) {
                  "file holding the repository password (or BACKSPAN_PASSWORD_FILE)");
   app.add_flag("--json", g.json, "machine-readable output");
   app.add_flag("-q,--quiet", g.quiet, "print only errors and the final result");
+  TraceOptions& t = g.trace;
+  const char* tracing = "Tracing (docs/tracing.md)";
+  app.add_option("--otlp-endpoint", t.otlp_endpoint, "export traces to this OTLP/HTTP base URL "
+                 "(or OTEL_EXPORTER_OTLP_ENDPOINT)")->group(tracing);
+  app.add_option("--otlp-protocol", t.otlp_protocol, "http/protobuf (default) or http/json")
+      ->check(CLI::IsMember({"http/protobuf", "http/json"}))->group(tracing);
+  app.add_option("--otlp-header", t.otlp_headers, "send this KEY=VALUE header with exports (repeatable)")
+      ->allow_extra_args(false)->group(tracing);
+  app.add_option("--otlp-compression", t.otlp_compression, "gzip or none")
+      ->check(CLI::IsMember({"gzip", "none"}))->group(tracing);
+  app.add_option("--otlp-timeout", t.otlp_timeout, "give up exporting after this long (default 10s)")
+      ->group(tracing);
+  app.add_option("--trace-paths", t.paths, "file paths in traces: keep (default), hash or drop")
+      ->check(CLI::IsMember({"keep", "hash", "drop"}))->group(tracing);
+  app.add_option("--trace-redact", t.redact, "KEY_GLOB=keep|hash|drop for attributes (repeatable)")
+      ->allow_extra_args(false)->group(tracing);
+  app.add_option("--state-dir", t.state_dir, "where the job history lives (or BACKSPAN_STATE_DIR)")
+      ->group(tracing);
+  app.add_flag("--no-history", t.no_history, "do not record this job in the job history")->group(tracing);
+
+  // Runs a job inside its trace: the root span spans the whole command.
+  auto traced = [&](const char* kind, const std::vector<std::string>& tags, auto run) {
+    JobTelemetry job(g, kind, tags);
+    g.job = &job;
+    int code = run();
+    job.Finish(code);
+    g.job = nullptr;
+    return code;
+  };
 
   int rc = kExitOk;
   auto* init = app.add_subcommand("init", "create a new repository");
-  init->callback([&] { rc = RunInit(g); });
+  init->callback([&] { rc = traced("init", {}, [&] { return RunInit(g); }); });
 
   BackupCommand backup;
   auto* b = app.add_subcommand("backup", "back up files and directories into a new snapshot");
   b->add_option("paths", backup.paths, "files and directories to back up")->required();
-  b->add_option("--tag", backup.tags, "tag the snapshot with KEY=VALUE (repeatable)");
+  b->add_option("--tag", backup.tags, "tag the snapshot with KEY=VALUE (repeatable)")->allow_extra_args(false);
   b->add_option("--host", backup.host, "host name to record (default: this host's name)");
-  b->add_option("-e,--exclude", backup.excludes, "exclude paths matching PATTERN (repeatable)");
-  b->add_option("--exclude-file", backup.exclude_files, "read exclude patterns from FILE (repeatable)");
+  b->add_option("-e,--exclude", backup.excludes, "exclude paths matching PATTERN (repeatable)")->allow_extra_args(false);
+  b->add_option("--exclude-file", backup.exclude_files, "read exclude patterns from FILE (repeatable)")->allow_extra_args(false);
   b->add_option("--checkpoint-interval", backup.checkpoint_interval,
                 "write the index this often, so an interrupted backup keeps its uploads (default 1m)");
   b->add_option("--compression", backup.compression, "compression: off, auto or max")
       ->check(CLI::IsMember({"off", "auto", "max"}));
   b->add_option("--time", backup.time,
                 "record the snapshot at this time, e.g. '2026-11-24 13:04:05' (local) or RFC 3339");
-  b->callback([&] { rc = RunBackup(g, backup); });
+  b->callback([&] { rc = traced("backup", backup.tags, [&] { return RunBackup(g, backup); }); });
 
   SnapshotsCommand snaps;
   auto* s = app.add_subcommand("snapshots", "list snapshots");
-  s->add_option("--tag", snaps.tags, "only snapshots with tag KEY=VALUE (repeatable)");
+  s->add_option("--tag", snaps.tags, "only snapshots with tag KEY=VALUE (repeatable)")->allow_extra_args(false);
   s->add_option("--host", snaps.host, "only snapshots of this host");
   s->callback([&] { rc = RunSnapshots(g, snaps); });
 
@@ -62,12 +92,12 @@ int Main(int argc, char** argv) {
   auto* r = app.add_subcommand("restore", "restore a snapshot into a directory");
   r->add_option("snapshot", restore.snapshot, "snapshot id, unique id prefix, or latest")->required();
   r->add_option("-t,--target", restore.target, "directory to restore into")->required();
-  r->add_option("-i,--include", restore.includes, "restore only paths matching PATTERN (repeatable)");
+  r->add_option("-i,--include", restore.includes, "restore only paths matching PATTERN (repeatable)")->allow_extra_args(false);
   r->add_option("--host", restore.host, "with latest: only snapshots of this host");
-  r->add_option("--tag", restore.tags, "with latest: only snapshots with tag KEY=VALUE");
+  r->add_option("--tag", restore.tags, "with latest: only snapshots with tag KEY=VALUE")->allow_extra_args(false);
   r->add_flag("--overwrite", restore.overwrite, "allow a non-empty target and replace files in it");
   r->add_flag("--verify", restore.verify, "re-read restored files and check their content");
-  r->callback([&] { rc = RunRestore(g, restore); });
+  r->callback([&] { rc = traced("restore", restore.tags, [&] { return RunRestore(g, restore); }); });
 
   CheckCommand check;
   auto* c = app.add_subcommand("check", "verify the repository's structure and, optionally, data");
@@ -75,19 +105,19 @@ int Main(int argc, char** argv) {
   c->add_option("--read-data-subset", check.read_data_subset,
                 "read and verify a random PERCENT of the packs, e.g. 10%")
       ->excludes(rd);
-  c->callback([&] { rc = RunCheck(g, check); });
+  c->callback([&] { rc = traced("check", {}, [&] { return RunCheck(g, check); }); });
 
   KeyCommand key;
   auto* k = app.add_subcommand("key", "manage the passwords (key files) that open the repository");
   k->require_subcommand(1);
   auto* ka = k->add_subcommand("add", "add a password");
   ka->add_option("--new-password-file", key.new_password_file, "file holding the new password");
-  ka->callback([&] { key.action = "add"; rc = RunKey(g, key); });
+  ka->callback([&] { key.action = "add"; rc = traced("key add", {}, [&] { return RunKey(g, key); }); });
   auto* kl = k->add_subcommand("list", "list key files");
   kl->callback([&] { key.action = "list"; rc = RunKey(g, key); });
   auto* kr = k->add_subcommand("remove", "remove a key file");
   kr->add_option("id", key.id, "key id or unique prefix")->required();
-  kr->callback([&] { key.action = "remove"; rc = RunKey(g, key); });
+  kr->callback([&] { key.action = "remove"; rc = traced("key remove", {}, [&] { return RunKey(g, key); }); });
 
   auto add_prune_options = [](CLI::App* cmd, PruneCommand* p) {
     cmd->add_option("--max-unused", p->max_unused,
@@ -113,25 +143,40 @@ int Main(int argc, char** argv) {
   f->add_option("--keep-within-weekly", forget.within_weekly, "keep weekly snapshots within DURATION of the newest");
   f->add_option("--keep-within-monthly", forget.within_monthly, "keep monthly snapshots within DURATION of the newest");
   f->add_option("--keep-within-yearly", forget.within_yearly, "keep yearly snapshots within DURATION of the newest");
-  f->add_option("--keep-tag", forget.keep_tags, "keep snapshots with tag KEY=VALUE (repeatable)");
+  f->add_option("--keep-tag", forget.keep_tags, "keep snapshots with tag KEY=VALUE (repeatable)")->allow_extra_args(false);
   f->add_option("--group-by", forget.group_by, "group snapshots by host, paths, tags (default host,paths)");
-  f->add_option("--tag", forget.tags, "only consider snapshots with tag KEY=VALUE (repeatable)");
+  f->add_option("--tag", forget.tags, "only consider snapshots with tag KEY=VALUE (repeatable)")->allow_extra_args(false);
   f->add_option("--host", forget.host, "only consider snapshots of this host");
   f->add_flag("-n,--dry-run", forget.dry_run, "print what would be removed, remove nothing");
   f->add_flag("--prune", forget.prune, "run prune afterwards if snapshots were removed");
   add_prune_options(f, &forget.prune_options);
-  f->callback([&] { rc = RunForget(g, forget); });
+  f->callback([&] { rc = traced("forget", forget.tags, [&] { return RunForget(g, forget); }); });
 
   PruneCommand prune;
   auto* pr = app.add_subcommand("prune", "remove data no snapshot references (backups may keep running)");
   pr->add_flag("-n,--dry-run", prune.dry_run, "print what would be removed, remove nothing");
   add_prune_options(pr, &prune);
-  pr->callback([&] { rc = RunPrune(g, prune); });
+  pr->callback([&] { rc = traced("prune", {}, [&] { return RunPrune(g, prune); }); });
 
   UnlockCommand unlock;
   auto* u = app.add_subcommand("unlock", "remove stale locks");
   u->add_flag("--remove-all", unlock.remove_all, "remove every lock, stale or not");
-  u->callback([&] { rc = RunUnlock(g, unlock); });
+  u->callback([&] { rc = traced("unlock", {}, [&] { return RunUnlock(g, unlock); }); });
+
+  JobsCommand jobs;
+  auto* jb = app.add_subcommand("jobs", "list recent jobs from the local job history");
+  jb->add_option("--tag", jobs.tags, "only jobs with tag KEY=VALUE (repeatable)")->allow_extra_args(false);
+  jb->add_option("--status", jobs.status, "only jobs that ended ok or with an error")
+      ->check(CLI::IsMember({"ok", "error"}));
+  jb->add_option("--since", jobs.since, "only jobs that started within DURATION, e.g. 24h or 7d");
+  jb->add_option("-n,--limit", jobs.limit, "at most this many jobs, newest first (default 50)");
+  jb->callback([&] { rc = RunJobs(g, jobs); });
+
+  TraceCommand trace_cmd;
+  auto* tr = app.add_subcommand("trace", "draw a job's trace as a waterfall");
+  tr->add_option("id", trace_cmd.id, "job id or trace id (or a unique prefix), from 'backspan jobs'")->required();
+  tr->add_option("--width", trace_cmd.width, "width of the time axis in columns");
+  tr->callback([&] { rc = RunTrace(g, trace_cmd); });
 
   try {
     app.parse(argc, argv);

@@ -6,10 +6,41 @@
 #include "cli/context.h"
 #include "cli/json_output.h"
 #include "cli/progress.h"
+#include "cli/telemetry.h"
 #include "util/time_format.h"
 #include "version.h"
 
 namespace backspan::cli {
+namespace {
+
+// The job's figures on its root span (the span catalog, docs/tracing.md).
+void RecordBackupSummary(trace::Span& job, const Snapshot& snap) {
+  const BackupSummary& s = snap.summary;
+  job.SetAttribute("backspan.snapshot.id", snap.id);
+  if (!snap.parent.empty()) job.SetAttribute("backspan.snapshot.parent", snap.parent);
+  job.SetAttribute("backspan.files.new", s.files_new);
+  job.SetAttribute("backspan.files.changed", s.files_changed);
+  job.SetAttribute("backspan.files.unmodified", s.files_unmodified);
+  job.SetAttribute("backspan.files.total", s.total_files);
+  job.SetAttribute("backspan.files.errors", s.errors);
+  job.SetAttribute("backspan.dirs.new", s.dirs_new);
+  job.SetAttribute("backspan.dirs.changed", s.dirs_changed);
+  job.SetAttribute("backspan.dirs.unmodified", s.dirs_unmodified);
+  job.SetAttribute("backspan.bytes.total", s.total_bytes);
+  job.SetAttribute("backspan.bytes.read", s.bytes_read);
+  job.SetAttribute("backspan.bytes.added", s.bytes_added);
+  job.SetAttribute("backspan.bytes.stored", s.bytes_stored);
+  // Dedup: how much of what the snapshot holds was already stored.
+  // Compression: new data before compression over what it took on disk.
+  if (s.bytes_added > 0)
+    job.SetAttribute("backspan.dedup.ratio", static_cast<double>(s.total_bytes) / static_cast<double>(s.bytes_added));
+  if (s.bytes_stored > 0)
+    job.SetAttribute("backspan.compression.ratio", static_cast<double>(s.bytes_added) / static_cast<double>(s.bytes_stored));
+  if (s.duration_s > 0)
+    job.SetAttribute("backspan.throughput.bytes_per_second", static_cast<double>(s.total_bytes) / s.duration_s);
+}
+
+}  // namespace
 
 int RunBackup(const GlobalOptions& g, const BackupCommand& c) {
   BackupOptions opts;
@@ -42,7 +73,19 @@ int RunBackup(const GlobalOptions& g, const BackupCommand& c) {
 
   auto repo = OpenRepository(g, false, LockKind::kShared, "backup");
   if (!repo.ok()) return Fail(g, repo.status());
-  if (Status st = (*repo)->LoadIndexForWriting(); !st.ok()) return Fail(g, st);
+  {
+    trace::Span phase = JobSpan(g).StartChild("load index");
+    Status st = (*repo)->LoadIndexForWriting();
+    phase.RecordError(st);
+    if (!st.ok()) return Fail(g, st);
+  }
+  opts.trace = &JobSpan(g);
+  if (g.job) opts.trace_id = g.job->trace_id();
+  if (g.job) {
+    trace::Span& job = g.job->root();
+    job.SetAttribute("backspan.paths", trace::StringArray(opts.paths));
+    job.SetAttribute("backspan.compression", c.compression);
+  }
   (*repo)->set_checkpoint_interval_ns(*checkpoint);
 
   ProgressReporter* reporter = nullptr;
@@ -71,6 +114,7 @@ int RunBackup(const GlobalOptions& g, const BackupCommand& c) {
 
   const Snapshot& snap = result->snapshot;
   const BackupSummary& s = snap.summary;
+  if (g.job) RecordBackupSummary(g.job->root(), snap);
   if (g.json) {
     std::printf("%s\n", BackupSummaryJson(*result).c_str());
   } else if (!g.quiet) {
@@ -88,6 +132,8 @@ int RunBackup(const GlobalOptions& g, const BackupCommand& c) {
     std::printf("snapshot %s saved\n", snap.id.substr(0, 8).c_str());
   }
   if (result->incomplete()) {
+    if (g.job)
+      g.job->RecordError(Status(ErrorCode::kIOError, std::to_string(s.errors) + " files could not be read; the snapshot is incomplete"));
     std::fprintf(stderr, "Warning: %llu files could not be read completely; the snapshot is incomplete\n",
                  static_cast<unsigned long long>(s.errors));
     return kExitIncomplete;

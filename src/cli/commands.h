@@ -14,11 +14,27 @@ inline constexpr int kExitFailure = 1;
 inline constexpr int kExitUsage = 2;
 inline constexpr int kExitIncomplete = 3;  // snapshot saved, some files unreadable
 
+class JobTelemetry;
+
+// How a job is traced: flags that override the OTEL_* environment, the
+// redaction rules, and the job history's place (docs/tracing.md).
+struct TraceOptions {
+  std::string otlp_endpoint;  // as OTEL_EXPORTER_OTLP_ENDPOINT
+  std::string otlp_protocol, otlp_compression, otlp_timeout;
+  std::vector<std::string> otlp_headers;  // KEY=VALUE
+  std::string paths = "keep";             // keep, hash or drop file paths
+  std::vector<std::string> redact;        // KEY_GLOB=keep|hash|drop
+  std::string state_dir;                  // the job history's directory
+  bool no_history = false;
+};
+
 struct GlobalOptions {
   std::string repo;           // --repo, else BACKSPAN_REPOSITORY
   std::string password_file;  // --password-file, else BACKSPAN_PASSWORD_FILE
   bool json = false;
   bool quiet = false;
+  TraceOptions trace;
+  JobTelemetry* job = nullptr;  // the running job's trace, if it is traced
 };
 
 struct BackupCommand {
@@ -66,6 +82,16 @@ struct ForgetCommand {
   bool dry_run = false, prune = false;
   PruneCommand prune_options;
 };
+struct JobsCommand {
+  std::vector<std::string> tags;
+  std::string status;  // ok or error
+  std::string since;   // a duration, e.g. 24h
+  size_t limit = 50;
+};
+struct TraceCommand {
+  std::string id;  // job id or trace id, or a unique prefix
+  unsigned width = 0;  // bar width; 0: fit the terminal
+};
 struct UnlockCommand {
   bool remove_all = false;
 };
@@ -84,5 +110,7 @@ int RunKey(const GlobalOptions& g, const KeyCommand& c);
 int RunForget(const GlobalOptions& g, const ForgetCommand& c);
 int RunPrune(const GlobalOptions& g, const PruneCommand& c);
 int RunUnlock(const GlobalOptions& g, const UnlockCommand& c);
+int RunJobs(const GlobalOptions& g, const JobsCommand& c);
+int RunTrace(const GlobalOptions& g, const TraceCommand& c);
 
 }  // namespace backspan::cli

@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "repository/lock.h"
 #include "repository/repository.h"
+#include "trace/tracer.h"
 #include "util/status.h"
 
 namespace backspan::cli {
@@ -32,7 +33,12 @@ struct OpenedRepository {
   Repository* get() const { return repo.get(); }
   Repository* operator->() const { return repo.get(); }
   Repository& operator*() const { return *repo; }
-  ~OpenedRepository() { lock.reset(); }
+  const trace::Span* job_span = nullptr;  // releasing the lock is the "unlock" phase
+  ~OpenedRepository() {
+    if (!lock) return;
+    trace::Span unlock = job_span ? job_span->StartChild("unlock") : trace::Span();
+    lock.reset();
+  }
   OpenedRepository() = default;
   OpenedRepository(OpenedRepository&&) = default;
   OpenedRepository& operator=(OpenedRepository&&) = default;

@@ -7,6 +7,7 @@
 #include "backend/location.h"
 #include "cli/context.h"
 #include "cli/json_output.h"
+#include "cli/telemetry.h"
 
 namespace backspan::cli {
 
@@ -18,31 +19,55 @@ std::string RepositoryLocation(const GlobalOptions& g) {
 
 Result<OpenedRepository> OpenRepository(const GlobalOptions& g, bool load_index, LockKind lock,
                                         const char* command) {
-  ASSIGN_OR_RETURN(Location loc, ParseLocation(RepositoryLocation(g)));
-  ASSIGN_OR_RETURN(auto backend, OpenBackend(loc, Env::Default()));
-  ASSIGN_OR_RETURN(bool is_repo, backend->IsRepository());
-  if (!is_repo)  // before asking for a password that cannot help
-    return Status::NotARepository(backend->Location() +
-                                  " is not a backspan repository (no config file); check --repo, "
-                                  "or create one with 'backspan init'");
-  ASSIGN_OR_RETURN(std::string password, ReadPassword(g, false));
+  const trace::Span& job = JobSpan(g);
   OpenedRepository opened;
-  ASSIGN_OR_RETURN(opened.repo, Repository::Open(std::move(backend), Env::Default(), password));
-  if (lock != LockKind::kNone) {
-    ASSIGN_OR_RETURN(opened.lock, RepositoryLock::Acquire(opened.repo.get(), lock == LockKind::kExclusive,
-                                                          command, Hostname(), Username()));
+  opened.job_span = &job;
+  {
+    trace::Span phase = job.StartChild("open repository");
+    auto open = [&]() -> Status {
+      ASSIGN_OR_RETURN(Location loc, ParseLocation(RepositoryLocation(g)));
+      ASSIGN_OR_RETURN(auto backend, OpenBackend(loc, Env::Default()));
+      ASSIGN_OR_RETURN(bool is_repo, backend->IsRepository());
+      if (!is_repo)  // before asking for a password that cannot help
+        return Status::NotARepository(backend->Location() +
+                                      " is not a backspan repository (no config file); check --repo, "
+                                      "or create one with 'backspan init'");
+      ASSIGN_OR_RETURN(std::string password, ReadPassword(g, false));
+      ASSIGN_OR_RETURN(opened.repo, Repository::Open(std::move(backend), Env::Default(), password));
+      return Status::Ok();
+    };
+    Status st = open();
+    phase.RecordError(st);
+    RETURN_IF_ERROR(st);
   }
-  if (load_index) RETURN_IF_ERROR(opened.repo->LoadIndex());
+  if (g.job) g.job->root().SetAttribute("backspan.repository", opened.repo->backend()->Location());
+  if (lock != LockKind::kNone) {
+    trace::Span phase = job.StartChild("lock");
+    phase.SetAttribute("backspan.lock.exclusive", lock == LockKind::kExclusive);
+    auto acquired = RepositoryLock::Acquire(opened.repo.get(), lock == LockKind::kExclusive, command, Hostname(),
+                                            Username());
+    phase.RecordError(acquired.status());
+    if (!acquired.ok()) return acquired.status();
+    opened.lock = std::move(*acquired);
+  }
+  if (load_index) {
+    trace::Span phase = job.StartChild("load index");
+    Status st = opened.repo->LoadIndex();
+    phase.RecordError(st);
+    RETURN_IF_ERROR(st);
+  }
   return opened;
 }
 
 int Fail(const GlobalOptions& g, const Status& status) {
+  if (g.job) g.job->RecordError(status);
   if (g.json) std::fprintf(stderr, "%s\n", ErrorJson(status, kExitFailure).c_str());
   else std::fprintf(stderr, "Fatal: %s\n", status.message().c_str());
   return kExitFailure;
 }
 
 int UsageError(const GlobalOptions& g, const std::string& message) {
+  if (g.job) g.job->RecordError(Status::InvalidArgument(message));
   if (g.json) std::fprintf(stderr, "%s\n", ErrorJson(Status::InvalidArgument(message), kExitUsage).c_str());
   else std::fprintf(stderr, "Usage error: %s\n", message.c_str());
   return kExitUsage;

@@ -37,6 +37,10 @@ std::string ErrorJson(const Status& status, int exit_code) {
                {"error_type", status.CodeName()}, {"message", status.message()}});
 }
 
+std::string WarningJson(const std::string& message) {
+  return Dump({{"message_type", "warning"}, {"message", message}});
+}
+
 std::string InitJson(const std::string& repo_id, const std::string& location) {
   return Dump({{"message_type", "initialized"}, {"id", repo_id}, {"repository", location}});
 }
@@ -255,6 +259,63 @@ std::string UnlockJson(const std::vector<LockInfo>& removed, size_t kept) {
                     {"exclusive", l.exclusive}, {"started", FormatRfc3339(l.started_ns)},
                     {"refreshed", FormatRfc3339(l.refreshed_ns)}});
   return Dump({{"removed", list}, {"kept", kept}});
+}
+
+namespace {
+
+json JobJson(const trace::JobRecord& r) {
+  return {{"job_id", r.job_id},
+          {"trace_id", r.trace_id},
+          {"kind", r.kind},
+          {"start", FormatRfc3339(r.start_ns)},
+          {"duration_s", static_cast<double>(r.end_ns - r.start_ns) / 1e9},
+          {"status", r.ok ? "ok" : "error"},
+          {"error_type", r.error_type},
+          {"repository", r.repository},
+          {"host", r.host},
+          {"snapshot_id", r.snapshot_id},
+          {"bytes_read", r.bytes_read},
+          {"bytes_added", r.bytes_added},
+          {"bytes_stored", r.bytes_stored},
+          {"tags", r.tags}};
+}
+
+json AttrsObject(const trace::Attributes& attrs) {
+  json out = json::object();
+  for (const auto& a : attrs) {
+    std::visit([&](const auto& v) { out[a.key] = v; }, a.value);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string JobsJson(const std::vector<trace::JobRecord>& jobs) {
+  json out = json::array();
+  for (const auto& r : jobs) out.push_back(JobJson(r));
+  return Dump(out);
+}
+
+std::string TraceJson(const std::vector<trace::JobRecord>& jobs, const std::vector<trace::SpanData>& spans) {
+  json j = {{"trace_id", jobs.empty() ? "" : jobs[0].trace_id}, {"jobs", json::array()}, {"spans", json::array()}};
+  for (const auto& r : jobs) j["jobs"].push_back(JobJson(r));
+  for (const auto& s : spans) {
+    json events = json::array();
+    for (const auto& e : s.events)
+      events.push_back({{"name", e.name}, {"time", FormatRfc3339(e.time_ns)}, {"attributes", AttrsObject(e.attributes)}});
+    j["spans"].push_back({{"span_id", trace::ToHex(s.span_id)},
+                          {"parent_span_id", s.is_root() ? "" : trace::ToHex(s.parent_span_id)},
+                          {"name", s.name},
+                          {"start", FormatRfc3339(s.start_ns)},
+                          {"duration_s", static_cast<double>(s.end_ns - s.start_ns) / 1e9},
+                          {"status", s.status == trace::StatusCode::kError ? "error"
+                                     : s.status == trace::StatusCode::kOk  ? "ok"
+                                                                           : "unset"},
+                          {"status_message", s.status_message},
+                          {"attributes", AttrsObject(s.attributes)},
+                          {"events", std::move(events)}});
+  }
+  return Dump(j);
 }
 
 }  // namespace backspan::cli

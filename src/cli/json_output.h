@@ -13,6 +13,7 @@
 #include "repository/lock.h"
 #include "retention/policy.h"
 #include "restorer/restorer.h"
+#include "trace/job_history.h"
 
 namespace backspan::cli {
 
@@ -28,6 +29,7 @@ struct ForgetGroupResult {
 };
 
 std::string ErrorJson(const Status& status, int exit_code);
+std::string WarningJson(const std::string& message);
 std::string InitJson(const std::string& repo_id, const std::string& location);
 std::string BackupStatusJson(const BackupProgress& p, double elapsed_s);
 std::string BackupIssueJson(const BackupIssue& issue);
@@ -45,6 +47,8 @@ std::string KeyChangeJson(const std::string& action, const std::string& id);
 std::string ForgetJson(const std::string& policy, const std::vector<ForgetGroupResult>& groups,
                        const std::vector<Snapshot>& explicit_ids, bool dry_run, size_t removed);
 std::string PruneJson(const PruneStats& s, bool dry_run);
+std::string JobsJson(const std::vector<trace::JobRecord>& jobs);
+std::string TraceJson(const std::vector<trace::JobRecord>& jobs, const std::vector<trace::SpanData>& spans);
 std::string UnlockJson(const std::vector<LockInfo>& removed, size_t kept);
 
 }  // namespace backspan::cli

@@ -19,8 +19,12 @@ class CliTestCase(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="backspan-it.")
         self.repo = os.path.join(self.tmp, "repo")
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("BACKSPAN_")}
-        self.env.update(BACKSPAN_REPOSITORY=self.repo, BACKSPAN_PASSWORD="correct horse")
+        self.env = {k: v for k, v in os.environ.items()
+                    if not k.startswith(("BACKSPAN_", "OTEL_", "TRACEPARENT", "TRACESTATE"))}
+        # The job history goes to the test's temporary directory, never $HOME.
+        self.state_dir = os.path.join(self.tmp, "state")
+        self.env.update(BACKSPAN_REPOSITORY=self.repo, BACKSPAN_PASSWORD="correct horse",
+                        BACKSPAN_STATE_DIR=self.state_dir)
 
     def tearDown(self):
         for root, dirs, _ in os.walk(self.tmp):

@@ -1,0 +1,214 @@
+#include "cli/telemetry.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "cli/commands.h"
+#include "cli/context.h"
+#include "cli/json_output.h"
+#include "crypto/crypto.h"
+#include "env/env.h"
+#include "trace/batch_processor.h"
+#include "trace/job_history.h"
+#include "trace/otel_config.h"
+#include "trace/otlp_http_exporter.h"
+#include "trace/redactor.h"
+#include "util/hex.h"
+#include "util/time_format.h"
+#include "version.h"
+
+namespace backspan::cli {
+namespace {
+
+void Warn(const GlobalOptions& g, const std::string& message) {
+  if (g.json) std::fprintf(stderr, "%s\n", WarningJson(message).c_str());
+  else if (!g.quiet) std::fprintf(stderr, "warning: %s\n", message.c_str());
+}
+
+// The key that makes hashed values unguessable: BACKSPAN_TRACE_HASH_KEY if
+// set (so several hosts hash alike), else a random key kept in the state dir.
+crypto::Key HashKey(const std::string& state_dir) {
+  crypto::Key key{};
+  if (const char* k = std::getenv("BACKSPAN_TRACE_HASH_KEY"); k && *k) {
+    return crypto::Sha256(ByteView(reinterpret_cast<const uint8_t*>(k), std::strlen(k)));
+  }
+  Env* env = Env::Default();
+  std::string path = state_dir + "/trace-hash.key";
+  if (auto data = ReadWholeFile(env, path); data.ok() && data->size() == key.size()) {
+    std::copy(data->begin(), data->end(), key.begin());
+    return key;
+  }
+  key = crypto::RandomKey();
+  mkdir(state_dir.c_str(), 0700);
+  (void)WriteFileAtomic(env, path, ByteView(key.data(), key.size()));
+  chmod(path.c_str(), 0600);
+  return key;
+}
+
+}  // namespace
+
+struct JobTelemetry::Pipeline {
+  trace::Resource resource;
+  std::unique_ptr<trace::SpanProcessor> processor;
+  trace::BatchProcessor* otlp = nullptr;  // owned by `processor`
+  std::string otlp_url;
+  int64_t timeout_ns = 10'000'000'000;
+  std::unique_ptr<trace::Tracer> tracer;
+};
+
+JobTelemetry::JobTelemetry(const GlobalOptions& g, const std::string& kind, const std::vector<std::string>& tags)
+    : g_(g), pipeline_(std::make_unique<Pipeline>()) {
+  Env* env = Env::Default();
+  const TraceOptions& o = g.trace;
+  auto config = trace::ReadOtelConfig([](const char* name) { return std::getenv(name); });
+  if (!config.ok()) {
+    Warn(g, "traces are not exported: " + config.status().message());
+    config = trace::OtelConfig{};
+  }
+  trace::OtelConfig& c = *config;
+  // Flags override the environment.
+  if (!o.otlp_endpoint.empty()) c.traces_url = trace::TracesUrlFromBase(o.otlp_endpoint);
+  if (!o.otlp_protocol.empty()) {
+    if (auto p = trace::ParseOtlpProtocol(o.otlp_protocol); p.ok()) c.protocol = *p;
+    else Warn(g, "--otlp-protocol: " + p.status().message());
+  }
+  if (!o.otlp_compression.empty()) c.gzip = o.otlp_compression == "gzip";
+  if (!o.otlp_timeout.empty()) {
+    if (auto d = ParseDuration(o.otlp_timeout)) c.timeout_ns = *d;
+    else Warn(g, "--otlp-timeout must be a duration such as 10s");
+  }
+  for (const auto& h : o.otlp_headers) {
+    auto eq = h.find('=');
+    if (eq == std::string::npos) Warn(g, "--otlp-header must be KEY=VALUE, not '" + h + "'");
+    else c.headers.emplace_back(h.substr(0, eq), h.substr(eq + 1));
+  }
+  bool export_otlp = !c.sdk_disabled && !c.traces_url.empty();
+  std::string state_dir = o.state_dir.empty() ? trace::DefaultStateDir() : o.state_dir;
+
+  // The resource: who ran the job, and the user's tags for slicing.
+  trace::Resource& r = pipeline_->resource;
+  r.attributes = c.resource_attributes;
+  trace::SetAttribute(r.attributes, "service.name", c.service_name);
+  trace::SetAttribute(r.attributes, "service.version", std::string(BACKSPAN_VERSION));
+  trace::SetAttribute(r.attributes, "host.name", Hostname());
+  trace::SetAttribute(r.attributes, "process.pid", static_cast<int64_t>(getpid()));
+  trace::SetAttribute(r.attributes, "os.type", std::string("linux"));
+  for (const auto& t : tags) {
+    auto eq = t.find('=');
+    if (eq != std::string::npos) trace::SetAttribute(r.attributes, t.substr(0, eq), t.substr(eq + 1));
+  }
+
+  // Where spans go: redaction first, then the history and the exporter.
+  auto fanout = std::make_unique<trace::MultiProcessor>();
+  bool any = false;
+  if (!o.no_history) {
+    auto history = trace::JobHistory::Open(state_dir);
+    if (history.ok()) {
+      fanout->Add(std::make_unique<trace::JobHistoryProcessor>(&r, std::move(*history), env));
+      any = true;
+    } else {
+      Warn(g, "the job is not recorded in the job history: " + history.status().message());
+    }
+  }
+  if (export_otlp) {
+    trace::OtlpExporterOptions eo;
+    eo.url = c.traces_url;
+    eo.headers = c.headers;
+    eo.protocol = c.protocol;
+    eo.gzip = c.gzip;
+    eo.scope_version = BACKSPAN_VERSION;
+    const GlobalOptions* gp = &g;
+    eo.log = [gp](const std::string& m) { Warn(*gp, "trace export: " + m); };
+    trace::BatchOptions bo;
+    bo.export_timeout_ns = c.timeout_ns;
+    auto batch = std::make_unique<trace::BatchProcessor>(
+        &r, std::make_unique<trace::OtlpHttpExporter>(std::move(eo), env), env, bo);
+    pipeline_->otlp = batch.get();
+    pipeline_->otlp_url = c.traces_url;
+    fanout->Add(std::move(batch));
+    any = true;
+  }
+  pipeline_->timeout_ns = c.timeout_ns;
+  if (!any) return;  // tracing off: every span is a no-op
+
+  trace::RedactionConfig rc;
+  if (auto a = trace::ParseRedactAction(o.paths); a.ok()) rc.paths = *a;
+  else Warn(g, "--trace-paths: " + a.status().message());
+  for (const auto& text : o.redact) {
+    if (auto rule = trace::ParseRedactionRule(text); rule.ok()) rc.rules.push_back(*rule);
+    else Warn(g, "--trace-redact: " + rule.status().message());
+  }
+  bool hashing = rc.paths == trace::RedactAction::kHash;
+  for (const auto& rule : rc.rules) hashing = hashing || rule.action == trace::RedactAction::kHash;
+  if (hashing) rc.hash_key = HashKey(state_dir);
+  pipeline_->processor =
+      std::make_unique<trace::RedactionProcessor>(trace::Redactor(std::move(rc)), std::move(fanout));
+  pipeline_->tracer = std::make_unique<trace::Tracer>(pipeline_->processor.get(), env);
+
+  trace::SpanContext parent;
+  if (const char* tp = std::getenv("TRACEPARENT"); tp && *tp) {
+    const char* ts = std::getenv("TRACESTATE");
+    if (auto ctx = trace::SpanContext::FromTraceparent(tp, ts ? ts : "")) parent = *ctx;
+    else Warn(g, "ignoring TRACEPARENT '" + std::string(tp) + "': not a W3C traceparent");
+  }
+  root_ = pipeline_->tracer->StartSpan(kind, parent);
+  root_.SetAttribute("backspan.job.kind", kind);
+  root_.SetAttribute("cicd.pipeline.task.name", kind);
+  root_.SetAttribute("cicd.pipeline.task.run.id", trace::ToHex(root_.context().span_id));
+  root_.SetAttribute("host.name", Hostname());
+  trace::StringArray tag_list;
+  for (const auto& t : tags) {
+    auto eq = t.find('=');
+    if (eq == std::string::npos) continue;
+    root_.SetAttribute(t.substr(0, eq), t.substr(eq + 1));
+    tag_list.push_back(t);
+  }
+  if (!tag_list.empty()) root_.SetAttribute("backspan.tags", std::move(tag_list));
+  // Child processes (hooks, password commands) continue this trace.
+  setenv("TRACEPARENT", root_.context().ToTraceparent().c_str(), 1);
+}
+
+JobTelemetry::~JobTelemetry() { Finish(kExitFailure); }
+
+std::string JobTelemetry::trace_id() const {
+  return root_.recording() ? trace::ToHex(root_.context().trace_id) : "";
+}
+
+void JobTelemetry::Finish(int exit_code) {
+  if (finished_) return;
+  finished_ = true;
+  if (!pipeline_->tracer) return;
+  const char* result = exit_code == kExitOk ? "success" : exit_code == kExitUsage ? "error" : "failure";
+  root_.SetAttribute("cicd.pipeline.task.run.result", result);
+  root_.SetAttribute("process.exit.code", exit_code);
+  if (exit_code == kExitOk) root_.SetOk();
+  else if (!error_recorded_) root_.RecordError(Status::Internal("the job failed with exit code " + std::to_string(exit_code)));
+  if (uint64_t dropped = pipeline_->tracer->spans_dropped()) root_.SetAttribute("backspan.spans.dropped", dropped);
+  root_.End();
+  Env* env = Env::Default();
+  Status st = pipeline_->processor->Shutdown(env->MonotonicNanos() + pipeline_->timeout_ns);
+  if (pipeline_->otlp) {
+    trace::BatchStats stats = pipeline_->otlp->stats();
+    if (stats.dropped > 0) {
+      Warn(g_, std::to_string(stats.dropped) + " of " + std::to_string(stats.dropped + stats.exported) +
+                   " spans could not be exported to " + pipeline_->otlp_url + ": " + stats.last_error.message());
+    }
+  }
+  if (!st.ok() && !(pipeline_->otlp && pipeline_->otlp->stats().dropped > 0)) Warn(g_, st.message());
+}
+
+void JobTelemetry::RecordError(const Status& error) {
+  if (error.ok()) return;
+  error_recorded_ = true;
+  root_.RecordError(error);
+}
+
+const trace::Span& JobSpan(const GlobalOptions& g) {
+  static const trace::Span kNone;
+  return g.job ? g.job->root() : kNone;
+}
+
+}  // namespace backspan::cli

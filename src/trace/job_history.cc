@@ -1,0 +1,307 @@
+#include "trace/job_history.h"
+
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include <cctype>
+#include <cerrno>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+
+#include "env/env.h"
+
+namespace backspan::trace {
+namespace {
+
+using nlohmann::json;
+
+const char kSchema[] = R"(
+PRAGMA journal_mode = WAL;
+CREATE TABLE IF NOT EXISTS jobs (
+  job_id TEXT PRIMARY KEY, trace_id TEXT NOT NULL, kind TEXT NOT NULL,
+  start_ns INTEGER NOT NULL, end_ns INTEGER NOT NULL, ok INTEGER NOT NULL, error_type TEXT,
+  repository TEXT, host TEXT, snapshot_id TEXT,
+  bytes_read INTEGER, bytes_added INTEGER, bytes_stored INTEGER, tags TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS jobs_by_start ON jobs (start_ns);
+CREATE INDEX IF NOT EXISTS jobs_by_trace ON jobs (trace_id);
+CREATE TABLE IF NOT EXISTS spans (
+  trace_id TEXT NOT NULL, span_id TEXT NOT NULL, parent_span_id TEXT NOT NULL, name TEXT NOT NULL,
+  kind INTEGER NOT NULL, start_ns INTEGER NOT NULL, end_ns INTEGER NOT NULL,
+  status INTEGER NOT NULL, status_message TEXT NOT NULL, attributes TEXT NOT NULL, events TEXT NOT NULL,
+  dropped_events INTEGER NOT NULL, PRIMARY KEY (trace_id, span_id));
+)";
+
+json AttrsJson(const Attributes& attrs) {
+  json out = json::array();
+  for (const auto& a : attrs) {
+    if (auto* s = std::get_if<std::string>(&a.value)) out.push_back({a.key, "s", *s});
+    else if (auto* b = std::get_if<bool>(&a.value)) out.push_back({a.key, "b", *b});
+    else if (auto* i = std::get_if<int64_t>(&a.value)) out.push_back({a.key, "i", *i});
+    else if (auto* d = std::get_if<double>(&a.value)) out.push_back({a.key, "d", *d});
+    else out.push_back({a.key, "a", std::get<StringArray>(a.value)});
+  }
+  return out;
+}
+
+Attributes AttrsFromJson(const json& j) {
+  Attributes out;
+  if (!j.is_array()) return out;
+  for (const auto& e : j) {
+    if (!e.is_array() || e.size() != 3 || !e[0].is_string() || !e[1].is_string()) continue;
+    std::string type = e[1].get<std::string>();
+    AttributeValue v;
+    if (type == "s" && e[2].is_string()) v = e[2].get<std::string>();
+    else if (type == "b" && e[2].is_boolean()) v = e[2].get<bool>();
+    else if (type == "i" && e[2].is_number_integer()) v = e[2].get<int64_t>();
+    else if (type == "d" && e[2].is_number()) v = e[2].get<double>();
+    else if (type == "a" && e[2].is_array()) v = e[2].get<StringArray>();
+    else continue;
+    out.push_back({e[0].get<std::string>(), std::move(v)});
+  }
+  return out;
+}
+
+std::string Text(const Attributes& attrs, const char* key) {
+  const AttributeValue* v = FindAttribute(attrs, key);
+  return v ? AttributeText(*v) : "";
+}
+
+int64_t Int(const Attributes& attrs, const char* key) {
+  const AttributeValue* v = FindAttribute(attrs, key);
+  auto* i = v ? std::get_if<int64_t>(v) : nullptr;
+  return i ? *i : 0;
+}
+
+}  // namespace
+
+struct JobHistory::Db {
+  sqlite3* db = nullptr;
+  std::string path;
+  ~Db() { sqlite3_close(db); }
+
+  Status Error(const std::string& what) const {
+    return Status::IOError("job history " + path + ": " + what + ": " + sqlite3_errmsg(db));
+  }
+  Status Exec(const char* sql) {
+    char* err = nullptr;
+    if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+      std::string msg = err ? err : "error";
+      sqlite3_free(err);
+      return Status::IOError("job history " + path + ": " + msg);
+    }
+    return Status::Ok();
+  }
+};
+
+// A prepared statement that finalizes itself.
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const char* sql) { sqlite3_prepare_v2(db, sql, -1, &s_, nullptr); }
+  ~Stmt() { sqlite3_finalize(s_); }
+  bool ok() const { return s_ != nullptr; }
+  Stmt& Bind(int i, const std::string& v) {
+    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& Bind(int i, int64_t v) {
+    sqlite3_bind_int64(s_, i, v);
+    return *this;
+  }
+  int Step() { return sqlite3_step(s_); }
+  std::string Str(int col) const {
+    const unsigned char* t = sqlite3_column_text(s_, col);
+    return t ? reinterpret_cast<const char*>(t) : "";
+  }
+  int64_t I64(int col) const { return sqlite3_column_int64(s_, col); }
+
+ private:
+  sqlite3_stmt* s_ = nullptr;
+};
+
+std::string DefaultStateDir() {
+  if (const char* d = std::getenv("BACKSPAN_STATE_DIR"); d && *d) return d;
+  if (const char* x = std::getenv("XDG_STATE_HOME"); x && *x) return std::string(x) + "/backspan";
+  const char* home = std::getenv("HOME");
+  return std::string(home && *home ? home : ".") + "/.local/state/backspan";
+}
+
+JobHistory::JobHistory(std::unique_ptr<Db> db) : db_(std::move(db)) {}
+JobHistory::~JobHistory() = default;
+
+Result<std::unique_ptr<JobHistory>> JobHistory::Open(const std::string& dir) {
+  // mkdir -p, private to the user: the history names repositories and paths.
+  for (size_t pos = 1; pos <= dir.size(); pos++) {
+    if (pos == dir.size() || dir[pos] == '/') {
+      std::string part = dir.substr(0, pos);
+      if (mkdir(part.c_str(), 0700) != 0 && errno != EEXIST) return Status::FromErrno(errno, "mkdir " + part);
+    }
+  }
+  auto db = std::make_unique<Db>();
+  db->path = dir + "/jobs.db";
+  if (sqlite3_open_v2(db->path.c_str(), &db->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                      nullptr) != SQLITE_OK) {
+    return db->Error("cannot open");
+  }
+  sqlite3_busy_timeout(db->db, 5000);
+  RETURN_IF_ERROR(db->Exec(kSchema));
+  return std::unique_ptr<JobHistory>(new JobHistory(std::move(db)));
+}
+
+Status JobHistory::Store(const Resource& resource, const std::vector<SpanData>& spans, int64_t now_ns) {
+  RETURN_IF_ERROR(db_->Exec("BEGIN IMMEDIATE"));
+  for (const SpanData& d : spans) {
+    json events = json::array();
+    for (const auto& e : d.events) events.push_back({{"name", e.name}, {"time_ns", e.time_ns}, {"attributes", AttrsJson(e.attributes)}});
+    Stmt s(db_->db, "INSERT OR REPLACE INTO spans VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
+    s.Bind(1, ToHex(d.trace_id)).Bind(2, ToHex(d.span_id)).Bind(3, d.is_root() ? "" : ToHex(d.parent_span_id));
+    s.Bind(4, d.name).Bind(5, static_cast<int64_t>(d.kind)).Bind(6, d.start_ns).Bind(7, d.end_ns);
+    s.Bind(8, static_cast<int64_t>(d.status)).Bind(9, d.status_message).Bind(10, AttrsJson(d.attributes).dump());
+    s.Bind(11, events.dump()).Bind(12, static_cast<int64_t>(d.dropped_events));
+    if (s.Step() != SQLITE_DONE) {
+      Status st = db_->Error("insert span");
+      (void)db_->Exec("ROLLBACK");
+      return st;
+    }
+    std::string kind = Text(d.attributes, "backspan.job.kind");
+    if (kind.empty()) continue;
+    json tags = json::array();
+    if (const AttributeValue* t = FindAttribute(d.attributes, "backspan.tags"))
+      if (auto* arr = std::get_if<StringArray>(t)) tags = *arr;
+    std::string host = Text(d.attributes, "host.name");
+    if (host.empty()) host = Text(resource.attributes, "host.name");
+    Stmt j(db_->db, "INSERT OR REPLACE INTO jobs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    j.Bind(1, ToHex(d.span_id)).Bind(2, ToHex(d.trace_id)).Bind(3, kind).Bind(4, d.start_ns).Bind(5, d.end_ns);
+    j.Bind(6, static_cast<int64_t>(d.status != StatusCode::kError)).Bind(7, Text(d.attributes, "error.type"));
+    j.Bind(8, Text(d.attributes, "backspan.repository")).Bind(9, host);
+    j.Bind(10, Text(d.attributes, "backspan.snapshot.id"));
+    j.Bind(11, Int(d.attributes, "backspan.bytes.read")).Bind(12, Int(d.attributes, "backspan.bytes.added"));
+    j.Bind(13, Int(d.attributes, "backspan.bytes.stored")).Bind(14, tags.dump());
+    if (j.Step() != SQLITE_DONE) {
+      Status st = db_->Error("insert job");
+      (void)db_->Exec("ROLLBACK");
+      return st;
+    }
+  }
+  Stmt old_spans(db_->db, "DELETE FROM spans WHERE trace_id IN (SELECT trace_id FROM jobs WHERE end_ns < ?)");
+  Stmt old_jobs(db_->db, "DELETE FROM jobs WHERE end_ns < ?");
+  old_spans.Bind(1, now_ns - kHistoryRetentionNs).Step();
+  old_jobs.Bind(1, now_ns - kHistoryRetentionNs).Step();
+  return db_->Exec("COMMIT");
+}
+
+namespace {
+
+JobRecord JobFromRow(const Stmt& s) {
+  JobRecord r;
+  r.job_id = s.Str(0);
+  r.trace_id = s.Str(1);
+  r.kind = s.Str(2);
+  r.start_ns = s.I64(3);
+  r.end_ns = s.I64(4);
+  r.ok = s.I64(5) != 0;
+  r.error_type = s.Str(6);
+  r.repository = s.Str(7);
+  r.host = s.Str(8);
+  r.snapshot_id = s.Str(9);
+  r.bytes_read = s.I64(10);
+  r.bytes_added = s.I64(11);
+  r.bytes_stored = s.I64(12);
+  json tags = json::parse(s.Str(13), nullptr, false);
+  if (tags.is_array())
+    for (const auto& t : tags)
+      if (t.is_string()) r.tags.push_back(t.get<std::string>());
+  return r;
+}
+
+bool HasTags(const JobRecord& r, const std::vector<std::string>& tags) {
+  for (const auto& want : tags) {
+    bool found = false;
+    for (const auto& t : r.tags) found = found || t == want;
+    if (!found) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<std::vector<JobRecord>> JobHistory::ListJobs(const JobFilter& f) {
+  Stmt s(db_->db,
+         "SELECT * FROM jobs WHERE start_ns >= ? AND (? = '' OR ok = (? = 'ok')) ORDER BY start_ns DESC");
+  if (!s.ok()) return db_->Error("query jobs");
+  s.Bind(1, f.since_ns).Bind(2, f.status).Bind(3, f.status);
+  std::vector<JobRecord> out;
+  int rc;
+  while (out.size() < f.limit && (rc = s.Step()) == SQLITE_ROW) {
+    JobRecord r = JobFromRow(s);
+    if (HasTags(r, f.tags)) out.push_back(std::move(r));
+  }
+  return out;
+}
+
+Result<std::vector<SpanData>> JobHistory::LoadTrace(const std::string& id_prefix, std::vector<JobRecord>* jobs) {
+  for (char c : id_prefix) {
+    if (!std::isxdigit(static_cast<unsigned char>(c)))
+      return Status::InvalidArgument("'" + id_prefix + "' is not a job id or trace id (hex digits)");
+  }
+  if (id_prefix.empty()) return Status::InvalidArgument("no job or trace id given");
+  std::string like = id_prefix;
+  for (char& c : like) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  // A job id (root span id) or a trace id; a trace may hold several jobs.
+  Stmt q(db_->db, "SELECT * FROM jobs WHERE job_id LIKE ?1 || '%' OR trace_id LIKE ?1 || '%' ORDER BY start_ns");
+  if (!q.ok()) return db_->Error("query jobs");
+  q.Bind(1, like);
+  std::vector<JobRecord> found;
+  while (q.Step() == SQLITE_ROW) found.push_back(JobFromRow(q));
+  if (found.empty()) return Status::NotFound("no job or trace " + id_prefix + " in the job history (see backspan jobs)");
+  bool one_trace = true;
+  for (const auto& j : found) one_trace = one_trace && j.trace_id == found[0].trace_id;
+  bool exact_trace = like.size() == 32 && found[0].trace_id == like;
+  if (found.size() > 1 && !exact_trace) {
+    return Status::Ambiguous("'" + id_prefix + "' matches " + std::to_string(found.size()) +
+                             " jobs; give more digits or the whole trace id");
+  }
+  if (!one_trace) return Status::Ambiguous("'" + id_prefix + "' matches several traces");
+  Stmt s(db_->db, "SELECT * FROM spans WHERE trace_id = ? ORDER BY start_ns");
+  if (!s.ok()) return db_->Error("query spans");
+  s.Bind(1, found[0].trace_id);
+  std::vector<SpanData> spans;
+  while (s.Step() == SQLITE_ROW) {
+    SpanData d;
+    d.trace_id = TraceIdFromHex(s.Str(0)).value_or(TraceId{});
+    d.span_id = SpanIdFromHex(s.Str(1)).value_or(SpanId{});
+    if (auto p = SpanIdFromHex(s.Str(2))) d.parent_span_id = *p;
+    d.name = s.Str(3);
+    d.kind = static_cast<SpanKind>(s.I64(4));
+    d.start_ns = s.I64(5);
+    d.end_ns = s.I64(6);
+    d.status = static_cast<StatusCode>(s.I64(7));
+    d.status_message = s.Str(8);
+    d.attributes = AttrsFromJson(json::parse(s.Str(9), nullptr, false));
+    json events = json::parse(s.Str(10), nullptr, false);
+    if (events.is_array()) {
+      for (const auto& e : events) {
+        if (!e.is_object()) continue;
+        d.events.push_back({e.value("name", ""), e.value("time_ns", int64_t{0}), AttrsFromJson(e.value("attributes", json()))});
+      }
+    }
+    d.dropped_events = static_cast<uint32_t>(s.I64(11));
+    spans.push_back(std::move(d));
+  }
+  if (jobs) *jobs = std::move(found);
+  return spans;
+}
+
+void JobHistoryProcessor::OnEnd(SpanData span) noexcept {
+  std::lock_guard<std::mutex> l(mu_);
+  pending_.push_back(std::move(span));
+}
+
+Status JobHistoryProcessor::ForceFlush(int64_t) noexcept {
+  std::lock_guard<std::mutex> l(mu_);
+  if (pending_.empty()) return Status::Ok();
+  Status st = history_->Store(*resource_, pending_, env_->NowUnixNanos());
+  pending_.clear();
+  return st;
+}
+
+}  // namespace backspan::trace

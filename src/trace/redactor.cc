@@ -1,0 +1,139 @@
+#include "trace/redactor.h"
+
+#include <fnmatch.h>
+
+#include <regex>
+
+#include "util/hex.h"
+
+namespace backspan::trace {
+namespace {
+
+const char kRedacted[] = "REDACTED";
+
+struct Detector {
+  std::regex pattern;
+  std::string replacement;
+};
+
+const std::vector<Detector>& Detectors() {
+  static const std::vector<Detector> detectors = [] {
+    auto icase = std::regex::ECMAScript | std::regex::icase;
+    return std::vector<Detector>{
+        // user:password@ in any URL: keep the scheme and host.
+        {std::regex(R"(([a-z][a-z0-9+.\-]*://)[^/@\s?#]+@)", icase), "$1REDACTED:REDACTED@"},
+        // Signed URLs: Azure SAS (sig), AWS SigV4 and SigV2, Google.
+        {std::regex(R"(([?&](sig|signature|x-amz-signature|x-amz-credential|x-amz-security-token|)"
+                    R"(awsaccesskeyid|x-goog-signature|x-goog-credential|code|access_token|token)=)[^&#\s"']*)",
+                    icase),
+         "$1REDACTED"},
+        // Connection strings: AccountKey=...; SharedAccessKey=...; Password=...
+        {std::regex(R"(\b(accountkey|sharedaccesskey|sharedaccesssignature|password|pwd|secret|client_secret)"
+                    R"(\s*=\s*)[^;&\s"']*)",
+                    icase),
+         "$1$2REDACTED"},
+        // Authorization values.
+        {std::regex(R"(\b(bearer|basic)\s+[a-z0-9._~+/=\-]{8,})", icase), "$1 REDACTED"},
+        // Email addresses.
+        {std::regex(R"([a-z0-9._%+\-]+@[a-z0-9.\-]+\.[a-z]{2,})", icase), kRedacted},
+    };
+  }();
+  return detectors;
+}
+
+// Absolute paths in free text: "/" followed by anything up to a space, quote or colon.
+const std::regex& AbsolutePath() {
+  static const std::regex re(R"((^|[\s'"(=])(/[^\s'":]+))");
+  return re;
+}
+
+bool IsPathKey(const std::string& key) {
+  return key == "file.path" || key == "file.directory" || key.ends_with(".path") || key.ends_with(".paths") ||
+         key == "backspan.restore.target";
+}
+
+}  // namespace
+
+Result<RedactAction> ParseRedactAction(const std::string& text) {
+  if (text == "keep") return RedactAction::kKeep;
+  if (text == "hash") return RedactAction::kHash;
+  if (text == "drop") return RedactAction::kDrop;
+  return Status::InvalidArgument("a redaction action must be keep, hash or drop, not '" + text + "'");
+}
+
+Result<RedactionRule> ParseRedactionRule(const std::string& text) {
+  auto eq = text.rfind('=');
+  if (eq == std::string::npos || eq == 0)
+    return Status::InvalidArgument("a redaction rule must be KEY_GLOB=keep|hash|drop, not '" + text + "'");
+  ASSIGN_OR_RETURN(RedactAction action, ParseRedactAction(text.substr(eq + 1)));
+  return RedactionRule{text.substr(0, eq), action};
+}
+
+std::string Redactor::Hash(const std::string& value) const {
+  crypto::Digest d = crypto::HmacSha256(
+      config_.hash_key, ByteView(reinterpret_cast<const uint8_t*>(value.data()), value.size()));
+  return "hmac:" + HexEncode(ByteView(d.data(), 8));
+}
+
+RedactAction Redactor::ActionFor(const std::string& key) const {
+  for (const auto& r : config_.rules) {
+    if (fnmatch(r.key_glob.c_str(), key.c_str(), 0) == 0) return r.action;
+  }
+  return IsPathKey(key) ? config_.paths : RedactAction::kKeep;
+}
+
+std::string Redactor::ScrubCredentials(const std::string& text) const {
+  // Every detector needs one of these characters; most values have none.
+  if (text.find_first_of("@=: ") == std::string::npos) return text;
+  std::string out = text;
+  for (const auto& d : Detectors()) out = std::regex_replace(out, d.pattern, d.replacement);
+  return out;
+}
+
+std::string Redactor::ScrubPaths(const std::string& text) const {
+  if (config_.paths == RedactAction::kKeep || text.find('/') == std::string::npos) return text;
+  std::string result;
+  size_t last = 0;
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), AbsolutePath()); it != std::sregex_iterator(); ++it) {
+    size_t pos = static_cast<size_t>(it->position(2));
+    result += text.substr(last, pos - last);
+    result += config_.paths == RedactAction::kHash ? Hash(it->str(2)) : std::string("[path]");
+    last = pos + static_cast<size_t>(it->length(2));
+  }
+  return result + text.substr(last);
+}
+
+std::string Redactor::ScrubText(const std::string& text) const { return ScrubPaths(ScrubCredentials(text)); }
+
+void Redactor::Apply(Attributes& attrs) const {
+  Attributes kept;
+  kept.reserve(attrs.size());
+  for (auto& a : attrs) {
+    RedactAction action = ActionFor(a.key);
+    if (action == RedactAction::kDrop) continue;
+    if (auto* s = std::get_if<std::string>(&a.value)) {
+      // Credentials go first, so a hash is never of a secret.
+      *s = ScrubCredentials(*s);
+      if (action == RedactAction::kHash) *s = Hash(*s);
+      else if (!IsPathKey(a.key)) *s = ScrubPaths(*s);  // paths inside messages
+    } else if (auto* arr = std::get_if<StringArray>(&a.value)) {
+      for (auto& e : *arr) {
+        e = ScrubCredentials(e);
+        if (action == RedactAction::kHash) e = Hash(e);
+        else if (!IsPathKey(a.key)) e = ScrubPaths(e);
+      }
+    } else if (action == RedactAction::kHash) {
+      a.value = Hash(AttributeText(a.value));
+    }
+    kept.push_back(std::move(a));
+  }
+  attrs = std::move(kept);
+}
+
+void Redactor::Apply(SpanData& span) const {
+  Apply(span.attributes);
+  for (auto& e : span.events) Apply(e.attributes);
+  if (!span.status_message.empty()) span.status_message = ScrubText(span.status_message);
+}
+
+}  // namespace backspan::trace
