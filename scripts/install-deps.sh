@@ -7,17 +7,25 @@ packages=(
   libssl-dev libsodium-dev libzstd-dev nlohmann-json3-dev libcli11-dev
   libgtest-dev libbenchmark-dev python3 util-linux
   protobuf-compiler libprotobuf-dev libcurl4-openssl-dev libsqlite3-dev zlib1g-dev
+  nodejs npm
 )
 if [ "${1:-}" = "--bench" ]; then packages+=(restic borgbackup time); fi
 
 missing=()
 for p in "${packages[@]}"; do
+  # A nodejs that bundles npm (e.g. NodeSource's) needs no separate package.
+  if [ "$p" = npm ] && command -v npm >/dev/null; then continue; fi
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+install_npm_packages() {
+  # The test peers (package.json), exactly as package-lock.json pins them.
+  (cd "$(dirname "$0")/.." && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+}
+if [ ${#missing[@]} -eq 0 ]; then install_npm_packages; exit 0; fi
 
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
 echo "installing: ${missing[*]}" >&2
 $sudo apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+install_npm_packages

@@ -144,6 +144,8 @@ JobTelemetry::JobTelemetry(const GlobalOptions& g, const std::string& kind, cons
   bool hashing = rc.paths == trace::RedactAction::kHash;
   for (const auto& rule : rc.rules) hashing = hashing || rule.action == trace::RedactAction::kHash;
   if (hashing) rc.hash_key = HashKey(state_dir);
+  // The resource leaves the process too: the same rules apply to it.
+  trace::Redactor(rc).Apply(r.attributes);
   pipeline_->processor =
       std::make_unique<trace::RedactionProcessor>(trace::Redactor(std::move(rc)), std::move(fanout));
   pipeline_->tracer = std::make_unique<trace::Tracer>(pipeline_->processor.get(), env);

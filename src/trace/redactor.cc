@@ -21,21 +21,19 @@ const std::vector<Detector>& Detectors() {
     auto icase = std::regex::ECMAScript | std::regex::icase;
     return std::vector<Detector>{
         // user:password@ in any URL: keep the scheme and host.
-        {std::regex(R"(([a-z][a-z0-9+.\-]*://)[^/@\s?#]+@)", icase), "$1REDACTED:REDACTED@"},
-        // Signed URLs: Azure SAS (sig), AWS SigV4 and SigV2, Google.
-        {std::regex(R"(([?&](sig|signature|x-amz-signature|x-amz-credential|x-amz-security-token|)"
-                    R"(awsaccesskeyid|x-goog-signature|x-goog-credential|code|access_token|token)=)[^&#\s"']*)",
+        {std::regex(R"re(([a-z][a-z0-9+.\-]*://)[^/@\s?#]+@)re", icase), "$1REDACTED:REDACTED@"},
+        // Signed URLs: Azure SAS (sig), AWS SigV4 and SigV2, Google, OAuth.
+        {std::regex(R"re(([?&](sig|signature|x-amz-signature|x-amz-credential|x-amz-security-token|awsaccesskeyid|x-goog-signature|x-goog-credential|code|access_token|token)=)[^&#\s"']*)re",
                     icase),
          "$1REDACTED"},
         // Connection strings: AccountKey=...; SharedAccessKey=...; Password=...
-        {std::regex(R"(\b(accountkey|sharedaccesskey|sharedaccesssignature|password|pwd|secret|client_secret)"
-                    R"(\s*=\s*)[^;&\s"']*)",
+        {std::regex(R"re((^|[^a-z0-9_])(accountkey|sharedaccesskey|sharedaccesssignature|password|pwd|secret|client_secret)(\s*=\s*)[^;&\s"']*)re",
                     icase),
-         "$1$2REDACTED"},
+         "$1$2$3REDACTED"},
         // Authorization values.
-        {std::regex(R"(\b(bearer|basic)\s+[a-z0-9._~+/=\-]{8,})", icase), "$1 REDACTED"},
-        // Email addresses.
-        {std::regex(R"([a-z0-9._%+\-]+@[a-z0-9.\-]+\.[a-z]{2,})", icase), kRedacted},
+        {std::regex(R"re((^|[^a-z0-9_])(bearer|basic)\s+[a-z0-9._~+/=\-]{8,})re", icase), "$1$2 REDACTED"},
+        // Email addresses (not the user:password@host of a URL, handled above).
+        {std::regex(R"re((^|[^a-z0-9._%+\-:/])[a-z0-9._%+\-]+@[a-z0-9.\-]+\.[a-z]{2,})re", icase), "$1REDACTED"},
     };
   }();
   return detectors;
