@@ -34,3 +34,5 @@ $bin restore latest --target "$demo/restore" --verify
 diff -r "$demo/sample" "$demo/restore$demo/sample"
 $bin check --read-data
 $bin snapshots
+$bin jobs
+$bin trace latest

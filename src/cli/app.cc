@@ -174,7 +174,7 @@ int Main(int argc, char** argv) {
 
   TraceCommand trace_cmd;
   auto* tr = app.add_subcommand("trace", "draw a job's trace as a waterfall");
-  tr->add_option("id", trace_cmd.id, "job id or trace id (or a unique prefix), from 'backspan jobs'")->required();
+  tr->add_option("id", trace_cmd.id, "job id or trace id (or a unique prefix) from 'backspan jobs', or latest")->required();
   tr->add_option("--width", trace_cmd.width, "width of the time axis in columns");
   tr->callback([&] { rc = RunTrace(g, trace_cmd); });
 

@@ -3,6 +3,7 @@
 
 #include "checker/checker.h"
 #include "cli/context.h"
+#include "cli/telemetry.h"
 #include "cli/json_output.h"
 
 namespace backspan::cli {
@@ -23,8 +24,24 @@ int RunCheck(const GlobalOptions& g, const CheckCommand& c) {
   auto repo = OpenRepository(g, false, LockKind::kShared, "check");
   if (!repo.ok()) return Fail(g, repo.status());
   Checker checker(repo->get(), opts);
+  trace::Span phase = JobSpan(g).StartChild(opts.read_data ? "check structure and data" : "check structure");
   auto result = checker.Run();
+  phase.RecordError(result.status());
+  if (result.ok()) {
+    phase.SetAttribute("backspan.check.packs_read", result->packs_read);
+    for (size_t i = 0; i < result->errors.size() && i < 100; i++)
+      phase.AddEvent("backspan.check_error", {{"backspan.message", result->errors[i]}});
+  }
+  phase.End();
   if (!result.ok()) return Fail(g, result.status());
+  if (g.job) {
+    trace::Span& job = g.job->root();
+    job.SetAttribute("backspan.check.errors", result->errors.size());
+    job.SetAttribute("backspan.check.packs", result->packs);
+    job.SetAttribute("backspan.check.snapshots", result->snapshots);
+    if (!result->ok())
+      g.job->RecordError(Status::Corruption(std::to_string(result->errors.size()) + " errors found"));
+  }
   if (g.json) {
     std::printf("%s\n", CheckJson(*result).c_str());
   } else {

@@ -1,6 +1,7 @@
 #include <cstdio>
 
 #include "cli/context.h"
+#include "cli/telemetry.h"
 #include "cli/json_output.h"
 #include "retention/policy.h"
 #include "util/time_format.h"
@@ -96,6 +97,8 @@ int RunForget(const GlobalOptions& g, const ForgetCommand& c) {
     explicit_snaps.push_back(*s);
   }
   std::vector<ForgetGroupResult> results;
+  trace::Span apply = JobSpan(g).StartChild("apply policy");
+  apply.SetAttribute("backspan.forget.policy", policy.Describe());
   if (!policy.IsEmpty()) {
     auto all = r->LoadAllSnapshots();
     if (!all.ok()) return Fail(g, all.status());
@@ -112,13 +115,25 @@ int RunForget(const GlobalOptions& g, const ForgetCommand& c) {
     }
   }
 
+  apply.SetAttribute("backspan.snapshots.to_remove", to_remove.size());
+  apply.End();
   size_t removed = 0;
+  trace::Span remove = JobSpan(g).StartChild("remove snapshots");
   if (!c.dry_run) {
     for (const auto& id : to_remove) {
       Status st = r->backend()->Remove(FileType::kSnapshot, id);
-      if (!st.ok() && st.code() != ErrorCode::kNotFound) return Fail(g, st.WithContext("remove snapshot " + id));
+      if (!st.ok() && st.code() != ErrorCode::kNotFound) {
+        remove.RecordError(st);
+        return Fail(g, st.WithContext("remove snapshot " + id));
+      }
       ++removed;
     }
+  }
+  remove.SetAttribute("backspan.snapshots.removed", removed);
+  remove.End();
+  if (g.job) {
+    g.job->root().SetAttribute("backspan.snapshots.removed", removed);
+    g.job->root().SetAttribute("backspan.dry_run", c.dry_run);
   }
   if (g.json) {
     std::printf("%s\n", ForgetJson(policy.Describe(), results, explicit_snaps, c.dry_run, removed).c_str());

@@ -97,8 +97,17 @@ int RunJobs(const GlobalOptions& g, const JobsCommand& c) {
 int RunTrace(const GlobalOptions& g, const TraceCommand& c) {
   auto history = OpenHistory(g);
   if (!history.ok()) return Fail(g, history.status());
+  std::string id = c.id;
+  if (id == "latest") {
+    trace::JobFilter newest;
+    newest.limit = 1;
+    auto last = (*history)->ListJobs(newest);
+    if (!last.ok()) return Fail(g, last.status());
+    if (last->empty()) return Fail(g, Status::NotFound("the job history is empty"));
+    id = (*last)[0].job_id;
+  }
   std::vector<trace::JobRecord> jobs;
-  auto spans = (*history)->LoadTrace(c.id, &jobs);
+  auto spans = (*history)->LoadTrace(id, &jobs);
   if (!spans.ok()) return Fail(g, spans.status());
   if (g.json) {
     std::printf("%s\n", TraceJson(jobs, *spans).c_str());

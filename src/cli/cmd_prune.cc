@@ -2,6 +2,7 @@
 #include <cstdlib>
 
 #include "cli/context.h"
+#include "cli/telemetry.h"
 #include "cli/json_output.h"
 #include "pruner/pruner.h"
 #include "util/time_format.h"
@@ -38,9 +39,21 @@ int PruneOpened(const GlobalOptions& g, OpenedRepository& repo, const PruneComma
   if (repo.lock) opts.own_job = repo.lock->info().job;
 
   Pruner pruner(repo.get(), opts);
+  trace::Span phase = JobSpan(g).StartChild("prune");
   auto stats = pruner.Run();
+  phase.RecordError(stats.status());
+  phase.End();
   if (!stats.ok()) return Fail(g, stats.status());
   const PruneStats& s = *stats;
+  if (g.job) {
+    trace::Span& job = g.job->root();
+    job.SetAttribute("backspan.prune.packs_repacked", s.packs_repacked);
+    job.SetAttribute("backspan.prune.packs_marked", s.packs_marked);
+    job.SetAttribute("backspan.prune.packs_deleted", s.packs_deleted);
+    job.SetAttribute("backspan.prune.marks_pending", s.marks_pending);
+    job.SetAttribute("backspan.bytes.unused", s.bytes_unused);
+    job.SetAttribute("backspan.dry_run", c.dry_run);
+  }
   if (g.json) {
     std::printf("%s\n", PruneJson(s, c.dry_run).c_str());
     return kExitOk;

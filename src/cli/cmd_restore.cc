@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "cli/context.h"
+#include "cli/telemetry.h"
 #include "cli/json_output.h"
 #include "cli/progress.h"
 #include "restorer/restorer.h"
@@ -27,8 +28,19 @@ int RunRestore(const GlobalOptions& g, const RestoreCommand& c) {
   opts.restore_owner = geteuid() == 0;
   for (const auto& p : c.includes) opts.includes.AddPattern(p);
 
+  if (g.job) {
+    trace::Span& job = g.job->root();
+    job.SetAttribute("backspan.snapshot.id", snap->id);
+    job.SetAttribute("backspan.restore.target", c.target);
+    for (const auto& t : snap->tags) {
+      auto eq = t.find('=');
+      if (eq != std::string::npos) job.SetAttribute(t.substr(0, eq), t.substr(eq + 1));
+    }
+  }
+  trace::Span phase = JobSpan(g).StartChild("restore files");
   ProgressReporter* reporter = nullptr;
   Restorer restorer(repo->get(), std::move(opts), [&](const RestoreIssue& issue) {
+    phase.AddEvent("backspan.file_error", {{"file.path", issue.path}, {"backspan.message", issue.message}});
     if (g.json) {
       std::printf("%s\n", RestoreIssueJson(issue).c_str());
       std::fflush(stdout);
@@ -47,7 +59,19 @@ int RunRestore(const GlobalOptions& g, const RestoreCommand& c) {
   auto result = restorer.Run(*snap);
   progress.Stop();
   reporter = nullptr;
+  phase.RecordError(result.status());
+  phase.End();
   if (!result.ok()) return Fail(g, result.status());
+  if (g.job) {
+    trace::Span& job = g.job->root();
+    job.SetAttribute("backspan.files.restored", result->files_restored);
+    job.SetAttribute("backspan.dirs.restored", result->dirs_restored);
+    job.SetAttribute("backspan.bytes.written", result->bytes_written);
+    job.SetAttribute("backspan.files.errors", result->issues.size());
+    if (result->duration_s > 0)
+      job.SetAttribute("backspan.throughput.bytes_per_second",
+                       static_cast<double>(result->bytes_written) / result->duration_s);
+  }
   if (g.json) {
     std::printf("%s\n", RestoreSummaryJson(*snap, *result).c_str());
   } else if (!g.quiet) {
@@ -59,6 +83,7 @@ int RunRestore(const GlobalOptions& g, const RestoreCommand& c) {
   }
   if (!result->issues.empty()) {
     std::fprintf(stderr, "Fatal: %zu paths could not be restored (listed above)\n", result->issues.size());
+    if (g.job) g.job->RecordError(Status::Corruption(std::to_string(result->issues.size()) + " paths could not be restored"));
     return kExitFailure;
   }
   return kExitOk;

@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "backend/location.h"
+#include "backend/traced_backend.h"
 #include "cli/context.h"
 #include "cli/json_output.h"
 #include "cli/telemetry.h"
@@ -33,6 +34,8 @@ Result<OpenedRepository> OpenRepository(const GlobalOptions& g, bool load_index,
                                       " is not a backspan repository (no config file); check --repo, "
                                       "or create one with 'backspan init'");
       ASSIGN_OR_RETURN(std::string password, ReadPassword(g, false));
+      // Slow storage requests become events on the job's span.
+      backend = NewTracedBackend(std::move(backend), &job, Env::Default());
       ASSIGN_OR_RETURN(opened.repo, Repository::Open(std::move(backend), Env::Default(), password));
       return Status::Ok();
     };

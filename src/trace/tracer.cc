@@ -49,7 +49,7 @@ void Span::SetAttribute(std::string_view key, double value) { Set(key, value); }
 void Span::SetAttribute(std::string_view key, StringArray value) { Set(key, std::move(value)); }
 void Span::SetIntAttribute(std::string_view key, int64_t value) { Set(key, value); }
 
-void Span::AddEvent(std::string_view name, Attributes attributes, int64_t time_ns) {
+void Span::AddEvent(std::string_view name, Attributes attributes, int64_t time_ns) const {
   if (!state_) return;
   if (time_ns == 0) time_ns = state_->tracer->env_->NowUnixNanos();
   std::lock_guard<std::mutex> l(state_->mu);

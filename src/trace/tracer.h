@@ -65,7 +65,8 @@ class Span {
   }
 
   // Adds an event, stamped now unless `time_ns` is given.
-  void AddEvent(std::string_view name, Attributes attributes = {}, int64_t time_ns = 0);
+  // Const: it changes the span, not the handle, so a shared const handle may add events.
+  void AddEvent(std::string_view name, Attributes attributes = {}, int64_t time_ns = 0) const;
   // Status OK (if no error was recorded).
   void SetOk();
   // Status ERROR with the error's message, `error.type` set to its code

@@ -1,0 +1,103 @@
+#include "backend/traced_backend.h"
+
+#include "env/env.h"
+
+namespace backspan {
+namespace {
+
+class Timer {
+ public:
+  Timer(const trace::Span* span, Env* env, int64_t slow_ns, const char* op, FileType type, uint64_t bytes = 0)
+      : span_(span), env_(env), slow_ns_(slow_ns), op_(op), type_(type), bytes_(bytes),
+        start_(env->MonotonicNanos()) {}
+  ~Timer() {
+    int64_t took = env_->MonotonicNanos() - start_;
+    if (took < slow_ns_) return;
+    span_->AddEvent(
+        "backspan.storage.slow_request",
+        {{"backspan.storage.operation", std::string(op_)},
+         {"backspan.storage.file_type", std::string(FileTypeDir(type_))},
+         {"backspan.storage.bytes", static_cast<int64_t>(bytes_)},
+         {"backspan.storage.duration_ms", static_cast<double>(took) / 1e6}});
+  }
+  void set_bytes(uint64_t b) { bytes_ = b; }
+
+ private:
+  const trace::Span* span_;
+  Env* env_;
+  int64_t slow_ns_;
+  const char* op_;
+  FileType type_;
+  uint64_t bytes_;
+  int64_t start_;
+};
+
+class TracedPendingFile final : public PendingFile {
+ public:
+  TracedPendingFile(std::unique_ptr<PendingFile> inner, const trace::Span* span, Env* env, int64_t slow_ns,
+                    FileType type)
+      : inner_(std::move(inner)), span_(span), env_(env), slow_ns_(slow_ns), type_(type) {}
+  Status Append(ByteView data) override {
+    bytes_ += data.size();
+    return inner_->Append(data);
+  }
+  Status Commit(const std::string& name) override {
+    Timer t(span_, env_, slow_ns_, "commit", type_, bytes_);
+    return inner_->Commit(name);
+  }
+
+ private:
+  std::unique_ptr<PendingFile> inner_;
+  const trace::Span* span_;
+  Env* env_;
+  int64_t slow_ns_;
+  FileType type_;
+  uint64_t bytes_ = 0;
+};
+
+class TracedBackend final : public Backend {
+ public:
+  TracedBackend(std::unique_ptr<Backend> inner, const trace::Span* span, Env* env, int64_t slow_ns)
+      : inner_(std::move(inner)), span_(span), env_(env), slow_ns_(slow_ns) {}
+
+  std::string Location() const override { return inner_->Location(); }
+  Status Create() override { return inner_->Create(); }
+  Result<bool> IsRepository() override { return inner_->IsRepository(); }
+  Status Save(FileType type, const std::string& name, ByteView data) override {
+    Timer t(span_, env_, slow_ns_, "save", type, data.size());
+    return inner_->Save(type, name, data);
+  }
+  Result<std::unique_ptr<PendingFile>> Begin(FileType type) override {
+    ASSIGN_OR_RETURN(auto file, inner_->Begin(type));
+    return std::unique_ptr<PendingFile>(new TracedPendingFile(std::move(file), span_, env_, slow_ns_, type));
+  }
+  Result<Bytes> Load(FileType type, const std::string& name, uint64_t offset, uint64_t length) override {
+    Timer t(span_, env_, slow_ns_, "load", type, length);
+    return inner_->Load(type, name, offset, length);
+  }
+  Result<uint64_t> Size(FileType type, const std::string& name) override { return inner_->Size(type, name); }
+  Result<std::vector<std::string>> List(FileType type) override {
+    Timer t(span_, env_, slow_ns_, "list", type);
+    return inner_->List(type);
+  }
+  Status Remove(FileType type, const std::string& name) override {
+    Timer t(span_, env_, slow_ns_, "remove", type);
+    return inner_->Remove(type, name);
+  }
+
+ private:
+  std::unique_ptr<Backend> inner_;
+  const trace::Span* span_;
+  Env* env_;
+  int64_t slow_ns_;
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> NewTracedBackend(std::unique_ptr<Backend> inner, const trace::Span* span, Env* env,
+                                          int64_t slow_ns) {
+  if (!span || !span->recording()) return inner;
+  return std::make_unique<TracedBackend>(std::move(inner), span, env, slow_ns);
+}
+
+}  // namespace backspan
