@@ -19,6 +19,8 @@ int Main(int argc, char** argv) {
   app.add_option("-r,--repo", g.repo, "repository location (or BACKSPAN_REPOSITORY)");
   app.add_option("-p,--password-file", g.password_file,
                  "file holding the repository password (or BACKSPAN_PASSWORD_FILE)");
+  app.add_option("--password-command", g.password_command,
+                 "shell command that prints the repository password (or BACKSPAN_PASSWORD_COMMAND)");
   app.add_flag("--json", g.json, "machine-readable output");
   app.add_flag("-q,--quiet", g.quiet, "print only errors and the final result");
   TraceOptions& t = g.trace;

@@ -2,6 +2,7 @@
 
 #include "backend/location.h"
 #include "cli/context.h"
+#include "cli/telemetry.h"
 #include "cli/json_output.h"
 
 namespace backspan::cli {
@@ -11,7 +12,7 @@ int RunInit(const GlobalOptions& g) {
   if (!loc.ok()) return UsageError(g, loc.status().message());
   auto backend = OpenBackend(*loc, Env::Default());
   if (!backend.ok()) return Fail(g, backend.status());
-  auto password = ReadPassword(g, true);
+  auto password = ReadPassword(g, true, JobSpan(g));
   if (!password.ok()) return Fail(g, password.status());
   auto repo = Repository::Init(std::move(*backend), Env::Default(), *password, ChunkerParams{},
                                Hostname(), Username());

@@ -31,6 +31,7 @@ struct TraceOptions {
 struct GlobalOptions {
   std::string repo;           // --repo, else BACKSPAN_REPOSITORY
   std::string password_file;  // --password-file, else BACKSPAN_PASSWORD_FILE
+  std::string password_command;  // --password-command, else BACKSPAN_PASSWORD_COMMAND
   bool json = false;
   bool quiet = false;
   TraceOptions trace;

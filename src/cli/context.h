@@ -16,9 +16,13 @@ namespace backspan::cli {
 // The repository location from --repo or BACKSPAN_REPOSITORY.
 std::string RepositoryLocation(const GlobalOptions& g);
 
-// The password from --password-file, BACKSPAN_PASSWORD_FILE,
-// BACKSPAN_PASSWORD, or a prompt on the terminal (asked twice if `confirm`).
-Result<std::string> ReadPassword(const GlobalOptions& g, bool confirm);
+// The password from --password-file, --password-command,
+// BACKSPAN_PASSWORD_FILE, BACKSPAN_PASSWORD_COMMAND, BACKSPAN_PASSWORD, or a
+// prompt on the terminal (asked twice if `confirm`). A password command
+// gets TRACEPARENT for `span`, the phase that asks.
+Result<std::string> ReadPassword(const GlobalOptions& g, bool confirm, const trace::Span& span = {});
+// Runs `command` with /bin/sh; its first line of output is the password.
+Result<std::string> RunPasswordCommand(const std::string& command, const trace::Span& span);
 // The first line of a password file, without its line ending.
 Result<std::string> ReadPasswordFile(const std::string& path);
 // Prompts on /dev/tty without echo; kInvalidArgument if there is no terminal.

@@ -33,7 +33,7 @@ Result<OpenedRepository> OpenRepository(const GlobalOptions& g, bool load_index,
         return Status::NotARepository(backend->Location() +
                                       " is not a backspan repository (no config file); check --repo, "
                                       "or create one with 'backspan init'");
-      ASSIGN_OR_RETURN(std::string password, ReadPassword(g, false));
+      ASSIGN_OR_RETURN(std::string password, ReadPassword(g, false, phase));
       // Slow storage requests become events on the job's span.
       backend = NewTracedBackend(std::move(backend), &job, Env::Default());
       ASSIGN_OR_RETURN(opened.repo, Repository::Open(std::move(backend), Env::Default(), password));

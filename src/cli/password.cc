@@ -2,10 +2,16 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <sys/wait.h>
+
+#include <cerrno>
+
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 
 #include "cli/context.h"
+#include "cli/telemetry.h"
 
 namespace backspan::cli {
 
@@ -16,6 +22,32 @@ Result<std::string> ReadPasswordFile(const std::string& path) {
   std::getline(in, line);
   if (!line.empty() && line.back() == '\r') line.pop_back();
   if (line.empty()) return Status::InvalidArgument("password file " + path + " is empty");
+  return line;
+}
+
+Result<std::string> RunPasswordCommand(const std::string& command, const trace::Span& span) {
+  // The command continues the job's trace: TRACEPARENT names the current span.
+  std::string saved;
+  const char* old = std::getenv("TRACEPARENT");
+  if (old) saved = old;
+  if (span.recording()) setenv("TRACEPARENT", span.context().ToTraceparent().c_str(), 1);
+  FILE* pipe = popen(command.c_str(), "r");
+  std::string out;
+  if (pipe) {
+    char buf[512];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
+  }
+  int status = pipe ? pclose(pipe) : -1;
+  if (old) setenv("TRACEPARENT", saved.c_str(), 1);
+  else unsetenv("TRACEPARENT");
+  if (!pipe || status == -1) return Status::FromErrno(errno, "run password command");
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    return Status::InvalidArgument("password command '" + command + "' failed (exit status " +
+                                   std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1) + ")");
+  std::string line = out.substr(0, out.find('\n'));
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  if (line.empty()) return Status::InvalidArgument("password command '" + command + "' printed no password");
   return line;
 }
 
@@ -41,8 +73,8 @@ Result<std::string> PromptPassword(const std::string& prompt, bool confirm) {
   if (fd < 0 || !isatty(STDIN_FILENO)) {
     if (fd >= 0) ::close(fd);
     return Status::InvalidArgument(
-        "no password given and no terminal to ask on: set BACKSPAN_PASSWORD or "
-        "BACKSPAN_PASSWORD_FILE, or use --password-file");
+        "no password given and no terminal to ask on: set BACKSPAN_PASSWORD, BACKSPAN_PASSWORD_FILE or "
+        "BACKSPAN_PASSWORD_COMMAND, or use --password-file or --password-command");
   }
   auto first = ReadLineNoEcho(fd, prompt);
   Result<std::string> result = first;
@@ -55,9 +87,11 @@ Result<std::string> PromptPassword(const std::string& prompt, bool confirm) {
   return result;
 }
 
-Result<std::string> ReadPassword(const GlobalOptions& g, bool confirm) {
+Result<std::string> ReadPassword(const GlobalOptions& g, bool confirm, const trace::Span& span) {
   if (!g.password_file.empty()) return ReadPasswordFile(g.password_file);
+  if (!g.password_command.empty()) return RunPasswordCommand(g.password_command, span);
   if (const char* f = std::getenv("BACKSPAN_PASSWORD_FILE"); f && *f) return ReadPasswordFile(f);
+  if (const char* c = std::getenv("BACKSPAN_PASSWORD_COMMAND"); c && *c) return RunPasswordCommand(c, span);
   if (const char* p = std::getenv("BACKSPAN_PASSWORD"); p && *p) return std::string(p);
   return PromptPassword(confirm ? "enter password for new repository: " : "enter password for repository: ",
                         confirm);

@@ -195,6 +195,18 @@ class PropagationTest(TracingCase):
         self.assertEqual(root["parentSpanId"], parent)
         self.assertEqual(root["traceState"], "vendor=x")
 
+    def test_child_processes_get_traceparent_of_the_current_span(self):
+        r = self.receiver()
+        seen = os.path.join(self.tmp, "seen-traceparent")
+        command = f"echo \"$TRACEPARENT\" > {seen}; echo 'correct horse'"
+        env = dict(self.otel_env(r), BACKSPAN_PASSWORD="", BACKSPAN_PASSWORD_COMMAND=command)
+        self.run_cli("check", "-q", env=env)
+        with open(seen) as f:
+            version, trace_id, span_id, flags = f.read().strip().split("-")
+        opened = [s for s in r.spans() if s["name"] == "open repository"][0]
+        self.assertEqual((version, trace_id, span_id, flags), ("00", opened["traceId"], opened["spanId"], "01"))
+        self.run_cli("check", "-q", env=dict(env, BACKSPAN_PASSWORD_COMMAND="exit 4"), rc=1)
+
     def test_a_malformed_traceparent_is_ignored_with_a_warning(self):
         r = self.receiver()
         p = self.run_cli("check", env=self.otel_env(r, TRACEPARENT="00-zz-11-01"))
