@@ -31,15 +31,9 @@ for tool in restic borg /usr/bin/time python3; do
   command -v "$tool" >/dev/null || { echo "bench: $tool is not installed (apt-get install restic borgbackup time)" >&2; exit 1; }
 done
 
-cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DBACKSPAN_BUILD_TESTS=OFF -DBACKSPAN_BUILD_BENCH=ON >/dev/null
-cmake --build build-release -j"$(nproc)" >/dev/null
-bin=$PWD/build-release/backspan
-
-data=$PWD/build/bench-data/tree-$scale
-if [ ! -d "$data" ]; then
-  echo "generating the source tree (scale $scale) in $data ..." >&2
-  mkdir -p "$data.partial" && python3 bench/gen_tree.py "$data.partial" --scale "$scale" && mv "$data.partial" "$data"
-fi
+. bench/common.sh
+build_release
+ensure_tree "$scale"
 work=$(mktemp -d "${TMPDIR:-/tmp}/backspan-bench.XXXXXX")
 cleanup() {
   rm -rf "$work"

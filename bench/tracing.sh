@@ -18,14 +18,9 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DBACKSPAN_BUILD_TESTS=OFF -DBACKSPAN_BUILD_BENCH=OFF >/dev/null
-cmake --build build-release -j"$(nproc)" >/dev/null
-bin=$PWD/build-release/backspan
-data=$PWD/build/bench-data/tree-$scale
-if [ ! -d "$data" ]; then
-  echo "generating the source tree (scale $scale) in $data ..." >&2
-  mkdir -p "$data.partial" && python3 bench/gen_tree.py "$data.partial" --scale "$scale" && mv "$data.partial" "$data"
-fi
+. bench/common.sh
+build_release
+ensure_tree "$scale"
 work=$(mktemp -d "${TMPDIR:-/tmp}/backspan-tracing-bench.XXXXXX")
 receiver_pid=""
 cleanup() {

@@ -20,22 +20,23 @@ void MultiProcessor::OnEnd(SpanData span) noexcept {
   }
 }
 
-Status MultiProcessor::ForceFlush(int64_t deadline_ns) noexcept {
+// Calls `fn` on every processor, even after a failure; returns the first error.
+template <typename Fn>
+static Status ForAll(std::vector<std::unique_ptr<SpanProcessor>>& processors, Fn fn) {
   Status first;
-  for (auto& p : processors_) {
-    Status st = p->ForceFlush(deadline_ns);
+  for (auto& p : processors) {
+    Status st = fn(*p);
     if (first.ok()) first = st;
   }
   return first;
 }
 
+Status MultiProcessor::ForceFlush(int64_t deadline_ns) noexcept {
+  return ForAll(processors_, [&](SpanProcessor& p) { return p.ForceFlush(deadline_ns); });
+}
+
 Status MultiProcessor::Shutdown(int64_t deadline_ns) noexcept {
-  Status first;
-  for (auto& p : processors_) {
-    Status st = p->Shutdown(deadline_ns);
-    if (first.ok()) first = st;
-  }
-  return first;
+  return ForAll(processors_, [&](SpanProcessor& p) { return p.Shutdown(deadline_ns); });
 }
 
 BatchProcessor::BatchProcessor(const Resource* resource, std::unique_ptr<SpanExporter> exporter, Env* env,
