@@ -143,10 +143,13 @@ void Archiver::AddChild(Item* dir, const std::string& dir_path, const std::strin
       if (unchanged) {
         raw->node.content = std::move(p->content);
         files_unmodified_++;
+        bytes_unmodified_ += info.size;
         progress_.files_done++;
         progress_.bytes_done += info.size;
       } else {
-        (p && p->kind == FileKind::kFile ? files_changed_ : files_new_)++;
+        bool changed = p && p->kind == FileKind::kFile;
+        (changed ? files_changed_ : files_new_)++;
+        (changed ? bytes_changed_ : bytes_new_) += info.size;
         queues_->files.Push({raw, path});
       }
       break;
@@ -483,6 +486,9 @@ Result<BackupResult> Archiver::Run() {
   save.End();
 
   BackupResult result;
+  result.bytes_new = bytes_new_;
+  result.bytes_changed = bytes_changed_;
+  result.bytes_unmodified = bytes_unmodified_;
   result.snapshot = std::move(snap);
   std::lock_guard lock(issues_mu_);
   result.issues = std::move(issues_);

@@ -60,6 +60,8 @@ struct BackupIssue {
 struct BackupResult {
   Snapshot snapshot;  // with id set
   std::vector<BackupIssue> issues;
+  // Sizes of the files that were new, changed and unmodified (for traces).
+  uint64_t bytes_new = 0, bytes_changed = 0, bytes_unmodified = 0;
   bool incomplete() const { return snapshot.summary.errors > 0; }
 };
 
@@ -106,6 +108,7 @@ class Archiver {
   std::atomic<bool> failed_{false};
   std::atomic<uint64_t> files_new_{0}, files_changed_{0}, files_unmodified_{0};
   uint64_t dirs_new_ = 0, dirs_changed_ = 0, dirs_unmodified_ = 0;
+  uint64_t bytes_new_ = 0, bytes_changed_ = 0, bytes_unmodified_ = 0;  // scanner thread only
   struct Queues;
   std::unique_ptr<Queues> queues_;
   trace::Span process_span_;  // "process files", the parent of large-file spans

@@ -14,8 +14,12 @@ namespace backspan::cli {
 namespace {
 
 // The job's figures on its root span (the span catalog, docs/tracing.md).
-void RecordBackupSummary(trace::Span& job, const Snapshot& snap) {
+void RecordBackupSummary(trace::Span& job, const BackupResult& r) {
+  const Snapshot& snap = r.snapshot;
   const BackupSummary& s = snap.summary;
+  job.SetAttribute("backspan.bytes.new", r.bytes_new);
+  job.SetAttribute("backspan.bytes.changed", r.bytes_changed);
+  job.SetAttribute("backspan.bytes.unmodified", r.bytes_unmodified);
   job.SetAttribute("backspan.snapshot.id", snap.id);
   if (!snap.parent.empty()) job.SetAttribute("backspan.snapshot.parent", snap.parent);
   job.SetAttribute("backspan.files.new", s.files_new);
@@ -114,7 +118,7 @@ int RunBackup(const GlobalOptions& g, const BackupCommand& c) {
 
   const Snapshot& snap = result->snapshot;
   const BackupSummary& s = snap.summary;
-  if (g.job) RecordBackupSummary(g.job->root(), snap);
+  if (g.job) RecordBackupSummary(g.job->root(), *result);
   if (g.json) {
     std::printf("%s\n", BackupSummaryJson(*result).c_str());
   } else if (!g.quiet) {

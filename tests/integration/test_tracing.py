@@ -100,6 +100,8 @@ class ExportTest(TracingCase):
         self.assertEqual(a["backspan.files.new"], {"int": str(summary["files_new"])})
         self.assertEqual(a["backspan.bytes.added"], {"int": str(summary["bytes_added"])})
         self.assertEqual(a["backspan.bytes.stored"], {"int": str(summary["bytes_stored"])})
+        self.assertEqual(a["backspan.bytes.new"], {"int": str(3 * 1024 * 1024 + 600)})
+        self.assertEqual(a["backspan.bytes.unmodified"], {"int": "0"})
         self.assertEqual(a["cicd.pipeline.task.run.result"], "success")
         self.assertEqual(a["azure.resource_group.name"], "rg-prod")
         self.assertEqual(a["backspan.tags"], ["azure.resource_group.name=rg-prod", "env=prod"])
@@ -137,6 +139,12 @@ class ExportTest(TracingCase):
             self.assertEqual(req["headers"]["content-encoding"], "gzip")
             self.assertEqual(req["problems"], [])
         self.check_backup_trace(r, summary)
+
+    def test_sdk_disabled_means_no_export(self):
+        r = self.receiver()
+        self.backup(self.otel_env(r, OTEL_SDK_DISABLED="true"))
+        self.assertEqual(r.requests(), [])
+        self.assertEqual(json.loads(self.run_cli("--json", "jobs").stdout)[0]["kind"], "backup")
 
     def test_traces_endpoint_and_flags(self):
         r = self.receiver()
