@@ -2,8 +2,8 @@
 
 #include "backend/location.h"
 #include "cli/context.h"
-#include "cli/telemetry.h"
 #include "cli/json_output.h"
+#include "cli/telemetry.h"
 
 namespace backspan::cli {
 
@@ -12,10 +12,14 @@ int RunInit(const GlobalOptions& g) {
   if (!loc.ok()) return UsageError(g, loc.status().message());
   auto backend = OpenBackend(*loc, Env::Default());
   if (!backend.ok()) return Fail(g, backend.status());
+  if (g.job) g.job->root().SetAttribute("backspan.repository", (*backend)->Location());
   auto password = ReadPassword(g, true, JobSpan(g));
   if (!password.ok()) return Fail(g, password.status());
+  trace::Span phase = JobSpan(g).StartChild("create repository");
   auto repo = Repository::Init(std::move(*backend), Env::Default(), *password, ChunkerParams{},
                                Hostname(), Username());
+  phase.RecordError(repo.status());
+  phase.End();
   if (!repo.ok()) return Fail(g, repo.status());
   std::string location = (*repo)->backend()->Location();
   if (g.json) {
