@@ -38,8 +38,9 @@ int PruneOpened(const GlobalOptions& g, OpenedRepository& repo, const PruneComma
   opts.hostname = Hostname();
   if (repo.lock) opts.own_job = repo.lock->info().job;
 
-  Pruner pruner(repo.get(), opts);
   trace::Span phase = JobSpan(g).StartChild("prune");
+  opts.trace = &phase;
+  Pruner pruner(repo.get(), opts);
   auto stats = pruner.Run();
   phase.RecordError(stats.status());
   phase.End();

@@ -104,7 +104,12 @@ Result<PruneStats> Pruner::Run() {
     return jobs;
   };
 
+  // Each numbered step is a span; assigning the next one ends the last.
+  trace::Span step;
+  auto begin_step = [&](const char* name) { step = opts_.trace ? opts_.trace->StartChild(name) : trace::Span(); };
+
   // 1. What the snapshots use, the marks already made, the packs stored.
+  begin_step("analyze usage");
   ASSIGN_OR_RETURN(State st, LoadState(repo_));
   stats.snapshots = st.snapshots.size();
   BlobSet used;
@@ -189,6 +194,7 @@ Result<PruneStats> Pruner::Run() {
   stats.packs_marked = unused.size() + repack.size() + strays.size();
   if (opts_.dry_run) return stats;
 
+  begin_step("repack");
   // 3. Copy the used blobs out of the packs to repack; their new packs are
   //    indexed before anything is marked.
   for (const auto& pid : repack) {
@@ -202,6 +208,7 @@ Result<PruneStats> Pruner::Run() {
   }
   RETURN_IF_ERROR(repo_->Flush());
 
+  begin_step("mark packs");
   // 4. Mark what goes, with the jobs running now. From here on, backups
   //    that start do not use these packs.
   DeletionMark fresh;
@@ -222,6 +229,7 @@ Result<PruneStats> Pruner::Run() {
     if (fresh.jobs.empty()) std::this_thread::sleep_for(std::chrono::nanoseconds(opts_.grace_ns));
   }
 
+  begin_step("delete packs");
   // 5. Phase two for every ripe mark: its jobs are gone and the grace delay
   //    has passed. Snapshots those jobs wrote may still need a marked pack:
   //    the state is read again, and such packs stay.

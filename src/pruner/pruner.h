@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "repository/repository.h"
+#include "trace/tracer.h"
 
 namespace backspan {
 
@@ -21,6 +22,7 @@ struct PruneOptions {
   int64_t grace_ns = 10LL * 1000000000;
   std::string hostname;  // to judge whether locks of this host are stale
   std::string own_job;   // the job id of our own lock, never waited for
+  const trace::Span* trace = nullptr;  // the job's span: each step becomes a child span
 };
 
 struct PruneStats {
