@@ -43,6 +43,7 @@ class BatchProcessor final : public SpanProcessor {
   // Exports everything queued; kIOError if spans were lost or the deadline passed.
   Status ForceFlush(int64_t deadline_ns) noexcept override;
   Status Shutdown(int64_t deadline_ns) noexcept override;
+  void BeginFlush() noexcept override;
 
   BatchStats stats() const;
 

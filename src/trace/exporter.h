@@ -34,6 +34,9 @@ class SpanProcessor {
   virtual Status ForceFlush(int64_t deadline_ns) noexcept = 0;
   // Flushes and stops; later spans are dropped.
   virtual Status Shutdown(int64_t deadline_ns) noexcept = 0;
+  // Starts exporting what is pending without waiting, so that several
+  // processors can flush at once; ForceFlush or Shutdown then waits.
+  virtual void BeginFlush() noexcept {}
 };
 
 // Keeps finished spans in memory, so tests can assert on them.
@@ -74,6 +77,7 @@ class MultiProcessor final : public SpanProcessor {
   void OnEnd(SpanData span) noexcept override;
   Status ForceFlush(int64_t deadline_ns) noexcept override;
   Status Shutdown(int64_t deadline_ns) noexcept override;
+  void BeginFlush() noexcept override;
 
  private:
   std::vector<std::unique_ptr<SpanProcessor>> processors_;

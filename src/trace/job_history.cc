@@ -15,6 +15,10 @@ namespace {
 
 using nlohmann::json;
 
+// With synchronous = NORMAL (set on every open): this is history, not backup
+// data, so a commit need not wait for fsync; WAL keeps the database
+// consistent, and a power cut may lose the newest jobs.
+constexpr int64_t kSchemaVersion = 1;
 const char kSchema[] = R"(
 PRAGMA journal_mode = WAL;
 CREATE TABLE IF NOT EXISTS jobs (
@@ -29,6 +33,7 @@ CREATE TABLE IF NOT EXISTS spans (
   kind INTEGER NOT NULL, start_ns INTEGER NOT NULL, end_ns INTEGER NOT NULL,
   status INTEGER NOT NULL, status_message TEXT NOT NULL, attributes TEXT NOT NULL, events TEXT NOT NULL,
   dropped_events INTEGER NOT NULL, PRIMARY KEY (trace_id, span_id));
+PRAGMA user_version = 1;
 )";
 
 json AttrsJson(const Attributes& attrs) {
@@ -108,6 +113,11 @@ class Stmt {
     return *this;
   }
   int Step() { return sqlite3_step(s_); }
+  // Makes the statement ready to run again with new bindings.
+  void Reset() {
+    sqlite3_reset(s_);
+    sqlite3_clear_bindings(s_);
+  }
   std::string Str(int col) const {
     const unsigned char* t = sqlite3_column_text(s_, col);
     return t ? reinterpret_cast<const char*>(t) : "";
@@ -143,16 +153,31 @@ Result<std::unique_ptr<JobHistory>> JobHistory::Open(const std::string& dir) {
     return db->Error("cannot open");
   }
   sqlite3_busy_timeout(db->db, 5000);
-  RETURN_IF_ERROR(db->Exec(kSchema));
+  RETURN_IF_ERROR(db->Exec("PRAGMA synchronous = NORMAL"));
+  // The schema is created once; user_version says it is there.
+  int64_t version = 0;
+  {
+    Stmt q(db->db, "PRAGMA user_version");
+    if (!q.ok() || q.Step() != SQLITE_ROW) return db->Error("read schema version");
+    version = q.I64(0);
+  }  // finalized: changing the journal mode needs no statement running
+  if (version < kSchemaVersion) RETURN_IF_ERROR(db->Exec(kSchema));
   return std::unique_ptr<JobHistory>(new JobHistory(std::move(db)));
 }
 
 Status JobHistory::Store(const Resource& resource, const std::vector<SpanData>& spans, int64_t now_ns) {
   RETURN_IF_ERROR(db_->Exec("BEGIN IMMEDIATE"));
+  Stmt s(db_->db, "INSERT OR REPLACE INTO spans VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
+  Stmt j(db_->db, "INSERT OR REPLACE INTO jobs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+  if (!s.ok() || !j.ok()) {
+    Status st = db_->Error("prepare");
+    (void)db_->Exec("ROLLBACK");
+    return st;
+  }
   for (const SpanData& d : spans) {
     json events = json::array();
     for (const auto& e : d.events) events.push_back({{"name", e.name}, {"time_ns", e.time_ns}, {"attributes", AttrsJson(e.attributes)}});
-    Stmt s(db_->db, "INSERT OR REPLACE INTO spans VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
+    s.Reset();
     s.Bind(1, ToHex(d.trace_id)).Bind(2, ToHex(d.span_id)).Bind(3, d.is_root() ? "" : ToHex(d.parent_span_id));
     s.Bind(4, d.name).Bind(5, static_cast<int64_t>(d.kind)).Bind(6, d.start_ns).Bind(7, d.end_ns);
     s.Bind(8, static_cast<int64_t>(d.status)).Bind(9, d.status_message).Bind(10, AttrsJson(d.attributes).dump());
@@ -169,7 +194,7 @@ Status JobHistory::Store(const Resource& resource, const std::vector<SpanData>& 
       if (auto* arr = std::get_if<StringArray>(t)) tags = *arr;
     std::string host = Text(d.attributes, "host.name");
     if (host.empty()) host = Text(resource.attributes, "host.name");
-    Stmt j(db_->db, "INSERT OR REPLACE INTO jobs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    j.Reset();
     j.Bind(1, ToHex(d.span_id)).Bind(2, ToHex(d.trace_id)).Bind(3, kind).Bind(4, d.start_ns).Bind(5, d.end_ns);
     j.Bind(6, static_cast<int64_t>(d.status != StatusCode::kError)).Bind(7, Text(d.attributes, "error.type"));
     j.Bind(8, Text(d.attributes, "backspan.repository")).Bind(9, host);
@@ -182,8 +207,8 @@ Status JobHistory::Store(const Resource& resource, const std::vector<SpanData>& 
       return st;
     }
   }
-  Stmt old_spans(db_->db, "DELETE FROM spans WHERE trace_id IN (SELECT trace_id FROM jobs WHERE end_ns < ?)");
-  Stmt old_jobs(db_->db, "DELETE FROM jobs WHERE end_ns < ?");
+  Stmt old_spans(db_->db, "DELETE FROM spans WHERE trace_id IN (SELECT trace_id FROM jobs WHERE start_ns < ?)");
+  Stmt old_jobs(db_->db, "DELETE FROM jobs WHERE start_ns < ?");
   old_spans.Bind(1, now_ns - kHistoryRetentionNs).Step();
   old_jobs.Bind(1, now_ns - kHistoryRetentionNs).Step();
   return db_->Exec("COMMIT");

@@ -32,10 +32,17 @@ static Status ForAll(std::vector<std::unique_ptr<SpanProcessor>>& processors, Fn
 }
 
 Status MultiProcessor::ForceFlush(int64_t deadline_ns) noexcept {
+  BeginFlush();
   return ForAll(processors_, [&](SpanProcessor& p) { return p.ForceFlush(deadline_ns); });
 }
 
+void MultiProcessor::BeginFlush() noexcept {
+  for (auto& p : processors_) p->BeginFlush();
+}
+
 Status MultiProcessor::Shutdown(int64_t deadline_ns) noexcept {
+  // Exports start together, e.g. the OTLP export runs while the history is written.
+  BeginFlush();
   return ForAll(processors_, [&](SpanProcessor& p) { return p.Shutdown(deadline_ns); });
 }
 
@@ -87,6 +94,12 @@ void BatchProcessor::Work() {
     progress_.notify_all();
     if (stopping_) return;
   }
+}
+
+void BatchProcessor::BeginFlush() noexcept {
+  std::lock_guard<std::mutex> l(mu_);
+  flush_requests_++;
+  wake_.notify_one();
 }
 
 Status BatchProcessor::ForceFlush(int64_t deadline_ns) noexcept {

@@ -2,7 +2,9 @@
 
 #include <fnmatch.h>
 
+#include <cctype>
 #include <regex>
+#include <string_view>
 
 #include "util/hex.h"
 
@@ -12,28 +14,41 @@ namespace {
 const char kRedacted[] = "REDACTED";
 
 struct Detector {
+  // A cheap test on the lower-cased text that every match passes: std::regex
+  // is slow, and most values hold no secret at all.
+  bool (*may_match)(std::string_view lower);
   std::regex pattern;
   std::string replacement;
 };
+
+bool Has(std::string_view s, std::string_view part) { return s.find(part) != std::string_view::npos; }
 
 const std::vector<Detector>& Detectors() {
   static const std::vector<Detector> detectors = [] {
     auto icase = std::regex::ECMAScript | std::regex::icase;
     return std::vector<Detector>{
         // user:password@ in any URL: keep the scheme and host.
-        {std::regex(R"re(([a-z][a-z0-9+.\-]*://)[^/@\s?#]+@)re", icase), "$1REDACTED:REDACTED@"},
+        {[](std::string_view l) { return Has(l, "://") && Has(l, "@"); },
+         std::regex(R"re(([a-z][a-z0-9+.\-]*://)[^/@\s?#]+@)re", icase), "$1REDACTED:REDACTED@"},
         // Signed URLs: Azure SAS (sig), AWS SigV4 and SigV2, Google, OAuth.
-        {std::regex(R"re(([?&](sig|signature|x-amz-signature|x-amz-credential|x-amz-security-token|awsaccesskeyid|x-goog-signature|x-goog-credential|code|access_token|token)=)[^&#\s"']*)re",
+        {[](std::string_view l) { return Has(l, "=") && (Has(l, "?") || Has(l, "&")); },
+         std::regex(R"re(([?&](sig|signature|x-amz-signature|x-amz-credential|x-amz-security-token|awsaccesskeyid|x-goog-signature|x-goog-credential|code|access_token|token)=)[^&#\s"']*)re",
                     icase),
          "$1REDACTED"},
         // Connection strings: AccountKey=...; SharedAccessKey=...; Password=...
-        {std::regex(R"re((^|[^a-z0-9_])(accountkey|sharedaccesskey|sharedaccesssignature|password|pwd|secret|client_secret)(\s*=\s*)[^;&\s"']*)re",
+        {[](std::string_view l) {
+           return Has(l, "=") && (Has(l, "key") || Has(l, "signature") || Has(l, "pwd") || Has(l, "password") ||
+                                  Has(l, "secret"));
+         },
+         std::regex(R"re((^|[^a-z0-9_])(accountkey|sharedaccesskey|sharedaccesssignature|password|pwd|secret|client_secret)(\s*=\s*)[^;&\s"']*)re",
                     icase),
          "$1$2$3REDACTED"},
         // Authorization values.
-        {std::regex(R"re((^|[^a-z0-9_])(bearer|basic)\s+[a-z0-9._~+/=\-]{8,})re", icase), "$1$2 REDACTED"},
+        {[](std::string_view l) { return Has(l, "bearer") || Has(l, "basic"); },
+         std::regex(R"re((^|[^a-z0-9_])(bearer|basic)\s+[a-z0-9._~+/=\-]{8,})re", icase), "$1$2 REDACTED"},
         // Email addresses (not the user:password@host of a URL, handled above).
-        {std::regex(R"re((^|[^a-z0-9._%+\-:/])[a-z0-9._%+\-]+@[a-z0-9.\-]+\.[a-z]{2,})re", icase), "$1REDACTED"},
+        {[](std::string_view l) { return Has(l, "@"); },
+         std::regex(R"re((^|[^a-z0-9._%+\-:/])[a-z0-9._%+\-]+@[a-z0-9.\-]+\.[a-z]{2,})re", icase), "$1REDACTED"},
     };
   }();
   return detectors;
@@ -84,7 +99,14 @@ std::string Redactor::ScrubCredentials(const std::string& text) const {
   // Every detector needs one of these characters; most values have none.
   if (text.find_first_of("@=: ") == std::string::npos) return text;
   std::string out = text;
-  for (const auto& d : Detectors()) out = std::regex_replace(out, d.pattern, d.replacement);
+  std::string lower = text;
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (const auto& d : Detectors()) {
+    if (!d.may_match(lower)) continue;
+    out = std::regex_replace(out, d.pattern, d.replacement);
+    lower = out;
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
   return out;
 }
 

@@ -73,6 +73,7 @@ class RedactionProcessor final : public SpanProcessor {
   }
   Status ForceFlush(int64_t deadline_ns) noexcept override { return next_->ForceFlush(deadline_ns); }
   Status Shutdown(int64_t deadline_ns) noexcept override { return next_->Shutdown(deadline_ns); }
+  void BeginFlush() noexcept override { next_->BeginFlush(); }
 
  private:
   Redactor redactor_;
