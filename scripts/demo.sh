@@ -30,9 +30,9 @@ $bin init
 $bin backup --tag env=demo --tag azure.resource_group.name=rg-demo "$demo/sample"
 echo "one more line" >>"$demo/sample/logs/job-1.log"
 $bin backup --tag env=demo --tag azure.resource_group.name=rg-demo "$demo/sample"
+$bin trace latest    # the backup just made, as a waterfall
 $bin restore latest --target "$demo/restore" --verify
 diff -r "$demo/sample" "$demo/restore$demo/sample"
 $bin check --read-data
 $bin snapshots
 $bin jobs
-$bin trace latest
