@@ -6,7 +6,7 @@ packages=(
   g++ cmake make pkg-config ccache
   libssl-dev libsodium-dev libzstd-dev nlohmann-json3-dev libcli11-dev
   libgtest-dev libbenchmark-dev python3 util-linux
-  protobuf-compiler libprotobuf-dev libcurl4-openssl-dev libsqlite3-dev zlib1g-dev
+  protobuf-compiler libprotobuf-dev libcpp-httplib-dev libsqlite3-dev zlib1g-dev
   nodejs npm
 )
 if [ "${1:-}" = "--bench" ]; then packages+=(restic borgbackup time); fi

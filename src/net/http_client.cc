@@ -1,68 +1,45 @@
 #include "net/http_client.h"
 
-#include <curl/curl.h>
+#include <httplib.h>
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <ctime>
-#include <mutex>
 
 namespace backspan::net {
-namespace {
-
-size_t OnBody(char* data, size_t size, size_t n, void* user) {
-  static_cast<std::string*>(user)->append(data, size * n);
-  return size * n;
-}
-
-size_t OnHeader(char* data, size_t size, size_t n, void* user) {
-  std::string line(data, size * n);
-  auto colon = line.find(':');
-  if (colon != std::string::npos) {
-    std::string name = line.substr(0, colon);
-    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    size_t b = colon + 1, e = line.size();
-    while (b < e && std::isspace(static_cast<unsigned char>(line[b]))) b++;
-    while (e > b && std::isspace(static_cast<unsigned char>(line[e - 1]))) e--;
-    (*static_cast<std::map<std::string, std::string>*>(user))[name] = line.substr(b, e - b);
-  }
-  return size * n;
-}
-
-}  // namespace
 
 Result<HttpResponse> Send(const HttpRequest& request) noexcept {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-  CURL* curl = curl_easy_init();
-  if (!curl) return Status::Internal("cannot create an HTTP client");
-  HttpResponse resp;
-  curl_slist* headers = nullptr;
-  for (const auto& [k, v] : request.headers) headers = curl_slist_append(headers, (k + ": " + v).c_str());
-  // No "Expect: 100-continue" round trip for larger bodies.
-  headers = curl_slist_append(headers, "Expect:");
-  curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
-  curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
-  if (request.method == "POST" || request.method == "PUT" || !request.body.empty()) {
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.data());
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+  // scheme://host[:port] and the path (with query) after it.
+  size_t scheme_end = request.url.find("://");
+  if (scheme_end == std::string::npos) return Status::InvalidArgument("not an http(s) URL: " + request.url);
+  size_t path_start = request.url.find('/', scheme_end + 3);
+  std::string origin = request.url.substr(0, path_start);
+  std::string path = path_start == std::string::npos ? "/" : request.url.substr(path_start);
+
+  httplib::Client client(origin);
+  if (!client.is_valid()) return Status::InvalidArgument("cannot use URL " + request.url);
+  auto timeout = std::chrono::milliseconds(std::max<int64_t>(request.timeout_ms, 1));
+  client.set_connection_timeout(timeout);
+  client.set_read_timeout(timeout);
+  client.set_write_timeout(timeout);
+
+  httplib::Request req;
+  req.method = request.method;
+  req.path = path;
+  req.body = request.body;
+  for (const auto& [k, v] : request.headers) req.headers.emplace(k, v);
+  auto res = client.send(req);
+  if (!res) {
+    return Status::IOError(request.method + " " + request.url + ": " + httplib::to_string(res.error()));
   }
-  if (request.method == "HEAD") curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(std::max<int64_t>(request.timeout_ms, 1)));
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, OnBody);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &resp.body);
-  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, OnHeader);
-  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &resp.headers);
-  char err[CURL_ERROR_SIZE] = {0};
-  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, err);
-  CURLcode rc = curl_easy_perform(curl);
-  if (rc == CURLE_OK) curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &resp.status);
-  curl_slist_free_all(headers);
-  curl_easy_cleanup(curl);
-  if (rc != CURLE_OK) {
-    return Status::IOError(request.method + " " + request.url + ": " + (err[0] ? err : curl_easy_strerror(rc)));
+  HttpResponse resp;
+  resp.status = res->status;
+  resp.body = std::move(res->body);
+  for (const auto& [k, v] : res->headers) {
+    std::string name = k;
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    resp.headers[name] = v;
   }
   return resp;
 }

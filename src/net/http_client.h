@@ -1,5 +1,5 @@
-// A small blocking HTTP client (libcurl underneath), for the OTLP exporter
-// and, later, the cloud storage backends. One request per call; no state.
+// A small blocking HTTP client (cpp-httplib underneath), for the OTLP
+// exporter and, later, the cloud storage backends. One request per call.
 #pragma once
 
 #include <cstdint>
@@ -27,7 +27,7 @@ struct HttpResponse {
 };
 
 // Sends `request`. Any HTTP status is a response; kIOError means no response
-// came (connection refused, DNS, TLS, timeout), with curl's reason.
+// came (connection refused, DNS, TLS, timeout), with the reason.
 Result<HttpResponse> Send(const HttpRequest& request) noexcept;
 
 // Seconds to wait from a Retry-After value (delay-seconds or an HTTP-date,
