@@ -30,9 +30,7 @@ void OneJob(const std::string& state_dir, const char* endpoint, OtlpProtocol pro
   SetAttribute(resource.attributes, "host.name", std::string("bench-host"));
   SetAttribute(resource.attributes, "azure.resource_group.name", std::string("rg-prod"));
   auto fanout = std::make_unique<MultiProcessor>();
-  auto history = JobHistory::Open(state_dir);
-  if (!history.ok()) std::abort();
-  fanout->Add(std::make_unique<JobHistoryProcessor>(&resource, std::move(*history), env));
+  fanout->Add(std::make_unique<JobHistoryProcessor>(&resource, state_dir, env));
   if (endpoint) {
     OtlpExporterOptions o;
     o.url = TracesUrlFromBase(endpoint);

@@ -105,13 +105,8 @@ JobTelemetry::JobTelemetry(const GlobalOptions& g, const std::string& kind, cons
   auto fanout = std::make_unique<trace::MultiProcessor>();
   bool any = false;
   if (!o.no_history) {
-    auto history = trace::JobHistory::Open(state_dir);
-    if (history.ok()) {
-      fanout->Add(std::make_unique<trace::JobHistoryProcessor>(&r, std::move(*history), env));
-      any = true;
-    } else {
-      Warn(g, "the job is not recorded in the job history: " + history.status().message());
-    }
+    fanout->Add(std::make_unique<trace::JobHistoryProcessor>(&r, state_dir, env));
+    any = true;
   }
   if (export_otlp) {
     trace::OtlpExporterOptions eo;

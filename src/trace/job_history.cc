@@ -324,9 +324,11 @@ void JobHistoryProcessor::OnEnd(SpanData span) noexcept {
 Status JobHistoryProcessor::ForceFlush(int64_t) noexcept {
   std::lock_guard<std::mutex> l(mu_);
   if (pending_.empty()) return Status::Ok();
-  Status st = history_->Store(*resource_, pending_, env_->NowUnixNanos());
+  std::vector<SpanData> spans = std::move(pending_);
   pending_.clear();
-  return st;
+  auto history = JobHistory::Open(dir_);
+  if (!history.ok()) return history.status().WithContext("the job is not recorded in the job history");
+  return (*history)->Store(*resource_, spans, env_->NowUnixNanos());
 }
 
 }  // namespace backspan::trace

@@ -66,18 +66,19 @@ class JobHistory {
 };
 
 // Buffers a job's spans and stores them in the history when flushed (at
-// the end of the job), in one transaction.
+// the end of the job), in one transaction. The database is opened only
+// then, so its memory never adds to the job's peak.
 class JobHistoryProcessor final : public SpanProcessor {
  public:
-  JobHistoryProcessor(const Resource* resource, std::unique_ptr<JobHistory> history, Env* env)
-      : resource_(resource), history_(std::move(history)), env_(env) {}
+  JobHistoryProcessor(const Resource* resource, std::string dir, Env* env)
+      : resource_(resource), dir_(std::move(dir)), env_(env) {}
   void OnEnd(SpanData span) noexcept override;
   Status ForceFlush(int64_t deadline_ns) noexcept override;
   Status Shutdown(int64_t deadline_ns) noexcept override { return ForceFlush(deadline_ns); }
 
  private:
   const Resource* resource_;
-  std::unique_ptr<JobHistory> history_;
+  std::string dir_;
   Env* env_;
   std::mutex mu_;
   std::vector<SpanData> pending_;
