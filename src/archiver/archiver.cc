@@ -366,7 +366,9 @@ Result<BackupResult> Archiver::Run() {
   const uint64_t tree_blobs_before = repo_->blobs_added(BlobType::kTree);
   const uint64_t added_before = repo_->bytes_added();
   const uint64_t written_before = repo_->bytes_written();
-  auto phase = [&](const char* name) { return opts_.trace ? opts_.trace->StartChild(name) : trace::Span(); };
+  static const trace::Span kUntraced;
+  const trace::Span& job = opts_.trace ? *opts_.trace : kUntraced;
+  auto phase = [&](const char* name) { return job.StartChild(name); };
   Snapshot snap;
   snap.time_ns = opts_.time_ns.value_or(env_->NowUnixNanos());
   snap.trace_id = opts_.trace_id;
@@ -447,19 +449,9 @@ Result<BackupResult> Archiver::Run() {
   if (!scan_status.ok()) return scan_status;
   if (failed_) return first_failure_;
 
-  {
-    trace::Span trees = phase("write trees");
-    auto tree = SaveTrees(&root, true);
-    trees.RecordError(tree.status());
-    if (!tree.ok()) return tree.status();
-    snap.tree = *tree;
-  }
-  {
-    trace::Span index = phase("write index");
-    Status st = repo_->Flush();
-    index.RecordError(st);
-    RETURN_IF_ERROR(st);
-  }
+  ASSIGN_OR_RETURN(snap.tree,
+                   trace::InChildSpan(job, "write trees", [&](trace::Span&) { return SaveTrees(&root, true); }));
+  RETURN_IF_ERROR(trace::InChildSpan(job, "write index", [&](trace::Span&) { return repo_->Flush(); }));
 
   BackupSummary& s = snap.summary;
   s.files_new = files_new_;
@@ -477,13 +469,11 @@ Result<BackupResult> Archiver::Run() {
   s.bytes_stored = repo_->bytes_written() - written_before;
   s.errors = progress_.errors;
   s.duration_s = static_cast<double>(env_->MonotonicNanos() - start_mono) / 1e9;
-  trace::Span save = phase("save snapshot");
-  auto saved = repo_->SaveSnapshot(snap);
-  save.RecordError(saved.status());
-  if (!saved.ok()) return saved.status();
-  snap.id = *saved;
-  save.SetAttribute("backspan.snapshot.id", snap.id);
-  save.End();
+  ASSIGN_OR_RETURN(snap.id, trace::InChildSpan(job, "save snapshot", [&](trace::Span& save) {
+    auto id = repo_->SaveSnapshot(snap);
+    if (id.ok()) save.SetAttribute("backspan.snapshot.id", *id);
+    return id;
+  }));
 
   BackupResult result;
   result.bytes_new = bytes_new_;

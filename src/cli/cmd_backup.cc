@@ -77,12 +77,9 @@ int RunBackup(const GlobalOptions& g, const BackupCommand& c) {
 
   auto repo = OpenRepository(g, false, LockKind::kShared, "backup");
   if (!repo.ok()) return Fail(g, repo.status());
-  {
-    trace::Span phase = JobSpan(g).StartChild("load index");
-    Status st = (*repo)->LoadIndexForWriting();
-    phase.RecordError(st);
-    if (!st.ok()) return Fail(g, st);
-  }
+  Status loaded =
+      trace::InChildSpan(JobSpan(g), "load index", [&](trace::Span&) { return (*repo)->LoadIndexForWriting(); });
+  if (!loaded.ok()) return Fail(g, loaded);
   opts.trace = &JobSpan(g);
   if (g.job) opts.trace_id = g.job->trace_id();
   if (g.job) {

@@ -15,11 +15,9 @@ int RunInit(const GlobalOptions& g) {
   if (g.job) g.job->root().SetAttribute("backspan.repository", (*backend)->Location());
   auto password = ReadPassword(g, true, JobSpan(g));
   if (!password.ok()) return Fail(g, password.status());
-  trace::Span phase = JobSpan(g).StartChild("create repository");
-  auto repo = Repository::Init(std::move(*backend), Env::Default(), *password, ChunkerParams{},
-                               Hostname(), Username());
-  phase.RecordError(repo.status());
-  phase.End();
+  auto repo = trace::InChildSpan(JobSpan(g), "create repository", [&](trace::Span&) {
+    return Repository::Init(std::move(*backend), Env::Default(), *password, ChunkerParams{}, Hostname(), Username());
+  });
   if (!repo.ok()) return Fail(g, repo.status());
   std::string location = (*repo)->backend()->Location();
   if (g.json) {

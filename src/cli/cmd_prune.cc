@@ -38,12 +38,10 @@ int PruneOpened(const GlobalOptions& g, OpenedRepository& repo, const PruneComma
   opts.hostname = Hostname();
   if (repo.lock) opts.own_job = repo.lock->info().job;
 
-  trace::Span phase = JobSpan(g).StartChild("prune");
-  opts.trace = &phase;
-  Pruner pruner(repo.get(), opts);
-  auto stats = pruner.Run();
-  phase.RecordError(stats.status());
-  phase.End();
+  auto stats = trace::InChildSpan(JobSpan(g), "prune", [&](trace::Span& phase) {
+    opts.trace = &phase;  // the pruner's steps become its children
+    return Pruner(repo.get(), opts).Run();
+  });
   if (!stats.ok()) return Fail(g, stats.status());
   const PruneStats& s = *stats;
   if (g.job) {

@@ -23,41 +23,30 @@ Result<OpenedRepository> OpenRepository(const GlobalOptions& g, bool load_index,
   const trace::Span& job = JobSpan(g);
   OpenedRepository opened;
   opened.job_span = &job;
-  {
-    trace::Span phase = job.StartChild("open repository");
-    auto open = [&]() -> Status {
-      ASSIGN_OR_RETURN(Location loc, ParseLocation(RepositoryLocation(g)));
-      ASSIGN_OR_RETURN(auto backend, OpenBackend(loc, Env::Default()));
-      ASSIGN_OR_RETURN(bool is_repo, backend->IsRepository());
-      if (!is_repo)  // before asking for a password that cannot help
-        return Status::NotARepository(backend->Location() +
-                                      " is not a backspan repository (no config file); check --repo, "
-                                      "or create one with 'backspan init'");
-      ASSIGN_OR_RETURN(std::string password, ReadPassword(g, false, phase));
-      // Slow storage requests become events on the job's span.
-      backend = NewTracedBackend(std::move(backend), &job, Env::Default());
-      ASSIGN_OR_RETURN(opened.repo, Repository::Open(std::move(backend), Env::Default(), password));
-      return Status::Ok();
-    };
-    Status st = open();
-    phase.RecordError(st);
-    RETURN_IF_ERROR(st);
-  }
+  RETURN_IF_ERROR(trace::InChildSpan(job, "open repository", [&](trace::Span& phase) -> Status {
+    ASSIGN_OR_RETURN(Location loc, ParseLocation(RepositoryLocation(g)));
+    ASSIGN_OR_RETURN(auto backend, OpenBackend(loc, Env::Default()));
+    ASSIGN_OR_RETURN(bool is_repo, backend->IsRepository());
+    if (!is_repo)  // before asking for a password that cannot help
+      return Status::NotARepository(backend->Location() +
+                                    " is not a backspan repository (no config file); check --repo, "
+                                    "or create one with 'backspan init'");
+    ASSIGN_OR_RETURN(std::string password, ReadPassword(g, false, phase));
+    // Slow storage requests become events on the job's span.
+    backend = NewTracedBackend(std::move(backend), &job, Env::Default());
+    ASSIGN_OR_RETURN(opened.repo, Repository::Open(std::move(backend), Env::Default(), password));
+    return Status::Ok();
+  }));
   if (g.job) g.job->root().SetAttribute("backspan.repository", opened.repo->backend()->Location());
   if (lock != LockKind::kNone) {
-    trace::Span phase = job.StartChild("lock");
-    phase.SetAttribute("backspan.lock.exclusive", lock == LockKind::kExclusive);
-    auto acquired = RepositoryLock::Acquire(opened.repo.get(), lock == LockKind::kExclusive, command, Hostname(),
-                                            Username());
-    phase.RecordError(acquired.status());
-    if (!acquired.ok()) return acquired.status();
-    opened.lock = std::move(*acquired);
+    bool exclusive = lock == LockKind::kExclusive;
+    ASSIGN_OR_RETURN(opened.lock, trace::InChildSpan(job, "lock", [&](trace::Span& phase) {
+      phase.SetAttribute("backspan.lock.exclusive", exclusive);
+      return RepositoryLock::Acquire(opened.repo.get(), exclusive, command, Hostname(), Username());
+    }));
   }
   if (load_index) {
-    trace::Span phase = job.StartChild("load index");
-    Status st = opened.repo->LoadIndex();
-    phase.RecordError(st);
-    RETURN_IF_ERROR(st);
+    RETURN_IF_ERROR(trace::InChildSpan(job, "load index", [&](trace::Span&) { return opened.repo->LoadIndex(); }));
   }
   return opened;
 }

@@ -89,6 +89,23 @@ class Span {
   std::shared_ptr<State> state_;
 };
 
+inline const Status& StatusOf(const Status& s) { return s; }
+template <typename T>
+const Status& StatusOf(const Result<T>& r) {
+  return r.status();
+}
+
+// Runs fn(span) inside a new child span `name` of `parent` and records the
+// error it returns (a Status or a Result<T>) on that span. Returns what fn
+// returns. The span ends when this returns.
+template <typename Fn>
+auto InChildSpan(const Span& parent, std::string_view name, Fn&& fn) {
+  Span span = parent.StartChild(name);
+  auto result = fn(span);
+  span.RecordError(StatusOf(result));
+  return result;
+}
+
 class Tracer {
  public:
   // Spans end into `processor`; `env` is the clock. Both must outlive every
