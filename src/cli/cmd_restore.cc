@@ -32,10 +32,7 @@ int RunRestore(const GlobalOptions& g, const RestoreCommand& c) {
     trace::Span& job = g.job->root();
     job.SetAttribute("backspan.snapshot.id", snap->id);
     job.SetAttribute("backspan.restore.target", c.target);
-    for (const auto& t : snap->tags) {
-      auto eq = t.find('=');
-      if (eq != std::string::npos) job.SetAttribute(t.substr(0, eq), t.substr(eq + 1));
-    }
+    g.job->SetTagAttributes(snap->tags);
   }
   trace::Span phase = JobSpan(g).StartChild("restore files");
   ProgressReporter* reporter = nullptr;

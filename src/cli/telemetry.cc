@@ -1,6 +1,5 @@
 #include "cli/telemetry.h"
 
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -16,7 +15,6 @@
 #include "trace/otel_config.h"
 #include "trace/otlp_http_exporter.h"
 #include "trace/redactor.h"
-#include "util/hex.h"
 #include "util/time_format.h"
 #include "version.h"
 
@@ -42,10 +40,21 @@ crypto::Key HashKey(const std::string& state_dir) {
     return key;
   }
   key = crypto::RandomKey();
-  mkdir(state_dir.c_str(), 0700);
-  (void)WriteFileAtomic(env, path, ByteView(key.data(), key.size()));
-  chmod(path.c_str(), 0600);
+  // The Env creates files 0600 and directories 0700. If the key cannot be
+  // kept, hashes still work in this job but will differ in the next.
+  if (CreateDirs(env, state_dir).ok()) (void)WriteFileAtomic(env, path, ByteView(key.data(), key.size()));
   return key;
+}
+
+// KEY=VALUE tags as attributes KEY = VALUE (malformed ones are skipped:
+// commands validate their tags before a job starts).
+trace::Attributes TagAttributes(const std::vector<std::string>& tags) {
+  trace::Attributes out;
+  for (const auto& t : tags) {
+    auto eq = t.find('=');
+    if (eq != std::string::npos) trace::SetAttribute(out, t.substr(0, eq), t.substr(eq + 1));
+  }
+  return out;
 }
 
 }  // namespace
@@ -96,10 +105,7 @@ JobTelemetry::JobTelemetry(const GlobalOptions& g, const std::string& kind, cons
   trace::SetAttribute(r.attributes, "host.name", Hostname());
   trace::SetAttribute(r.attributes, "process.pid", static_cast<int64_t>(getpid()));
   trace::SetAttribute(r.attributes, "os.type", std::string("linux"));
-  for (const auto& t : tags) {
-    auto eq = t.find('=');
-    if (eq != std::string::npos) trace::SetAttribute(r.attributes, t.substr(0, eq), t.substr(eq + 1));
-  }
+  for (auto& a : TagAttributes(tags)) trace::SetAttribute(r.attributes, a.key, std::move(a.value));
 
   // Where spans go: redaction first, then the history and the exporter.
   auto fanout = std::make_unique<trace::MultiProcessor>();
@@ -156,14 +162,8 @@ JobTelemetry::JobTelemetry(const GlobalOptions& g, const std::string& kind, cons
   root_.SetAttribute("cicd.pipeline.task.name", kind);
   root_.SetAttribute("cicd.pipeline.task.run.id", trace::ToHex(root_.context().span_id));
   root_.SetAttribute("host.name", Hostname());
-  trace::StringArray tag_list;
-  for (const auto& t : tags) {
-    auto eq = t.find('=');
-    if (eq == std::string::npos) continue;
-    root_.SetAttribute(t.substr(0, eq), t.substr(eq + 1));
-    tag_list.push_back(t);
-  }
-  if (!tag_list.empty()) root_.SetAttribute("backspan.tags", std::move(tag_list));
+  SetTagAttributes(tags);
+  if (!tags.empty()) root_.SetAttribute("backspan.tags", trace::StringArray(tags));
   // Child processes (hooks, password commands) continue this trace.
   setenv("TRACEPARENT", root_.context().ToTraceparent().c_str(), 1);
 }
@@ -187,14 +187,18 @@ void JobTelemetry::Finish(int exit_code) {
   root_.End();
   Env* env = Env::Default();
   Status st = pipeline_->processor->Shutdown(env->MonotonicNanos() + pipeline_->timeout_ns);
-  if (pipeline_->otlp) {
-    trace::BatchStats stats = pipeline_->otlp->stats();
-    if (stats.dropped > 0) {
-      Warn(g_, std::to_string(stats.dropped) + " of " + std::to_string(stats.dropped + stats.exported) +
-                   " spans could not be exported to " + pipeline_->otlp_url + ": " + stats.last_error.message());
-    }
+  trace::BatchStats stats = pipeline_->otlp ? pipeline_->otlp->stats() : trace::BatchStats{};
+  if (stats.dropped > 0) {
+    // Said once, with the counts, instead of the exporter's own error.
+    Warn(g_, std::to_string(stats.dropped) + " of " + std::to_string(stats.dropped + stats.exported) +
+                 " spans could not be exported to " + pipeline_->otlp_url + ": " + stats.last_error.message());
   }
-  if (!st.ok() && !(pipeline_->otlp && pipeline_->otlp->stats().dropped > 0)) Warn(g_, st.message());
+  // Anything else that failed, e.g. writing the job history.
+  if (!st.ok() && (stats.dropped == 0 || st.message() != stats.last_error.message())) Warn(g_, st.message());
+}
+
+void JobTelemetry::SetTagAttributes(const std::vector<std::string>& tags) {
+  for (const auto& a : TagAttributes(tags)) root_.SetAttribute(a.key, std::get<std::string>(a.value));
 }
 
 void JobTelemetry::RecordError(const Status& error) {

@@ -25,6 +25,10 @@ class JobTelemetry {
   // The job's trace id in hex; empty if tracing is off.
   std::string trace_id() const;
 
+  // Sets each KEY=VALUE tag as root span attribute KEY (e.g. a restored
+  // snapshot's tags).
+  void SetTagAttributes(const std::vector<std::string>& tags);
+
   // Records why the job failed on the root span (status ERROR, error.type).
   void RecordError(const Status& error);
 

@@ -95,6 +95,9 @@ class Env {
 // file or the whole file at `path`, never a torn one.
 Status WriteFileAtomic(Env* env, const std::string& path, ByteView data);
 
+// Creates `path` and any missing parents (mkdir -p), each private to the user.
+Status CreateDirs(Env* env, const std::string& path);
+
 // Reads a whole file.
 Result<Bytes> ReadWholeFile(Env* env, const std::string& path);
 

@@ -234,6 +234,12 @@ Status WriteFileAtomic(Env* env, const std::string& path, ByteView data) {
   return env->SyncDir(dir);
 }
 
+Status CreateDirs(Env* env, const std::string& path) {
+  for (size_t pos = 1; (pos = path.find('/', pos)) != std::string::npos; ++pos)
+    RETURN_IF_ERROR(env->CreateDir(path.substr(0, pos)));
+  return env->CreateDir(path);
+}
+
 Result<Bytes> ReadWholeFile(Env* env, const std::string& path) {
   ASSIGN_OR_RETURN(auto file, env->OpenForRead(path));
   ASSIGN_OR_RETURN(FileInfo info, file->Stat());

@@ -1,10 +1,8 @@
 #include "trace/job_history.h"
 
 #include <sqlite3.h>
-#include <sys/stat.h>
 
 #include <cctype>
-#include <cerrno>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
@@ -139,13 +137,8 @@ JobHistory::JobHistory(std::unique_ptr<Db> db) : db_(std::move(db)) {}
 JobHistory::~JobHistory() = default;
 
 Result<std::unique_ptr<JobHistory>> JobHistory::Open(const std::string& dir) {
-  // mkdir -p, private to the user: the history names repositories and paths.
-  for (size_t pos = 1; pos <= dir.size(); pos++) {
-    if (pos == dir.size() || dir[pos] == '/') {
-      std::string part = dir.substr(0, pos);
-      if (mkdir(part.c_str(), 0700) != 0 && errno != EEXIST) return Status::FromErrno(errno, "mkdir " + part);
-    }
-  }
+  // Private to the user: the history names repositories and paths.
+  RETURN_IF_ERROR(CreateDirs(Env::Default(), dir));
   auto db = std::make_unique<Db>();
   db->path = dir + "/jobs.db";
   if (sqlite3_open_v2(db->path.c_str(), &db->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,

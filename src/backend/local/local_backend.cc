@@ -26,10 +26,7 @@ Status LocalBackend::Create() {
     if (!entries.empty())
       return Status::AlreadyExists(root_ + " exists and is not empty; choose an empty or new directory");
   }
-  // Create parents as needed (like mkdir -p).
-  for (size_t pos = 1; (pos = root_.find('/', pos)) != std::string::npos; ++pos)
-    RETURN_IF_ERROR(env_->CreateDir(root_.substr(0, pos)));
-  RETURN_IF_ERROR(env_->CreateDir(root_));
+  RETURN_IF_ERROR(CreateDirs(env_, root_));
   for (FileType t : {FileType::kKey, FileType::kPack, FileType::kIndex, FileType::kSnapshot,
                      FileType::kLock, FileType::kDeletion})
     RETURN_IF_ERROR(env_->CreateDir(root_ + "/" + FileTypeDir(t)));
