@@ -180,6 +180,20 @@ int Main(int argc, char** argv) {
   tr->add_option("--width", trace_cmd.width, "width of the time axis in columns");
   tr->callback([&] { rc = RunTrace(g, trace_cmd); });
 
+  ServeCommand serve;
+  auto* sv = app.add_subcommand("serve", "run the observatory: OTLP receiver, trace store, web UI, API and /metrics");
+  sv->add_option("--listen", serve.listen, "HOST:PORT to listen on (default 127.0.0.1:4318, the OTLP/HTTP port)");
+  sv->add_option("--data", serve.data, "directory of the trace store (default: the state directory's observatory/)");
+  sv->add_option("--retention", serve.retention, "delete data older than this, e.g. 30d (default: keep)");
+  sv->add_option("--max-size", serve.max_size, "delete the oldest data beyond this size, e.g. 10GiB");
+  sv->add_option("--stale-after", serve.stale_after,
+                 "a source with no learned schedule is overdue after this long without a success (default 26h)");
+  sv->add_option("--max-body", serve.max_body, "largest request body accepted, as sent and unzipped (default 20MiB)");
+  sv->add_option("--sync", serve.sync, "full: fsync each commit (default); normal: survive crashes, not power loss")
+      ->check(CLI::IsMember({"full", "normal"}));
+  sv->add_option("--threads", serve.threads, "HTTP worker threads (default 8)")->check(CLI::Range(2, 256));
+  sv->callback([&] { rc = RunServe(g, serve); });
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

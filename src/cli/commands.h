@@ -93,6 +93,16 @@ struct TraceCommand {
   std::string id;  // job id or trace id, or a unique prefix
   unsigned width = 0;  // bar width; 0: fit the terminal
 };
+struct ServeCommand {
+  std::string listen = "127.0.0.1:4318";
+  std::string data;            // default: <state dir>/observatory
+  std::string retention;       // e.g. 30d; empty: keep everything
+  std::string max_size;        // e.g. 10GiB; empty: no limit
+  std::string stale_after = "26h";
+  std::string max_body = "20MiB";
+  std::string sync = "full";   // full or normal
+  int threads = 8;
+};
 struct UnlockCommand {
   bool remove_all = false;
 };
@@ -113,5 +123,6 @@ int RunPrune(const GlobalOptions& g, const PruneCommand& c);
 int RunUnlock(const GlobalOptions& g, const UnlockCommand& c);
 int RunJobs(const GlobalOptions& g, const JobsCommand& c);
 int RunTrace(const GlobalOptions& g, const TraceCommand& c);
+int RunServe(const GlobalOptions& g, const ServeCommand& c);
 
 }  // namespace backspan::cli

@@ -37,6 +37,10 @@ std::string ErrorJson(const Status& status, int exit_code) {
                {"error_type", status.CodeName()}, {"message", status.message()}});
 }
 
+std::string ServeListeningJson(const std::string& url, const std::string& data_dir) {
+  return Dump({{"message_type", "listening"}, {"url", url}, {"data", data_dir}});
+}
+
 std::string WarningJson(const std::string& message) {
   return Dump({{"message_type", "warning"}, {"message", message}});
 }

@@ -30,6 +30,8 @@ struct ForgetGroupResult {
 
 std::string ErrorJson(const Status& status, int exit_code);
 std::string WarningJson(const std::string& message);
+// {"message_type":"listening","url":…,"data":…}: `backspan serve` is up.
+std::string ServeListeningJson(const std::string& url, const std::string& data_dir);
 std::string InitJson(const std::string& repo_id, const std::string& location);
 std::string BackupStatusJson(const BackupProgress& p, double elapsed_s);
 std::string BackupIssueJson(const BackupIssue& issue);

@@ -1,31 +1,15 @@
 #include "trace/otlp_http_exporter.h"
 
-#include <zlib.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <thread>
 
 #include "env/env.h"
+#include "net/gzip.h"
 #include "net/http_client.h"
 
 namespace backspan::trace {
-
-std::string Gzip(const std::string& data) {
-  z_stream zs{};
-  // windowBits 15 + 16: a gzip header and trailer instead of zlib's.
-  deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
-  std::string out(deflateBound(&zs, data.size()), '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  zs.avail_in = static_cast<uInt>(data.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  deflate(&zs, Z_FINISH);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
-}
 
 OtlpHttpExporter::OtlpHttpExporter(OtlpExporterOptions options, Env* env)
     : options_(std::move(options)), env_(env), rng_(std::random_device{}()) {}

@@ -55,7 +55,4 @@ class OtlpHttpExporter final : public SpanExporter {
   std::atomic<uint64_t> retries_{0}, rejected_{0};
 };
 
-// gzip (RFC 1952) of `data`, for Content-Encoding: gzip.
-std::string Gzip(const std::string& data);
-
 }  // namespace backspan::trace

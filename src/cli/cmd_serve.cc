@@ -1,0 +1,109 @@
+// `backspan serve`: the observatory in one process.
+#include <signal.h>
+
+#include <cstdio>
+#include <thread>
+
+#include "cli/commands.h"
+#include "cli/json_output.h"
+#include "env/env.h"
+#include "observatory/server.h"
+#include "observatory/span_store.h"
+#include "trace/job_history.h"
+#include "util/byte_size.h"
+#include "util/time_format.h"
+
+namespace backspan::cli {
+namespace {
+
+bool IsLoopback(const std::string& host) {
+  return host == "127.0.0.1" || host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
+int Usage(const std::string& message) {
+  std::fprintf(stderr, "Fatal: %s\n", message.c_str());
+  return kExitUsage;
+}
+
+}  // namespace
+
+int RunServe(const GlobalOptions& g, const ServeCommand& c) {
+  observatory::ServerOptions so;
+  auto colon = c.listen.rfind(':');
+  if (colon == std::string::npos) return Usage("--listen must be HOST:PORT, e.g. 127.0.0.1:4318");
+  so.host = c.listen.substr(0, colon);
+  if (so.host.size() > 2 && so.host.front() == '[' && so.host.back() == ']') so.host = so.host.substr(1, so.host.size() - 2);
+  try {
+    so.port = std::stoi(c.listen.substr(colon + 1));
+  } catch (...) {
+    return Usage("--listen must be HOST:PORT, e.g. 127.0.0.1:4318");
+  }
+  if (so.port < 0 || so.port > 65535) return Usage("the port must be between 0 and 65535");
+  so.threads = c.threads;
+  auto stale = ParseDuration(c.stale_after);
+  if (!stale || *stale <= 0) return Usage("--stale-after must be a duration such as 26h");
+  so.default_stale_ns = *stale;
+  auto max_body = ParseByteSize(c.max_body);
+  if (!max_body || *max_body < 1024) return Usage("--max-body must be a size of at least 1KiB, such as 20MiB");
+  so.max_body_bytes = static_cast<size_t>(*max_body);
+
+  observatory::StoreOptions store_options;
+  std::string state = g.trace.state_dir.empty() ? trace::DefaultStateDir() : g.trace.state_dir;
+  store_options.dir = c.data.empty() ? state + "/observatory" : c.data;
+  if (!c.retention.empty()) {
+    auto r = ParseDuration(c.retention);
+    if (!r || *r <= 0) return Usage("--retention must be a duration such as 30d");
+    store_options.retention_ns = *r;
+  }
+  if (!c.max_size.empty()) {
+    auto m = ParseByteSize(c.max_size);
+    if (!m || *m < (1 << 20)) return Usage("--max-size must be a size of at least 1MiB, such as 10GiB");
+    store_options.max_bytes = *m;
+  }
+  store_options.sync_full = c.sync != "normal";
+
+  // SIGINT and SIGTERM stop the server from a thread of their own; blocked
+  // before any thread starts, so every thread inherits the mask.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  Env* env = Env::Default();
+  auto store = observatory::SpanStore::Open(store_options, env);
+  if (!store.ok()) {
+    std::fprintf(stderr, "Fatal: %s\n", store.status().message().c_str());
+    return kExitFailure;
+  }
+  observatory::Server server(so, store->get(), env);
+  if (Status s = server.Bind(); !s.ok()) {
+    std::fprintf(stderr, "Fatal: %s\n", s.message().c_str());
+    return kExitFailure;
+  }
+  const std::string url = "http://" + (so.host.find(':') != std::string::npos ? "[" + so.host + "]" : so.host) + ":" +
+                          std::to_string(server.port());
+  if (g.json) {
+    std::printf("%s\n", ServeListeningJson(url, store_options.dir).c_str());
+  } else {
+    std::printf("backspan observatory listening on %s (store: %s)\n", url.c_str(), store_options.dir.c_str());
+    std::printf("  send traces: OTEL_EXPORTER_OTLP_ENDPOINT=%s backspan backup ...\n", url.c_str());
+  }
+  std::fflush(stdout);
+  if (!IsLoopback(so.host))
+    std::fprintf(stderr, "warning: serving %s without authentication to the network\n", so.host.c_str());
+
+  std::thread signals([&] {
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    server.Stop();
+  });
+  server.Run();
+  // Run also returns if the listener fails; wake the signal thread then.
+  pthread_kill(signals.native_handle(), SIGTERM);
+  signals.join();
+  if (!g.quiet && !g.json) std::fprintf(stderr, "stopped\n");
+  return kExitOk;
+}
+
+}  // namespace backspan::cli

@@ -1,0 +1,31 @@
+// A log-scale histogram of job durations, for percentiles over rollups:
+// bucket i holds durations in [2^(i/8), 2^((i+1)/8)) milliseconds, so an
+// estimate is within ±4.5 % of the true value. Stored sparsely.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+
+namespace backspan::observatory {
+
+class DurationHistogram {
+ public:
+  void Add(double seconds, int64_t count = 1);
+  void Merge(const DurationHistogram& other);
+  // The q-quantile (0..1) in seconds; 0 if empty.
+  double Quantile(double q) const;
+  int64_t count() const { return count_; }
+
+  // A compact blob: (bucket, count) pairs as varints.
+  std::string Encode() const;
+  // Adds the counts of an encoded blob; ignores a damaged tail.
+  void MergeEncoded(std::string_view blob);
+
+ private:
+  std::map<int, int64_t> buckets_;
+  int64_t count_ = 0;
+};
+
+}  // namespace backspan::observatory

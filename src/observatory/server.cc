@@ -1,0 +1,217 @@
+#include "observatory/server.h"
+
+#include <httplib.h>
+
+#include <algorithm>
+#include <cctype>
+
+#include "env/env.h"
+#include "net/gzip.h"
+#include "observatory/api.h"
+#include "observatory/metrics.h"
+#include "observatory/span_store.h"
+#include "observatory/web_assets.h"
+
+namespace backspan::observatory {
+namespace {
+
+// gRPC status codes for google.rpc.Status bodies.
+constexpr int kGrpcInvalidArgument = 3;
+constexpr int kGrpcResourceExhausted = 8;
+constexpr int kGrpcUnavailable = 14;
+
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+// The media type without parameters ("application/json; charset=utf-8").
+std::string MediaType(const httplib::Request& req) {
+  std::string ct = Lower(req.get_header_value("Content-Type"));
+  ct = ct.substr(0, ct.find(';'));
+  while (!ct.empty() && ct.back() == ' ') ct.pop_back();
+  return ct;
+}
+
+}  // namespace
+
+struct Server::Impl {
+  ServerOptions options;
+  SpanStore* store;
+  Env* env;
+  Api api;
+  IngestCounters counters;
+  httplib::Server http;
+  int bound_port = 0;
+  double start_seconds = 0;
+
+  Impl(ServerOptions o, SpanStore* s, Env* e)
+      : options(std::move(o)), store(s), env(e), api(s, e, options.default_stale_ns) {}
+
+  void Answer(httplib::Response& res, WireFormat f, int http_status, int grpc_code, const std::string& message) {
+    res.status = http_status;
+    res.set_content(EncodeRpcStatus(f, grpc_code, message),
+                    f == WireFormat::kJson ? "application/json" : "application/x-protobuf");
+  }
+
+  void Ingest(const httplib::Request& req, httplib::Response& res, bool in_progress) {
+    counters.bytes_received += req.body.size();
+    const std::string media = MediaType(req);
+    WireFormat format;
+    if (media == "application/x-protobuf" || media == "application/protobuf") format = WireFormat::kProtobuf;
+    else if (media == "application/json") format = WireFormat::kJson;
+    else {
+      counters.requests_rejected++;
+      return Answer(res, WireFormat::kJson, 415, kGrpcInvalidArgument,
+                    "unsupported Content-Type '" + media + "': send application/x-protobuf or application/json");
+    }
+    std::string_view body = req.body;
+    std::string inflated;
+    const std::string encoding = Lower(req.get_header_value("Content-Encoding"));
+    if (encoding == "gzip") {
+      auto out = Gunzip(req.body, options.max_body_bytes);
+      if (!out.ok()) {
+        counters.requests_rejected++;
+        const bool too_large = out.status().message().rfind(kGunzipTooLarge, 0) == 0;
+        return Answer(res, format, too_large ? 413 : 400, too_large ? kGrpcResourceExhausted : kGrpcInvalidArgument,
+                      out.status().message());
+      }
+      inflated = std::move(*out);
+      body = inflated;
+    } else if (!encoding.empty() && encoding != "identity") {
+      counters.requests_rejected++;
+      return Answer(res, format, 415, kGrpcInvalidArgument, "unsupported Content-Encoding '" + encoding + "': use gzip or none");
+    }
+    auto batch = DecodeTraceRequest(body, format, in_progress, options.limits);
+    if (!batch.ok()) {
+      counters.requests_rejected++;
+      return Answer(res, format, 400, kGrpcInvalidArgument, batch.status().message());
+    }
+    const int64_t accepted = batch->accepted, rejected = batch->rejected;
+    const std::string rejection = batch->rejection;
+    counters.spans_rejected += static_cast<uint64_t>(rejected);
+    if (accepted == 0 && rejected > 0) {
+      // Nothing usable: a client error, not a partial success.
+      counters.requests_rejected++;
+      return Answer(res, format, 400, kGrpcInvalidArgument,
+                    "all " + std::to_string(rejected) + " spans were rejected; the first: " + rejection);
+    }
+    const int64_t t0 = env->MonotonicNanos();
+    Status st = store->Write(std::move(*batch));
+    counters.commit_seconds_micros += static_cast<uint64_t>((env->MonotonicNanos() - t0) / 1000);
+    if (!st.ok()) {
+      // The client retries on 503: nothing of this request was stored.
+      counters.requests_failed++;
+      res.set_header("Retry-After", "5");
+      return Answer(res, format, 503, kGrpcUnavailable, "the store could not save the spans: " + st.message());
+    }
+    counters.spans_accepted += static_cast<uint64_t>(accepted);
+    (rejected ? counters.requests_partial : counters.requests_ok)++;
+    res.status = 200;
+    res.set_content(EncodeExportResponse(format, rejected, rejected ? rejection : ""),
+                    format == WireFormat::kJson ? "application/json" : "application/x-protobuf");
+  }
+
+  static ApiRequest ToApi(const httplib::Request& req) {
+    ApiRequest out;
+    for (const auto& [k, v] : req.params) out.params.emplace(k, v);
+    out.scope = Scope::All();  // until access control is configured
+    return out;
+  }
+
+  static void Reply(httplib::Response& res, const ApiResponse& r) {
+    res.status = r.status;
+    res.set_header("Cache-Control", "no-store");
+    res.set_content(r.body, "application/json");
+  }
+
+  void Routes() {
+    http.Post("/v1/traces", [this](const httplib::Request& q, httplib::Response& r) { Ingest(q, r, false); });
+    http.Post("/v1/traces/in-progress", [this](const httplib::Request& q, httplib::Response& r) { Ingest(q, r, true); });
+    http.Get("/api/v1/jobs", [this](const httplib::Request& q, httplib::Response& r) { Reply(r, api.Jobs(ToApi(q))); });
+    http.Get(R"(/api/v1/traces/([^/]+))", [this](const httplib::Request& q, httplib::Response& r) {
+      Reply(r, api.Trace(q.matches[1], ToApi(q)));
+    });
+    http.Get("/api/v1/trends", [this](const httplib::Request& q, httplib::Response& r) { Reply(r, api.Trends(ToApi(q))); });
+    http.Get("/api/v1/freshness",
+             [this](const httplib::Request& q, httplib::Response& r) { Reply(r, api.Freshness(ToApi(q))); });
+    http.Get("/api/v1/tags", [this](const httplib::Request& q, httplib::Response& r) { Reply(r, api.Tags(ToApi(q))); });
+    http.Get("/metrics", [this](const httplib::Request&, httplib::Response& r) { Metrics(r); });
+    http.Get("/healthz", [](const httplib::Request&, httplib::Response& r) { r.set_content("ok\n", "text/plain"); });
+    http.Get("/readyz", [this](const httplib::Request&, httplib::Response& r) {
+      auto stats = store->Stats();
+      if (store->ready() && stats.ok()) return r.set_content("ready\n", "text/plain");
+      r.status = 503;
+      r.set_content("not ready: " + (stats.ok() ? std::string("the store is starting") : stats.status().message()) + "\n",
+                    "text/plain");
+    });
+    http.Get(R"(/(|index\.html|assets/[A-Za-z0-9._-]+))", [](const httplib::Request& q, httplib::Response& r) {
+      std::string path = q.matches[1];
+      const WebAsset* a = FindWebAsset(path.empty() ? "index.html" : path);
+      if (!a) {
+        r.status = 404;
+        return r.set_content("not found\n", "text/plain");
+      }
+      r.set_header("Cache-Control", "no-cache");
+      r.set_content(std::string(a->data), a->content_type);
+    });
+    http.set_error_handler([](const httplib::Request&, httplib::Response& r) {
+      if (!r.body.empty()) return;
+      const char* text = r.status == 413 ? "the request body is larger than the server accepts (--max-body)"
+                         : r.status == 404 ? "no such endpoint"
+                                           : "bad request";
+      r.set_content(std::string("{\"error\":\"") + text + "\"}", "application/json");
+    });
+  }
+
+  void Metrics(httplib::Response& res) {
+    MetricsInput in;
+    auto sources = store->Sources(Scope::All());
+    auto counts = store->JobCounts();
+    auto stats = store->Stats();
+    if (!sources.ok() || !counts.ok() || !stats.ok()) {
+      res.status = 500;
+      return res.set_content("# the store could not be read\n", "text/plain");
+    }
+    in.sources = std::move(*sources);
+    in.job_counts = std::move(*counts);
+    in.stats = *stats;
+    in.ingest = &counters;
+    in.now_ns = env->NowUnixNanos();
+    in.default_stale_ns = options.default_stale_ns;
+    in.process_start_seconds = start_seconds;
+    res.set_content(RenderMetrics(in), "text/plain; version=0.0.4; charset=utf-8");
+  }
+};
+
+Server::Server(ServerOptions options, SpanStore* store, Env* env)
+    : impl_(std::make_unique<Impl>(std::move(options), store, env)) {
+  impl_->start_seconds = static_cast<double>(env->NowUnixNanos()) / 1e9;
+  impl_->http.set_payload_max_length(impl_->options.max_body_bytes);
+  impl_->http.set_keep_alive_max_count(10000);
+  impl_->http.set_read_timeout(30, 0);
+  const int threads = std::max(2, impl_->options.threads);
+  impl_->http.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
+  impl_->Routes();
+}
+
+Server::~Server() = default;
+
+Status Server::Bind() {
+  if (impl_->options.port == 0) {
+    impl_->bound_port = impl_->http.bind_to_any_port(impl_->options.host);
+    if (impl_->bound_port <= 0) return Status::IOError("cannot listen on " + impl_->options.host);
+  } else {
+    if (!impl_->http.bind_to_port(impl_->options.host, impl_->options.port))
+      return Status::IOError("cannot listen on " + impl_->options.host + ":" + std::to_string(impl_->options.port) +
+                             " (in use, or not an address of this machine)");
+    impl_->bound_port = impl_->options.port;
+  }
+  return Status::Ok();
+}
+
+void Server::Run() { impl_->http.listen_after_bind(); }
+void Server::Stop() { impl_->http.stop(); }
+int Server::port() const { return impl_->bound_port; }
+
+}  // namespace backspan::observatory

@@ -1,0 +1,49 @@
+// `backspan serve`: one HTTP server for OTLP ingest (/v1/traces and the
+// in-progress extension), the JSON API, the web UI, /metrics and health.
+// The HTTP library stays inside server.cc.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "observatory/otlp_decoder.h"
+#include "util/status.h"
+
+namespace backspan {
+class Env;
+}
+
+namespace backspan::observatory {
+
+class SpanStore;
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  int port = 4318;                        // 0: any free port (see Server::port)
+  size_t max_body_bytes = 20 << 20;       // as sent and after gzip
+  int threads = 8;
+  int64_t default_stale_ns = 26LL * 3600 * 1'000'000'000;
+  SpanLimits limits;
+};
+
+class Server {
+ public:
+  Server(ServerOptions options, SpanStore* store, Env* env);
+  ~Server();
+
+  // Binds the listening socket; IOError if the address is taken.
+  Status Bind();
+  // Serves until Stop; call after Bind.
+  void Run();
+  // Stops serving; safe from another thread.
+  void Stop();
+  // The bound port (useful with port 0).
+  int port() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace backspan::observatory

@@ -1,0 +1,472 @@
+// Opening the store, its schema, and the writer: group commit, the job,
+// rollup and source bookkeeping of each batch, and retention.
+#include "observatory/span_store.h"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "env/env.h"
+#include "observatory/span_store_impl.h"
+
+namespace backspan::observatory {
+namespace {
+
+// auto_vacuum must precede the first table; incremental so that retention
+// can hand freed pages back to the filesystem.
+const char kSchema[] = R"(
+PRAGMA auto_vacuum = INCREMENTAL;
+PRAGMA journal_mode = WAL;
+CREATE TABLE IF NOT EXISTS span_chunks (
+  id INTEGER PRIMARY KEY, trace_id BLOB NOT NULL, start_ns INTEGER NOT NULL,
+  span_count INTEGER NOT NULL, raw_length INTEGER NOT NULL, body BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS span_chunks_by_trace ON span_chunks (trace_id);
+CREATE INDEX IF NOT EXISTS span_chunks_by_start ON span_chunks (start_ns);
+CREATE TABLE IF NOT EXISTS live_spans (
+  span_id BLOB PRIMARY KEY, trace_id BLOB NOT NULL, updated_ns INTEGER NOT NULL, body BLOB NOT NULL) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS live_spans_by_trace ON live_spans (trace_id);
+CREATE TABLE IF NOT EXISTS jobs (
+  id INTEGER PRIMARY KEY, trace_id BLOB NOT NULL, span_id BLOB NOT NULL, name TEXT NOT NULL,
+  kind TEXT NOT NULL, status TEXT NOT NULL, host TEXT NOT NULL, service TEXT NOT NULL,
+  resource_group TEXT NOT NULL, start_ns INTEGER NOT NULL, end_ns INTEGER NOT NULL,
+  bytes_added INTEGER NOT NULL, bytes_total INTEGER NOT NULL, files_total INTEGER NOT NULL,
+  error_type TEXT NOT NULL, error_message TEXT NOT NULL, snapshot_id TEXT NOT NULL,
+  source_key TEXT NOT NULL, source_paths TEXT NOT NULL, tags TEXT NOT NULL, updated_ns INTEGER NOT NULL);
+CREATE UNIQUE INDEX IF NOT EXISTS jobs_by_span ON jobs (trace_id, span_id);
+CREATE INDEX IF NOT EXISTS jobs_by_start ON jobs (start_ns);
+CREATE INDEX IF NOT EXISTS jobs_by_kind ON jobs (kind, start_ns);
+CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs (status, start_ns);
+CREATE TABLE IF NOT EXISTS tags (id INTEGER PRIMARY KEY, key TEXT NOT NULL, value TEXT NOT NULL, UNIQUE (key, value));
+CREATE TABLE IF NOT EXISTS job_tags (
+  tag_id INTEGER NOT NULL, start_ns INTEGER NOT NULL, job_id INTEGER NOT NULL,
+  PRIMARY KEY (tag_id, start_ns, job_id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS rollups (
+  tag_key TEXT NOT NULL, hour INTEGER NOT NULL, kind TEXT NOT NULL, resource_group TEXT NOT NULL,
+  tag_value TEXT NOT NULL, jobs INTEGER NOT NULL, ok INTEGER NOT NULL, partial INTEGER NOT NULL,
+  failed INTEGER NOT NULL, duration_sum REAL NOT NULL, bytes_added INTEGER NOT NULL,
+  bytes_total INTEGER NOT NULL, hist BLOB NOT NULL,
+  PRIMARY KEY (tag_key, hour, kind, resource_group, tag_value)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS sources (
+  id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, state TEXT NOT NULL, last_job_ns INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS job_counts (
+  kind TEXT NOT NULL, status TEXT NOT NULL, count INTEGER NOT NULL, PRIMARY KEY (kind, status)) WITHOUT ROWID;
+PRAGMA user_version = 1;
+)";
+
+std::string Blob(const auto& id) { return std::string(reinterpret_cast<const char*>(id.data()), id.size()); }
+
+nlohmann::json SourceToJson(const SourceState& s) {
+  nlohmann::json tags = nlohmann::json::object();
+  for (const auto& [k, v] : s.tags) tags[k] = v;
+  return {{"host", s.host}, {"service", s.service}, {"paths", s.paths}, {"resource_group", s.resource_group},
+          {"tags", tags}, {"first_seen_ns", s.first_seen_ns}, {"last_job_ns", s.last_job_ns},
+          {"last_success_ns", s.last_success_ns}, {"last_status", s.last_status}, {"last_trace_id", s.last_trace_id},
+          {"jobs", s.jobs_total}, {"ok", s.success_total}, {"partial", s.partial_total}, {"failed", s.failed_total},
+          {"bytes_added", s.bytes_added_total}, {"duration_sum", s.duration_seconds_sum},
+          {"duration_buckets", s.duration_buckets}, {"recent_success_ns", s.recent_success_ns}};
+}
+
+}  // namespace
+
+std::string TagsToJson(const std::vector<Tag>& tags) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [k, v] : tags) j[k] = v;
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::vector<Tag> TagsFromJson(const std::string& text) {
+  std::vector<Tag> out;
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  if (!j.is_object()) return out;
+  for (auto it = j.begin(); it != j.end(); ++it)
+    if (it.value().is_string()) out.emplace_back(it.key(), it.value().get<std::string>());
+  return out;
+}
+
+SourceState SourceFromJson(const std::string& text);  // store_queries.cc
+
+Result<std::unique_ptr<SpanStore>> SpanStore::Open(const StoreOptions& options, Env* env) {
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  impl->env = env;
+  if (Status s = CreateDirs(env, options.dir); !s.ok()) return s;
+  impl->path = options.dir + "/observatory.db";
+  auto db = sql::Db::Open(impl->path, true, true);
+  if (!db.ok()) return db.status();
+  impl->wdb = std::move(*db);
+  auto version = impl->wdb.QueryInt("PRAGMA user_version");
+  if (!version.ok()) return Status::Corruption(impl->path + " is not an observatory database: " + version.status().message());
+  if (*version > 1) return Status::Unsupported(impl->path + " was written by a newer backspan (schema " + std::to_string(*version) + ")");
+  if (Status s = impl->wdb.Exec(kSchema); !s.ok()) return s;
+  if (Status s = impl->wdb.Exec(options.sync_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL"); !s.ok()) return s;
+  // Checkpoints run from the writer between commits; a larger WAL means fewer.
+  if (Status s = impl->wdb.Exec("PRAGMA wal_autocheckpoint = 4000; PRAGMA cache_size = -65536"); !s.ok()) return s;
+  auto live = impl->wdb.QueryInt("SELECT count(*) FROM live_spans");
+  if (!live.ok()) return live.status();
+  impl->live_count = *live;
+  impl->last_retention_ns = env->MonotonicNanos();
+  Impl* raw = impl.get();
+  impl->writer = std::thread([raw] { raw->WriterLoop(); });
+  impl->ready = true;
+  return std::unique_ptr<SpanStore>(new SpanStore(std::move(impl)));
+}
+
+SpanStore::SpanStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+SpanStore::~SpanStore() {
+  {
+    std::lock_guard<std::mutex> l(impl_->mu);
+    impl_->stopping = true;
+  }
+  impl_->cv_work.notify_all();
+  if (impl_->writer.joinable()) impl_->writer.join();
+}
+
+bool SpanStore::ready() const { return impl_->ready; }
+
+Status SpanStore::Write(IngestBatch batch) {
+  Impl::Pending p;
+  p.batch = std::move(batch);
+  std::unique_lock<std::mutex> l(impl_->mu);
+  if (impl_->stopping) return Status::Unsupported("the store is shutting down");
+  impl_->queue.push_back(&p);
+  impl_->cv_work.notify_one();
+  impl_->cv_done.wait(l, [&] { return p.done; });
+  return p.result;
+}
+
+Status SpanStore::EnforceRetention() {
+  // Runs on the writer thread, like every write.
+  IngestBatch empty;
+  impl_->last_retention_ns = 0;
+  return Write(std::move(empty));
+}
+
+void SpanStore::Impl::WriterLoop() {
+  constexpr size_t kMaxBatchesPerCommit = 64;
+  while (true) {
+    std::vector<Pending*> work;
+    {
+      std::unique_lock<std::mutex> l(mu);
+      cv_work.wait_for(l, std::chrono::seconds(5), [&] { return stopping || !queue.empty(); });
+      if (queue.empty() && stopping) return;
+      while (!queue.empty() && work.size() < kMaxBatchesPerCommit) {
+        work.push_back(queue.front());
+        queue.pop_front();
+      }
+    }
+    Status st = wdb.Exec("BEGIN IMMEDIATE");
+    RollupAccumulator rollups;
+    const int64_t live_before = live_count;
+    for (Pending* p : work) {
+      if (!st.ok()) break;
+      st = Apply(p->batch, rollups);
+    }
+    if (st.ok()) st = FlushRollups(rollups);
+    if (st.ok()) st = wdb.Exec("COMMIT");
+    if (!st.ok()) {
+      (void)wdb.Exec("ROLLBACK");
+      live_count = live_before;
+      tag_ids.clear();  // ids inserted by the rolled-back transaction are gone
+    }
+    {
+      std::lock_guard<std::mutex> l(mu);
+      for (Pending* p : work) {
+        p->result = st;
+        p->done = true;
+      }
+    }
+    cv_done.notify_all();
+    if (env->MonotonicNanos() - last_retention_ns >= options.retention_check_interval_ns) {
+      last_retention_ns = env->MonotonicNanos();
+      (void)Retain();
+    }
+  }
+}
+
+Result<int64_t> SpanStore::Impl::TagId(const std::string& key, const std::string& value) {
+  std::string k = key;
+  k.push_back('\0');
+  k += value;
+  if (auto it = tag_ids.find(k); it != tag_ids.end()) return it->second;
+  sql::Stmt* ins = wdb.Cached("INSERT INTO tags (key, value) VALUES (?, ?) ON CONFLICT DO NOTHING");
+  if (!ins) return wdb.Error("preparing a statement");
+  if (Status s = ins->Bind(1, key).Bind(2, value).Run(); !s.ok()) return s;
+  sql::Stmt* sel = wdb.Cached("SELECT id FROM tags WHERE key = ? AND value = ?");
+  if (!sel) return wdb.Error("preparing a statement");
+  sel->Bind(1, key).Bind(2, value);
+  auto row = sel->Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return Status::Internal("a tag vanished");
+  int64_t id = sel->Int(0);
+  if (tag_ids.size() > 200000) tag_ids.clear();  // bounded memory for high-cardinality tags
+  tag_ids.emplace(std::move(k), id);
+  return id;
+}
+
+Status SpanStore::Impl::Apply(IngestBatch& batch, RollupAccumulator& rollups) {
+  if (!batch.chunks.empty()) {
+    sql::Stmt* ins = wdb.Cached("INSERT INTO span_chunks (trace_id, start_ns, span_count, raw_length, body) VALUES (?, ?, ?, ?, ?)");
+    if (!ins) return wdb.Error("preparing a statement");
+    for (const TraceChunk& c : batch.chunks) {
+      ins->BindBlob(1, c.trace_id.data(), c.trace_id.size())
+          .Bind(2, c.start_ns)
+          .Bind(3, static_cast<int64_t>(c.span_count))
+          .Bind(4, static_cast<int64_t>(c.raw_length))
+          .BindBlob(5, c.body.data(), c.body.size());
+      if (Status s = ins->Run(); !s.ok()) return s;
+    }
+  }
+  // Finished spans retire their in-progress snapshots.
+  if (live_count > 0 && !batch.finished.empty()) {
+    sql::Stmt* del = wdb.Cached("DELETE FROM live_spans WHERE span_id = ?");
+    if (!del) return wdb.Error("preparing a statement");
+    for (const auto& id : batch.finished) {
+      if (Status s = del->BindBlob(1, id.data(), id.size()).Run(); !s.ok()) return s;
+      live_count -= wdb.Changes();
+    }
+  }
+  if (!batch.live.empty()) {
+    sql::Stmt* up = wdb.Cached("INSERT INTO live_spans (span_id, trace_id, updated_ns, body) VALUES (?, ?, ?, ?) "
+                          "ON CONFLICT (span_id) DO UPDATE SET updated_ns = excluded.updated_ns, body = excluded.body");
+    if (!up) return wdb.Error("preparing a statement");
+    const int64_t now = env->NowUnixNanos();
+    for (const LiveSpan& s : batch.live) {
+      // A snapshot of a span that already finished is late: drop it.
+      sql::Stmt* done = wdb.Cached("SELECT 1 FROM jobs WHERE trace_id = ? AND span_id = ? AND status != 'running'");
+      if (!done) return wdb.Error("preparing a statement");
+      done->BindBlob(1, s.trace_id.data(), s.trace_id.size()).BindBlob(2, s.span_id.data(), s.span_id.size());
+      auto row = done->Step();
+      if (!row.ok()) return row.status();
+      const bool finished = *row;
+      done->Reset();
+      if (finished) continue;
+      up->BindBlob(1, s.span_id.data(), s.span_id.size())
+          .BindBlob(2, s.trace_id.data(), s.trace_id.size())
+          .Bind(3, now)
+          .BindBlob(4, s.body.data(), s.body.size());
+      if (Status st = up->Run(); !st.ok()) return st;
+      live_count += 1;  // an over-estimate on replacement; only gates the deletes above
+    }
+  }
+  for (const JobRecord& job : batch.jobs)
+    if (Status s = ApplyJob(job, rollups); !s.ok()) return s;
+  return Status::Ok();
+}
+
+Status SpanStore::Impl::ApplyJob(const JobRecord& job, RollupAccumulator& rollups) {
+  const std::string tid = Blob(job.trace_id), sid = Blob(job.span_id);
+  sql::Stmt* find = wdb.Cached("SELECT id, status, start_ns, tags FROM jobs WHERE trace_id = ? AND span_id = ?");
+  if (!find) return wdb.Error("preparing a statement");
+  find->BindBlob(1, tid.data(), tid.size()).BindBlob(2, sid.data(), sid.size());
+  auto row = find->Step();
+  if (!row.ok()) return row.status();
+  const bool running = job.status == kStatusRunning;
+  int64_t id = 0;
+  if (*row) {
+    // Stored before: a duplicate delivery, or a running job's update or end.
+    if (find->Text(1) != kStatusRunning) {  // finished jobs are final
+      find->Reset();
+      return Status::Ok();
+    }
+    id = find->Int(0);
+    const int64_t old_start = find->Int(2);
+    const std::vector<Tag> old_tags = TagsFromJson(find->Text(3));
+    find->Reset();
+    sql::Stmt* del = wdb.Cached("DELETE FROM job_tags WHERE tag_id = ? AND start_ns = ? AND job_id = ?");
+    if (!del) return wdb.Error("preparing a statement");
+    for (const auto& [k, v] : old_tags) {
+      auto tag = TagId(k, v);
+      if (!tag.ok()) return tag.status();
+      if (Status s = del->Bind(1, *tag).Bind(2, old_start).Bind(3, id).Run(); !s.ok()) return s;
+    }
+  }
+  static const char kUpdate[] =
+      "UPDATE jobs SET name = ?3, kind = ?4, status = ?5, host = ?6, service = ?7, resource_group = ?8, "
+      "start_ns = ?9, end_ns = ?10, bytes_added = ?11, bytes_total = ?12, files_total = ?13, error_type = ?14, "
+      "error_message = ?15, snapshot_id = ?16, source_key = ?17, source_paths = ?18, tags = ?19, updated_ns = ?20 "
+      "WHERE id = ?21";
+  static const char kInsert[] =
+      "INSERT INTO jobs (trace_id, span_id, name, kind, status, host, service, resource_group, start_ns, end_ns, "
+      "bytes_added, bytes_total, files_total, error_type, error_message, snapshot_id, source_key, source_paths, "
+      "tags, updated_ns) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)";
+  sql::Stmt* st = wdb.Cached(id ? kUpdate : kInsert);
+  if (!st) return wdb.Error("preparing a statement");
+  if (!id) st->BindBlob(1, tid.data(), tid.size()).BindBlob(2, sid.data(), sid.size());
+  st->Bind(3, job.name).Bind(4, job.kind).Bind(5, job.status).Bind(6, job.host).Bind(7, job.service)
+      .Bind(8, job.resource_group).Bind(9, job.start_ns).Bind(10, job.end_ns).Bind(11, job.bytes_added)
+      .Bind(12, job.bytes_total).Bind(13, job.files_total).Bind(14, job.error_type).Bind(15, job.error_message)
+      .Bind(16, job.snapshot_id).Bind(17, job.source_key).Bind(18, job.source_paths).Bind(19, TagsToJson(job.tags))
+      .Bind(20, env->NowUnixNanos());
+  if (id) st->Bind(21, id);
+  if (Status s = st->Run(); !s.ok()) return s;
+  if (!id) id = wdb.LastInsertRowid();
+
+  sql::Stmt* ins = wdb.Cached("INSERT OR IGNORE INTO job_tags (tag_id, start_ns, job_id) VALUES (?, ?, ?)");
+  if (!ins) return wdb.Error("preparing a statement");
+  for (const auto& [k, v] : job.tags) {
+    auto tag = TagId(k, v);
+    if (!tag.ok()) return tag.status();
+    if (Status s = ins->Bind(1, *tag).Bind(2, job.start_ns).Bind(3, id).Run(); !s.ok()) return s;
+  }
+  if (running) return Status::Ok();
+
+  // Finished: count it once in the rollups, the counters and its source.
+  const double seconds = static_cast<double>(job.end_ns - job.start_ns) / 1e9;
+  auto add = [&](const std::string& key, const std::string& value) {
+    RollupValue& r = rollups.rows[RollupKey{key, job.kind, job.resource_group, value, job.start_ns / kHourNs * kHourNs}];
+    r.jobs++;
+    if (job.status == kStatusOk) r.ok++;
+    else if (job.status == kStatusPartial) r.partial++;
+    else r.failed++;
+    r.duration_sum += seconds;
+    r.bytes_added += job.bytes_added;
+    r.bytes_total += job.bytes_total;
+    r.durations.Add(seconds);
+  };
+  add("", "");
+  for (const auto& [k, v] : job.tags) add(k, v);
+  sql::Stmt* count = wdb.Cached("INSERT INTO job_counts (kind, status, count) VALUES (?, ?, 1) "
+                           "ON CONFLICT (kind, status) DO UPDATE SET count = count + 1");
+  if (!count) return wdb.Error("preparing a statement");
+  if (Status s = count->Bind(1, job.kind).Bind(2, job.status).Run(); !s.ok()) return s;
+  if (!job.source_key.empty()) return UpdateSource(job);
+  return Status::Ok();
+}
+
+Status SpanStore::Impl::FlushRollups(RollupAccumulator& rollups) {
+  if (rollups.rows.empty()) return Status::Ok();
+  sql::Stmt* sel = wdb.Cached("SELECT jobs, ok, partial, failed, duration_sum, bytes_added, bytes_total, hist FROM rollups "
+                               "WHERE tag_key = ? AND hour = ? AND kind = ? AND resource_group = ? AND tag_value = ?");
+  sql::Stmt* put = wdb.Cached("INSERT OR REPLACE INTO rollups (tag_key, hour, kind, resource_group, tag_value, jobs, ok, "
+                               "partial, failed, duration_sum, bytes_added, bytes_total, hist) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)");
+  if (!sel || !put) return wdb.Error("preparing a statement");
+  for (auto& [key, r] : rollups.rows) {
+    sel->Bind(1, key.tag_key).Bind(2, key.hour).Bind(3, key.kind).Bind(4, key.resource_group).Bind(5, key.tag_value);
+    auto row = sel->Step();
+    if (!row.ok()) return row.status();
+    if (*row) {
+      r.jobs += sel->Int(0);
+      r.ok += sel->Int(1);
+      r.partial += sel->Int(2);
+      r.failed += sel->Int(3);
+      r.duration_sum += sel->Double(4);
+      r.bytes_added += sel->Int(5);
+      r.bytes_total += sel->Int(6);
+      r.durations.MergeEncoded(sel->Blob(7));
+    }
+    sel->Reset();
+    const std::string hist = r.durations.Encode();
+    put->Bind(1, key.tag_key).Bind(2, key.hour).Bind(3, key.kind).Bind(4, key.resource_group).Bind(5, key.tag_value)
+        .Bind(6, r.jobs).Bind(7, r.ok).Bind(8, r.partial).Bind(9, r.failed).Bind(10, r.duration_sum)
+        .Bind(11, r.bytes_added).Bind(12, r.bytes_total).BindBlob(13, hist.data(), hist.size());
+    if (Status s = put->Run(); !s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
+Status SpanStore::Impl::UpdateSource(const JobRecord& job) {
+  sql::Stmt* sel = wdb.Cached("SELECT id, state FROM sources WHERE key = ?");
+  if (!sel) return wdb.Error("preparing a statement");
+  sel->Bind(1, job.source_key);
+  auto row = sel->Step();
+  if (!row.ok()) return row.status();
+  SourceState s;
+  int64_t id = 0;
+  if (*row) {
+    id = sel->Int(0);
+    s = SourceFromJson(sel->Text(1));
+  } else {
+    s.host = job.host;
+    s.service = job.service;
+    s.paths = job.source_paths;
+    s.first_seen_ns = job.start_ns;
+    s.duration_buckets.assign(std::size(kDurationBucketsSeconds) + 1, 0);
+  }
+  sel->Reset();
+  s.resource_group = job.resource_group;
+  s.tags = job.tags;
+  const double seconds = static_cast<double>(job.end_ns - job.start_ns) / 1e9;
+  s.jobs_total++;
+  s.bytes_added_total += job.bytes_added;
+  s.duration_seconds_sum += seconds;
+  size_t b = 0;
+  while (b < std::size(kDurationBucketsSeconds) && seconds > kDurationBucketsSeconds[b]) ++b;
+  if (s.duration_buckets.size() != std::size(kDurationBucketsSeconds) + 1)
+    s.duration_buckets.assign(std::size(kDurationBucketsSeconds) + 1, 0);
+  s.duration_buckets[b]++;
+  if (job.status == kStatusFailed) s.failed_total++;
+  else if (job.status == kStatusPartial) s.partial_total++;
+  else s.success_total++;
+  // Jobs may arrive out of order (an agent's retry): the newest start decides.
+  if (job.start_ns >= s.last_job_ns) {
+    s.last_job_ns = job.start_ns;
+    s.last_status = job.status;
+    s.last_trace_id = trace::ToHex(job.trace_id);
+  }
+  if (job.status == kStatusOk || job.status == kStatusPartial) {
+    // A partial backup still saved a snapshot: the source is backed up, with warnings.
+    s.last_success_ns = std::max(s.last_success_ns, job.end_ns);
+    s.recent_success_ns.push_back(job.start_ns);
+    std::sort(s.recent_success_ns.begin(), s.recent_success_ns.end());
+    if (s.recent_success_ns.size() > 9) s.recent_success_ns.erase(s.recent_success_ns.begin());
+  }
+  sql::Stmt* put = id ? wdb.Cached("UPDATE sources SET state = ?2, last_job_ns = ?3 WHERE id = ?1")
+                      : wdb.Cached("INSERT INTO sources (key, state, last_job_ns) VALUES (?1, ?2, ?3)");
+  if (!put) return wdb.Error("preparing a statement");
+  if (id) put->Bind(1, id);
+  else put->Bind(1, job.source_key);
+  put->Bind(2, SourceToJson(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)).Bind(3, s.last_job_ns);
+  return put->Run();
+}
+
+Status SpanStore::Impl::DeleteOlderThan(int64_t cutoff_ns, bool sources_too) {
+  auto run = [&](const char* q, int64_t v) -> Status {
+    auto st = wdb.Prepare(q);
+    if (!st.ok()) return st.status();
+    return st->Bind(1, v).Run();
+  };
+  Status s = run("DELETE FROM span_chunks WHERE start_ns < ?", cutoff_ns);
+  if (s.ok()) s = run("DELETE FROM job_tags WHERE tag_id IN (SELECT id FROM tags) AND start_ns < ?", cutoff_ns);
+  if (s.ok()) s = run("DELETE FROM jobs WHERE start_ns < ?", cutoff_ns);
+  if (s.ok()) s = run("DELETE FROM live_spans WHERE updated_ns < ?", cutoff_ns);
+  if (s.ok()) s = run("DELETE FROM rollups WHERE tag_key IN (SELECT DISTINCT key FROM tags UNION SELECT '') AND hour < ?",
+                      cutoff_ns / kHourNs * kHourNs);
+  if (s.ok() && sources_too) s = run("DELETE FROM sources WHERE last_job_ns < ?", cutoff_ns);
+  return s;
+}
+
+Status SpanStore::Impl::Retain() {
+  const int64_t now = env->NowUnixNanos();
+  Status s = wdb.Exec("BEGIN IMMEDIATE");
+  if (s.ok() && options.retention_ns > 0) s = DeleteOlderThan(now - options.retention_ns, true);
+  if (s.ok()) s = wdb.Exec("COMMIT");
+  else (void)wdb.Exec("ROLLBACK");
+  if (!s.ok()) return s;
+  // Size: drop the oldest tenth of the spans until the data fits.
+  for (int round = 0; options.max_bytes > 0 && round < 20; ++round) {
+    auto pages = wdb.QueryInt("PRAGMA page_count");
+    auto free_pages = wdb.QueryInt("PRAGMA freelist_count");
+    auto page_size = wdb.QueryInt("PRAGMA page_size");
+    if (!pages.ok() || !free_pages.ok() || !page_size.ok()) return Status::IOError("cannot measure the database");
+    if ((*pages - *free_pages) * *page_size <= options.max_bytes) break;
+    auto chunks = wdb.QueryInt("SELECT count(*) FROM span_chunks");
+    if (!chunks.ok() || *chunks == 0) break;
+    sql::Stmt* cut = wdb.Cached("SELECT start_ns FROM span_chunks ORDER BY start_ns LIMIT 1 OFFSET ?");
+    if (!cut) return wdb.Error("preparing a statement");
+    cut->Bind(1, std::max<int64_t>(*chunks / 10, 1));
+    auto row = cut->Step();
+    if (!row.ok()) return row.status();
+    int64_t cutoff = *row ? cut->Int(0) : INT64_MAX;
+    cut->Reset();
+    s = wdb.Exec("BEGIN IMMEDIATE");
+    if (s.ok()) s = DeleteOlderThan(cutoff, false);
+    if (s.ok()) s = wdb.Exec("COMMIT");
+    else (void)wdb.Exec("ROLLBACK");
+    if (!s.ok()) return s;
+  }
+  // Give freed pages back to the filesystem, and keep the WAL short.
+  (void)wdb.Exec("PRAGMA incremental_vacuum");
+  return wdb.Exec("PRAGMA wal_checkpoint(TRUNCATE)");
+}
+
+}  // namespace backspan::observatory

@@ -1,0 +1,144 @@
+// The observatory's store: spans grouped by trace, a row per job, per-hour
+// rollups for trends, and per-source state for freshness and metrics, in one
+// SQLite database in WAL mode (schema: docs/observatory-store.md).
+//
+// One writer thread commits every pending batch in one transaction (group
+// commit); Write returns only once its batch is durable, so a 200 is never
+// given for spans a crash could lose. Queries run on per-thread read
+// connections alongside the writer. Every query takes the caller's Scope.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "observatory/ingest_batch.h"
+#include "observatory/scope.h"
+#include "util/status.h"
+
+namespace backspan {
+class Env;
+}
+
+namespace backspan::observatory {
+
+struct StoreOptions {
+  std::string dir;              // the database lives at dir/observatory.db
+  int64_t retention_ns = 0;     // 0: keep forever
+  int64_t max_bytes = 0;        // 0: no size limit
+  bool sync_full = true;        // fsync every commit (survives power loss, not only crashes)
+  int64_t retention_check_interval_ns = 60'000'000'000;
+};
+
+struct JobQuery {
+  int64_t since_ns = 0, until_ns = INT64_MAX;  // on the job's start
+  std::string kind, status, host;
+  std::vector<Tag> tags;                       // all must match
+  int64_t min_duration_ns = -1, max_duration_ns = -1;
+  std::string text;                            // in the error message or type, any case
+  int limit = 100;
+  // Keyset pagination: only jobs before this (start, id) position.
+  int64_t before_start_ns = INT64_MAX, before_id = INT64_MAX;
+};
+
+struct JobRow : JobRecord {
+  int64_t id = 0;
+  int64_t updated_ns = 0;  // last write: for a running job, its last in-progress update
+};
+
+struct JobPage {
+  std::vector<JobRow> jobs;
+  bool more = false;
+};
+
+// A trace's stored spans, as serialized OTLP ResourceSpans messages.
+struct StoredTrace {
+  std::vector<std::string> finished;
+  std::vector<std::string> live;  // in-progress snapshots of spans not yet finished
+};
+
+enum class TrendMetric { kDuration, kThroughput, kBytesAdded, kSuccessRate, kJobCount, kFailures };
+
+struct TrendQuery {
+  TrendMetric metric = TrendMetric::kDuration;
+  int64_t bucket_ns = 3'600'000'000'000;  // an hour or a day
+  std::string group_by;                   // a tag key; empty: one series
+  std::string kind;                       // empty: every kind
+  int64_t since_ns = 0, until_ns = 0;
+};
+
+struct TrendSeries {
+  std::string group;
+  std::vector<double> value;     // the metric per bucket (duration: the mean, seconds)
+  std::vector<double> p50, p95;  // duration only, seconds
+  std::vector<int64_t> jobs;     // jobs per bucket
+};
+
+struct Trend {
+  std::vector<int64_t> bucket_start_ns;
+  std::vector<TrendSeries> series;
+};
+
+// A backup source: what one schedule backs up (host, paths, tags).
+struct SourceState {
+  int64_t id = 0;
+  std::string host, service, paths, resource_group;
+  std::vector<Tag> tags;
+  int64_t first_seen_ns = 0, last_job_ns = 0, last_success_ns = 0;
+  std::string last_status, last_trace_id;
+  int64_t jobs_total = 0, success_total = 0, partial_total = 0, failed_total = 0, bytes_added_total = 0;
+  double duration_seconds_sum = 0;
+  std::vector<int64_t> duration_buckets;  // counts per kDurationBucketsSeconds bucket, then +Inf
+  std::vector<int64_t> recent_success_ns; // the last few successful starts, oldest first
+};
+
+// Upper bounds of the per-source duration histogram (Prometheus buckets).
+inline constexpr double kDurationBucketsSeconds[] = {1, 5, 10, 30, 60, 300, 600, 1800, 3600, 7200, 14400, 28800};
+
+struct StoreStats {
+  int64_t jobs = 0, running_jobs = 0, chunks = 0, spans = 0, bytes = 0;
+};
+
+struct JobCount {
+  std::string kind, status;
+  int64_t count = 0;
+};
+
+class SpanStore {
+ public:
+  // Opens or creates the store under options.dir. `env` is the clock.
+  static Result<std::unique_ptr<SpanStore>> Open(const StoreOptions& options, Env* env);
+  ~SpanStore();
+
+  // Stores a decoded batch; returns once it is committed (durably with
+  // sync_full). Safe from any thread; concurrent calls share a commit.
+  Status Write(IngestBatch batch);
+
+  Result<JobPage> ListJobs(const JobQuery& q, const Scope& scope);
+  // NotFound if the trace has no span the scope allows (the caller filters
+  // spans by scope; see trace_view.h).
+  Result<StoredTrace> GetTrace(const trace::TraceId& id);
+  Result<Trend> GetTrend(const TrendQuery& q, const Scope& scope);
+  Result<std::vector<SourceState>> Sources(const Scope& scope);
+  // Jobs ever stored by kind and status (counters that survive restarts).
+  Result<std::vector<JobCount>> JobCounts();
+  // Known tag keys with up to `values_per_key` values each, for the UI's pickers.
+  Result<std::vector<std::pair<std::string, std::vector<std::string>>>> TagKeys(int values_per_key);
+  Result<StoreStats> Stats();
+  // Applies retention now (also done by the writer every minute).
+  Status EnforceRetention();
+  // True once the writer runs and the schema is in place.
+  bool ready() const;
+
+ private:
+  struct Impl;
+  explicit SpanStore(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace backspan::observatory

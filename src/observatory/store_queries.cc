@@ -1,0 +1,319 @@
+// The store's read side: job lists, traces, sources, counters. Every query
+// that returns jobs or sources applies the caller's Scope in SQL or before
+// returning.
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+#include "compress/compressor.h"
+#include "observatory/span_store_impl.h"
+
+namespace backspan::observatory {
+
+SourceState SourceFromJson(const std::string& text) {
+  SourceState s;
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  if (!j.is_object()) return s;
+  auto str = [&](const char* k) { return j.value(k, std::string()); };
+  auto num = [&](const char* k) { return j.value(k, int64_t{0}); };
+  s.host = str("host");
+  s.service = str("service");
+  s.paths = str("paths");
+  s.resource_group = str("resource_group");
+  if (auto t = j.find("tags"); t != j.end() && t->is_object())
+    for (auto it = t->begin(); it != t->end(); ++it)
+      if (it.value().is_string()) s.tags.emplace_back(it.key(), it.value().get<std::string>());
+  s.first_seen_ns = num("first_seen_ns");
+  s.last_job_ns = num("last_job_ns");
+  s.last_success_ns = num("last_success_ns");
+  s.last_status = str("last_status");
+  s.last_trace_id = str("last_trace_id");
+  s.jobs_total = num("jobs");
+  s.success_total = num("ok");
+  s.partial_total = num("partial");
+  s.failed_total = num("failed");
+  s.bytes_added_total = num("bytes_added");
+  s.duration_seconds_sum = j.value("duration_sum", 0.0);
+  if (auto b = j.find("duration_buckets"); b != j.end() && b->is_array()) s.duration_buckets = b->get<std::vector<int64_t>>();
+  if (auto r = j.find("recent_success_ns"); r != j.end() && r->is_array()) s.recent_success_ns = r->get<std::vector<int64_t>>();
+  return s;
+}
+
+SpanStore::Impl::Reader::Reader(Impl* impl) : impl_(impl) {
+  {
+    std::lock_guard<std::mutex> l(impl->pool_mu);
+    if (!impl->pool.empty()) {
+      db_ = std::move(impl->pool.back());
+      impl->pool.pop_back();
+      return;
+    }
+  }
+  auto db = sql::Db::Open(impl->path, true, false);
+  if (!db.ok()) {
+    status_ = db.status();
+    return;
+  }
+  db_ = std::move(*db);
+  status_ = db_.Exec("PRAGMA query_only = 1; PRAGMA cache_size = -32768");
+}
+
+SpanStore::Impl::Reader::~Reader() {
+  if (!status_.ok() || !db_.raw()) return;
+  std::lock_guard<std::mutex> l(impl_->pool_mu);
+  if (impl_->pool.size() < 8) impl_->pool.push_back(std::move(db_));
+}
+
+Result<int64_t> FindTagId(sql::Db& db, const Tag& tag) {
+  sql::Stmt* st = db.Cached("SELECT id FROM tags WHERE key = ? AND value = ?");
+  if (!st) return db.Error("preparing a query");
+  st->Bind(1, tag.first).Bind(2, tag.second);
+  auto row = st->Step();
+  if (!row.ok()) return row.status();
+  int64_t id = *row ? st->Int(0) : 0;
+  st->Reset();
+  return id;
+}
+
+namespace {
+
+template <size_t N>
+std::array<uint8_t, N> IdFromBlob(std::string_view b) {
+  std::array<uint8_t, N> id{};
+  if (b.size() == N) std::memcpy(id.data(), b.data(), N);
+  return id;
+}
+
+std::string EscapeLike(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '%' || c == '_' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  return out;
+}
+
+}  // namespace
+
+bool AddScopeClause(sql::Db& db, const Scope& scope, Where& where, Status* error) {
+  if (scope.unrestricted) return true;
+  std::string any;
+  for (const auto& g : scope.resource_groups) {
+    any += any.empty() ? "" : ", ";
+    any += where.Param(g);
+  }
+  std::string clause = any.empty() ? "" : "j.resource_group COLLATE NOCASE IN (" + any + ")";
+  std::string ids;
+  for (const auto& sel : scope.selectors) {
+    auto id = FindTagId(db, sel);
+    if (!id.ok()) {
+      *error = id.status();
+      return false;
+    }
+    if (*id) {
+      ids += ids.empty() ? "" : ", ";
+      ids += std::to_string(*id);
+    }
+  }
+  if (!ids.empty()) {
+    if (!clause.empty()) clause += " OR ";
+    clause += "EXISTS (SELECT 1 FROM job_tags s WHERE s.tag_id IN (" + ids + ") AND s.start_ns = j.start_ns AND s.job_id = j.id)";
+  }
+  if (clause.empty()) return false;
+  where.Add("(" + clause + ")");
+  return true;
+}
+
+Result<JobPage> SpanStore::ListJobs(const JobQuery& q, const Scope& scope) {
+  Impl::Reader db(impl_.get());
+  if (!db.status().ok()) return db.status();
+  JobPage page;
+  std::vector<Tag> tags = q.tags;
+  if (!q.host.empty()) tags.emplace_back("host.name", q.host);
+  std::vector<int64_t> tag_ids;
+  for (const auto& t : tags) {
+    auto id = FindTagId(db.db(), t);
+    if (!id.ok()) return id.status();
+    if (*id == 0) return page;  // no job ever had this tag
+    tag_ids.push_back(*id);
+  }
+  Where where;
+  // With a tag, the first tag's index rows drive the query in time order.
+  const std::string start = tag_ids.empty() ? "j.start_ns" : "t0.start_ns";
+  const std::string id_col = tag_ids.empty() ? "j.id" : "t0.job_id";
+  std::string from = "jobs j";
+  if (!tag_ids.empty()) {
+    from = "job_tags t0 JOIN jobs j ON j.id = t0.job_id";
+    where.Add("t0.tag_id = " + where.Param(tag_ids[0]));
+  }
+  for (size_t i = 1; i < tag_ids.size(); ++i)
+    where.Add("EXISTS (SELECT 1 FROM job_tags t WHERE t.tag_id = " + where.Param(tag_ids[i]) +
+              " AND t.start_ns = j.start_ns AND t.job_id = j.id)");
+  if (q.since_ns > 0) where.Add(start + " >= " + where.Param(q.since_ns));
+  if (q.until_ns < INT64_MAX) where.Add(start + " < " + where.Param(q.until_ns));
+  if (q.before_start_ns < INT64_MAX) {
+    std::string bs = where.Param(q.before_start_ns);
+    where.Add("(" + start + " < " + bs + " OR (" + start + " = " + bs + " AND " + id_col + " < " +
+              where.Param(q.before_id) + "))");
+  }
+  if (!q.kind.empty()) where.Add("j.kind = " + where.Param(q.kind));
+  if (!q.status.empty()) where.Add("j.status = " + where.Param(q.status));
+  if (q.min_duration_ns >= 0) where.Add("j.end_ns - j.start_ns >= " + where.Param(q.min_duration_ns));
+  if (q.max_duration_ns >= 0) where.Add("j.end_ns - j.start_ns <= " + where.Param(q.max_duration_ns));
+  if (!q.text.empty()) {
+    std::string p = where.Param("%" + EscapeLike(q.text) + "%");
+    where.Add("(j.error_message LIKE " + p + " ESCAPE '\\' OR j.error_type LIKE " + p + " ESCAPE '\\' OR j.name LIKE " +
+              p + " ESCAPE '\\')");
+  }
+  Status scope_error;
+  if (!AddScopeClause(db.db(), scope, where, &scope_error)) {
+    if (!scope_error.ok()) return scope_error;
+    return page;
+  }
+  const int limit = std::clamp(q.limit, 1, 1000);
+  std::string sql =
+      "SELECT j.id, j.trace_id, j.span_id, j.name, j.kind, j.status, j.host, j.service, j.resource_group, "
+      "j.start_ns, j.end_ns, j.bytes_added, j.bytes_total, j.files_total, j.error_type, j.error_message, "
+      "j.snapshot_id, j.source_key, j.source_paths, j.tags, j.updated_ns FROM " +
+      from + where.Sql() + " ORDER BY " + start + " DESC, " + id_col + " DESC LIMIT " + std::to_string(limit + 1);
+  auto st = db->Prepare(sql);
+  if (!st.ok()) return st.status();
+  where.BindAll(*st);
+  while (true) {
+    auto row = st->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    if (static_cast<int>(page.jobs.size()) == limit) {
+      page.more = true;
+      break;
+    }
+    JobRow r;
+    r.id = st->Int(0);
+    r.trace_id = IdFromBlob<16>(st->Blob(1));
+    r.span_id = IdFromBlob<8>(st->Blob(2));
+    r.name = st->Text(3);
+    r.kind = st->Text(4);
+    r.status = st->Text(5);
+    r.host = st->Text(6);
+    r.service = st->Text(7);
+    r.resource_group = st->Text(8);
+    r.start_ns = st->Int(9);
+    r.end_ns = st->Int(10);
+    r.bytes_added = st->Int(11);
+    r.bytes_total = st->Int(12);
+    r.files_total = st->Int(13);
+    r.error_type = st->Text(14);
+    r.error_message = st->Text(15);
+    r.snapshot_id = st->Text(16);
+    r.source_key = st->Text(17);
+    r.source_paths = st->Text(18);
+    r.tags = TagsFromJson(st->Text(19));
+    r.updated_ns = st->Int(20);
+    page.jobs.push_back(std::move(r));
+  }
+  return page;
+}
+
+Result<StoredTrace> SpanStore::GetTrace(const trace::TraceId& id) {
+  Impl::Reader db(impl_.get());
+  if (!db.status().ok()) return db.status();
+  StoredTrace out;
+  sql::Stmt* st = db->Cached("SELECT raw_length, body FROM span_chunks WHERE trace_id = ? ORDER BY id");
+  if (!st) return db->Error("preparing a query");
+  st->BindBlob(1, id.data(), id.size());
+  while (true) {
+    auto row = st->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    std::string_view body = st->Blob(1);
+    const auto raw_length = static_cast<uint64_t>(st->Int(0));
+    if (raw_length == 0) {
+      out.finished.emplace_back(body);
+      continue;
+    }
+    auto raw = DecompressBlob(ByteView(reinterpret_cast<const uint8_t*>(body.data()), body.size()), raw_length);
+    if (!raw.ok()) return Status::Corruption("a stored span chunk of trace " + trace::ToHex(id) + " is damaged");
+    out.finished.emplace_back(raw->begin(), raw->end());
+  }
+  st->Reset();
+  sql::Stmt* live = db->Cached("SELECT body FROM live_spans WHERE trace_id = ?");
+  if (!live) return db->Error("preparing a query");
+  live->BindBlob(1, id.data(), id.size());
+  while (true) {
+    auto row = live->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    out.live.emplace_back(live->Blob(0));
+  }
+  live->Reset();
+  if (out.finished.empty() && out.live.empty()) return Status::NotFound("no trace " + trace::ToHex(id));
+  return out;
+}
+
+Result<std::vector<SourceState>> SpanStore::Sources(const Scope& scope) {
+  Impl::Reader db(impl_.get());
+  if (!db.status().ok()) return db.status();
+  std::vector<SourceState> out;
+  auto st = db->Prepare("SELECT id, state FROM sources ORDER BY id");
+  if (!st.ok()) return st.status();
+  while (true) {
+    auto row = st->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    SourceState s = SourceFromJson(st->Text(1));
+    s.id = st->Int(0);
+    if (scope.Allows(s.resource_group, s.tags)) out.push_back(std::move(s));
+  }
+  return out;
+}
+
+Result<std::vector<JobCount>> SpanStore::JobCounts() {
+  Impl::Reader db(impl_.get());
+  if (!db.status().ok()) return db.status();
+  std::vector<JobCount> out;
+  auto st = db->Prepare("SELECT kind, status, count FROM job_counts ORDER BY kind, status");
+  if (!st.ok()) return st.status();
+  while (true) {
+    auto row = st->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    out.push_back({st->Text(0), st->Text(1), st->Int(2)});
+  }
+  return out;
+}
+
+Result<std::vector<std::pair<std::string, std::vector<std::string>>>> SpanStore::TagKeys(int values_per_key) {
+  Impl::Reader db(impl_.get());
+  if (!db.status().ok()) return db.status();
+  std::vector<std::pair<std::string, std::vector<std::string>>> out;
+  // Bounded: a high-cardinality key cannot make this slow.
+  auto st = db->Prepare("SELECT key, value FROM tags ORDER BY key, value LIMIT 20000");
+  if (!st.ok()) return st.status();
+  while (true) {
+    auto row = st->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    std::string key = st->Text(0);
+    if (out.empty() || out.back().first != key) out.emplace_back(key, std::vector<std::string>{});
+    if (static_cast<int>(out.back().second.size()) < values_per_key) out.back().second.push_back(st->Text(1));
+  }
+  return out;
+}
+
+Result<StoreStats> SpanStore::Stats() {
+  Impl::Reader db(impl_.get());
+  if (!db.status().ok()) return db.status();
+  StoreStats s;
+  auto jobs = db->QueryInt("SELECT count(*) FROM jobs");
+  auto running = db->QueryInt("SELECT count(*) FROM jobs WHERE status = 'running'");
+  auto chunks = db->QueryInt("SELECT count(*) FROM span_chunks");
+  auto pages = db->QueryInt("PRAGMA page_count");
+  auto page_size = db->QueryInt("PRAGMA page_size");
+  for (auto* r : {&jobs, &running, &chunks, &pages, &page_size})
+    if (!r->ok()) return r->status();
+  s.jobs = *jobs;
+  s.running_jobs = *running;
+  s.chunks = *chunks;
+  s.bytes = *pages * *page_size;
+  return s;
+}
+
+}  // namespace backspan::observatory
