@@ -181,7 +181,14 @@ void Compress(const std::string& raw, TraceChunk* chunk) {
 
 Result<IngestBatch> DecodeTraceRequest(std::string_view body, WireFormat format, bool in_progress,
                                        const SpanLimits& limits) {
-  collector::ExportTraceServiceRequest req;
+  // One arena for the request and the per-trace messages built from it:
+  // parsing allocates per field, and moving spans between messages of one
+  // arena is a pointer swap.
+  google::protobuf::ArenaOptions arena_options;
+  arena_options.start_block_size = 256 << 10;
+  arena_options.max_block_size = 4 << 20;
+  google::protobuf::Arena arena(arena_options);
+  auto& req = *google::protobuf::Arena::CreateMessage<collector::ExportTraceServiceRequest>(&arena);
   if (format == WireFormat::kProtobuf) {
     if (body.size() > static_cast<size_t>(INT32_MAX) || !req.ParseFromArray(body.data(), static_cast<int>(body.size())))
       return Status::InvalidArgument("the body is not a valid protobuf ExportTraceServiceRequest (truncated or malformed)");
@@ -198,7 +205,7 @@ Result<IngestBatch> DecodeTraceRequest(std::string_view body, WireFormat format,
       continue;
     }
     // This request's spans of each trace, as a ResourceSpans of their own.
-    std::unordered_map<std::string, tracepb::ResourceSpans> by_trace;
+    std::unordered_map<std::string, tracepb::ResourceSpans*> by_trace;
     std::unordered_map<std::string, std::pair<int64_t, int32_t>> trace_stats;  // earliest start, count
     for (auto& ss : *rs.mutable_scope_spans()) {
       std::unordered_map<std::string, tracepb::ScopeSpans*> scope_of_trace;
@@ -213,7 +220,7 @@ Result<IngestBatch> DecodeTraceRequest(std::string_view body, WireFormat format,
         const bool root = span.parent_span_id().empty() || !IsValidId<8>(span.parent_span_id());
         if (root) batch.jobs.push_back(MakeJob(span, rs.resource().attributes(), in_progress));
         if (in_progress) {
-          tracepb::ResourceSpans one;
+          auto& one = *google::protobuf::Arena::CreateMessage<tracepb::ResourceSpans>(&arena);
           *one.mutable_resource() = rs.resource();
           tracepb::ScopeSpans* oss = one.add_scope_spans();
           *oss->mutable_scope() = ss.scope();
@@ -227,17 +234,18 @@ Result<IngestBatch> DecodeTraceRequest(std::string_view body, WireFormat format,
         }
         batch.finished.push_back(ToId<8>(span.span_id()));
         const std::string& tid = span.trace_id();
-        auto [stat, fresh] = trace_stats.try_emplace(tid, static_cast<int64_t>(span.start_time_unix_nano()), 0);
+        auto stat = trace_stats.try_emplace(tid, static_cast<int64_t>(span.start_time_unix_nano()), 0).first;
         stat->second.first = std::min(stat->second.first, static_cast<int64_t>(span.start_time_unix_nano()));
         stat->second.second++;
         tracepb::ScopeSpans*& out_scope = scope_of_trace[tid];
         if (!out_scope) {
-          tracepb::ResourceSpans& out = by_trace[tid];
-          if (fresh) {
-            *out.mutable_resource() = rs.resource();
-            out.set_schema_url(rs.schema_url());
+          tracepb::ResourceSpans*& out = by_trace[tid];
+          if (!out) {
+            out = google::protobuf::Arena::CreateMessage<tracepb::ResourceSpans>(&arena);
+            *out->mutable_resource() = rs.resource();
+            out->set_schema_url(rs.schema_url());
           }
-          out_scope = out.add_scope_spans();
+          out_scope = out->add_scope_spans();
           *out_scope->mutable_scope() = ss.scope();
           out_scope->set_schema_url(ss.schema_url());
         }
@@ -249,7 +257,7 @@ Result<IngestBatch> DecodeTraceRequest(std::string_view body, WireFormat format,
       chunk.trace_id = ToId<16>(tid);
       chunk.start_ns = trace_stats[tid].first;
       chunk.span_count = trace_stats[tid].second;
-      Compress(out.SerializeAsString(), &chunk);
+      Compress(out->SerializeAsString(), &chunk);
       batch.chunks.push_back(std::move(chunk));
     }
   }

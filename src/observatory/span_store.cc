@@ -198,6 +198,7 @@ Result<int64_t> SpanStore::Impl::TagId(const std::string& key, const std::string
   if (!row.ok()) return row.status();
   if (!*row) return Status::Internal("a tag vanished");
   int64_t id = sel->Int(0);
+  sel->Reset();  // an open statement would pin the WAL: no checkpoint could reset it
   if (tag_ids.size() > 200000) tag_ids.clear();  // bounded memory for high-cardinality tags
   tag_ids.emplace(std::move(k), id);
   return id;
