@@ -1,0 +1,308 @@
+// The observatory's web UI: jobs, a trace waterfall, trends and the
+// freshness board, over the JSON API (docs/api.md). No framework and no
+// network beyond this server: uPlot draws the charts.
+'use strict';
+
+const $main = document.getElementById('main');
+let refreshTimer = null;
+let charts = [];
+
+// ---- helpers ---------------------------------------------------------------
+
+function h(tag, attrs, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
+    else if (k === 'text') el.textContent = v;
+    else el.setAttribute(k, v === true ? '' : v);
+  }
+  for (const c of children.flat()) {
+    if (c === null || c === undefined) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return el;
+}
+
+async function api(path) {
+  const res = await fetch(path, {headers: {Accept: 'application/json'}});
+  const body = await res.json().catch(() => ({error: res.statusText}));
+  if (!res.ok) throw new Error(body.error || res.statusText);
+  return body;
+}
+
+function bytes(n) {
+  if (!n) return '0 B';
+  const u = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+  let i = 0;
+  while (n >= 1024 && i < u.length - 1) { n /= 1024; i++; }
+  return `${n.toFixed(i ? 1 : 0)} ${u[i]}`;
+}
+
+function duration(ms) {
+  if (ms < 1) return `${(ms * 1000).toFixed(0)} µs`;
+  if (ms < 1000) return `${ms.toFixed(ms < 10 ? 1 : 0)} ms`;
+  const s = ms / 1000;
+  if (s < 120) return `${s.toFixed(1)} s`;
+  if (s < 7200) return `${Math.floor(s / 60)}m ${Math.round(s % 60)}s`;
+  return `${Math.floor(s / 3600)}h ${Math.round((s % 3600) / 60)}m`;
+}
+
+function ago(iso) {
+  if (!iso) return 'never';
+  const s = (Date.now() - Date.parse(iso)) / 1000;
+  if (s < 90) return `${Math.max(0, Math.round(s))} s ago`;
+  if (s < 5400) return `${Math.round(s / 60)} min ago`;
+  if (s < 172800) return `${Math.round(s / 3600)} h ago`;
+  return `${Math.round(s / 86400)} d ago`;
+}
+
+function localTime(iso) {
+  const d = new Date(iso);
+  return d.toLocaleString(undefined, {hour12: false});
+}
+
+function badge(status) {
+  return h('span', {class: `badge ${status}`, text: status});
+}
+
+function params() {
+  const q = location.hash.split('?')[1] || '';
+  return new URLSearchParams(q);
+}
+
+function setParams(page, p) {
+  const s = p.toString();
+  location.hash = `#/${page}${s ? '?' + s : ''}`;
+}
+
+function showError(err) {
+  $main.replaceChildren(h('div', {class: 'error', role: 'alert', text: `Could not load: ${err.message}`}));
+}
+
+function stamp() {
+  document.getElementById('updated').textContent = `updated ${new Date().toLocaleTimeString(undefined, {hour12: false})}`;
+}
+
+// ---- jobs ------------------------------------------------------------------
+
+async function jobsPage() {
+  const p = params();
+  const [data, tags] = await Promise.all([api(`/api/v1/jobs?${apiJobParams(p)}`), api('/api/v1/tags')]);
+  const tagOptions = h('datalist', {id: 'tag-options'},
+    Object.entries(tags.tags).flatMap(([k, vs]) => vs.map((v) => h('option', {value: `${k}=${v}`}))));
+  const form = h('form', {class: 'filters', 'data-testid': 'job-filters', onsubmit: (e) => {
+    e.preventDefault();
+    const f = new FormData(form);
+    const next = new URLSearchParams();
+    for (const [k, v] of f.entries()) if (v) next.append(k, v);
+    setParams('jobs', next);
+  }},
+  h('label', {}, 'Tag ', h('input', {name: 'tag', list: 'tag-options', placeholder: 'key=value', value: p.get('tag') || '', 'data-testid': 'filter-tag'})),
+  h('label', {}, 'Status ', h('select', {name: 'status', 'data-testid': 'filter-status'},
+    ['', 'ok', 'partial', 'failed', 'running'].map((s) => h('option', {value: s, selected: p.get('status') === s, text: s || 'any'})))),
+  h('label', {}, 'Kind ', h('input', {name: 'kind', placeholder: 'backup', value: p.get('kind') || '', size: 8})),
+  h('label', {}, 'Error text ', h('input', {name: 'q', value: p.get('q') || '', size: 14})),
+  h('button', {type: 'submit'}, 'Filter'),
+  tagOptions);
+
+  const rows = data.jobs.map((j) => h('tr', {class: j.status, 'data-testid': 'job-row'},
+    h('td', {}, badge(j.status)),
+    h('td', {}, h('a', {href: `#/trace/${j.trace_id}`}, j.name)),
+    h('td', {title: j.start_time}, localTime(j.start_time)),
+    h('td', {class: 'num'}, duration(j.duration_ms), j.status === 'running' ? h('span', {class: 'muted'}, ` (update ${ago(j.last_update)})`) : null),
+    h('td', {}, j.host),
+    h('td', {}, j.resource_group),
+    h('td', {class: 'num'}, j.kind === 'backup' ? bytes(j.bytes_added) : ''),
+    h('td', {class: 'tags'}, Object.entries(j.tags).filter(([k]) => !k.startsWith('backspan.') && !k.startsWith('cicd.') &&
+        !['service.name', 'service.version', 'os.type', 'host.name', 'azure.resource_group.name'].includes(k))
+      .map(([k, v]) => h('a', {class: 'tag', href: `#/jobs?tag=${encodeURIComponent(k + '=' + v)}`}, `${k}=${v}`))),
+    h('td', {class: 'err', title: j.error_message}, j.error_message)));
+  const table = h('table', {class: 'jobs', 'data-testid': 'jobs-table'},
+    h('thead', {}, h('tr', {}, ['Status', 'Job', 'Started', 'Duration', 'Host', 'Resource group', 'Added', 'Tags', 'Error'].map((t) => h('th', {text: t})))),
+    h('tbody', {}, rows));
+  const more = data.next ? h('a', {href: '#', onclick: (e) => {
+    e.preventDefault();
+    p.set('before', data.next);
+    setParams('jobs', p);
+  }}, 'Older jobs →') : null;
+  $main.replaceChildren(h('h1', {}, 'Jobs'), form,
+    data.jobs.length ? table : h('p', {class: 'muted', 'data-testid': 'no-jobs'}, 'No jobs match.'), more);
+  refreshTimer = setTimeout(route, 10000);
+}
+
+function apiJobParams(p) {
+  const out = new URLSearchParams();
+  for (const k of ['tag', 'status', 'kind', 'q', 'before', 'host', 'since', 'until']) for (const v of p.getAll(k)) if (v) out.append(k, v);
+  out.set('limit', '100');
+  return out.toString();
+}
+
+// ---- trace waterfall -----------------------------------------------------------
+
+function spanTree(spans) {
+  const byId = new Map(spans.map((s) => [s.span_id, {span: s, children: []}]));
+  const roots = [];
+  for (const node of byId.values()) {
+    const parent = byId.get(node.span.parent_span_id);
+    if (parent && parent !== node) parent.children.push(node);
+    else roots.push(node);
+  }
+  const out = [];
+  const visit = (n, depth) => {
+    out.push({span: n.span, depth});
+    n.children.sort((a, b) => Number(BigInt(a.span.start_time_unix_nano) - BigInt(b.span.start_time_unix_nano)));
+    n.children.forEach((c) => visit(c, depth + 1));
+  };
+  roots.forEach((r) => visit(r, 0));
+  return out;
+}
+
+function attrTable(title, attrs) {
+  const entries = Object.entries(attrs || {});
+  if (!entries.length) return null;
+  return h('div', {}, h('h3', {text: title}), h('table', {class: 'attrs'},
+    h('tbody', {}, entries.map(([k, v]) => h('tr', {}, h('th', {text: k}), h('td', {text: typeof v === 'object' ? JSON.stringify(v) : String(v)}))))));
+}
+
+async function tracePage(id) {
+  const data = await api(`/api/v1/traces/${encodeURIComponent(id)}`);
+  const rows = spanTree(data.spans);
+  const ns = (s) => BigInt(s);
+  const t0 = rows.reduce((m, r) => (ns(r.span.start_time_unix_nano) < m ? ns(r.span.start_time_unix_nano) : m), ns(rows[0].span.start_time_unix_nano));
+  const endOf = (s) => (s.in_progress || ns(s.end_time_unix_nano) < ns(s.start_time_unix_nano) ? BigInt(Date.now()) * 1000000n : ns(s.end_time_unix_nano));
+  const t1 = rows.reduce((m, r) => (endOf(r.span) > m ? endOf(r.span) : m), t0 + 1n);
+  const total = Number(t1 - t0);
+  const pct = (t) => `${(Number(t - t0) / total * 100).toFixed(3)}%`;
+  const detail = h('aside', {class: 'detail', 'data-testid': 'span-detail'}, h('p', {class: 'muted'}, 'Click a span to see its attributes.'));
+  const root = rows[0].span;
+
+  const showSpan = (s) => {
+    detail.replaceChildren(
+      h('h2', {text: s.name}),
+      h('p', {}, badge(s.status.code === 'ERROR' ? 'failed' : s.in_progress ? 'running' : 'ok'), ' ', duration(s.duration_ms),
+        s.status.message ? h('span', {class: 'err'}, ' ' + s.status.message) : null),
+      h('p', {class: 'muted mono'}, `span ${s.span_id}`),
+      attrTable('Attributes', s.attributes),
+      s.events.length ? h('div', {}, h('h3', {text: 'Events'}), h('ul', {class: 'events'}, s.events.map((e) =>
+        h('li', {}, h('b', {text: e.name}), ' +', duration(Number(ns(e.time_unix_nano) - ns(s.start_time_unix_nano)) / 1e6),
+          attrTable('', e.attributes))))) : null,
+      attrTable('Resource', s.resource));
+  };
+
+  const axis = h('div', {class: 'axis'}, [0, 0.25, 0.5, 0.75, 1].map((f) =>
+    h('span', {style: `left:${f * 100}%`}, duration(total * f / 1e6))));
+  const bars = rows.map(({span: s, depth}) => {
+    const failed = s.status.code === 'ERROR';
+    const bar = h('div', {class: `bar${failed ? ' error' : ''}${s.in_progress ? ' running' : ''}`,
+      style: `left:${pct(ns(s.start_time_unix_nano))};width:max(2px,calc(${pct(endOf(s))} - ${pct(ns(s.start_time_unix_nano))}))`});
+    const markers = s.events.map((e) => h('div', {class: `marker${e.name === 'exception' ? ' error' : ''}`, title: e.name,
+      'data-testid': 'event-marker', style: `left:${pct(ns(e.time_unix_nano))}`}));
+    return h('div', {class: `span-row${failed ? ' error' : ''}`, 'data-testid': 'span-row', tabindex: 0,
+      onclick: () => showSpan(s), onkeydown: (e) => { if (e.key === 'Enter') showSpan(s); }},
+      h('div', {class: 'span-name', style: `padding-left:${depth * 14 + 6}px`, title: s.name}, s.name),
+      h('div', {class: 'span-dur num'}, duration(s.duration_ms)),
+      h('div', {class: 'track'}, bar, markers));
+  });
+  $main.replaceChildren(
+    h('p', {}, h('a', {href: '#/jobs'}, '← Jobs')),
+    h('h1', {}, `${root.name} `, badge(root.status.code === 'ERROR' ? 'failed' : root.in_progress ? 'running' : 'ok')),
+    h('p', {class: 'muted mono'}, `trace ${data.trace_id} · ${rows.length} spans · ${localTime(new Date(Number(t0 / 1000000n)).toISOString())}`),
+    h('div', {class: 'trace-layout'},
+      h('div', {class: 'waterfall', 'data-testid': 'waterfall'}, h('div', {class: 'span-row head'}, h('div', {class: 'span-name'}, 'Span'), h('div', {class: 'span-dur'}, 'Duration'), axis), bars),
+      detail));
+  showSpan(root);
+  if (rows.some((r) => r.span.in_progress)) refreshTimer = setTimeout(route, 5000);
+}
+
+// ---- trends ------------------------------------------------------------------
+
+const PALETTE = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#ca8a04', '#db2777', '#4b5563', '#65a30d'];
+
+function chart(el, title, buckets, series, format) {
+  const data = [buckets, ...series.map((s) => s.values)];
+  const opts = {
+    title, width: Math.min(el.clientWidth || 900, 1100), height: 240,
+    scales: {x: {time: true}},
+    axes: [{}, {values: (u, vals) => vals.map(format), size: 80}],
+    series: [{}, ...series.map((s, i) => ({label: s.label, stroke: PALETTE[i % PALETTE.length], width: 2, dash: s.dash, spanGaps: true,
+      value: (u, v) => (v === null || v === undefined ? '–' : format(v))}))],
+  };
+  charts.push(new uPlot(opts, data, el));
+}
+
+async function trendsPage() {
+  const p = params();
+  const groupBy = p.has('group_by') ? p.get('group_by') : 'azure.resource_group.name';
+  const range = p.get('range') || '7d';
+  const bucket = p.get('bucket') || (range === '2d' ? 'hour' : 'day');
+  const kind = p.has('kind') ? p.get('kind') : 'backup';
+  const q = (metric) => `/api/v1/trends?metric=${metric}&bucket=${bucket}&since=${range}&group_by=${encodeURIComponent(groupBy)}&kind=${encodeURIComponent(kind)}`;
+  const [dur, thr, added, fail, tags] = await Promise.all([api(q('duration')), api(q('throughput')), api(q('bytes_added')), api(q('failures')), api('/api/v1/tags')]);
+  const form = h('form', {class: 'filters', onchange: () => {
+    const f = new FormData(form);
+    setParams('trends', new URLSearchParams([...f.entries()]));
+  }, onsubmit: (e) => e.preventDefault()},
+  h('label', {}, 'Group by ', h('select', {name: 'group_by', 'data-testid': 'group-by'},
+    [h('option', {value: '', text: '(none)'}), ...Object.keys(tags.tags).map((k) => h('option', {value: k, selected: k === groupBy, text: k}))])),
+  h('label', {}, 'Range ', h('select', {name: 'range'}, ['2d', '7d', '30d', '90d'].map((r) => h('option', {value: r, selected: r === range, text: r})))),
+  h('label', {}, 'Bucket ', h('select', {name: 'bucket'}, ['hour', 'day'].map((b) => h('option', {value: b, selected: b === bucket, text: b})))),
+  h('label', {}, 'Kind ', h('input', {name: 'kind', value: kind, size: 8})));
+  const boxes = [1, 2, 3, 4].map(() => h('div', {class: 'chart', 'data-testid': 'trend-chart'}));
+  $main.replaceChildren(h('h1', {}, 'Trends'), form, h('div', {class: 'charts'}, boxes));
+  const name = (g) => g || 'all';
+  chart(boxes[0], 'Duration p50 / p95', dur.buckets,
+    dur.series.flatMap((s) => [{label: `${name(s.group)} p50`, values: s.p50}, {label: `${name(s.group)} p95`, values: s.p95, dash: [6, 4]}]),
+    (v) => duration(v * 1000));
+  chart(boxes[1], 'Throughput', thr.buckets, thr.series.map((s) => ({label: name(s.group), values: s.values})), (v) => `${bytes(v)}/s`);
+  chart(boxes[2], 'Bytes added', added.buckets, added.series.map((s) => ({label: name(s.group), values: s.values})), bytes);
+  chart(boxes[3], 'Failures', fail.buckets, fail.series.map((s) => ({label: name(s.group), values: s.values})), (v) => String(Math.round(v)));
+}
+
+// ---- freshness -----------------------------------------------------------------
+
+async function freshnessPage() {
+  const data = await api('/api/v1/freshness');
+  const rows = data.sources.map((s) => h('tr', {class: s.overdue ? 'overdue' : 'fresh', 'data-testid': 'source-row',
+    'data-overdue': s.overdue ? 'true' : 'false'},
+  h('td', {}, h('span', {class: `dot ${s.overdue ? 'red' : s.last_status === 'failed' ? 'amber' : 'green'}`}), s.overdue ? ' overdue' : ' ok'),
+  h('td', {}, s.host),
+  h('td', {class: 'mono'}, s.paths),
+  h('td', {}, s.resource_group),
+  h('td', {title: s.last_success}, ago(s.last_success)),
+  h('td', {}, s.last_trace_id ? h('a', {href: `#/trace/${s.last_trace_id}`}, badge(s.last_status)) : badge(s.last_status)),
+  h('td', {class: 'num'}, s.expected_interval_seconds ? duration(s.expected_interval_seconds * 1000) : 'learning'),
+  h('td', {class: 'num'}, duration(s.overdue_after_seconds * 1000)),
+  h('td', {class: 'num'}, `${s.jobs} (${s.failed} failed)`)));
+  $main.replaceChildren(
+    h('h1', {}, 'Freshness ', data.overdue ? h('span', {class: 'badge failed', 'data-testid': 'overdue-count'}, `${data.overdue} overdue`) : h('span', {class: 'badge ok'}, 'all fresh')),
+    h('p', {class: 'muted'}, 'A source is what one schedule backs up: the same host, paths and tags. It is overdue when its last success is older than twice its usual interval (or --stale-after until that is learned).'),
+    data.sources.length ? h('table', {class: 'jobs', 'data-testid': 'freshness-table'},
+      h('thead', {}, h('tr', {}, ['', 'Host', 'Paths', 'Resource group', 'Last success', 'Last job', 'Usual interval', 'Overdue after', 'Jobs'].map((t) => h('th', {text: t})))),
+      h('tbody', {}, rows)) : h('p', {class: 'muted'}, 'No backups reported yet.'));
+  refreshTimer = setTimeout(route, 30000);
+}
+
+// ---- routing ---------------------------------------------------------------------
+
+async function route() {
+  clearTimeout(refreshTimer);
+  charts.forEach((c) => c.destroy());
+  charts = [];
+  const path = location.hash.replace(/^#\/?/, '').split('?')[0] || 'jobs';
+  const [page, arg] = path.split('/');
+  document.querySelectorAll('nav a').forEach((a) => a.classList.toggle('active', a.dataset.page === page || (page === 'trace' && a.dataset.page === 'jobs')));
+  try {
+    if (page === 'trace') await tracePage(arg);
+    else if (page === 'trends') await trendsPage();
+    else if (page === 'freshness') await freshnessPage();
+    else await jobsPage();
+    stamp();
+    document.body.dataset.ready = page;
+  } catch (err) {
+    showError(err);
+  }
+}
+
+window.addEventListener('hashchange', route);
+route();

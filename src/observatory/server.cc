@@ -6,7 +6,6 @@
 #include <cctype>
 
 #include "env/env.h"
-#include "net/gzip.h"
 #include "observatory/api.h"
 #include "observatory/metrics.h"
 #include "observatory/span_store.h"
@@ -54,8 +53,11 @@ struct Server::Impl {
                     f == WireFormat::kJson ? "application/json" : "application/x-protobuf");
   }
 
-  void Ingest(const httplib::Request& req, httplib::Response& res, bool in_progress) {
-    counters.bytes_received += req.body.size();
+  // The body arrives through a content reader, after cpp-httplib has
+  // undone any Content-Encoding (gzip, deflate, br), so the inflated size
+  // can be bounded as it grows: a small compressed bomb stops at the limit.
+  void Ingest(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader,
+              bool in_progress) {
     const std::string media = MediaType(req);
     WireFormat format;
     if (media == "application/x-protobuf" || media == "application/protobuf") format = WireFormat::kProtobuf;
@@ -65,22 +67,27 @@ struct Server::Impl {
       return Answer(res, WireFormat::kJson, 415, kGrpcInvalidArgument,
                     "unsupported Content-Type '" + media + "': send application/x-protobuf or application/json");
     }
-    std::string_view body = req.body;
-    std::string inflated;
-    const std::string encoding = Lower(req.get_header_value("Content-Encoding"));
-    if (encoding == "gzip") {
-      auto out = Gunzip(req.body, options.max_body_bytes);
-      if (!out.ok()) {
-        counters.requests_rejected++;
-        const bool too_large = out.status().message().rfind(kGunzipTooLarge, 0) == 0;
-        return Answer(res, format, too_large ? 413 : 400, too_large ? kGrpcResourceExhausted : kGrpcInvalidArgument,
-                      out.status().message());
+    std::string body;
+    bool too_large = std::strtoull(req.get_header_value("Content-Length").c_str(), nullptr, 10) > options.max_body_bytes;
+    const bool read = !too_large && reader([&](const char* data, size_t n) {
+      if (body.size() + n > options.max_body_bytes) {
+        too_large = true;
+        return false;
       }
-      inflated = std::move(*out);
-      body = inflated;
-    } else if (!encoding.empty() && encoding != "identity") {
+      body.append(data, n);
+      return true;
+    });
+    counters.bytes_received += body.size();
+    if (too_large) {
       counters.requests_rejected++;
-      return Answer(res, format, 415, kGrpcInvalidArgument, "unsupported Content-Encoding '" + encoding + "': use gzip or none");
+      return Answer(res, format, 413, kGrpcResourceExhausted,
+                    "the request body, decompressed, is larger than the limit of " +
+                        std::to_string(options.max_body_bytes) + " bytes (--max-body)");
+    }
+    if (!read) {
+      counters.requests_rejected++;
+      return Answer(res, format, 400, kGrpcInvalidArgument,
+                    "the body could not be read: truncated, or not valid " + req.get_header_value("Content-Encoding"));
     }
     auto batch = DecodeTraceRequest(body, format, in_progress, options.limits);
     if (!batch.ok()) {
@@ -126,8 +133,13 @@ struct Server::Impl {
   }
 
   void Routes() {
-    http.Post("/v1/traces", [this](const httplib::Request& q, httplib::Response& r) { Ingest(q, r, false); });
-    http.Post("/v1/traces/in-progress", [this](const httplib::Request& q, httplib::Response& r) { Ingest(q, r, true); });
+    http.Post("/v1/traces", [this](const httplib::Request& q, httplib::Response& r, const httplib::ContentReader& c) {
+      Ingest(q, r, c, false);
+    });
+    http.Post("/v1/traces/in-progress",
+              [this](const httplib::Request& q, httplib::Response& r, const httplib::ContentReader& c) {
+                Ingest(q, r, c, true);
+              });
     http.Get("/api/v1/jobs", [this](const httplib::Request& q, httplib::Response& r) { Reply(r, api.Jobs(ToApi(q))); });
     http.Get(R"(/api/v1/traces/([^/]+))", [this](const httplib::Request& q, httplib::Response& r) {
       Reply(r, api.Trace(q.matches[1], ToApi(q)));

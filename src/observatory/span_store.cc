@@ -103,7 +103,6 @@ Result<std::unique_ptr<SpanStore>> SpanStore::Open(const StoreOptions& options, 
   auto live = impl->wdb.QueryInt("SELECT count(*) FROM live_spans");
   if (!live.ok()) return live.status();
   impl->live_count = *live;
-  impl->last_retention_ns = env->MonotonicNanos();
   Impl* raw = impl.get();
   impl->writer = std::thread([raw] { raw->WriterLoop(); });
   impl->ready = true;
@@ -143,6 +142,8 @@ Status SpanStore::EnforceRetention() {
 
 void SpanStore::Impl::WriterLoop() {
   constexpr size_t kMaxBatchesPerCommit = 64;
+  last_retention_ns = env->MonotonicNanos();
+  (void)Retain();  // data past the limits goes at startup, not a minute later
   while (true) {
     std::vector<Pending*> work;
     {

@@ -1,0 +1,91 @@
+"""`backspan serve` on a free loopback port, and small HTTP helpers."""
+import gzip
+import json
+import os
+import signal
+import subprocess
+import time
+import urllib.error
+import urllib.request
+
+from helpers import BIN
+
+
+class Observatory:
+    def __init__(self, data_dir, env, *flags):
+        self.data_dir = data_dir
+        self.env = env
+        self.flags = flags
+        self.start()
+
+    def start(self):
+        self.proc = subprocess.Popen([BIN, "--json", "serve", "--listen", "127.0.0.1:0", "--data", self.data_dir,
+                                      *self.flags], env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError("serve did not start: " + self.proc.stderr.read().decode(errors="replace"))
+        self.url = json.loads(line)["url"]
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            self.proc.wait(timeout=30)
+        self.proc.stdout.close()
+        self.proc.stderr.close()
+        return self.proc.returncode
+
+    def request(self, method, path, body=None, headers=None):
+        """(status, headers, body bytes); HTTP errors are returned, not raised."""
+        req = urllib.request.Request(self.url + path, data=body, method=method, headers=headers or {})
+        try:
+            with urllib.request.urlopen(req, timeout=60) as r:
+                return r.status, dict(r.headers), r.read()
+        except urllib.error.HTTPError as e:
+            return e.code, dict(e.headers), e.read()
+
+    def get_json(self, path, status=200):
+        code, _, body = self.request("GET", path)
+        if code != status:
+            raise AssertionError(f"GET {path}: {code} {body[:500]!r}")
+        return json.loads(body)
+
+    def post_json_spans(self, request, path="/v1/traces", gzipped=False):
+        body = json.dumps(request).encode()
+        headers = {"Content-Type": "application/json"}
+        if gzipped:
+            body = gzip.compress(body)
+            headers["Content-Encoding"] = "gzip"
+        return self.request("POST", path, body, headers)
+
+    def wait_until(self, predicate, timeout=15):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if predicate():
+                return True
+            time.sleep(0.2)
+        return False
+
+
+def span_request(spans, resource=None, scope="test"):
+    """An OTLP/JSON ExportTraceServiceRequest with `spans` (dicts in OTLP/JSON form)."""
+    attrs = [{"key": k, "value": {"stringValue": v}} for k, v in (resource or {"service.name": "test"}).items()]
+    return {"resourceSpans": [{"resource": {"attributes": attrs},
+                               "scopeSpans": [{"scope": {"name": scope}, "spans": spans}]}]}
+
+
+def json_span(trace_id, span_id, name, start_ns, end_ns, parent="", attrs=None, status=0, message=""):
+    span = {"traceId": trace_id, "spanId": span_id, "name": name, "kind": 1,
+            "startTimeUnixNano": str(start_ns), "endTimeUnixNano": str(end_ns),
+            "attributes": [{"key": k, "value": ({"stringValue": v} if isinstance(v, str) else
+                                                {"boolValue": v} if isinstance(v, bool) else
+                                                {"intValue": str(v)} if isinstance(v, int) else
+                                                {"doubleValue": v})}
+                           for k, v in (attrs or {}).items()],
+            "status": {"code": status, "message": message}}
+    if parent:
+        span["parentSpanId"] = parent
+    return span
+
+
+def random_hex(n):
+    return os.urandom(n).hex()
