@@ -7,7 +7,7 @@ packages=(
   libssl-dev libsodium-dev libzstd-dev nlohmann-json3-dev libcli11-dev
   libgtest-dev libbenchmark-dev python3 util-linux
   protobuf-compiler libprotobuf-dev libcpp-httplib-dev libsqlite3-dev zlib1g-dev
-  nodejs npm
+  nodejs npm chromium fonts-dejavu-core
 )
 if [ "${1:-}" = "--bench" ]; then packages+=(restic borgbackup time); fi
 

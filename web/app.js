@@ -178,7 +178,7 @@ async function tracePage(id) {
   const root = rows[0].span;
 
   const showSpan = (s) => {
-    detail.replaceChildren(
+    detail.replaceChildren(...[
       h('h2', {text: s.name}),
       h('p', {}, badge(s.status.code === 'ERROR' ? 'failed' : s.in_progress ? 'running' : 'ok'), ' ', duration(s.duration_ms),
         s.status.message ? h('span', {class: 'err'}, ' ' + s.status.message) : null),
@@ -187,7 +187,7 @@ async function tracePage(id) {
       s.events.length ? h('div', {}, h('h3', {text: 'Events'}), h('ul', {class: 'events'}, s.events.map((e) =>
         h('li', {}, h('b', {text: e.name}), ' +', duration(Number(ns(e.time_unix_nano) - ns(s.start_time_unix_nano)) / 1e6),
           attrTable('', e.attributes))))) : null,
-      attrTable('Resource', s.resource));
+      attrTable('Resource', s.resource)].filter(Boolean));
   };
 
   const axis = h('div', {class: 'axis'}, [0, 0.25, 0.5, 0.75, 1].map((f) =>

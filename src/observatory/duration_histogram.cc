@@ -37,12 +37,15 @@ bool GetVarint(std::string_view* in, uint64_t* v) {
 }  // namespace
 
 void DurationHistogram::Add(double seconds, int64_t count) {
-  buckets_[BucketOf(seconds)] += count;
+  if (buckets_.empty()) buckets_.resize(kMaxBucket + 1);
+  buckets_[static_cast<size_t>(BucketOf(seconds))] += count;
   count_ += count;
 }
 
 void DurationHistogram::Merge(const DurationHistogram& other) {
-  for (const auto& [b, c] : other.buckets_) buckets_[b] += c;
+  if (other.buckets_.empty()) return;
+  if (buckets_.empty()) buckets_.resize(kMaxBucket + 1);
+  for (size_t b = 0; b < other.buckets_.size(); ++b) buckets_[b] += other.buckets_[b];
   count_ += other.count_;
 }
 
@@ -50,22 +53,23 @@ double DurationHistogram::Quantile(double q) const {
   if (count_ == 0) return 0;
   double rank = q * static_cast<double>(count_);
   int64_t seen = 0;
-  for (const auto& [b, c] : buckets_) {
-    seen += c;
-    if (static_cast<double>(seen) >= rank) {
+  for (size_t b = 0; b < buckets_.size(); ++b) {
+    seen += buckets_[b];
+    if (buckets_[b] && static_cast<double>(seen) >= rank) {
       if (b == 0) return 0.001;
       // The bucket's geometric middle.
-      return std::exp2((b + 0.5) / kPerDoubling) / 1000.0;
+      return std::exp2((static_cast<double>(b) + 0.5) / kPerDoubling) / 1000.0;
     }
   }
-  return std::exp2((buckets_.rbegin()->first + 0.5) / kPerDoubling) / 1000.0;
+  return 0;
 }
 
 std::string DurationHistogram::Encode() const {
   std::string out;
-  for (const auto& [b, c] : buckets_) {
-    PutVarint(&out, static_cast<uint64_t>(b));
-    PutVarint(&out, static_cast<uint64_t>(c));
+  for (size_t b = 0; b < buckets_.size(); ++b) {
+    if (!buckets_[b]) continue;
+    PutVarint(&out, b);
+    PutVarint(&out, static_cast<uint64_t>(buckets_[b]));
   }
   return out;
 }
@@ -74,7 +78,8 @@ void DurationHistogram::MergeEncoded(std::string_view blob) {
   uint64_t b, c;
   while (GetVarint(&blob, &b) && GetVarint(&blob, &c)) {
     if (b > kMaxBucket) return;
-    buckets_[static_cast<int>(b)] += static_cast<int64_t>(c);
+    if (buckets_.empty()) buckets_.resize(kMaxBucket + 1);
+    buckets_[b] += static_cast<int64_t>(c);
     count_ += static_cast<int64_t>(c);
   }
 }

@@ -4,7 +4,7 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
+#include <vector>
 #include <string>
 #include <string_view>
 
@@ -24,7 +24,7 @@ class DurationHistogram {
   void MergeEncoded(std::string_view blob);
 
  private:
-  std::map<int, int64_t> buckets_;
+  std::vector<int64_t> buckets_;  // dense: allocated on first use
   int64_t count_ = 0;
 };
 

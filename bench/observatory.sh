@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The observatory's targets (release build, this machine's 2 cores; the load
+# generator shares them):
+# - ingest: spans/s over OTLP/HTTP protobuf, 512 spans a request, 8
+#   keep-alive connections, backup-shaped jobs of 20 spans (target 200,000);
+# - query p95 with 100,000 jobs (~2M spans) stored: 100 jobs filtered by a
+#   tag, and a 30-day trend grouped by resource group (target < 50 ms);
+#   with --full, again at 1,000,000 jobs (~20M spans);
+# - the server's peak memory (VmHWM) and the store's size.
+#
+# usage: bench/observatory.sh [--full]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+full=0
+[ "${1:-}" = "--full" ] && full=1
+. bench/common.sh
+build_release
+work=$(mktemp -d "${TMPDIR:-/tmp}/backspan-observatory-bench.XXXXXX")
+pid=""
+cleanup() {
+  [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+"$bin" --json serve --listen 127.0.0.1:0 --data "$work/data" >"$work/listen" 2>"$work/serve.log" &
+pid=$!
+for _ in $(seq 50); do [ -s "$work/listen" ] && break; sleep 0.1; done
+url=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['url'])" "$work/listen")
+load=build-release/bench/observatory_bench
+total=100000
+[ $full = 1 ] && total=1000000
+
+row() { printf '| %-40s | %14s |\n' "$1" "$2"; }
+field() { python3 -c "import json,sys; d=json.loads(sys.argv[1]); print(eval(sys.argv[2]))" "$1" "$2"; }
+
+echo "| measure | value |"
+echo "|---|---|"
+ingest=$("$load" ingest "$url" --jobs 100000 --total-jobs "$total" --connections 8)
+row "ingest, first 100k jobs (spans/s)" "$(field "$ingest" "round(d['spans_per_second'])")"
+query=$("$load" query "$url" --runs 200)
+row "100k jobs: 100 jobs by tag, p95 (ms)" "$(field "$query" "d['jobs_by_tag']['p95_ms']")"
+row "100k jobs: 30-day trend by rg, p95 (ms)" "$(field "$query" "d['trend_30d_by_rg']['p95_ms']")"
+if [ $full = 1 ]; then
+  ingest=$("$load" ingest "$url" --jobs 900000 --first-job 100000 --total-jobs "$total" --connections 8)
+  row "ingest, next 900k jobs (spans/s)" "$(field "$ingest" "round(d['spans_per_second'])")"
+  query=$("$load" query "$url" --runs 200)
+  row "1M jobs: 100 jobs by tag, p95 (ms)" "$(field "$query" "d['jobs_by_tag']['p95_ms']")"
+  row "1M jobs: 30-day trend by rg, p95 (ms)" "$(field "$query" "d['trend_30d_by_rg']['p95_ms']")"
+fi
+row "server peak RSS (MiB)" "$(awk '/VmHWM/ {printf "%.1f", $2/1024}' /proc/$pid/status)"
+row "store size (MiB)" "$(du -sm "$work/data" | cut -f1)"

@@ -1,0 +1,78 @@
+// The web UI in headless Chromium (Debian's, driven by playwright-core),
+// against a server the Python test has filled with real backups and an
+// overdue source. Screenshots go to the artifacts directory.
+//
+//   node ui.test.mjs URL ARTIFACT_DIR
+import {chromium} from 'playwright-core';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+
+const [url, artifacts] = process.argv.slice(2);
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+    '--disable-sync', '--no-first-run', '--disable-quic'],
+});
+const page = await browser.newPage({viewport: {width: 1400, height: 900}});
+const errors = [];
+page.on('pageerror', (e) => errors.push(String(e)));
+page.on('requestfailed', (r) => errors.push(`request failed: ${r.url()}`));
+const ready = (name) => page.waitForFunction((n) => document.body.dataset.ready === n, name);
+const shot = (name) => page.screenshot({path: path.join(artifacts, `${name}.png`), fullPage: true});
+
+// Jobs: the table lists every job, and the tag filter narrows it.
+await page.goto(`${url}/#/jobs`);
+await ready('jobs');
+const all = await page.getByTestId('job-row').count();
+assert.ok(all >= 3, `expected at least 3 jobs, saw ${all}`);
+await shot('jobs');
+await page.getByTestId('filter-tag').fill('azure.resource_group.name=rg-east');
+await page.getByRole('button', {name: 'Filter'}).click();
+await page.waitForFunction(() => location.hash.includes('rg-east'));
+await ready('jobs');
+await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=job-row]')].length > 0);
+const filtered = await page.getByTestId('job-row').allInnerTexts();
+assert.ok(filtered.length > 0 && filtered.length < all, `tag filter kept ${filtered.length} of ${all}`);
+for (const row of filtered) assert.ok(row.includes('rg-east'), `row outside rg-east: ${row}`);
+
+// Waterfall: a real backup's phases on a time axis; a click shows attributes.
+await page.locator('[data-testid=job-row] a', {hasText: 'backup'}).first().click();
+await ready('trace');
+const names = await page.locator('[data-testid=span-row] .span-name').allInnerTexts();
+for (const phase of ['backup', 'open repository', 'lock', 'scan', 'process files', 'write index', 'save snapshot'])
+  assert.ok(names.includes(phase), `waterfall lacks ${phase}: ${names}`);
+const bars = await page.locator('[data-testid=span-row] .bar').evaluateAll((els) => els.map((e) => e.getBoundingClientRect().width));
+assert.ok(bars.every((w) => w >= 2), 'every span has a visible bar');
+await page.locator('[data-testid=span-row]', {hasText: 'save snapshot'}).click();
+await page.getByTestId('span-detail').getByText('backspan.snapshot.id').waitFor();
+await shot('trace');
+
+// Trends: the charts draw lines on their canvases.
+await page.goto(`${url}/#/trends?group_by=azure.resource_group.name&range=2d&bucket=hour&kind=backup`);
+await ready('trends');
+assert.equal(await page.getByTestId('trend-chart').count(), 4);
+const drawn = await page.locator('[data-testid=trend-chart] canvas').first().evaluate((c) => {
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  let ink = 0;
+  for (let i = 3; i < d.length; i += 4) if (d[i] > 0) ink++;
+  return ink;
+});
+assert.ok(drawn > 100, `the duration chart drew ${drawn} pixels`);
+const legend = await page.locator('.u-legend').first().innerText();
+assert.ok(legend.includes('rg-east') && legend.includes('rg-west'), `legend: ${legend}`);
+await shot('trends');
+
+// Freshness: the overdue source is red.
+await page.goto(`${url}/#/freshness`);
+await ready('freshness');
+const overdue = page.locator('[data-testid=source-row][data-overdue=true]');
+assert.equal(await overdue.count(), 1);
+assert.ok((await overdue.innerText()).includes('old-host'));
+const color = await overdue.locator('td').first().evaluate((td) => getComputedStyle(td).backgroundColor);
+assert.equal(color, 'rgb(254, 226, 226)');
+assert.equal(await page.locator('[data-testid=source-row][data-overdue=false]').count() >= 1, true);
+await shot('freshness');
+
+await browser.close();
+assert.deepEqual(errors, []);
+console.log('ui ok');

@@ -1,0 +1,52 @@
+"""The web UI in headless Chromium (tests/browser/ui.test.mjs): real backups
+in two resource groups and an overdue source; screenshots are saved in
+build/test-artifacts/ (or $BACKSPAN_ARTIFACTS)."""
+import os
+import shutil
+import subprocess
+import time
+import unittest
+
+from helpers import CliTestCase, write
+from observatory import Observatory, json_span, random_hex, span_request
+
+UI_TEST = os.path.join(os.path.dirname(__file__), "../browser/ui.test.mjs")
+ARTIFACTS = os.environ.get("BACKSPAN_ARTIFACTS",
+                           os.path.join(os.path.dirname(os.path.abspath(os.environ.get("BACKSPAN_BIN", "build/x"))),
+                                        "test-artifacts"))
+
+
+@unittest.skipUnless(os.path.exists("/usr/bin/chromium"), "needs Debian's chromium")
+class WebUiTest(CliTestCase):
+    def test_ui_in_chromium(self):
+        server = Observatory(os.path.join(self.tmp, "observatory"), self.env)
+        try:
+            src = os.path.join(self.tmp, "src")
+            for i in range(20):
+                write(f"{src}/f{i}", os.urandom(20000))
+            self.init()
+            env = {"OTEL_EXPORTER_OTLP_ENDPOINT": server.url}
+            for rg in ["rg-east", "rg-west", "rg-east"]:
+                self.run_cli("backup", "--tag", f"azure.resource_group.name={rg}", "--tag", "env=prod", src, env=env)
+                write(f"{src}/f0", os.urandom(20000))
+            # A source whose three daily backups stopped five days ago: overdue.
+            day = 86400 * 10**9
+            now = time.time_ns()
+            for d in (8, 7, 6, 5):
+                start = now - d * day
+                span = json_span(random_hex(16), random_hex(8), "backup", start, start + 60 * 10**9,
+                                 attrs={"backspan.job.kind": "backup", "azure.resource_group.name": "rg-west"})
+                code, _, _ = server.post_json_spans(span_request([span], resource={"service.name": "backspan",
+                                                                                   "host.name": "old-host"}))
+                self.assertEqual(code, 200)
+            os.makedirs(ARTIFACTS, exist_ok=True)
+            p = subprocess.run(["node", UI_TEST, server.url, ARTIFACTS], capture_output=True, timeout=180)
+            self.assertEqual(p.returncode, 0, p.stdout.decode() + p.stderr.decode())
+            for name in ["jobs", "trace", "trends", "freshness"]:
+                self.assertTrue(os.path.getsize(os.path.join(ARTIFACTS, f"{name}.png")) > 10000)
+        finally:
+            server.stop()
+
+
+if __name__ == "__main__":
+    unittest.main()
