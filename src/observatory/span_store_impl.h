@@ -116,6 +116,20 @@ class Where {
   std::vector<std::variant<int64_t, std::string>> params_;
 };
 
+// Runs `sql` with `where`'s bindings (if any) and calls fn(row) for each
+// row until fn returns false.
+template <typename Fn>
+Status ForEachRow(sql::Db& db, const std::string& sql, const Where* where, Fn&& fn) {
+  auto st = db.Prepare(sql);
+  if (!st.ok()) return st.status();
+  if (where) where->BindAll(*st);
+  while (true) {
+    auto row = st->Step();
+    if (!row.ok()) return row.status();
+    if (!*row || !fn(*st)) return Status::Ok();
+  }
+}
+
 // tags.id of KEY=VALUE, or 0 if no job ever had it.
 Result<int64_t> FindTagId(sql::Db& db, const Tag& tag);
 // Adds the scope as SQL over jobs aliased `j`; false if nothing can match

@@ -174,41 +174,37 @@ Result<JobPage> SpanStore::ListJobs(const JobQuery& q, const Scope& scope) {
       "j.start_ns, j.end_ns, j.bytes_added, j.bytes_total, j.files_total, j.error_type, j.error_message, "
       "j.snapshot_id, j.source_key, j.source_paths, j.tags, j.updated_ns FROM " +
       from + where.Sql() + " ORDER BY " + start + " DESC, " + id_col + " DESC LIMIT " + std::to_string(limit + 1);
-  auto st = db->Prepare(sql);
-  if (!st.ok()) return st.status();
-  where.BindAll(*st);
-  while (true) {
-    auto row = st->Step();
-    if (!row.ok()) return row.status();
-    if (!*row) break;
+  Status scan = ForEachRow(db.db(), sql, &where, [&](sql::Stmt& row) {
     if (static_cast<int>(page.jobs.size()) == limit) {
       page.more = true;
-      break;
+      return false;
     }
     JobRow r;
-    r.id = st->Int(0);
-    r.trace_id = IdFromBlob<16>(st->Blob(1));
-    r.span_id = IdFromBlob<8>(st->Blob(2));
-    r.name = st->Text(3);
-    r.kind = st->Text(4);
-    r.status = st->Text(5);
-    r.host = st->Text(6);
-    r.service = st->Text(7);
-    r.resource_group = st->Text(8);
-    r.start_ns = st->Int(9);
-    r.end_ns = st->Int(10);
-    r.bytes_added = st->Int(11);
-    r.bytes_total = st->Int(12);
-    r.files_total = st->Int(13);
-    r.error_type = st->Text(14);
-    r.error_message = st->Text(15);
-    r.snapshot_id = st->Text(16);
-    r.source_key = st->Text(17);
-    r.source_paths = st->Text(18);
-    r.tags = TagsFromJson(st->Text(19));
-    r.updated_ns = st->Int(20);
+    r.id = row.Int(0);
+    r.trace_id = IdFromBlob<16>(row.Blob(1));
+    r.span_id = IdFromBlob<8>(row.Blob(2));
+    r.name = row.Text(3);
+    r.kind = row.Text(4);
+    r.status = row.Text(5);
+    r.host = row.Text(6);
+    r.service = row.Text(7);
+    r.resource_group = row.Text(8);
+    r.start_ns = row.Int(9);
+    r.end_ns = row.Int(10);
+    r.bytes_added = row.Int(11);
+    r.bytes_total = row.Int(12);
+    r.files_total = row.Int(13);
+    r.error_type = row.Text(14);
+    r.error_message = row.Text(15);
+    r.snapshot_id = row.Text(16);
+    r.source_key = row.Text(17);
+    r.source_paths = row.Text(18);
+    r.tags = TagsFromJson(row.Text(19));
+    r.updated_ns = row.Int(20);
     page.jobs.push_back(std::move(r));
-  }
+    return true;
+  });
+  if (!scan.ok()) return scan;
   return page;
 }
 
@@ -252,16 +248,13 @@ Result<std::vector<SourceState>> SpanStore::Sources(const Scope& scope) {
   Impl::Reader db(impl_.get());
   if (!db.status().ok()) return db.status();
   std::vector<SourceState> out;
-  auto st = db->Prepare("SELECT id, state FROM sources ORDER BY id");
-  if (!st.ok()) return st.status();
-  while (true) {
-    auto row = st->Step();
-    if (!row.ok()) return row.status();
-    if (!*row) break;
-    SourceState s = SourceFromJson(st->Text(1));
-    s.id = st->Int(0);
+  Status scan = ForEachRow(db.db(), "SELECT id, state FROM sources ORDER BY id", nullptr, [&](sql::Stmt& row) {
+    SourceState s = SourceFromJson(row.Text(1));
+    s.id = row.Int(0);
     if (scope.Allows(s.resource_group, s.tags)) out.push_back(std::move(s));
-  }
+    return true;
+  });
+  if (!scan.ok()) return scan;
   return out;
 }
 
@@ -269,14 +262,12 @@ Result<std::vector<JobCount>> SpanStore::JobCounts() {
   Impl::Reader db(impl_.get());
   if (!db.status().ok()) return db.status();
   std::vector<JobCount> out;
-  auto st = db->Prepare("SELECT kind, status, count FROM job_counts ORDER BY kind, status");
-  if (!st.ok()) return st.status();
-  while (true) {
-    auto row = st->Step();
-    if (!row.ok()) return row.status();
-    if (!*row) break;
-    out.push_back({st->Text(0), st->Text(1), st->Int(2)});
-  }
+  const char* sql = "SELECT kind, status, count FROM job_counts ORDER BY kind, status";
+  Status scan = ForEachRow(db.db(), sql, nullptr, [&](sql::Stmt& row) {
+    out.push_back({row.Text(0), row.Text(1), row.Int(2)});
+    return true;
+  });
+  if (!scan.ok()) return scan;
   return out;
 }
 
@@ -285,16 +276,14 @@ Result<std::vector<std::pair<std::string, std::vector<std::string>>>> SpanStore:
   if (!db.status().ok()) return db.status();
   std::vector<std::pair<std::string, std::vector<std::string>>> out;
   // Bounded: a high-cardinality key cannot make this slow.
-  auto st = db->Prepare("SELECT key, value FROM tags ORDER BY key, value LIMIT 20000");
-  if (!st.ok()) return st.status();
-  while (true) {
-    auto row = st->Step();
-    if (!row.ok()) return row.status();
-    if (!*row) break;
-    std::string key = st->Text(0);
+  const char* sql = "SELECT key, value FROM tags ORDER BY key, value LIMIT 20000";
+  Status scan = ForEachRow(db.db(), sql, nullptr, [&](sql::Stmt& row) {
+    std::string key = row.Text(0);
     if (out.empty() || out.back().first != key) out.emplace_back(key, std::vector<std::string>{});
-    if (static_cast<int>(out.back().second.size()) < values_per_key) out.back().second.push_back(st->Text(1));
-  }
+    if (static_cast<int>(out.back().second.size()) < values_per_key) out.back().second.push_back(row.Text(1));
+    return true;
+  });
+  if (!scan.ok()) return scan;
   return out;
 }
 

@@ -71,25 +71,22 @@ Result<Trend> SpanStore::GetTrend(const TrendQuery& q, const Scope& scope) {
       }
       where.Add("resource_group COLLATE NOCASE IN (" + in + ")");
     }
-    auto st = db->Prepare("SELECT hour, tag_value, jobs, ok, partial, failed, duration_sum, bytes_added, bytes_total, hist "
-                          "FROM rollups" + where.Sql());
-    if (!st.ok()) return st.status();
-    where.BindAll(*st);
-    while (true) {
-      auto row = st->Step();
-      if (!row.ok()) return row.status();
-      if (!*row) break;
-      Cell* c = cell(st->Text(1), st->Int(0));
-      if (!c) continue;
-      c->jobs += st->Int(2);
-      c->ok += st->Int(3);
-      c->partial += st->Int(4);
-      c->failed += st->Int(5);
-      c->duration_sum += st->Double(6);
-      c->bytes_added += st->Int(7);
-      c->bytes_total += st->Int(8);
-      c->durations.MergeEncoded(st->Blob(9));
-    }
+    const std::string sql = "SELECT hour, tag_value, jobs, ok, partial, failed, duration_sum, bytes_added, "
+                            "bytes_total, hist FROM rollups" + where.Sql();
+    Status scan = ForEachRow(db.db(), sql, &where, [&](sql::Stmt& row) {
+      Cell* c = cell(row.Text(1), row.Int(0));
+      if (!c) return true;
+      c->jobs += row.Int(2);
+      c->ok += row.Int(3);
+      c->partial += row.Int(4);
+      c->failed += row.Int(5);
+      c->duration_sum += row.Double(6);
+      c->bytes_added += row.Int(7);
+      c->bytes_total += row.Int(8);
+      c->durations.MergeEncoded(row.Blob(9));
+      return true;
+    });
+    if (!scan.ok()) return scan;
   } else {
     where.Add("j.start_ns >= " + where.Param(q.since_ns));
     where.Add("j.start_ns < " + where.Param(q.until_ns));
@@ -100,36 +97,34 @@ Result<Trend> SpanStore::GetTrend(const TrendQuery& q, const Scope& scope) {
       if (!error.ok()) return error;
       return Trend{};
     }
-    auto st = db->Prepare("SELECT j.start_ns, j.end_ns, j.status, j.bytes_added, j.bytes_total, j.tags FROM jobs j" + where.Sql());
-    if (!st.ok()) return st.status();
-    where.BindAll(*st);
-    while (true) {
-      auto row = st->Step();
-      if (!row.ok()) return row.status();
-      if (!*row) break;
+    const std::string sql =
+        "SELECT j.start_ns, j.end_ns, j.status, j.bytes_added, j.bytes_total, j.tags FROM jobs j" + where.Sql();
+    Status scan = ForEachRow(db.db(), sql, &where, [&](sql::Stmt& row) {
       std::string group;
       if (!q.group_by.empty()) {
         bool found = false;
-        for (const auto& [k, v] : TagsFromJson(st->Text(5)))
+        for (const auto& [k, v] : TagsFromJson(row.Text(5)))
           if (k == q.group_by) {
             group = v;
             found = true;
           }
-        if (!found) continue;  // as in the rollups: jobs without the tag are in no group
+        if (!found) return true;  // as in the rollups: jobs without the tag are in no group
       }
-      Cell* c = cell(group, st->Int(0));
-      if (!c) continue;
-      const double seconds = static_cast<double>(st->Int(1) - st->Int(0)) / 1e9;
-      const std::string status = st->Text(2);
+      Cell* c = cell(group, row.Int(0));
+      if (!c) return true;
+      const double seconds = static_cast<double>(row.Int(1) - row.Int(0)) / 1e9;
+      const std::string status = row.Text(2);
       c->jobs++;
       if (status == kStatusOk) c->ok++;
       else if (status == kStatusPartial) c->partial++;
       else c->failed++;
       c->duration_sum += seconds;
-      c->bytes_added += st->Int(3);
-      c->bytes_total += st->Int(4);
+      c->bytes_added += row.Int(3);
+      c->bytes_total += row.Int(4);
       c->durations.Add(seconds);
-    }
+      return true;
+    });
+    if (!scan.ok()) return scan;
   }
 
   // The busiest groups first; at most kMaxSeries.
