@@ -1,4 +1,5 @@
 #include "net/http_client.h"
+#include "util/text.h"
 
 #include <httplib.h>
 
@@ -37,9 +38,7 @@ Result<HttpResponse> Send(const HttpRequest& request) noexcept {
   resp.status = res->status;
   resp.body = std::move(res->body);
   for (const auto& [k, v] : res->headers) {
-    std::string name = k;
-    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    resp.headers[name] = v;
+    resp.headers[AsciiLower(k)] = v;
   }
   return resp;
 }

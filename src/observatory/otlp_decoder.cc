@@ -1,7 +1,6 @@
 #include "observatory/otlp_decoder.h"
 
 #include <algorithm>
-#include <cstring>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <unordered_map>
@@ -23,13 +22,6 @@ template <size_t N>
 bool IsValidId(const std::string& raw) {
   if (raw.size() != N) return false;
   return std::any_of(raw.begin(), raw.end(), [](char c) { return c != 0; });
-}
-
-template <size_t N>
-std::array<uint8_t, N> ToId(const std::string& raw) {
-  std::array<uint8_t, N> id{};
-  if (raw.size() == N) std::memcpy(id.data(), raw.data(), N);
-  return id;
 }
 
 // Why a span cannot be stored, or "" if it can.
@@ -125,8 +117,8 @@ class RootAttributes {
 JobRecord MakeJob(const tracepb::Span& s, const KeyValues& resource, bool in_progress) {
   RootAttributes attrs(resource, s.attributes());
   JobRecord job;
-  job.trace_id = ToId<16>(s.trace_id());
-  job.span_id = ToId<8>(s.span_id());
+  job.trace_id = trace::IdFromBytes<16>(s.trace_id());
+  job.span_id = trace::IdFromBytes<8>(s.span_id());
   job.name = s.name();
   job.kind = attrs.Text("backspan.job.kind");
   if (job.kind.empty()) job.kind = s.name();
@@ -226,13 +218,13 @@ Result<IngestBatch> DecodeTraceRequest(std::string_view body, WireFormat format,
           *oss->mutable_scope() = ss.scope();
           oss->add_spans()->Swap(&span);
           LiveSpan live;
-          live.trace_id = ToId<16>(oss->spans(0).trace_id());
-          live.span_id = ToId<8>(oss->spans(0).span_id());
+          live.trace_id = trace::IdFromBytes<16>(oss->spans(0).trace_id());
+          live.span_id = trace::IdFromBytes<8>(oss->spans(0).span_id());
           live.body = one.SerializeAsString();
           batch.live.push_back(std::move(live));
           continue;
         }
-        batch.finished.push_back(ToId<8>(span.span_id()));
+        batch.finished.push_back(trace::IdFromBytes<8>(span.span_id()));
         const std::string& tid = span.trace_id();
         auto stat = trace_stats.try_emplace(tid, static_cast<int64_t>(span.start_time_unix_nano()), 0).first;
         stat->second.first = std::min(stat->second.first, static_cast<int64_t>(span.start_time_unix_nano()));
@@ -254,7 +246,7 @@ Result<IngestBatch> DecodeTraceRequest(std::string_view body, WireFormat format,
     }
     for (auto& [tid, out] : by_trace) {
       TraceChunk chunk;
-      chunk.trace_id = ToId<16>(tid);
+      chunk.trace_id = trace::IdFromBytes<16>(tid);
       chunk.start_ns = trace_stats[tid].first;
       chunk.span_count = trace_stats[tid].second;
       Compress(out->SerializeAsString(), &chunk);

@@ -32,7 +32,4 @@ struct Scope {
   bool ByResourceGroupOnly() const { return unrestricted || selectors.empty(); }
 };
 
-// Lower-case ASCII, for resource group names.
-std::string LowerAscii(std::string s);
-
 }  // namespace backspan::observatory

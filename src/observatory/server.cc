@@ -10,6 +10,7 @@
 #include "observatory/metrics.h"
 #include "observatory/span_store.h"
 #include "observatory/web_assets.h"
+#include "util/text.h"
 
 namespace backspan::observatory {
 namespace {
@@ -19,14 +20,9 @@ constexpr int kGrpcInvalidArgument = 3;
 constexpr int kGrpcResourceExhausted = 8;
 constexpr int kGrpcUnavailable = 14;
 
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
 // The media type without parameters ("application/json; charset=utf-8").
 std::string MediaType(const httplib::Request& req) {
-  std::string ct = Lower(req.get_header_value("Content-Type"));
+  std::string ct = AsciiLower(req.get_header_value("Content-Type"));
   ct = ct.substr(0, ct.find(';'));
   while (!ct.empty() && ct.back() == ' ') ct.pop_back();
   return ct;

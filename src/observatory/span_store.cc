@@ -52,8 +52,6 @@ CREATE TABLE IF NOT EXISTS job_counts (
 PRAGMA user_version = 1;
 )";
 
-std::string Blob(const auto& id) { return std::string(reinterpret_cast<const char*>(id.data()), id.size()); }
-
 nlohmann::json SourceToJson(const SourceState& s) {
   nlohmann::json tags = nlohmann::json::object();
   for (const auto& [k, v] : s.tags) tags[k] = v;
@@ -256,7 +254,7 @@ Status SpanStore::Impl::Apply(IngestBatch& batch, RollupAccumulator& rollups) {
 }
 
 Status SpanStore::Impl::ApplyJob(const JobRecord& job, RollupAccumulator& rollups) {
-  const std::string tid = Blob(job.trace_id), sid = Blob(job.span_id);
+  const std::string tid = trace::IdBytes(job.trace_id), sid = trace::IdBytes(job.span_id);
   sql::Stmt* find = wdb.Cached("SELECT id, status, start_ns, tags FROM jobs WHERE trace_id = ? AND span_id = ?");
   if (!find) return wdb.Error("preparing a statement");
   find->BindBlob(1, tid.data(), tid.size()).BindBlob(2, sid.data(), sid.size());

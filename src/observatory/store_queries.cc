@@ -1,7 +1,6 @@
 // The store's read side: job lists, traces, sources, counters. Every query
 // that returns jobs or sources applies the caller's Scope in SQL or before
 // returning.
-#include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "compress/compressor.h"
@@ -74,13 +73,6 @@ Result<int64_t> FindTagId(sql::Db& db, const Tag& tag) {
 }
 
 namespace {
-
-template <size_t N>
-std::array<uint8_t, N> IdFromBlob(std::string_view b) {
-  std::array<uint8_t, N> id{};
-  if (b.size() == N) std::memcpy(id.data(), b.data(), N);
-  return id;
-}
 
 std::string EscapeLike(const std::string& text) {
   std::string out;
@@ -181,8 +173,8 @@ Result<JobPage> SpanStore::ListJobs(const JobQuery& q, const Scope& scope) {
     }
     JobRow r;
     r.id = row.Int(0);
-    r.trace_id = IdFromBlob<16>(row.Blob(1));
-    r.span_id = IdFromBlob<8>(row.Blob(2));
+    r.trace_id = trace::IdFromBytes<16>(row.Blob(1));
+    r.span_id = trace::IdFromBytes<8>(row.Blob(2));
     r.name = row.Text(3);
     r.kind = row.Text(4);
     r.status = row.Text(5);

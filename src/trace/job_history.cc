@@ -1,12 +1,12 @@
 #include "trace/job_history.h"
 
-#include <sqlite3.h>
-
 #include <cctype>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
 #include "env/env.h"
+#include "storage/sqlite.h"
+#include "util/text.h"
 
 namespace backspan::trace {
 namespace {
@@ -78,52 +78,10 @@ int64_t Int(const Attributes& attrs, const char* key) {
 }  // namespace
 
 struct JobHistory::Db {
-  sqlite3* db = nullptr;
+  sql::Db conn;
   std::string path;
-  ~Db() { sqlite3_close(db); }
 
-  Status Error(const std::string& what) const {
-    return Status::IOError("job history " + path + ": " + what + ": " + sqlite3_errmsg(db));
-  }
-  Status Exec(const char* sql) {
-    char* err = nullptr;
-    if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
-      std::string msg = err ? err : "error";
-      sqlite3_free(err);
-      return Status::IOError("job history " + path + ": " + msg);
-    }
-    return Status::Ok();
-  }
-};
-
-// A prepared statement that finalizes itself.
-class Stmt {
- public:
-  Stmt(sqlite3* db, const char* sql) { sqlite3_prepare_v2(db, sql, -1, &s_, nullptr); }
-  ~Stmt() { sqlite3_finalize(s_); }
-  bool ok() const { return s_ != nullptr; }
-  Stmt& Bind(int i, const std::string& v) {
-    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-    return *this;
-  }
-  Stmt& Bind(int i, int64_t v) {
-    sqlite3_bind_int64(s_, i, v);
-    return *this;
-  }
-  int Step() { return sqlite3_step(s_); }
-  // Makes the statement ready to run again with new bindings.
-  void Reset() {
-    sqlite3_reset(s_);
-    sqlite3_clear_bindings(s_);
-  }
-  std::string Str(int col) const {
-    const unsigned char* t = sqlite3_column_text(s_, col);
-    return t ? reinterpret_cast<const char*>(t) : "";
-  }
-  int64_t I64(int col) const { return sqlite3_column_int64(s_, col); }
-
- private:
-  sqlite3_stmt* s_ = nullptr;
+  Status Error(const std::string& what) const { return conn.Error("job history " + path + ": " + what); }
 };
 
 std::string DefaultStateDir() {
@@ -141,45 +99,42 @@ Result<std::unique_ptr<JobHistory>> JobHistory::Open(const std::string& dir) {
   RETURN_IF_ERROR(CreateDirs(Env::Default(), dir));
   auto db = std::make_unique<Db>();
   db->path = dir + "/jobs.db";
-  if (sqlite3_open_v2(db->path.c_str(), &db->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                      nullptr) != SQLITE_OK) {
-    return db->Error("cannot open");
-  }
-  sqlite3_busy_timeout(db->db, 5000);
-  RETURN_IF_ERROR(db->Exec("PRAGMA synchronous = NORMAL"));
-  // The schema is created once; user_version says it is there.
-  int64_t version = 0;
-  {
-    Stmt q(db->db, "PRAGMA user_version");
-    if (!q.ok() || q.Step() != SQLITE_ROW) return db->Error("read schema version");
-    version = q.I64(0);
-  }  // finalized: changing the journal mode needs no statement running
-  if (version < kSchemaVersion) RETURN_IF_ERROR(db->Exec(kSchema));
+  auto conn = sql::Db::Open(db->path, true, true);
+  if (!conn.ok()) return conn.status();
+  db->conn = std::move(*conn);
+  RETURN_IF_ERROR(db->conn.Exec("PRAGMA synchronous = NORMAL"));
+  // The schema is created once; user_version says it is there. QueryInt
+  // finalizes its statement: changing the journal mode needs none running.
+  auto version = db->conn.QueryInt("PRAGMA user_version");
+  if (!version.ok()) return db->Error("read schema version");
+  if (*version < kSchemaVersion) RETURN_IF_ERROR(db->conn.Exec(kSchema));
   return std::unique_ptr<JobHistory>(new JobHistory(std::move(db)));
 }
 
 Status JobHistory::Store(const Resource& resource, const std::vector<SpanData>& spans, int64_t now_ns) {
-  RETURN_IF_ERROR(db_->Exec("BEGIN IMMEDIATE"));
-  Stmt s(db_->db, "INSERT OR REPLACE INTO spans VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
-  Stmt j(db_->db, "INSERT OR REPLACE INTO jobs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
-  if (!s.ok() || !j.ok()) {
-    Status st = db_->Error("prepare");
-    (void)db_->Exec("ROLLBACK");
+  sql::Db& db = db_->conn;
+  RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
+  Status st = StoreInTransaction(resource, spans, now_ns);
+  if (!st.ok()) {
+    (void)db.Exec("ROLLBACK");
     return st;
   }
+  return db.Exec("COMMIT");
+}
+
+Status JobHistory::StoreInTransaction(const Resource& resource, const std::vector<SpanData>& spans, int64_t now_ns) {
+  sql::Db& db = db_->conn;
+  auto s = db.Prepare("INSERT OR REPLACE INTO spans VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
+  auto j = db.Prepare("INSERT OR REPLACE INTO jobs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+  if (!s.ok() || !j.ok()) return db_->Error("prepare");
   for (const SpanData& d : spans) {
     json events = json::array();
     for (const auto& e : d.events) events.push_back({{"name", e.name}, {"time_ns", e.time_ns}, {"attributes", AttrsJson(e.attributes)}});
-    s.Reset();
-    s.Bind(1, ToHex(d.trace_id)).Bind(2, ToHex(d.span_id)).Bind(3, d.is_root() ? "" : ToHex(d.parent_span_id));
-    s.Bind(4, d.name).Bind(5, static_cast<int64_t>(d.kind)).Bind(6, d.start_ns).Bind(7, d.end_ns);
-    s.Bind(8, static_cast<int64_t>(d.status)).Bind(9, d.status_message).Bind(10, AttrsJson(d.attributes).dump());
-    s.Bind(11, events.dump()).Bind(12, static_cast<int64_t>(d.dropped_events));
-    if (s.Step() != SQLITE_DONE) {
-      Status st = db_->Error("insert span");
-      (void)db_->Exec("ROLLBACK");
-      return st;
-    }
+    s->Bind(1, ToHex(d.trace_id)).Bind(2, ToHex(d.span_id)).Bind(3, d.is_root() ? "" : ToHex(d.parent_span_id));
+    s->Bind(4, d.name).Bind(5, static_cast<int64_t>(d.kind)).Bind(6, d.start_ns).Bind(7, d.end_ns);
+    s->Bind(8, static_cast<int64_t>(d.status)).Bind(9, d.status_message).Bind(10, AttrsJson(d.attributes).dump());
+    s->Bind(11, events.dump()).Bind(12, static_cast<int64_t>(d.dropped_events));
+    if (!s->Run().ok()) return db_->Error("insert span");
     std::string kind = Text(d.attributes, "backspan.job.kind");
     if (kind.empty()) continue;
     json tags = json::array();
@@ -187,44 +142,39 @@ Status JobHistory::Store(const Resource& resource, const std::vector<SpanData>& 
       if (auto* arr = std::get_if<StringArray>(t)) tags = *arr;
     std::string host = Text(d.attributes, "host.name");
     if (host.empty()) host = Text(resource.attributes, "host.name");
-    j.Reset();
-    j.Bind(1, ToHex(d.span_id)).Bind(2, ToHex(d.trace_id)).Bind(3, kind).Bind(4, d.start_ns).Bind(5, d.end_ns);
-    j.Bind(6, static_cast<int64_t>(d.status != StatusCode::kError)).Bind(7, Text(d.attributes, "error.type"));
-    j.Bind(8, Text(d.attributes, "backspan.repository")).Bind(9, host);
-    j.Bind(10, Text(d.attributes, "backspan.snapshot.id"));
-    j.Bind(11, Int(d.attributes, "backspan.bytes.read")).Bind(12, Int(d.attributes, "backspan.bytes.added"));
-    j.Bind(13, Int(d.attributes, "backspan.bytes.stored")).Bind(14, tags.dump());
-    if (j.Step() != SQLITE_DONE) {
-      Status st = db_->Error("insert job");
-      (void)db_->Exec("ROLLBACK");
-      return st;
-    }
+    j->Bind(1, ToHex(d.span_id)).Bind(2, ToHex(d.trace_id)).Bind(3, kind).Bind(4, d.start_ns).Bind(5, d.end_ns);
+    j->Bind(6, static_cast<int64_t>(d.status != StatusCode::kError)).Bind(7, Text(d.attributes, "error.type"));
+    j->Bind(8, Text(d.attributes, "backspan.repository")).Bind(9, host);
+    j->Bind(10, Text(d.attributes, "backspan.snapshot.id"));
+    j->Bind(11, Int(d.attributes, "backspan.bytes.read")).Bind(12, Int(d.attributes, "backspan.bytes.added"));
+    j->Bind(13, Int(d.attributes, "backspan.bytes.stored")).Bind(14, tags.dump());
+    if (!j->Run().ok()) return db_->Error("insert job");
   }
-  Stmt old_spans(db_->db, "DELETE FROM spans WHERE trace_id IN (SELECT trace_id FROM jobs WHERE start_ns < ?)");
-  Stmt old_jobs(db_->db, "DELETE FROM jobs WHERE start_ns < ?");
-  old_spans.Bind(1, now_ns - kHistoryRetentionNs).Step();
-  old_jobs.Bind(1, now_ns - kHistoryRetentionNs).Step();
-  return db_->Exec("COMMIT");
+  auto old_spans = db.Prepare("DELETE FROM spans WHERE trace_id IN (SELECT trace_id FROM jobs WHERE start_ns < ?)");
+  auto old_jobs = db.Prepare("DELETE FROM jobs WHERE start_ns < ?");
+  if (!old_spans.ok() || !old_jobs.ok()) return db_->Error("prepare");
+  RETURN_IF_ERROR(old_spans->Bind(1, now_ns - kHistoryRetentionNs).Run());
+  return old_jobs->Bind(1, now_ns - kHistoryRetentionNs).Run();
 }
 
 namespace {
 
-JobRecord JobFromRow(const Stmt& s) {
+JobRecord JobFromRow(const sql::Stmt& s) {
   JobRecord r;
-  r.job_id = s.Str(0);
-  r.trace_id = s.Str(1);
-  r.kind = s.Str(2);
-  r.start_ns = s.I64(3);
-  r.end_ns = s.I64(4);
-  r.ok = s.I64(5) != 0;
-  r.error_type = s.Str(6);
-  r.repository = s.Str(7);
-  r.host = s.Str(8);
-  r.snapshot_id = s.Str(9);
-  r.bytes_read = s.I64(10);
-  r.bytes_added = s.I64(11);
-  r.bytes_stored = s.I64(12);
-  json tags = json::parse(s.Str(13), nullptr, false);
+  r.job_id = s.Text(0);
+  r.trace_id = s.Text(1);
+  r.kind = s.Text(2);
+  r.start_ns = s.Int(3);
+  r.end_ns = s.Int(4);
+  r.ok = s.Int(5) != 0;
+  r.error_type = s.Text(6);
+  r.repository = s.Text(7);
+  r.host = s.Text(8);
+  r.snapshot_id = s.Text(9);
+  r.bytes_read = s.Int(10);
+  r.bytes_added = s.Int(11);
+  r.bytes_stored = s.Int(12);
+  json tags = json::parse(s.Text(13), nullptr, false);
   if (tags.is_array())
     for (const auto& t : tags)
       if (t.is_string()) r.tags.push_back(t.get<std::string>());
@@ -243,14 +193,16 @@ bool HasTags(const JobRecord& r, const std::vector<std::string>& tags) {
 }  // namespace
 
 Result<std::vector<JobRecord>> JobHistory::ListJobs(const JobFilter& f) {
-  Stmt s(db_->db,
-         "SELECT * FROM jobs WHERE start_ns >= ? AND (? = '' OR ok = (? = 'ok')) ORDER BY start_ns DESC");
+  auto s = db_->conn.Prepare(
+      "SELECT * FROM jobs WHERE start_ns >= ? AND (? = '' OR ok = (? = 'ok')) ORDER BY start_ns DESC");
   if (!s.ok()) return db_->Error("query jobs");
-  s.Bind(1, f.since_ns).Bind(2, f.status).Bind(3, f.status);
+  s->Bind(1, f.since_ns).Bind(2, f.status).Bind(3, f.status);
   std::vector<JobRecord> out;
-  int rc;
-  while (out.size() < f.limit && (rc = s.Step()) == SQLITE_ROW) {
-    JobRecord r = JobFromRow(s);
+  while (out.size() < f.limit) {
+    auto row = s->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    JobRecord r = JobFromRow(*s);
     if (HasTags(r, f.tags)) out.push_back(std::move(r));
   }
   return out;
@@ -262,14 +214,18 @@ Result<std::vector<SpanData>> JobHistory::LoadTrace(const std::string& id_prefix
       return Status::InvalidArgument("'" + id_prefix + "' is not a job id or trace id (hex digits)");
   }
   if (id_prefix.empty()) return Status::InvalidArgument("no job or trace id given");
-  std::string like = id_prefix;
-  for (char& c : like) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string like = AsciiLower(id_prefix);
   // A job id (root span id) or a trace id; a trace may hold several jobs.
-  Stmt q(db_->db, "SELECT * FROM jobs WHERE job_id LIKE ?1 || '%' OR trace_id LIKE ?1 || '%' ORDER BY start_ns");
+  auto q = db_->conn.Prepare("SELECT * FROM jobs WHERE job_id LIKE ?1 || '%' OR trace_id LIKE ?1 || '%' ORDER BY start_ns");
   if (!q.ok()) return db_->Error("query jobs");
-  q.Bind(1, like);
+  q->Bind(1, like);
   std::vector<JobRecord> found;
-  while (q.Step() == SQLITE_ROW) found.push_back(JobFromRow(q));
+  while (true) {
+    auto row = q->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    found.push_back(JobFromRow(*q));
+  }
   if (found.empty()) return Status::NotFound("no job or trace " + id_prefix + " in the job history (see backspan jobs)");
   bool one_trace = true;
   for (const auto& j : found) one_trace = one_trace && j.trace_id == found[0].trace_id;
@@ -279,30 +235,34 @@ Result<std::vector<SpanData>> JobHistory::LoadTrace(const std::string& id_prefix
                              " jobs; give more digits or the whole trace id");
   }
   if (!one_trace) return Status::Ambiguous("'" + id_prefix + "' matches several traces");
-  Stmt s(db_->db, "SELECT * FROM spans WHERE trace_id = ? ORDER BY start_ns");
-  if (!s.ok()) return db_->Error("query spans");
-  s.Bind(1, found[0].trace_id);
+  auto stmt = db_->conn.Prepare("SELECT * FROM spans WHERE trace_id = ? ORDER BY start_ns");
+  if (!stmt.ok()) return db_->Error("query spans");
+  stmt->Bind(1, found[0].trace_id);
   std::vector<SpanData> spans;
-  while (s.Step() == SQLITE_ROW) {
+  while (true) {
+    auto row = stmt->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    const sql::Stmt& s = *stmt;
     SpanData d;
-    d.trace_id = TraceIdFromHex(s.Str(0)).value_or(TraceId{});
-    d.span_id = SpanIdFromHex(s.Str(1)).value_or(SpanId{});
-    if (auto p = SpanIdFromHex(s.Str(2))) d.parent_span_id = *p;
-    d.name = s.Str(3);
-    d.kind = static_cast<SpanKind>(s.I64(4));
-    d.start_ns = s.I64(5);
-    d.end_ns = s.I64(6);
-    d.status = static_cast<StatusCode>(s.I64(7));
-    d.status_message = s.Str(8);
-    d.attributes = AttrsFromJson(json::parse(s.Str(9), nullptr, false));
-    json events = json::parse(s.Str(10), nullptr, false);
+    d.trace_id = TraceIdFromHex(s.Text(0)).value_or(TraceId{});
+    d.span_id = SpanIdFromHex(s.Text(1)).value_or(SpanId{});
+    if (auto p = SpanIdFromHex(s.Text(2))) d.parent_span_id = *p;
+    d.name = s.Text(3);
+    d.kind = static_cast<SpanKind>(s.Int(4));
+    d.start_ns = s.Int(5);
+    d.end_ns = s.Int(6);
+    d.status = static_cast<StatusCode>(s.Int(7));
+    d.status_message = s.Text(8);
+    d.attributes = AttrsFromJson(json::parse(s.Text(9), nullptr, false));
+    json events = json::parse(s.Text(10), nullptr, false);
     if (events.is_array()) {
       for (const auto& e : events) {
         if (!e.is_object()) continue;
         d.events.push_back({e.value("name", ""), e.value("time_ns", int64_t{0}), AttrsFromJson(e.value("attributes", json()))});
       }
     }
-    d.dropped_events = static_cast<uint32_t>(s.I64(11));
+    d.dropped_events = static_cast<uint32_t>(s.Int(11));
     spans.push_back(std::move(d));
   }
   if (jobs) *jobs = std::move(found);

@@ -62,6 +62,7 @@ class JobHistory {
  private:
   struct Db;
   explicit JobHistory(std::unique_ptr<Db> db);
+  Status StoreInTransaction(const Resource& resource, const std::vector<SpanData>& spans, int64_t now_ns);
   std::unique_ptr<Db> db_;
 };
 

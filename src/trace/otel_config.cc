@@ -1,4 +1,5 @@
 #include "trace/otel_config.h"
+#include "util/text.h"
 
 #include <cctype>
 #include <cstdlib>
@@ -74,9 +75,7 @@ Result<std::vector<std::pair<std::string, std::string>>> ParseKeyValueList(const
 Result<OtelConfig> ReadOtelConfig(const GetEnv& getenv) {
   OtelConfig c;
   if (const char* v = getenv("OTEL_SDK_DISABLED")) {
-    std::string s = Trim(v);
-    for (char& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-    c.sdk_disabled = s == "true";
+    c.sdk_disabled = AsciiLower(Trim(v)) == "true";
   }
   const char* which = nullptr;
   if (const char* v = getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"); v && *v) c.traces_url = Trim(v);

@@ -28,11 +28,6 @@ void Fill(const Attributes& attrs, google::protobuf::RepeatedPtrField<common::Ke
   }
 }
 
-template <size_t N>
-std::string Raw(const std::array<uint8_t, N>& id) {
-  return std::string(reinterpret_cast<const char*>(id.data()), N);
-}
-
 }  // namespace
 
 std::string EncodeOtlpProtobuf(const Resource& resource, const std::string& scope_version,
@@ -45,9 +40,9 @@ std::string EncodeOtlpProtobuf(const Resource& resource, const std::string& scop
   ss->mutable_scope()->set_version(scope_version);
   for (const SpanData& d : spans) {
     tracepb::Span* s = ss->add_spans();
-    s->set_trace_id(Raw(d.trace_id));
-    s->set_span_id(Raw(d.span_id));
-    if (!d.is_root()) s->set_parent_span_id(Raw(d.parent_span_id));
+    s->set_trace_id(IdBytes(d.trace_id));
+    s->set_span_id(IdBytes(d.span_id));
+    if (!d.is_root()) s->set_parent_span_id(IdBytes(d.parent_span_id));
     s->set_trace_state(d.trace_state);
     s->set_flags(d.trace_flags);
     s->set_name(d.name);

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "util/hex.h"
+#include "util/text.h"
 
 namespace backspan::trace {
 namespace {
@@ -104,13 +105,11 @@ std::string Redactor::ScrubCredentials(const std::string& text) const {
   // Every detector needs one of these characters; most values have none.
   if (text.find_first_of("@=: ") == std::string::npos) return text;
   std::string out = text;
-  std::string lower = text;
-  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::string lower = AsciiLower(text);
   for (const auto& d : Detectors()) {
     if (!d.may_match(lower)) continue;
     out = std::regex_replace(out, d.Regex(), d.replacement);
-    lower = out;
-    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    lower = AsciiLower(out);
   }
   return out;
 }

@@ -3,6 +3,7 @@
 // encoding is a plain copy.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <optional>
@@ -82,6 +83,19 @@ struct SpanContext {
   static std::optional<SpanContext> FromTraceparent(std::string_view traceparent,
                                                     std::string_view tracestate = {});
 };
+
+// The raw bytes of an id, as OTLP's protobuf and the stores hold them.
+template <size_t N>
+std::string IdBytes(const std::array<uint8_t, N>& id) {
+  return std::string(reinterpret_cast<const char*>(id.data()), N);
+}
+// An id from raw bytes; all zero (invalid) if `raw` is not N bytes long.
+template <size_t N>
+std::array<uint8_t, N> IdFromBytes(std::string_view raw) {
+  std::array<uint8_t, N> id{};
+  if (raw.size() == N) std::copy(raw.begin(), raw.end(), id.begin());
+  return id;
+}
 
 std::string ToHex(const TraceId& id);
 std::string ToHex(const SpanId& id);
