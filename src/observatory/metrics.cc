@@ -109,10 +109,10 @@ std::string RenderMetrics(const MetricsInput& in) {
     w.Family("backspan_ingest_spans_total", "counter", "Spans received, by result.");
     w.Sample("backspan_ingest_spans_total", "result=\"accepted\"", static_cast<double>(c->spans_accepted));
     w.Sample("backspan_ingest_spans_total", "result=\"rejected\"", static_cast<double>(c->spans_rejected));
-    w.Family("backspan_ingest_received_bytes_total", "counter", "Bytes of request bodies received, as sent.");
+    w.Family("backspan_ingest_received_bytes_total", "counter", "Bytes of request bodies received, after decompression.");
     w.Sample("backspan_ingest_received_bytes_total", "", static_cast<double>(c->bytes_received));
     w.Family("backspan_ingest_commit_wait_seconds_total", "counter", "Time requests spent waiting for their commit.");
-    w.Sample("backspan_ingest_commit_wait_seconds_total", "", static_cast<double>(c->commit_seconds_micros) / 1e6);
+    w.Sample("backspan_ingest_commit_wait_seconds_total", "", static_cast<double>(c->commit_wait_micros) / 1e6);
   }
   w.Family("process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds.");
   w.Sample("process_start_time_seconds", "", in.process_start_seconds);

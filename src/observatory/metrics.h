@@ -16,7 +16,7 @@ namespace backspan::observatory {
 struct IngestCounters {
   std::atomic<uint64_t> requests_ok{0}, requests_partial{0}, requests_rejected{0}, requests_failed{0};
   std::atomic<uint64_t> spans_accepted{0}, spans_rejected{0}, bytes_received{0};
-  std::atomic<uint64_t> commit_seconds_micros{0};  // total time requests waited for their commit
+  std::atomic<uint64_t> commit_wait_micros{0};  // total time requests waited for their commit
 };
 
 struct MetricsInput {

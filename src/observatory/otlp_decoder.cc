@@ -198,7 +198,6 @@ Result<IngestBatch> DecodeTraceRequest(std::string_view body, WireFormat format,
     }
     // This request's spans of each trace, as a ResourceSpans of their own.
     std::unordered_map<std::string, tracepb::ResourceSpans*> by_trace;
-    std::unordered_map<std::string, std::pair<int64_t, int32_t>> trace_stats;  // earliest start, count
     for (auto& ss : *rs.mutable_scope_spans()) {
       std::unordered_map<std::string, tracepb::ScopeSpans*> scope_of_trace;
       for (auto& span : *ss.mutable_spans()) {
@@ -226,9 +225,6 @@ Result<IngestBatch> DecodeTraceRequest(std::string_view body, WireFormat format,
         }
         batch.finished.push_back(trace::IdFromBytes<8>(span.span_id()));
         const std::string& tid = span.trace_id();
-        auto stat = trace_stats.try_emplace(tid, static_cast<int64_t>(span.start_time_unix_nano()), 0).first;
-        stat->second.first = std::min(stat->second.first, static_cast<int64_t>(span.start_time_unix_nano()));
-        stat->second.second++;
         tracepb::ScopeSpans*& out_scope = scope_of_trace[tid];
         if (!out_scope) {
           tracepb::ResourceSpans*& out = by_trace[tid];
@@ -247,8 +243,12 @@ Result<IngestBatch> DecodeTraceRequest(std::string_view body, WireFormat format,
     for (auto& [tid, out] : by_trace) {
       TraceChunk chunk;
       chunk.trace_id = trace::IdFromBytes<16>(tid);
-      chunk.start_ns = trace_stats[tid].first;
-      chunk.span_count = trace_stats[tid].second;
+      chunk.start_ns = INT64_MAX;
+      for (const auto& ss : out->scope_spans())
+        for (const auto& span : ss.spans()) {
+          chunk.start_ns = std::min(chunk.start_ns, static_cast<int64_t>(span.start_time_unix_nano()));
+          chunk.span_count++;
+        }
       Compress(out->SerializeAsString(), &chunk);
       batch.chunks.push_back(std::move(chunk));
     }

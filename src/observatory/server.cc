@@ -101,7 +101,7 @@ struct Server::Impl {
     }
     const int64_t t0 = env->MonotonicNanos();
     Status st = store->Write(std::move(*batch));
-    counters.commit_seconds_micros += static_cast<uint64_t>((env->MonotonicNanos() - t0) / 1000);
+    counters.commit_wait_micros += static_cast<uint64_t>((env->MonotonicNanos() - t0) / 1000);
     if (!st.ok()) {
       // The client retries on 503: nothing of this request was stored.
       counters.requests_failed++;
@@ -147,11 +147,10 @@ struct Server::Impl {
     http.Get("/metrics", [this](const httplib::Request&, httplib::Response& r) { Metrics(r); });
     http.Get("/healthz", [](const httplib::Request&, httplib::Response& r) { r.set_content("ok\n", "text/plain"); });
     http.Get("/readyz", [this](const httplib::Request&, httplib::Response& r) {
-      auto stats = store->Stats();
-      if (store->ready() && stats.ok()) return r.set_content("ready\n", "text/plain");
+      Status s = store->CheckReadable();
+      if (s.ok()) return r.set_content("ready\n", "text/plain");
       r.status = 503;
-      r.set_content("not ready: " + (stats.ok() ? std::string("the store is starting") : stats.status().message()) + "\n",
-                    "text/plain");
+      r.set_content("not ready: " + s.message() + "\n", "text/plain");
     });
     http.Get(R"(/(|index\.html|assets/[A-Za-z0-9._-]+))", [](const httplib::Request& q, httplib::Response& r) {
       std::string path = q.matches[1];

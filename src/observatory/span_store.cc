@@ -103,7 +103,6 @@ Result<std::unique_ptr<SpanStore>> SpanStore::Open(const StoreOptions& options, 
   impl->live_count = *live;
   Impl* raw = impl.get();
   impl->writer = std::thread([raw] { raw->WriterLoop(); });
-  impl->ready = true;
   return std::unique_ptr<SpanStore>(new SpanStore(std::move(impl)));
 }
 
@@ -118,8 +117,6 @@ SpanStore::~SpanStore() {
   if (impl_->writer.joinable()) impl_->writer.join();
 }
 
-bool SpanStore::ready() const { return impl_->ready; }
-
 Status SpanStore::Write(IngestBatch batch) {
   Impl::Pending p;
   p.batch = std::move(batch);
@@ -129,13 +126,6 @@ Status SpanStore::Write(IngestBatch batch) {
   impl_->cv_work.notify_one();
   impl_->cv_done.wait(l, [&] { return p.done; });
   return p.result;
-}
-
-Status SpanStore::EnforceRetention() {
-  // Runs on the writer thread, like every write.
-  IngestBatch empty;
-  impl_->last_retention_ns = 0;
-  return Write(std::move(empty));
 }
 
 void SpanStore::Impl::WriterLoop() {
@@ -161,6 +151,7 @@ void SpanStore::Impl::WriterLoop() {
       st = Apply(p->batch, rollups);
     }
     if (st.ok()) st = FlushRollups(rollups);
+    wdb.ResetCached();
     if (st.ok()) st = wdb.Exec("COMMIT");
     if (!st.ok()) {
       (void)wdb.Exec("ROLLBACK");
@@ -197,7 +188,7 @@ Result<int64_t> SpanStore::Impl::TagId(const std::string& key, const std::string
   if (!row.ok()) return row.status();
   if (!*row) return Status::Internal("a tag vanished");
   int64_t id = sel->Int(0);
-  sel->Reset();  // an open statement would pin the WAL: no checkpoint could reset it
+  sel->Reset();
   if (tag_ids.size() > 200000) tag_ids.clear();  // bounded memory for high-cardinality tags
   tag_ids.emplace(std::move(k), id);
   return id;

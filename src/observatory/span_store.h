@@ -32,7 +32,7 @@ struct StoreOptions {
   int64_t retention_ns = 0;     // 0: keep forever
   int64_t max_bytes = 0;        // 0: no size limit
   bool sync_full = true;        // fsync every commit (survives power loss, not only crashes)
-  int64_t retention_check_interval_ns = 60'000'000'000;
+  int64_t retention_check_interval_ns = 60'000'000'000;  // also applied at startup
 };
 
 struct JobQuery {
@@ -101,7 +101,7 @@ struct SourceState {
 inline constexpr double kDurationBucketsSeconds[] = {1, 5, 10, 30, 60, 300, 600, 1800, 3600, 7200, 14400, 28800};
 
 struct StoreStats {
-  int64_t jobs = 0, running_jobs = 0, chunks = 0, spans = 0, bytes = 0;
+  int64_t jobs = 0, running_jobs = 0, bytes = 0;
 };
 
 struct JobCount {
@@ -130,10 +130,8 @@ class SpanStore {
   // Known tag keys with up to `values_per_key` values each, for the UI's pickers.
   Result<std::vector<std::pair<std::string, std::vector<std::string>>>> TagKeys(int values_per_key);
   Result<StoreStats> Stats();
-  // Applies retention now (also done by the writer every minute).
-  Status EnforceRetention();
-  // True once the writer runs and the schema is in place.
-  bool ready() const;
+  // Whether a query can run now (for /readyz): cheap, unlike Stats.
+  Status CheckReadable();
 
  private:
   struct Impl;

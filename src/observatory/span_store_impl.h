@@ -30,7 +30,6 @@ struct SpanStore::Impl {
   std::condition_variable cv_work, cv_done;
   std::deque<Pending*> queue;
   bool stopping = false;
-  std::atomic<bool> ready{false};
   std::thread writer;
   sql::Db wdb;  // the writer's connection; only the writer thread touches it
   std::unordered_map<std::string, int64_t> tag_ids;  // "key\0value" -> tags.id

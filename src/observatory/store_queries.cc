@@ -57,6 +57,7 @@ SpanStore::Impl::Reader::Reader(Impl* impl) : impl_(impl) {
 
 SpanStore::Impl::Reader::~Reader() {
   if (!status_.ok() || !db_.raw()) return;
+  db_.ResetCached();
   std::lock_guard<std::mutex> l(impl_->pool_mu);
   if (impl_->pool.size() < 8) impl_->pool.push_back(std::move(db_));
 }
@@ -279,20 +280,25 @@ Result<std::vector<std::pair<std::string, std::vector<std::string>>>> SpanStore:
   return out;
 }
 
+Status SpanStore::CheckReadable() {
+  Impl::Reader db(impl_.get());
+  if (!db.status().ok()) return db.status();
+  auto v = db->QueryInt("PRAGMA user_version");
+  return v.ok() ? Status::Ok() : v.status();
+}
+
 Result<StoreStats> SpanStore::Stats() {
   Impl::Reader db(impl_.get());
   if (!db.status().ok()) return db.status();
   StoreStats s;
   auto jobs = db->QueryInt("SELECT count(*) FROM jobs");
   auto running = db->QueryInt("SELECT count(*) FROM jobs WHERE status = 'running'");
-  auto chunks = db->QueryInt("SELECT count(*) FROM span_chunks");
   auto pages = db->QueryInt("PRAGMA page_count");
   auto page_size = db->QueryInt("PRAGMA page_size");
-  for (auto* r : {&jobs, &running, &chunks, &pages, &page_size})
+  for (auto* r : {&jobs, &running, &pages, &page_size})
     if (!r->ok()) return r->status();
   s.jobs = *jobs;
   s.running_jobs = *running;
-  s.chunks = *chunks;
   s.bytes = *pages * *page_size;
   return s;
 }

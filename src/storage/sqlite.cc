@@ -78,6 +78,10 @@ Result<Stmt> Db::Prepare(std::string_view sql) {
   return Stmt(db_, st);
 }
 
+void Db::ResetCached() {
+  for (auto& [sql, st] : cache_) st->Reset();
+}
+
 int64_t Db::LastInsertRowid() const { return sqlite3_last_insert_rowid(db_); }
 int Db::Changes() const { return sqlite3_changes(db_); }
 

@@ -36,6 +36,10 @@ class Db {
   // connection, reset and ready to bind; nullptr if it does not compile
   // (then Error() says why). `sql` must be a string literal.
   Stmt* Cached(const char* sql);
+  // Resets every cached statement. A statement left on a row holds a read
+  // snapshot, which stops checkpoints from recycling the WAL: call this when
+  // a transaction ends or the connection goes back to a pool.
+  void ResetCached();
   int64_t LastInsertRowid() const;
   int Changes() const;
   // A single integer from a query such as "PRAGMA page_count".
