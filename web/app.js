@@ -208,11 +208,23 @@ async function tracePage(id) {
     h('p', {}, h('a', {href: '#/jobs'}, '← Jobs')),
     h('h1', {}, `${root.name} `, badge(root.status.code === 'ERROR' ? 'failed' : root.in_progress ? 'running' : 'ok')),
     h('p', {class: 'muted mono'}, `trace ${data.trace_id} · ${rows.length} spans · ${localTime(new Date(Number(t0 / 1000000n)).toISOString())}`),
+    root.in_progress ? progressLine(root.attributes) : null,
     h('div', {class: 'trace-layout'},
       h('div', {class: 'waterfall', 'data-testid': 'waterfall'}, h('div', {class: 'span-row head'}, h('div', {class: 'span-name'}, 'Span'), h('div', {class: 'span-dur'}, 'Duration'), axis), bars),
       detail));
   showSpan(root);
   if (rows.some((r) => r.span.in_progress)) refreshTimer = setTimeout(route, 5000);
+}
+
+// How far a running job got, from its snapshot's backspan.progress.* attributes.
+function progressLine(a) {
+  const n = (k) => Number(a[`backspan.progress.${k}`] ?? 0);
+  if (a['backspan.progress.files_done'] === undefined) return null;
+  const final = a['backspan.progress.scan_done'] === true;
+  const share = final && n('bytes_total') > 0 ? ` (${(n('bytes_done') / n('bytes_total') * 100).toFixed(1)}%)` : '';
+  return h('p', {'data-testid': 'job-progress'},
+    `${n('files_done')} of ${n('files_total')}${final ? '' : '+'} files, ${bytes(n('bytes_done'))} of ${bytes(n('bytes_total'))}${share}`,
+    n('errors') ? h('span', {class: 'err'}, ` · ${n('errors')} unreadable`) : null);
 }
 
 // ---- trends ------------------------------------------------------------------

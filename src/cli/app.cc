@@ -35,6 +35,9 @@ int Main(int argc, char** argv) {
       ->check(CLI::IsMember({"gzip", "none"}))->group(tracing);
   app.add_option("--otlp-timeout", t.otlp_timeout, "give up exporting after this long (default 10s)")
       ->group(tracing);
+  app.add_option("--otlp-progress-interval", t.otlp_progress_interval,
+                 "send snapshots of a running job this often to backspan serve (default 15s, 0: never; "
+                 "or BACKSPAN_OTLP_PROGRESS_INTERVAL)")->group(tracing);
   app.add_option("--trace-paths", t.paths, "file paths in traces: keep (default), hash or drop")
       ->check(CLI::IsMember({"keep", "hash", "drop"}))->group(tracing);
   app.add_option("--trace-redact", t.redact, "KEY_GLOB=keep|hash|drop for attributes (repeatable)")

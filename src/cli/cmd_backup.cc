@@ -108,7 +108,17 @@ int RunBackup(const GlobalOptions& g, const BackupCommand& c) {
       },
       [&](double elapsed) { return BackupStatusJson(p, elapsed); });
   reporter = &progress;
+  // A running backup's snapshots in the observatory show how far it got.
+  if (g.job) g.job->SetProgressSource([&p](trace::Attributes& a) {
+    trace::SetAttribute(a, "backspan.progress.files_done", static_cast<int64_t>(p.files_done.load()));
+    trace::SetAttribute(a, "backspan.progress.bytes_done", static_cast<int64_t>(p.bytes_done.load()));
+    trace::SetAttribute(a, "backspan.progress.files_total", static_cast<int64_t>(p.files_total.load()));
+    trace::SetAttribute(a, "backspan.progress.bytes_total", static_cast<int64_t>(p.bytes_total.load()));
+    trace::SetAttribute(a, "backspan.progress.errors", static_cast<int64_t>(p.errors.load()));
+    trace::SetAttribute(a, "backspan.progress.scan_done", p.scan_done.load());
+  });
   auto result = archiver.Run();
+  if (g.job) g.job->SetProgressSource({});
   progress.Stop();
   reporter = nullptr;
   if (!result.ok()) return Fail(g, result.status().WithContext("backup failed, no snapshot saved"));

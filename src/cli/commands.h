@@ -21,6 +21,7 @@ class JobTelemetry;
 struct TraceOptions {
   std::string otlp_endpoint;  // as OTEL_EXPORTER_OTLP_ENDPOINT
   std::string otlp_protocol, otlp_compression, otlp_timeout;
+  std::string otlp_progress_interval;     // in-progress snapshots; "0" turns them off
   std::vector<std::string> otlp_headers;  // KEY=VALUE
   std::string paths = "keep";             // keep, hash or drop file paths
   std::vector<std::string> redact;        // KEY_GLOB=keep|hash|drop

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 
@@ -11,6 +12,7 @@
 #include "crypto/crypto.h"
 #include "env/env.h"
 #include "trace/batch_processor.h"
+#include "trace/in_progress_reporter.h"
 #include "trace/job_history.h"
 #include "trace/otel_config.h"
 #include "trace/otlp_http_exporter.h"
@@ -66,6 +68,7 @@ struct JobTelemetry::Pipeline {
   std::string otlp_url;
   int64_t timeout_ns = 10'000'000'000;
   std::unique_ptr<trace::Tracer> tracer;
+  std::unique_ptr<trace::InProgressReporter> in_progress;  // stopped before the tracer goes
 };
 
 JobTelemetry::JobTelemetry(const GlobalOptions& g, const std::string& kind, const std::vector<std::string>& tags)
@@ -95,6 +98,15 @@ JobTelemetry::JobTelemetry(const GlobalOptions& g, const std::string& kind, cons
     else c.headers.emplace_back(h.substr(0, eq), h.substr(eq + 1));
   }
   bool export_otlp = !c.sdk_disabled && !c.traces_url.empty();
+  int64_t progress_interval_ns = 15'000'000'000;
+  std::string interval_text = o.otlp_progress_interval;
+  if (interval_text.empty())
+    if (const char* v = std::getenv("BACKSPAN_OTLP_PROGRESS_INTERVAL")) interval_text = v;
+  if (interval_text == "0") progress_interval_ns = 0;
+  else if (!interval_text.empty()) {
+    if (auto d = ParseDuration(interval_text); d && *d > 0) progress_interval_ns = *d;
+    else Warn(g, "--otlp-progress-interval must be a duration such as 30s, or 0");
+  }
   std::string state_dir = o.state_dir.empty() ? trace::DefaultStateDir() : o.state_dir;
 
   // The resource: who ran the job, and the user's tags for slicing.
@@ -147,6 +159,7 @@ JobTelemetry::JobTelemetry(const GlobalOptions& g, const std::string& kind, cons
   if (hashing) rc.hash_key = HashKey(state_dir);
   // The resource leaves the process too: the same rules apply to it.
   trace::Redactor(rc).Apply(r.attributes);
+  trace::Redactor snapshot_redactor(rc);
   pipeline_->processor =
       std::make_unique<trace::RedactionProcessor>(trace::Redactor(std::move(rc)), std::move(fanout));
   pipeline_->tracer = std::make_unique<trace::Tracer>(pipeline_->processor.get(), env);
@@ -166,6 +179,24 @@ JobTelemetry::JobTelemetry(const GlobalOptions& g, const std::string& kind, cons
   if (!tags.empty()) root_.SetAttribute("backspan.tags", trace::StringArray(tags));
   // Child processes (hooks, password commands) continue this trace.
   setenv("TRACEPARENT", root_.context().ToTraceparent().c_str(), 1);
+
+  if (export_otlp && progress_interval_ns > 0) {
+    trace::OtlpExporterOptions eo;
+    eo.url = trace::InProgressUrl(c.traces_url);
+    eo.headers = c.headers;
+    eo.protocol = c.protocol;
+    eo.gzip = c.gzip;
+    eo.scope_version = BACKSPAN_VERSION;
+    eo.max_backoff_ns = 1'000'000'000;
+    eo.log = [](const std::string&) {};  // a lost snapshot is replaced by the next one
+    trace::InProgressOptions io;
+    io.interval_ns = progress_interval_ns;
+    io.first_delay_ns = std::min<int64_t>(progress_interval_ns, io.first_delay_ns);
+    io.timeout_ns = std::min<int64_t>(c.timeout_ns, io.timeout_ns);
+    pipeline_->in_progress = std::make_unique<trace::InProgressReporter>(
+        pipeline_->tracer.get(), root_.context().span_id, &r, std::move(snapshot_redactor),
+        std::make_unique<trace::OtlpHttpExporter>(std::move(eo), env), env, io);
+  }
 }
 
 JobTelemetry::~JobTelemetry() { Finish(kExitFailure); }
@@ -184,6 +215,8 @@ void JobTelemetry::Finish(int exit_code) {
   if (exit_code == kExitOk) root_.SetOk();
   else if (!error_recorded_) root_.RecordError(Status::Internal("the job failed with exit code " + std::to_string(exit_code)));
   if (uint64_t dropped = pipeline_->tracer->spans_dropped()) root_.SetAttribute("backspan.spans.dropped", dropped);
+  // No snapshot may follow the finished span.
+  if (pipeline_->in_progress) pipeline_->in_progress->Stop();
   root_.End();
   Env* env = Env::Default();
   Status st = pipeline_->processor->Shutdown(env->MonotonicNanos() + pipeline_->timeout_ns);
@@ -199,6 +232,10 @@ void JobTelemetry::Finish(int exit_code) {
 
 void JobTelemetry::SetTagAttributes(const std::vector<std::string>& tags) {
   for (const auto& a : TagAttributes(tags)) root_.SetAttribute(a.key, std::get<std::string>(a.value));
+}
+
+void JobTelemetry::SetProgressSource(std::function<void(trace::Attributes&)> source) {
+  if (pipeline_->in_progress) pipeline_->in_progress->SetProgressSource(std::move(source));
 }
 
 void JobTelemetry::RecordError(const Status& error) {

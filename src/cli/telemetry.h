@@ -3,6 +3,7 @@
 // job: a bad setting or an unreachable endpoint is a warning.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -28,6 +29,11 @@ class JobTelemetry {
   // Sets each KEY=VALUE tag as root span attribute KEY (e.g. a restored
   // snapshot's tags).
   void SetTagAttributes(const std::vector<std::string>& tags);
+
+  // Sets what adds progress figures (files, bytes done) to the snapshots of
+  // the running job sent to backspan serve; an empty function clears it and
+  // must be set before what the source reads goes away.
+  void SetProgressSource(std::function<void(trace::Attributes&)> source);
 
   // Records why the job failed on the root span (status ERROR, error.type).
   void RecordError(const Status& error);

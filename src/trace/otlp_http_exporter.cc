@@ -60,6 +60,8 @@ Status OtlpHttpExporter::Export(const Resource& resource, const std::vector<Span
       std::string message = json ? "" : DecodeOtlpProtobufErrorMessage(resp->body);
       if (message.empty()) message = resp->body.substr(0, 200);
       why = req.url + ": HTTP " + std::to_string(code) + (message.empty() ? "" : ": " + message);
+      // 404 and 405 say the endpoint has no such path (e.g. an extension it lacks).
+      if (code == 404 || code == 405) return Status::NotFound(why);
       if (code != 429 && code != 502 && code != 503 && code != 504) return Status::IOError(why);
       auto ra = resp->headers.find("retry-after");
       int64_t retry_after_s =

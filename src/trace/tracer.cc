@@ -92,13 +92,34 @@ void Span::End() {
     state_->data.trace_flags = done.trace_flags;
     state_->data.trace_state = done.trace_state;
   }
-  state_->tracer->Finish(std::move(done));
+  state_->tracer->Finish(state_.get(), std::move(done));
 }
 
 SpanContext Span::context() const {
   if (!state_) return {};
   std::lock_guard<std::mutex> l(state_->mu);
   return {state_->data.trace_id, state_->data.span_id, state_->data.trace_flags, state_->data.trace_state};
+}
+
+void Tracer::Finish(Span::State* state, SpanData data) noexcept {
+  {
+    std::lock_guard<std::mutex> l(open_mu_);
+    open_.erase(state);
+  }
+  processor_->OnEnd(std::move(data));
+}
+
+std::vector<SpanData> Tracer::OpenSpans() const {
+  std::vector<SpanData> out;
+  std::lock_guard<std::mutex> l(open_mu_);
+  out.reserve(open_.size());
+  for (Span::State* state : open_) {
+    std::lock_guard<std::mutex> sl(state->mu);
+    if (state->ended) continue;
+    out.push_back(state->data);
+    out.back().end_ns = 0;
+  }
+  return out;
 }
 
 Tracer::Tracer(SpanProcessor* processor, Env* env, TracerLimits limits)
@@ -142,6 +163,10 @@ Span Tracer::Start(std::string_view name, const TraceId& trace_id, const SpanId&
       uint64_t a = rng_();
       for (int i = 0; i < 8; i++) d.span_id[i] = static_cast<uint8_t>(a >> (8 * i));
     } while (d.span_id == SpanId{});
+  }
+  {
+    std::lock_guard<std::mutex> l(open_mu_);
+    open_.insert(state.get());
   }
   return Span(std::move(state));
 }

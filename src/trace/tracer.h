@@ -17,6 +17,8 @@
 #include <random>
 #include <string>
 #include <string_view>
+#include <unordered_set>
+#include <vector>
 
 #include "trace/exporter.h"
 #include "trace/span_data.h"
@@ -117,19 +119,24 @@ class Tracer {
 
   // Spans not recorded because the span limit was reached.
   uint64_t spans_dropped() const { return spans_dropped_; }
+  // Copies of the spans started and not yet ended, their end time 0: the
+  // snapshots sent to the observatory while a job runs.
+  std::vector<SpanData> OpenSpans() const;
   Env* env() const { return env_; }
 
  private:
   friend class Span;
   Span Start(std::string_view name, const TraceId& trace_id, const SpanId& parent, uint8_t flags,
              const std::string& trace_state, SpanKind kind);
-  void Finish(SpanData data) noexcept { processor_->OnEnd(std::move(data)); }
+  void Finish(Span::State* state, SpanData data) noexcept;
 
   SpanProcessor* processor_;
   Env* env_;
   TracerLimits limits_;
   std::atomic<uint32_t> spans_started_{0};
   std::atomic<uint64_t> spans_dropped_{0};
+  mutable std::mutex open_mu_;  // taken before a span's own mutex, never after
+  std::unordered_set<Span::State*> open_;
   std::mutex rng_mu_;
   std::mt19937_64 rng_;
 };

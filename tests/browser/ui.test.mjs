@@ -1,6 +1,6 @@
 // The web UI in headless Chromium (Debian's, driven by playwright-core),
-// against a server the Python test has filled with real backups and an
-// overdue source. Screenshots go to the artifacts directory.
+// against a server the Python test has filled with real backups, a running
+// backup and an overdue source. Screenshots go to the artifacts directory.
 //
 //   node ui.test.mjs URL ARTIFACT_DIR
 import {chromium} from 'playwright-core';
@@ -46,6 +46,15 @@ assert.ok(bars.every((w) => w >= 2), 'every span has a visible bar');
 await page.locator('[data-testid=span-row]', {hasText: 'save snapshot'}).click();
 await page.getByTestId('span-detail').getByText('backspan.snapshot.id').waitFor();
 await shot('trace');
+
+// A running job: listed as running, its trace page says how far it got.
+await page.goto(`${url}/#/jobs?status=running`);
+await ready('jobs');
+assert.equal(await page.getByTestId('job-row').count(), 1);
+await page.locator('[data-testid=job-row] a', {hasText: 'backup'}).first().click();
+await ready('trace');
+assert.equal(await page.getByTestId('job-progress').innerText(), '1200 of 4800 files, 3.0 GiB of 12.0 GiB (25.0%)');
+assert.equal(await page.locator('[data-testid=span-row] .bar.running').count(), 1);
 
 // Trends: the charts draw lines on their canvases.
 await page.goto(`${url}/#/trends?group_by=azure.resource_group.name&range=2d&bucket=hour&kind=backup`);

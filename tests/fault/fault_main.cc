@@ -11,8 +11,12 @@
 //   OP:ERRNO:N       the N-th OP fails with ERRNO (EIO or ENOSPC); OP is
 //                    create, append (half the data lands: a short write),
 //                    fsync, rename or remove
+//   slow-read:MS     every read of a file outside the repository takes MS
+//                    milliseconds longer: a slow source disk, for long jobs
 // Only files under the repository (BACKSPAN_REPOSITORY) are affected.
 #include <cerrno>
+#include <chrono>
+#include <thread>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -50,6 +54,13 @@ int main(int argc, char** argv) {
       env.fault = [n, scope](FaultEnv::Op op, const std::string& path) {
         if (!WriteSide(op) || path.rfind(scope, 0) != 0) return 0;
         return ++counter == n ? FaultEnv::kCrash : 0;
+      };
+    } else if (s.rfind("slow-read:", 0) == 0) {
+      long ms = std::atol(s.c_str() + 10);
+      env.fault = [ms, scope](FaultEnv::Op op, const std::string& path) {
+        if (op == FaultEnv::Op::kRead && path.rfind(scope, 0) != 0)
+          std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+        return 0;
       };
     } else {
       size_t a = s.find(':'), b = s.rfind(':');

@@ -10,6 +10,9 @@ import tempfile
 import unittest
 
 BIN = os.environ.get("BACKSPAN_BIN", os.path.join(os.path.dirname(__file__), "../../build/backspan"))
+# The command line on a fault-injecting Env (tests/fault/fault_main.cc).
+FAULT_BIN = os.environ.get("BACKSPAN_FAULT_BIN",
+                           os.path.join(os.path.dirname(__file__), "../../build/tests/backspan_fault"))
 IS_ROOT = os.geteuid() == 0
 
 

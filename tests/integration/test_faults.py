@@ -13,10 +13,8 @@ import subprocess
 import threading
 import unittest
 
-from helpers import BIN, CliTestCase, snapshot_of, write
+from helpers import BIN, FAULT_BIN, CliTestCase, snapshot_of, write
 
-FAULT_BIN = os.environ.get("BACKSPAN_FAULT_BIN",
-                           os.path.join(os.path.dirname(__file__), "../../build/tests/backspan_fault"))
 ITERATIONS = int(os.environ.get("BACKSPAN_FAULT_ITERATIONS", "2"))
 SEED = int(os.environ.get("BACKSPAN_FAULT_SEED", str(random.SystemRandom().randrange(1 << 30))))
 print(f"fault tests: {ITERATIONS} iterations per case, seed {SEED}", flush=True)

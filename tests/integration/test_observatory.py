@@ -13,7 +13,7 @@ import subprocess
 import time
 import unittest
 
-from helpers import BIN, IS_ROOT, CliTestCase, write
+from helpers import BIN, FAULT_BIN, IS_ROOT, CliTestCase, write
 from observatory import Observatory, json_span, random_hex, span_request
 
 SDK_CLIENT = os.path.join(os.path.dirname(__file__), "../otlp/sdk_client.mjs")
@@ -195,6 +195,41 @@ class BackupsTest(ObservatoryCase):
                                r'backspan_backup_last_successful_timestamp\{[^}]*rg-ok"\} 1\d{9}')
         self.assertIn('backspan_backup_duration_seconds_bucket{', text)
         self.assertRegex(text, r'backspan_ingest_spans_total\{result="accepted"\} [1-9]')
+
+    def test_a_running_backup_is_visible_while_it_runs(self):
+        """The agent's in-progress snapshots: running with progress, then replaced by the finished job."""
+        src = os.path.join(self.tmp, "src")
+        for i in range(12):
+            write(f"{src}/f{i:02}", os.urandom(1000))
+        self.init()
+        env = dict(self.env, OTEL_EXPORTER_OTLP_ENDPOINT=self.server.url, BACKSPAN_FAULT="slow-read:400")
+        proc = subprocess.Popen([FAULT_BIN, "--otlp-progress-interval", "0.3s", "backup", "--tag", "env=slow", src],
+                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            running = []
+
+            def seen_running_with_progress():
+                running[:] = self.server.get_json("/api/v1/jobs?status=running")["jobs"]
+                if not running:
+                    return False
+                spans = self.server.get_json(f"/api/v1/traces/{running[0]['trace_id']}")["spans"]
+                root = [s for s in spans if s["span_id"] == running[0]["job_id"]][0]
+                return root["in_progress"] and root["attributes"].get("backspan.progress.files_done", 0) > 0
+
+            self.assertTrue(self.server.wait_until(seen_running_with_progress, timeout=60),
+                            "the running backup never showed up with progress")
+            self.assertIsNone(proc.poll(), "the backup ended before it was seen running")
+            self.assertEqual(running[0]["kind"], "backup")
+            self.assertEqual(running[0]["tags"].get("env"), "slow")
+        finally:
+            _, err = proc.communicate(timeout=120)
+        self.assertEqual(proc.returncode, 0, err.decode())
+        # Finished: the job is ok, nothing of it is left running, no snapshot remains in the trace.
+        self.assertEqual(self.server.get_json("/api/v1/jobs?status=running")["jobs"], [])
+        done = self.server.get_json("/api/v1/jobs?tag=env%3Dslow")["jobs"]
+        self.assertEqual([j["status"] for j in done], ["ok"])
+        spans = self.server.get_json(f"/api/v1/traces/{done[0]['trace_id']}")["spans"]
+        self.assertFalse(any(s["in_progress"] for s in spans))
 
     def partial_backup(self, src):
         write(f"{src}/secret", b"no access", 0o000)

@@ -10,7 +10,7 @@ import subprocess
 import time
 import unittest
 
-from helpers import CliTestCase, write
+from helpers import FAULT_BIN, CliTestCase, write
 
 RECEIVER = os.path.join(os.path.dirname(__file__), "../otlp/receiver.mjs")
 PHASES = ["open repository", "lock", "load index", "find parent", "scan", "process files",
@@ -35,9 +35,13 @@ class Receiver:
         self.proc.stdout.close()
         self.endpoint = f"http://127.0.0.1:{self.port}"
 
-    def requests(self):
+    def all_requests(self):
         with open(self.out) as f:
             return [json.loads(l) for l in f if l.strip()]
+
+    def requests(self):
+        """The trace exports (requests to other paths are answered 404)."""
+        return [r for r in self.all_requests() if not r.get("ignored")]
 
     def spans(self):
         return [s for r in self.requests() if r["status"] == 200 for s in r["decoded"]["spans"]]
@@ -140,6 +144,19 @@ class ExportTest(TracingCase):
             self.assertEqual(req["problems"], [])
         self.check_backup_trace(r, summary)
 
+    def test_a_collector_receives_only_finished_spans(self):
+        """A long job asks once for the in-progress extension; after the 404 it sends only finished spans."""
+        r = self.receiver()
+        env = self.otel_env(r, BACKSPAN_FAULT="slow-read:300")
+        p = self.run_cli("--json", "--otlp-progress-interval", "0.2s", "backup", "--tag",
+                         "azure.resource_group.name=rg-prod", "--tag", "env=prod", self.src, env=env, binary=FAULT_BIN)
+        summary = json.loads(p.stdout.splitlines()[-1])
+        self.assertNotIn("warning", p.stderr.decode())
+        asked = [q for q in r.all_requests() if q.get("ignored")]
+        self.assertEqual([(q["url"], q["status"]) for q in asked], [("/v1/traces/in-progress", 404)])
+        spans, _ = self.check_backup_trace(r, summary)
+        self.assertTrue(all(int(s["end"]) > 0 for s in spans))
+
     def test_sdk_disabled_means_no_export(self):
         r = self.receiver()
         self.backup(self.otel_env(r, OTEL_SDK_DISABLED="true"))
@@ -147,7 +164,7 @@ class ExportTest(TracingCase):
         self.assertEqual(json.loads(self.run_cli("--json", "jobs").stdout)[0]["kind"], "backup")
 
     def test_traces_endpoint_and_flags(self):
-        r = self.receiver()
+        r = self.receiver("--traces-path", "/custom/path")
         env = {"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": r.endpoint + "/custom/path"}
         self.backup(env)
         self.assertEqual({q["url"] for q in r.requests()}, {"/custom/path"})

@@ -1,5 +1,5 @@
 """The web UI in headless Chromium (tests/browser/ui.test.mjs): real backups
-in two resource groups and an overdue source; screenshots are saved in
+in two resource groups, a running backup and an overdue source; screenshots are saved in
 build/test-artifacts/ (or $BACKSPAN_ARTIFACTS)."""
 import os
 import shutil
@@ -39,6 +39,17 @@ class WebUiTest(CliTestCase):
                 code, _, _ = server.post_json_spans(span_request([span], resource={"service.name": "backspan",
                                                                                    "host.name": "old-host"}))
                 self.assertEqual(code, 200)
+            # A backup running for two hours, as its agent's snapshots show it.
+            start = now - 2 * 3600 * 10**9
+            running = json_span(random_hex(16), random_hex(8), "backup", start, 0, attrs={
+                "backspan.job.kind": "backup", "azure.resource_group.name": "rg-east",
+                "backspan.progress.files_done": 1200, "backspan.progress.files_total": 4800,
+                "backspan.progress.bytes_done": 3 << 30, "backspan.progress.bytes_total": 12 << 30,
+                "backspan.progress.errors": 0, "backspan.progress.scan_done": True})
+            code, _, _ = server.post_json_spans(span_request([running], resource={"service.name": "backspan",
+                                                                                  "host.name": "big-host"}),
+                                                path="/v1/traces/in-progress")
+            self.assertEqual(code, 200)
             os.makedirs(ARTIFACTS, exist_ok=True)
             p = subprocess.run(["node", UI_TEST, server.url, ARTIFACTS], capture_output=True, timeout=180)
             self.assertEqual(p.returncode, 0, p.stdout.decode() + p.stderr.decode())

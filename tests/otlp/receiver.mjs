@@ -3,11 +3,13 @@
 // official OTLP protos that ship in @opentelemetry/otlp-transformer.
 //
 //   node receiver.mjs --out FILE [--fail N] [--fail-status 503] [--retry-after S]
-//                     [--status CODE] [--partial N]
+//                     [--status CODE] [--partial N] [--traces-path /v1/traces]
 //
 // Listens on 127.0.0.1 (a free port, printed as {"port": N} on stdout) and
 // appends one JSON line per request to FILE: the headers, the HTTP status it
-// answered, and the decoded spans in one shape for both encodings.
+// answered, and the decoded spans in one shape for both encodings. Like an
+// OpenTelemetry Collector, it answers any path but the traces path with 404
+// (recorded as `ignored`, not decoded).
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -25,6 +27,7 @@ const opt = (name, dflt) => {
   return i >= 0 ? args[i + 1] : dflt;
 };
 const out = opt('--out');
+const tracesPath = opt('--traces-path', '/v1/traces');
 let failuresLeft = Number(opt('--fail', '0'));
 const failStatus = Number(opt('--fail-status', '503'));
 const retryAfter = opt('--retry-after');
@@ -111,6 +114,14 @@ const server = http.createServer((req, res) => {
     const record = { method: req.method, url: req.url, headers: req.headers, time: Date.now() };
     let status = 200;
     let reply = Buffer.alloc(0);
+    if (req.url !== tracesPath) {
+      record.status = 404;
+      record.ignored = true;
+      fs.appendFileSync(out, JSON.stringify(record) + '\n');
+      res.writeHead(404, {'Content-Type': 'text/plain'});
+      res.end('404 page not found\n');
+      return;
+    }
     try {
       if (req.headers['content-encoding'] === 'gzip') body = zlib.gunzipSync(body);
       const json = (req.headers['content-type'] || '').startsWith('application/json');

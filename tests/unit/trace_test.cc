@@ -7,11 +7,14 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
+#include <mutex>
 #include <map>
 #include <thread>
 
 #include "env/env.h"
 #include "trace/batch_processor.h"
+#include "trace/in_progress_reporter.h"
 #include "trace/job_history.h"
 #include "trace/otel_config.h"
 #include "trace/redactor.h"
@@ -194,6 +197,99 @@ TEST(BatchProcessorTest, FailedExportsAreCountedWithTheReason) {
   EXPECT_FALSE(st.ok());
   EXPECT_EQ(p.stats().dropped, 7u);
   EXPECT_NE(p.stats().last_error.message().find("endpoint down"), std::string::npos);
+}
+
+// Records what an in-progress reporter sends, and can answer like an
+// endpoint that lacks the extension.
+class SnapshotSink final : public SpanExporter {
+ public:
+  Status Export(const Resource&, const std::vector<SpanData>& spans, int64_t) noexcept override {
+    std::lock_guard<std::mutex> l(mu);
+    calls++;
+    if (not_found) return Status::NotFound("HTTP 404");
+    batches.push_back(spans);
+    return Status::Ok();
+  }
+  std::mutex mu;
+  int calls = 0;
+  bool not_found = false;
+  std::vector<std::vector<SpanData>> batches;
+};
+
+bool WaitFor(const std::function<bool()>& done) {
+  for (int i = 0; i < 500 && !done(); i++) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  return done();
+}
+
+TEST(InProgressReporterTest, SendsRedactedSnapshotsOfOpenSpansWithProgress) {
+  Traced t;
+  Span job = t.tracer.StartSpan("backup");
+  job.SetAttribute("url.full", std::string("https://user:secret@example.com/x"));
+  Span scan = job.StartChild("scan");
+  { Span done = job.StartChild("lock"); }
+  auto sink = std::make_unique<SnapshotSink>();
+  SnapshotSink* s = sink.get();
+  InProgressReporter reporter(&t.tracer, job.context().span_id, &t.resource, Redactor(RedactionConfig{}),
+                              std::move(sink), Env::Default(),
+                              InProgressOptions{.first_delay_ns = 0, .interval_ns = 20'000'000, .timeout_ns = 1'000'000'000});
+  reporter.SetProgressSource([](Attributes& a) { SetAttribute(a, "backspan.progress.files_done", int64_t{42}); });
+  ASSERT_TRUE(WaitFor([&] {
+    std::lock_guard<std::mutex> l(s->mu);
+    for (const auto& b : s->batches)
+      for (const auto& sp : b)
+        if (FindAttribute(sp.attributes, "backspan.progress.files_done")) return true;
+    return false;
+  }));
+  reporter.Stop();
+  const uint64_t sent = reporter.snapshots_sent();
+  EXPECT_GE(sent, 1u);
+  int calls = 0;
+  {
+    std::lock_guard<std::mutex> l(s->mu);
+    calls = s->calls;
+    const auto& last = s->batches.back();
+    ASSERT_EQ(last.size(), 2u);  // the job and its open phase; the ended one is not there
+    for (const SpanData& sp : last) {
+      EXPECT_EQ(sp.end_ns, 0);
+      EXPECT_TRUE(sp.name == "backup" || sp.name == "scan") << sp.name;
+      if (sp.name == "backup") {
+        ASSERT_NE(Str(sp.attributes, "url.full"), nullptr);
+        EXPECT_EQ(Str(sp.attributes, "url.full")->find("secret"), std::string::npos);
+        EXPECT_NE(FindAttribute(sp.attributes, "backspan.progress.files_done"), nullptr);
+      } else {
+        EXPECT_EQ(FindAttribute(sp.attributes, "backspan.progress.files_done"), nullptr);
+      }
+    }
+  }
+  // Stopped means stopped: nothing more is sent.
+  std::this_thread::sleep_for(std::chrono::milliseconds(60));
+  std::lock_guard<std::mutex> l(s->mu);
+  EXPECT_EQ(s->calls, calls);
+}
+
+TEST(InProgressReporterTest, AnEndpointWithoutTheExtensionIsAskedOnce) {
+  Traced t;
+  Span job = t.tracer.StartSpan("backup");
+  auto sink = std::make_unique<SnapshotSink>();
+  sink->not_found = true;
+  SnapshotSink* s = sink.get();
+  InProgressReporter reporter(&t.tracer, job.context().span_id, &t.resource, Redactor(RedactionConfig{}),
+                              std::move(sink), Env::Default(),
+                              InProgressOptions{.first_delay_ns = 0, .interval_ns = 5'000'000, .timeout_ns = 1'000'000'000});
+  ASSERT_TRUE(WaitFor([&] {
+    std::lock_guard<std::mutex> l(s->mu);
+    return s->calls > 0;
+  }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  reporter.Stop();
+  std::lock_guard<std::mutex> l(s->mu);
+  EXPECT_EQ(s->calls, 1);
+  EXPECT_EQ(reporter.snapshots_sent(), 0u);
+}
+
+TEST(InProgressReporterTest, UrlSitsBesideTheTracesPath) {
+  EXPECT_EQ(InProgressUrl("http://127.0.0.1:4318/v1/traces"), "http://127.0.0.1:4318/v1/traces/in-progress");
+  EXPECT_EQ(InProgressUrl("http://h/v1/traces?token=x"), "http://h/v1/traces/in-progress?token=x");
 }
 
 TEST(RedactorTest, CredentialsAreAlwaysRemoved) {
