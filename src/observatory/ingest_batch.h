@@ -58,6 +58,7 @@ struct TraceChunk {
 struct LiveSpan {
   trace::TraceId trace_id{};
   trace::SpanId span_id{};
+  int64_t start_ns = 0;
   std::string body;  // serialized ResourceSpans with this one span
 };
 

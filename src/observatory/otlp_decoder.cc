@@ -219,6 +219,7 @@ Result<IngestBatch> DecodeTraceRequest(std::string_view body, WireFormat format,
           LiveSpan live;
           live.trace_id = trace::IdFromBytes<16>(oss->spans(0).trace_id());
           live.span_id = trace::IdFromBytes<8>(oss->spans(0).span_id());
+          live.start_ns = static_cast<int64_t>(oss->spans(0).start_time_unix_nano());
           live.body = one.SerializeAsString();
           batch.live.push_back(std::move(live));
           continue;

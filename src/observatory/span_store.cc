@@ -12,10 +12,11 @@ namespace backspan::observatory {
 namespace {
 
 // auto_vacuum must precede the first table; incremental so that retention
-// can hand freed pages back to the filesystem.
+// can hand freed pages back to the filesystem. Neither may run in a transaction.
+const char kPragmas[] = "PRAGMA auto_vacuum = INCREMENTAL; PRAGMA journal_mode = WAL;";
+
+constexpr int64_t kSchemaVersion = 2;
 const char kSchema[] = R"(
-PRAGMA auto_vacuum = INCREMENTAL;
-PRAGMA journal_mode = WAL;
 CREATE TABLE IF NOT EXISTS span_chunks (
   id INTEGER PRIMARY KEY, trace_id BLOB NOT NULL, start_ns INTEGER NOT NULL,
   span_count INTEGER NOT NULL, raw_length INTEGER NOT NULL, body BLOB NOT NULL);
@@ -31,8 +32,12 @@ CREATE TABLE IF NOT EXISTS jobs (
   bytes_added INTEGER NOT NULL, bytes_total INTEGER NOT NULL, files_total INTEGER NOT NULL,
   error_type TEXT NOT NULL, error_message TEXT NOT NULL, snapshot_id TEXT NOT NULL,
   source_key TEXT NOT NULL, source_paths TEXT NOT NULL, tags TEXT NOT NULL, updated_ns INTEGER NOT NULL);
-CREATE UNIQUE INDEX IF NOT EXISTS jobs_by_span ON jobs (trace_id, span_id);
-CREATE INDEX IF NOT EXISTS jobs_by_start ON jobs (start_ns);
+-- A job's identity, found by its start time first: jobs arrive roughly in
+-- time order, so this index grows at its end instead of at random places
+-- (schema 1 had (trace_id, span_id) and (start_ns) instead).
+DROP INDEX IF EXISTS jobs_by_span;
+DROP INDEX IF EXISTS jobs_by_start;
+CREATE UNIQUE INDEX IF NOT EXISTS jobs_by_time ON jobs (start_ns, span_id, trace_id);
 CREATE INDEX IF NOT EXISTS jobs_by_kind ON jobs (kind, start_ns);
 CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs (status, start_ns);
 CREATE TABLE IF NOT EXISTS tags (id INTEGER PRIMARY KEY, key TEXT NOT NULL, value TEXT NOT NULL, UNIQUE (key, value));
@@ -47,21 +52,14 @@ CREATE TABLE IF NOT EXISTS rollups (
   PRIMARY KEY (tag_key, hour, kind, resource_group, tag_value)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS sources (
   id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, state TEXT NOT NULL, last_job_ns INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS job_counts (
   kind TEXT NOT NULL, status TEXT NOT NULL, count INTEGER NOT NULL, PRIMARY KEY (kind, status)) WITHOUT ROWID;
-PRAGMA user_version = 1;
 )";
 
-nlohmann::json SourceToJson(const SourceState& s) {
-  nlohmann::json tags = nlohmann::json::object();
-  for (const auto& [k, v] : s.tags) tags[k] = v;
-  return {{"host", s.host}, {"service", s.service}, {"paths", s.paths}, {"resource_group", s.resource_group},
-          {"tags", tags}, {"first_seen_ns", s.first_seen_ns}, {"last_job_ns", s.last_job_ns},
-          {"last_success_ns", s.last_success_ns}, {"last_status", s.last_status}, {"last_trace_id", s.last_trace_id},
-          {"jobs", s.jobs_total}, {"ok", s.success_total}, {"partial", s.partial_total}, {"failed", s.failed_total},
-          {"bytes_added", s.bytes_added_total}, {"duration_sum", s.duration_seconds_sum},
-          {"duration_buckets", s.duration_buckets}, {"recent_success_ns", s.recent_success_ns}};
-}
+// Schema 1 counted every job in the aggregates as it arrived.
+const char kUpgradeFrom1[] =
+    "INSERT OR REPLACE INTO meta (key, value) VALUES ('aggregates_through', (SELECT coalesce(max(id), 0) FROM jobs))";
 
 }  // namespace
 
@@ -80,8 +78,6 @@ std::vector<Tag> TagsFromJson(const std::string& text) {
   return out;
 }
 
-SourceState SourceFromJson(const std::string& text);  // store_queries.cc
-
 Result<std::unique_ptr<SpanStore>> SpanStore::Open(const StoreOptions& options, Env* env) {
   auto impl = std::make_unique<Impl>();
   impl->options = options;
@@ -93,14 +89,26 @@ Result<std::unique_ptr<SpanStore>> SpanStore::Open(const StoreOptions& options, 
   impl->wdb = std::move(*db);
   auto version = impl->wdb.QueryInt("PRAGMA user_version");
   if (!version.ok()) return Status::Corruption(impl->path + " is not an observatory database: " + version.status().message());
-  if (*version > 1) return Status::Unsupported(impl->path + " was written by a newer backspan (schema " + std::to_string(*version) + ")");
-  if (Status s = impl->wdb.Exec(kSchema); !s.ok()) return s;
+  if (*version > kSchemaVersion)
+    return Status::Unsupported(impl->path + " was written by a newer backspan (schema " + std::to_string(*version) + ")");
+  if (Status s = impl->wdb.Exec(kPragmas); !s.ok()) return s;
+  if (*version < kSchemaVersion) {
+    std::string upgrade = std::string("BEGIN IMMEDIATE;") + kSchema + ";";
+    if (*version == 1) upgrade += std::string(kUpgradeFrom1) + ";";
+    upgrade += "PRAGMA user_version = " + std::to_string(kSchemaVersion) + "; COMMIT;";
+    if (Status s = impl->wdb.Exec(upgrade); !s.ok()) {
+      (void)impl->wdb.Exec("ROLLBACK");
+      return s.WithContext("cannot create or upgrade the store's schema");
+    }
+  }
   if (Status s = impl->wdb.Exec(options.sync_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL"); !s.ok()) return s;
   // Checkpoints run from the writer between commits; a larger WAL means fewer.
   if (Status s = impl->wdb.Exec("PRAGMA wal_autocheckpoint = 4000; PRAGMA cache_size = -65536"); !s.ok()) return s;
   auto live = impl->wdb.QueryInt("SELECT count(*) FROM live_spans");
   if (!live.ok()) return live.status();
   impl->live_count = *live;
+  // Jobs stored after the aggregates were last written (a crash) count now.
+  if (Status s = impl->RecoverAggregates(); !s.ok()) return s;
   Impl* raw = impl.get();
   impl->writer = std::thread([raw] { raw->WriterLoop(); });
   return std::unique_ptr<SpanStore>(new SpanStore(std::move(impl)));
@@ -130,6 +138,7 @@ Status SpanStore::Write(IngestBatch batch) {
 
 void SpanStore::Impl::WriterLoop() {
   constexpr size_t kMaxBatchesPerCommit = 64;
+  constexpr int64_t kAggregatesIntervalNs = 1'000'000'000;
   last_retention_ns = env->MonotonicNanos();
   (void)Retain();  // data past the limits goes at startup, not a minute later
   while (true) {
@@ -144,19 +153,33 @@ void SpanStore::Impl::WriterLoop() {
       }
     }
     Status st = wdb.Exec("BEGIN IMMEDIATE");
-    RollupAccumulator rollups;
     const int64_t live_before = live_count;
     for (Pending* p : work) {
       if (!st.ok()) break;
-      st = Apply(p->batch, rollups);
+      st = Apply(p->batch);
     }
-    if (st.ok()) st = FlushRollups(rollups);
+    // The aggregates go out with this commit when nothing else waits (so a
+    // quiet server's trends and freshness are current as soon as it
+    // answers), else at most once a second.
+    if (st.ok() && aggregates.dirty()) {
+      bool idle;
+      {
+        std::lock_guard<std::mutex> l(mu);
+        idle = queue.empty();
+      }
+      const int64_t now = env->MonotonicNanos();
+      if (idle || aggregates.must_flush() || now - aggregates_written_ns >= kAggregatesIntervalNs) {
+        st = aggregates.Flush(wdb);
+        aggregates_written_ns = now;
+      }
+    }
     wdb.ResetCached();
     if (st.ok()) st = wdb.Exec("COMMIT");
     if (!st.ok()) {
       (void)wdb.Exec("ROLLBACK");
       live_count = live_before;
       tag_ids.clear();  // ids inserted by the rolled-back transaction are gone
+      (void)RecoverAggregates();
     }
     {
       std::lock_guard<std::mutex> l(mu);
@@ -194,7 +217,7 @@ Result<int64_t> SpanStore::Impl::TagId(const std::string& key, const std::string
   return id;
 }
 
-Status SpanStore::Impl::Apply(IngestBatch& batch, RollupAccumulator& rollups) {
+Status SpanStore::Impl::Apply(IngestBatch& batch) {
   if (!batch.chunks.empty()) {
     sql::Stmt* ins = wdb.Cached("INSERT INTO span_chunks (trace_id, start_ns, span_count, raw_length, body) VALUES (?, ?, ?, ?, ?)");
     if (!ins) return wdb.Error("preparing a statement");
@@ -223,9 +246,10 @@ Status SpanStore::Impl::Apply(IngestBatch& batch, RollupAccumulator& rollups) {
     const int64_t now = env->NowUnixNanos();
     for (const LiveSpan& s : batch.live) {
       // A snapshot of a span that already finished is late: drop it.
-      sql::Stmt* done = wdb.Cached("SELECT 1 FROM jobs WHERE trace_id = ? AND span_id = ? AND status != 'running'");
+      sql::Stmt* done = wdb.Cached(
+          "SELECT 1 FROM jobs WHERE start_ns = ? AND span_id = ? AND trace_id = ? AND status != 'running'");
       if (!done) return wdb.Error("preparing a statement");
-      done->BindBlob(1, s.trace_id.data(), s.trace_id.size()).BindBlob(2, s.span_id.data(), s.span_id.size());
+      done->Bind(1, s.start_ns).BindBlob(2, s.span_id.data(), s.span_id.size()).BindBlob(3, s.trace_id.data(), s.trace_id.size());
       auto row = done->Step();
       if (!row.ok()) return row.status();
       const bool finished = *row;
@@ -240,15 +264,15 @@ Status SpanStore::Impl::Apply(IngestBatch& batch, RollupAccumulator& rollups) {
     }
   }
   for (const JobRecord& job : batch.jobs)
-    if (Status s = ApplyJob(job, rollups); !s.ok()) return s;
+    if (Status s = ApplyJob(job); !s.ok()) return s;
   return Status::Ok();
 }
 
-Status SpanStore::Impl::ApplyJob(const JobRecord& job, RollupAccumulator& rollups) {
+Status SpanStore::Impl::ApplyJob(const JobRecord& job) {
   const std::string tid = trace::IdBytes(job.trace_id), sid = trace::IdBytes(job.span_id);
-  sql::Stmt* find = wdb.Cached("SELECT id, status, start_ns, tags FROM jobs WHERE trace_id = ? AND span_id = ?");
+  sql::Stmt* find = wdb.Cached("SELECT id, status, tags FROM jobs WHERE start_ns = ? AND span_id = ? AND trace_id = ?");
   if (!find) return wdb.Error("preparing a statement");
-  find->BindBlob(1, tid.data(), tid.size()).BindBlob(2, sid.data(), sid.size());
+  find->Bind(1, job.start_ns).BindBlob(2, sid.data(), sid.size()).BindBlob(3, tid.data(), tid.size());
   auto row = find->Step();
   if (!row.ok()) return row.status();
   const bool running = job.status == kStatusRunning;
@@ -260,8 +284,8 @@ Status SpanStore::Impl::ApplyJob(const JobRecord& job, RollupAccumulator& rollup
       return Status::Ok();
     }
     id = find->Int(0);
-    const int64_t old_start = find->Int(2);
-    const std::vector<Tag> old_tags = TagsFromJson(find->Text(3));
+    const int64_t old_start = job.start_ns;
+    const std::vector<Tag> old_tags = TagsFromJson(find->Text(2));
     find->Reset();
     sql::Stmt* del = wdb.Cached("DELETE FROM job_tags WHERE tag_id = ? AND start_ns = ? AND job_id = ?");
     if (!del) return wdb.Error("preparing a statement");
@@ -301,113 +325,20 @@ Status SpanStore::Impl::ApplyJob(const JobRecord& job, RollupAccumulator& rollup
   }
   if (running) return Status::Ok();
 
-  // Finished: count it once in the rollups, the counters and its source.
-  const double seconds = static_cast<double>(job.end_ns - job.start_ns) / 1e9;
-  auto add = [&](const std::string& key, const std::string& value) {
-    RollupValue& r = rollups.rows[RollupKey{key, job.kind, job.resource_group, value, job.start_ns / kHourNs * kHourNs}];
-    r.jobs++;
-    if (job.status == kStatusOk) r.ok++;
-    else if (job.status == kStatusPartial) r.partial++;
-    else r.failed++;
-    r.duration_sum += seconds;
-    r.bytes_added += job.bytes_added;
-    r.bytes_total += job.bytes_total;
-    r.durations.Add(seconds);
-  };
-  add("", "");
-  for (const auto& [k, v] : job.tags) add(k, v);
-  sql::Stmt* count = wdb.Cached("INSERT INTO job_counts (kind, status, count) VALUES (?, ?, 1) "
-                           "ON CONFLICT (kind, status) DO UPDATE SET count = count + 1");
-  if (!count) return wdb.Error("preparing a statement");
-  if (Status s = count->Bind(1, job.kind).Bind(2, job.status).Run(); !s.ok()) return s;
-  if (!job.source_key.empty()) return UpdateSource(job);
-  return Status::Ok();
+  // Finished: counted once in the rollups, the counters and its source.
+  return aggregates.Add(wdb, job, id);
 }
 
-Status SpanStore::Impl::FlushRollups(RollupAccumulator& rollups) {
-  if (rollups.rows.empty()) return Status::Ok();
-  sql::Stmt* sel = wdb.Cached("SELECT jobs, ok, partial, failed, duration_sum, bytes_added, bytes_total, hist FROM rollups "
-                               "WHERE tag_key = ? AND hour = ? AND kind = ? AND resource_group = ? AND tag_value = ?");
-  sql::Stmt* put = wdb.Cached("INSERT OR REPLACE INTO rollups (tag_key, hour, kind, resource_group, tag_value, jobs, ok, "
-                               "partial, failed, duration_sum, bytes_added, bytes_total, hist) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)");
-  if (!sel || !put) return wdb.Error("preparing a statement");
-  for (auto& [key, r] : rollups.rows) {
-    sel->Bind(1, key.tag_key).Bind(2, key.hour).Bind(3, key.kind).Bind(4, key.resource_group).Bind(5, key.tag_value);
-    auto row = sel->Step();
-    if (!row.ok()) return row.status();
-    if (*row) {
-      r.jobs += sel->Int(0);
-      r.ok += sel->Int(1);
-      r.partial += sel->Int(2);
-      r.failed += sel->Int(3);
-      r.duration_sum += sel->Double(4);
-      r.bytes_added += sel->Int(5);
-      r.bytes_total += sel->Int(6);
-      r.durations.MergeEncoded(sel->Blob(7));
-    }
-    sel->Reset();
-    const std::string hist = r.durations.Encode();
-    put->Bind(1, key.tag_key).Bind(2, key.hour).Bind(3, key.kind).Bind(4, key.resource_group).Bind(5, key.tag_value)
-        .Bind(6, r.jobs).Bind(7, r.ok).Bind(8, r.partial).Bind(9, r.failed).Bind(10, r.duration_sum)
-        .Bind(11, r.bytes_added).Bind(12, r.bytes_total).BindBlob(13, hist.data(), hist.size());
-    if (Status s = put->Run(); !s.ok()) return s;
-  }
-  return Status::Ok();
-}
-
-Status SpanStore::Impl::UpdateSource(const JobRecord& job) {
-  sql::Stmt* sel = wdb.Cached("SELECT id, state FROM sources WHERE key = ?");
-  if (!sel) return wdb.Error("preparing a statement");
-  sel->Bind(1, job.source_key);
-  auto row = sel->Step();
-  if (!row.ok()) return row.status();
-  SourceState s;
-  int64_t id = 0;
-  if (*row) {
-    id = sel->Int(0);
-    s = SourceFromJson(sel->Text(1));
-  } else {
-    s.host = job.host;
-    s.service = job.service;
-    s.paths = job.source_paths;
-    s.first_seen_ns = job.start_ns;
-    s.duration_buckets.assign(std::size(kDurationBucketsSeconds) + 1, 0);
-  }
-  sel->Reset();
-  s.resource_group = job.resource_group;
-  s.tags = job.tags;
-  const double seconds = static_cast<double>(job.end_ns - job.start_ns) / 1e9;
-  s.jobs_total++;
-  s.bytes_added_total += job.bytes_added;
-  s.duration_seconds_sum += seconds;
-  size_t b = 0;
-  while (b < std::size(kDurationBucketsSeconds) && seconds > kDurationBucketsSeconds[b]) ++b;
-  if (s.duration_buckets.size() != std::size(kDurationBucketsSeconds) + 1)
-    s.duration_buckets.assign(std::size(kDurationBucketsSeconds) + 1, 0);
-  s.duration_buckets[b]++;
-  if (job.status == kStatusFailed) s.failed_total++;
-  else if (job.status == kStatusPartial) s.partial_total++;
-  else s.success_total++;
-  // Jobs may arrive out of order (an agent's retry): the newest start decides.
-  if (job.start_ns >= s.last_job_ns) {
-    s.last_job_ns = job.start_ns;
-    s.last_status = job.status;
-    s.last_trace_id = trace::ToHex(job.trace_id);
-  }
-  if (job.status == kStatusOk || job.status == kStatusPartial) {
-    // A partial backup still saved a snapshot: the source is backed up, with warnings.
-    s.last_success_ns = std::max(s.last_success_ns, job.end_ns);
-    s.recent_success_ns.push_back(job.start_ns);
-    std::sort(s.recent_success_ns.begin(), s.recent_success_ns.end());
-    if (s.recent_success_ns.size() > 9) s.recent_success_ns.erase(s.recent_success_ns.begin());
-  }
-  sql::Stmt* put = id ? wdb.Cached("UPDATE sources SET state = ?2, last_job_ns = ?3 WHERE id = ?1")
-                      : wdb.Cached("INSERT INTO sources (key, state, last_job_ns) VALUES (?1, ?2, ?3)");
-  if (!put) return wdb.Error("preparing a statement");
-  if (id) put->Bind(1, id);
-  else put->Bind(1, job.source_key);
-  put->Bind(2, SourceToJson(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)).Bind(3, s.last_job_ns);
-  return put->Run();
+Status SpanStore::Impl::RecoverAggregates() {
+  aggregates.Forget();
+  Status s = wdb.Exec("BEGIN IMMEDIATE");
+  if (s.ok()) s = aggregates.Recover(wdb);
+  if (s.ok() && aggregates.dirty()) s = aggregates.Flush(wdb);
+  wdb.ResetCached();
+  if (s.ok()) return wdb.Exec("COMMIT");
+  (void)wdb.Exec("ROLLBACK");
+  aggregates.Forget();
+  return s;
 }
 
 Status SpanStore::Impl::DeleteOlderThan(int64_t cutoff_ns, bool sources_too) {
@@ -423,16 +354,25 @@ Status SpanStore::Impl::DeleteOlderThan(int64_t cutoff_ns, bool sources_too) {
   if (s.ok()) s = run("DELETE FROM rollups WHERE tag_key IN (SELECT DISTINCT key FROM tags UNION SELECT '') AND hour < ?",
                       cutoff_ns / kHourNs * kHourNs);
   if (s.ok() && sources_too) s = run("DELETE FROM sources WHERE last_job_ns < ?", cutoff_ns);
+  if (s.ok()) s = aggregates.ResetWatermark(wdb);  // the newest jobs may be gone, and their ids used again
   return s;
 }
 
 Status SpanStore::Impl::Retain() {
   const int64_t now = env->NowUnixNanos();
+  // Retention works on written aggregates: sources may be deleted, and the
+  // watermark may move back.
   Status s = wdb.Exec("BEGIN IMMEDIATE");
+  if (s.ok() && aggregates.dirty()) s = aggregates.Flush(wdb);
   if (s.ok() && options.retention_ns > 0) s = DeleteOlderThan(now - options.retention_ns, true);
+  wdb.ResetCached();
   if (s.ok()) s = wdb.Exec("COMMIT");
-  else (void)wdb.Exec("ROLLBACK");
-  if (!s.ok()) return s;
+  if (!s.ok()) {
+    (void)wdb.Exec("ROLLBACK");
+    (void)RecoverAggregates();
+    return s;
+  }
+  aggregates.Forget();  // cached sources may have been deleted; nothing is unwritten
   // Size: drop the oldest tenth of the spans until the data fits.
   for (int round = 0; options.max_bytes > 0 && round < 20; ++round) {
     auto pages = wdb.QueryInt("PRAGMA page_count");
@@ -451,9 +391,13 @@ Status SpanStore::Impl::Retain() {
     cut->Reset();
     s = wdb.Exec("BEGIN IMMEDIATE");
     if (s.ok()) s = DeleteOlderThan(cutoff, false);
+    wdb.ResetCached();
     if (s.ok()) s = wdb.Exec("COMMIT");
-    else (void)wdb.Exec("ROLLBACK");
-    if (!s.ok()) return s;
+    if (!s.ok()) {
+      (void)wdb.Exec("ROLLBACK");
+      (void)RecoverAggregates();
+      return s;
+    }
   }
   // Give freed pages back to the filesystem, and keep the WAL short.
   (void)wdb.Exec("PRAGMA incremental_vacuum");

@@ -1,6 +1,6 @@
 // The observatory's store: spans grouped by trace, a row per job, per-hour
 // rollups for trends, and per-source state for freshness and metrics, in one
-// SQLite database in WAL mode (schema: docs/observatory-store.md).
+// SQLite database in WAL mode (schema: docs/observatory.md).
 //
 // One writer thread commits every pending batch in one transaction (group
 // commit); Write returns only once its batch is durable, so a 200 is never

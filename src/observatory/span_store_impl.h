@@ -7,13 +7,11 @@
 #include <variant>
 #include <unordered_map>
 
-#include "observatory/duration_histogram.h"
+#include "observatory/job_aggregates.h"
 #include "observatory/span_store.h"
 #include "storage/sqlite.h"
 
 namespace backspan::observatory {
-
-struct RollupAccumulator;
 
 struct SpanStore::Impl {
   StoreOptions options;
@@ -33,6 +31,8 @@ struct SpanStore::Impl {
   std::thread writer;
   sql::Db wdb;  // the writer's connection; only the writer thread touches it
   std::unordered_map<std::string, int64_t> tag_ids;  // "key\0value" -> tags.id
+  JobAggregates aggregates;  // rollups, sources and counts, written in batches
+  int64_t aggregates_written_ns = 0;
   int64_t live_count = 0;
   int64_t last_retention_ns = 0;
 
@@ -56,31 +56,13 @@ struct SpanStore::Impl {
   };
 
   void WriterLoop();
-  Status Apply(IngestBatch& batch, RollupAccumulator& rollups);
-  Status FlushRollups(RollupAccumulator& rollups);
-  Status ApplyJob(const JobRecord& job, RollupAccumulator& rollups);
-  Status UpdateSource(const JobRecord& job);
+  Status Apply(IngestBatch& batch);
+  Status ApplyJob(const JobRecord& job);
+  // After a rollback: what the aggregates held unwritten is gone; rebuild it.
+  Status RecoverAggregates();
   Result<int64_t> TagId(const std::string& key, const std::string& value);
   Status Retain();
   Status DeleteOlderThan(int64_t cutoff_ns, bool sources_too);
-};
-
-// Per-hour aggregates of one transaction's finished jobs, written at commit.
-struct RollupKey {
-  std::string tag_key, kind, resource_group, tag_value;
-  int64_t hour = 0;
-  bool operator<(const RollupKey& o) const {
-    return std::tie(tag_key, hour, kind, resource_group, tag_value) <
-           std::tie(o.tag_key, o.hour, o.kind, o.resource_group, o.tag_value);
-  }
-};
-struct RollupValue {
-  int64_t jobs = 0, ok = 0, partial = 0, failed = 0, bytes_added = 0, bytes_total = 0;
-  double duration_sum = 0;
-  DurationHistogram durations;
-};
-struct RollupAccumulator {
-  std::map<RollupKey, RollupValue> rows;
 };
 
 // Builds a query's WHERE clause and its bindings together.

@@ -1,41 +1,11 @@
 // The store's read side: job lists, traces, sources, counters. Every query
 // that returns jobs or sources applies the caller's Scope in SQL or before
 // returning.
-#include <nlohmann/json.hpp>
 
 #include "compress/compressor.h"
 #include "observatory/span_store_impl.h"
 
 namespace backspan::observatory {
-
-SourceState SourceFromJson(const std::string& text) {
-  SourceState s;
-  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
-  if (!j.is_object()) return s;
-  auto str = [&](const char* k) { return j.value(k, std::string()); };
-  auto num = [&](const char* k) { return j.value(k, int64_t{0}); };
-  s.host = str("host");
-  s.service = str("service");
-  s.paths = str("paths");
-  s.resource_group = str("resource_group");
-  if (auto t = j.find("tags"); t != j.end() && t->is_object())
-    for (auto it = t->begin(); it != t->end(); ++it)
-      if (it.value().is_string()) s.tags.emplace_back(it.key(), it.value().get<std::string>());
-  s.first_seen_ns = num("first_seen_ns");
-  s.last_job_ns = num("last_job_ns");
-  s.last_success_ns = num("last_success_ns");
-  s.last_status = str("last_status");
-  s.last_trace_id = str("last_trace_id");
-  s.jobs_total = num("jobs");
-  s.success_total = num("ok");
-  s.partial_total = num("partial");
-  s.failed_total = num("failed");
-  s.bytes_added_total = num("bytes_added");
-  s.duration_seconds_sum = j.value("duration_sum", 0.0);
-  if (auto b = j.find("duration_buckets"); b != j.end() && b->is_array()) s.duration_buckets = b->get<std::vector<int64_t>>();
-  if (auto r = j.find("recent_success_ns"); r != j.end() && r->is_array()) s.recent_success_ns = r->get<std::vector<int64_t>>();
-  return s;
-}
 
 SpanStore::Impl::Reader::Reader(Impl* impl) : impl_(impl) {
   {

@@ -359,7 +359,8 @@ class DurabilityTest(CliTestCase):
 
         def send(i):
             trace_id = random_hex(16)
-            spans = [json_span(trace_id, random_hex(8), f"job-{i}", NOW, NOW + 10**9)]
+            spans = [json_span(trace_id, random_hex(8), "backup", NOW - i * 10**9, NOW - i * 10**9 + 10**9,
+                               attrs={"backspan.job.kind": "backup", "host.name": f"host-{i % 5}"})]
             spans += [json_span(trace_id, random_hex(8), "phase", NOW, NOW + 10, parent=spans[0]["spanId"])
                       for _ in range(50)]
             try:
@@ -385,6 +386,14 @@ class DurabilityTest(CliTestCase):
                 self.assertEqual(len(spans), 51)
             jobs = again.get_json("/api/v1/jobs?limit=1000")["jobs"]
             self.assertGreaterEqual(len(jobs), len(acked))
+            # The aggregates (written in batches) count every stored job exactly once.
+            self.assertEqual(sum(s["jobs"] for s in again.get_json("/api/v1/freshness")["sources"]), len(jobs))
+            trend = again.get_json("/api/v1/trends?metric=job_count&since=1d&bucket=hour")
+            self.assertEqual(sum(v or 0 for s in trend["series"] for v in s["values"]), len(jobs))
+            _, _, metrics = again.request("GET", "/metrics")
+            counted = sum(float(line.split()[-1]) for line in metrics.decode().splitlines()
+                          if line.startswith("backspan_jobs_total{"))
+            self.assertEqual(counted, len(jobs))
         finally:
             again.stop()
 

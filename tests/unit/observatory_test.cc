@@ -1,0 +1,210 @@
+// The observatory's decoder and store below the HTTP layer: what a request
+// becomes, and that the aggregates (trends, sources, counters), which the
+// writer keeps in memory and writes in batches, count every job exactly once,
+// also after a crash between a commit and their write.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "env/env.h"
+#include "observatory/otlp_decoder.h"
+#include "observatory/span_store.h"
+#include "storage/sqlite.h"
+#include "test_util.h"
+
+namespace backspan::observatory {
+namespace {
+
+constexpr int64_t kHour = 3'600'000'000'000;
+
+int64_t Now() { return Env::Default()->NowUnixNanos(); }
+
+std::string Hex(uint64_t v, int digits) {
+  static const char* kDigits = "0123456789abcdef";
+  std::string out(static_cast<size_t>(digits), '0');
+  for (int i = digits - 1; i >= 0 && v; --i, v >>= 4) out[static_cast<size_t>(i)] = kDigits[v & 15];
+  return out;
+}
+
+struct JobSpec {
+  uint64_t n = 1;  // makes the ids
+  int64_t start_ns = 0, end_ns = 0;
+  std::string host = "db1", rg = "rg-a";
+  int exit_code = 0;
+  bool error = false;
+};
+
+// An OTLP/JSON request with each job's root span and one phase span.
+std::string Request(const std::vector<JobSpec>& jobs) {
+  std::string spans;
+  for (const JobSpec& j : jobs) {
+    const std::string trace = "\"traceId\":\"" + Hex(j.n, 32) + "\"";
+    const std::string root_id = Hex(j.n, 16);
+    const std::string times = ",\"startTimeUnixNano\":\"" + std::to_string(j.start_ns) + "\",\"endTimeUnixNano\":\"" +
+                              std::to_string(j.end_ns) + "\"";
+    if (!spans.empty()) spans += ",";
+    spans += "{" + trace + ",\"spanId\":\"" + root_id + "\",\"name\":\"backup\"" + times +
+             ",\"attributes\":[{\"key\":\"backspan.job.kind\",\"value\":{\"stringValue\":\"backup\"}},"
+             "{\"key\":\"host.name\",\"value\":{\"stringValue\":\"" + j.host + "\"}},"
+             "{\"key\":\"azure.resource_group.name\",\"value\":{\"stringValue\":\"" + j.rg + "\"}},"
+             "{\"key\":\"process.exit.code\",\"value\":{\"intValue\":\"" + std::to_string(j.exit_code) + "\"}}]" +
+             (j.error ? ",\"status\":{\"code\":2,\"message\":\"disk full\"}" : "") + "},";
+    spans += "{" + trace + ",\"spanId\":\"" + Hex(j.n + (1ull << 40), 16) + "\",\"parentSpanId\":\"" + root_id +
+             "\",\"name\":\"scan\"" + times + "}";
+  }
+  return "{\"resourceSpans\":[{\"resource\":{\"attributes\":[{\"key\":\"service.name\",\"value\":{\"stringValue\":"
+         "\"backspan\"}}]},\"scopeSpans\":[{\"spans\":[" + spans + "]}]}]}";
+}
+
+IngestBatch Decode(const std::vector<JobSpec>& jobs, bool in_progress = false) {
+  auto batch = DecodeTraceRequest(Request(jobs), WireFormat::kJson, in_progress);
+  EXPECT_TRUE(batch.ok()) << batch.status().message();
+  return batch.ok() ? std::move(*batch) : IngestBatch{};
+}
+
+TEST(OtlpDecoderTest, RootSpansBecomeJobsAndTracesBecomeChunks) {
+  const int64_t t = Now();
+  IngestBatch b = Decode({{.n = 1, .start_ns = t, .end_ns = t + 5, .exit_code = 3},
+                          {.n = 2, .start_ns = t, .end_ns = t + 9, .host = "db2", .error = true}});
+  EXPECT_EQ(b.accepted, 4);
+  EXPECT_EQ(b.rejected, 0);
+  ASSERT_EQ(b.chunks.size(), 2u);  // one per trace
+  for (const TraceChunk& c : b.chunks) EXPECT_EQ(c.span_count, 2);
+  ASSERT_EQ(b.jobs.size(), 2u);
+  const JobRecord& partial = b.jobs[0].host == "db1" ? b.jobs[0] : b.jobs[1];
+  const JobRecord& failed = b.jobs[0].host == "db1" ? b.jobs[1] : b.jobs[0];
+  EXPECT_EQ(partial.status, kStatusPartial);  // exit 3: a snapshot with unreadable files
+  EXPECT_EQ(partial.kind, "backup");
+  EXPECT_EQ(partial.resource_group, "rg-a");
+  EXPECT_FALSE(partial.source_key.empty());
+  EXPECT_EQ(failed.status, kStatusFailed);
+  EXPECT_EQ(failed.error_message, "disk full");
+}
+
+TEST(OtlpDecoderTest, BadInputIsRejectedWithAReason) {
+  auto truncated = DecodeTraceRequest(std::string("\x0a\xff\x01", 3), WireFormat::kProtobuf, false);
+  EXPECT_EQ(truncated.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(DecodeTraceRequest("{not json", WireFormat::kJson, false).status().code(), ErrorCode::kInvalidArgument);
+  // End before start: that span is rejected, the rest of the request stays.
+  const int64_t t = Now();
+  auto b = DecodeTraceRequest(Request({{.n = 7, .start_ns = t, .end_ns = t - 1}}), WireFormat::kJson, false);
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(b->rejected, 2);
+  EXPECT_NE(b->rejection.find("end"), std::string::npos) << b->rejection;
+  // An all-zero trace id.
+  std::string zero = Request({{.n = 0, .start_ns = t, .end_ns = t}});
+  auto z = DecodeTraceRequest(zero, WireFormat::kJson, false);
+  ASSERT_TRUE(z.ok());
+  EXPECT_EQ(z->accepted, 0);
+  EXPECT_EQ(z->rejected, 2);
+}
+
+class SpanStoreTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<SpanStore> Open() {
+    StoreOptions o;
+    o.dir = dir_.path();
+    o.sync_full = false;
+    auto s = SpanStore::Open(o, Env::Default());
+    EXPECT_TRUE(s.ok()) << s.status().message();
+    return s.ok() ? std::move(*s) : nullptr;
+  }
+  void Write(SpanStore& store, const std::vector<JobSpec>& jobs, bool in_progress = false) {
+    Status st = store.Write(Decode(jobs, in_progress));
+    ASSERT_TRUE(st.ok()) << st.message();
+  }
+  // Jobs counted by each aggregate: sources, counters and the hourly trend.
+  struct Counted {
+    int64_t sources = 0, counters = 0, trend = 0;
+  };
+  Counted Count(SpanStore& store) {
+    Counted c;
+    auto sources = store.Sources(Scope{});
+    EXPECT_TRUE(sources.ok());
+    if (sources.ok())
+      for (const auto& s : *sources) c.sources += s.jobs_total;
+    auto counts = store.JobCounts();
+    EXPECT_TRUE(counts.ok());
+    if (counts.ok())
+      for (const auto& n : *counts) c.counters += n.count;
+    TrendQuery q;
+    q.metric = TrendMetric::kJobCount;
+    q.since_ns = t0_ - 2 * kHour;
+    q.until_ns = t0_ + 2 * kHour;
+    auto trend = store.GetTrend(q, Scope{});
+    EXPECT_TRUE(trend.ok());
+    if (trend.ok())
+      for (const auto& s : trend->series)
+        for (int64_t n : s.jobs) c.trend += n;
+    return c;
+  }
+  std::vector<JobSpec> Jobs(uint64_t first, int count) {
+    std::vector<JobSpec> out;
+    for (int i = 0; i < count; ++i) {
+      const uint64_t n = first + static_cast<uint64_t>(i);
+      out.push_back({.n = n, .start_ns = t0_ + static_cast<int64_t>(n) * 1'000'000'000,
+                     .end_ns = t0_ + static_cast<int64_t>(n) * 1'000'000'000 + 60'000'000'000,
+                     .host = "host-" + std::to_string(n % 3)});
+    }
+    return out;
+  }
+
+  testing::TempDir dir_;
+  const int64_t t0_ = Now() - kHour;
+};
+
+void ExpectCounted(const auto& c, int64_t jobs) {
+  EXPECT_EQ(c.sources, jobs);
+  EXPECT_EQ(c.counters, jobs);
+  EXPECT_EQ(c.trend, jobs);
+}
+
+TEST_F(SpanStoreTest, EveryJobIsCountedOnceAndDuplicatesNever) {
+  auto store = Open();
+  Write(*store, Jobs(1, 10));
+  Write(*store, Jobs(1, 10));  // delivered again
+  Write(*store, Jobs(11, 5));
+  ExpectCounted(Count(*store), 15);
+  auto page = store->ListJobs(JobQuery{}, Scope{});
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->jobs.size(), 15u);
+}
+
+TEST_F(SpanStoreTest, ARunningJobIsCountedWhenItFinishes) {
+  auto store = Open();
+  std::vector<JobSpec> running = Jobs(1, 1);
+  running[0].end_ns = 0;
+  Write(*store, running, true);
+  Write(*store, Jobs(2, 3));  // newer jobs: the watermark passes the running one
+  ExpectCounted(Count(*store), 3);
+  Write(*store, Jobs(1, 1));  // it finishes
+  ExpectCounted(Count(*store), 4);
+  store.reset();
+  ExpectCounted(Count(*Open()), 4);
+}
+
+TEST_F(SpanStoreTest, JobsStoredAfterTheAggregatesWereWrittenCountAfterACrash) {
+  {
+    auto store = Open();
+    Write(*store, Jobs(1, 20));
+  }
+  // As if the process died after committing the jobs but before writing
+  // their aggregates: none written, the watermark at 0.
+  {
+    auto db = sql::Db::Open(dir_.Sub("observatory.db"), true, false);
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE(db->Exec("DELETE FROM rollups; DELETE FROM sources; DELETE FROM job_counts;").ok());
+    ASSERT_TRUE(db->Exec("UPDATE meta SET value = 0 WHERE key = 'aggregates_through'").ok());
+  }
+  {
+    auto store = Open();
+    Write(*store, Jobs(1, 10));  // nothing new: already stored
+  }
+  auto store = Open();  // a second restart must not count anything twice
+  ExpectCounted(Count(*store), 20);
+}
+
+}  // namespace
+}  // namespace backspan::observatory
