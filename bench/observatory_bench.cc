@@ -121,6 +121,7 @@ int Ingest(const Url& url, int64_t jobs, int64_t first_job, int64_t total_jobs, 
     threads.emplace_back([&] {
       httplib::Client cli(url.host, url.port);
       cli.set_keep_alive(true);
+      cli.set_tcp_nodelay(true);  // as OTLP exporters and curl do
       cli.set_read_timeout(60, 0);
       Resource resource{{{"service.name", std::string("backspan")}, {"service.version", std::string("0.1.0")}, {"os.type", std::string("linux")}}};
       std::vector<SpanData> spans;
@@ -161,6 +162,7 @@ int Ingest(const Url& url, int64_t jobs, int64_t first_job, int64_t total_jobs, 
 int Query(const Url& url, int runs) {
   httplib::Client cli(url.host, url.port);
   cli.set_keep_alive(true);
+  cli.set_tcp_nodelay(true);
   cli.set_read_timeout(120, 0);
   struct Case {
     const char* name;

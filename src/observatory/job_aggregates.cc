@@ -58,15 +58,17 @@ Status JobAggregates::Add(sql::Db& db, const JobRecord& job, int64_t id) {
   if (id <= watermark_) must_flush_ = true;
   const double seconds = static_cast<double>(job.end_ns - job.start_ns) / 1e9;
   auto add = [&](const std::string& key, const std::string& value) {
-    RollupDelta& r = rollups_[RollupKey{key, job.kind, job.resource_group, value, job.start_ns / kHourNs * kHourNs}];
-    r.jobs++;
-    if (job.status == kStatusOk) r.ok++;
-    else if (job.status == kStatusPartial) r.partial++;
-    else r.failed++;
-    r.duration_sum += seconds;
-    r.bytes_added += job.bytes_added;
-    r.bytes_total += job.bytes_total;
-    r.durations.Add(seconds);
+    for (auto [rollups, period] : {std::pair{&hourly_, kHourNs}, std::pair{&daily_, kDayNs}}) {
+      RollupDelta& r = (*rollups)[RollupKey{key, job.kind, job.resource_group, value, job.start_ns / period * period}];
+      r.jobs++;
+      if (job.status == kStatusOk) r.ok++;
+      else if (job.status == kStatusPartial) r.partial++;
+      else r.failed++;
+      r.duration_sum += seconds;
+      r.bytes_added += job.bytes_added;
+      r.bytes_total += job.bytes_total;
+      r.durations.Add(seconds);
+    }
   };
   add("", "");
   for (const auto& [k, v] : job.tags) add(k, v);
@@ -136,8 +138,20 @@ void JobAggregates::AddToSource(SourceState& s, const JobRecord& job) const {
   }
 }
 
+const JobAggregates::RollupTable JobAggregates::kHourly = {
+    "SELECT jobs, ok, partial, failed, duration_sum, bytes_added, bytes_total, hist FROM rollups "
+    "WHERE tag_key = ? AND hour = ? AND kind = ? AND resource_group = ? AND tag_value = ?",
+    "INSERT OR REPLACE INTO rollups (tag_key, hour, kind, resource_group, tag_value, jobs, ok, "
+    "partial, failed, duration_sum, bytes_added, bytes_total, hist) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"};
+const JobAggregates::RollupTable JobAggregates::kDaily = {
+    "SELECT jobs, ok, partial, failed, duration_sum, bytes_added, bytes_total, hist FROM rollups_daily "
+    "WHERE tag_key = ? AND day = ? AND kind = ? AND resource_group = ? AND tag_value = ?",
+    "INSERT OR REPLACE INTO rollups_daily (tag_key, day, kind, resource_group, tag_value, jobs, ok, "
+    "partial, failed, duration_sum, bytes_added, bytes_total, hist) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"};
+
 Status JobAggregates::Flush(sql::Db& db) {
-  if (Status s = FlushRollups(db); !s.ok()) return s;
+  if (Status s = FlushRollups(db, kHourly, hourly_); !s.ok()) return s;
+  if (Status s = FlushRollups(db, kDaily, daily_); !s.ok()) return s;
   if (Status s = FlushSources(db); !s.ok()) return s;
   sql::Stmt* count = db.Cached("INSERT INTO job_counts (kind, status, count) VALUES (?, ?, ?) "
                                "ON CONFLICT (kind, status) DO UPDATE SET count = count + excluded.count");
@@ -154,15 +168,13 @@ Status JobAggregates::Flush(sql::Db& db) {
   return Status::Ok();
 }
 
-Status JobAggregates::FlushRollups(sql::Db& db) {
-  if (rollups_.empty()) return Status::Ok();
-  sql::Stmt* sel = db.Cached("SELECT jobs, ok, partial, failed, duration_sum, bytes_added, bytes_total, hist FROM rollups "
-                             "WHERE tag_key = ? AND hour = ? AND kind = ? AND resource_group = ? AND tag_value = ?");
-  sql::Stmt* put = db.Cached("INSERT OR REPLACE INTO rollups (tag_key, hour, kind, resource_group, tag_value, jobs, ok, "
-                             "partial, failed, duration_sum, bytes_added, bytes_total, hist) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)");
+Status JobAggregates::FlushRollups(sql::Db& db, const RollupTable& table, Rollups& rollups) {
+  if (rollups.empty()) return Status::Ok();
+  sql::Stmt* sel = db.Cached(table.select);
+  sql::Stmt* put = db.Cached(table.put);
   if (!sel || !put) return db.Error("preparing a statement");
-  for (auto& [key, r] : rollups_) {
-    sel->Bind(1, key.tag_key).Bind(2, key.hour).Bind(3, key.kind).Bind(4, key.resource_group).Bind(5, key.tag_value);
+  for (auto& [key, r] : rollups) {
+    sel->Bind(1, key.tag_key).Bind(2, key.start).Bind(3, key.kind).Bind(4, key.resource_group).Bind(5, key.tag_value);
     auto row = sel->Step();
     if (!row.ok()) return row.status();
     if (*row) {
@@ -177,12 +189,12 @@ Status JobAggregates::FlushRollups(sql::Db& db) {
     }
     sel->Reset();
     const std::string hist = r.durations.Encode();
-    put->Bind(1, key.tag_key).Bind(2, key.hour).Bind(3, key.kind).Bind(4, key.resource_group).Bind(5, key.tag_value)
+    put->Bind(1, key.tag_key).Bind(2, key.start).Bind(3, key.kind).Bind(4, key.resource_group).Bind(5, key.tag_value)
         .Bind(6, r.jobs).Bind(7, r.ok).Bind(8, r.partial).Bind(9, r.failed).Bind(10, r.duration_sum)
         .Bind(11, r.bytes_added).Bind(12, r.bytes_total).BindBlob(13, hist.data(), hist.size());
     if (Status s = put->Run(); !s.ok()) return s;
   }
-  rollups_.clear();
+  rollups.clear();
   return Status::Ok();
 }
 
@@ -203,7 +215,8 @@ Status JobAggregates::FlushSources(sql::Db& db) {
 }
 
 void JobAggregates::Forget() {
-  rollups_.clear();
+  hourly_.clear();
+  daily_.clear();
   counts_.clear();
   sources_.clear();
   dirty_sources_.clear();

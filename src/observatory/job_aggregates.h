@@ -1,4 +1,5 @@
-// What the store derives from finished jobs: per-hour rollups (for trends),
+// What the store derives from finished jobs: per-hour and per-day rollups
+// (for trends),
 // per-source state (for freshness and /metrics) and job counts.
 //
 // Updating them row by row with every commit cost a third of the writer's
@@ -54,10 +55,10 @@ class JobAggregates {
  private:
   struct RollupKey {
     std::string tag_key, kind, resource_group, tag_value;
-    int64_t hour = 0;
+    int64_t start = 0;  // of the hour or day (UTC)
     bool operator<(const RollupKey& o) const {
-      return std::tie(tag_key, hour, kind, resource_group, tag_value) <
-             std::tie(o.tag_key, o.hour, o.kind, o.resource_group, o.tag_value);
+      return std::tie(tag_key, start, kind, resource_group, tag_value) <
+             std::tie(o.tag_key, o.start, o.kind, o.resource_group, o.tag_value);
     }
   };
   struct RollupDelta {
@@ -66,11 +67,19 @@ class JobAggregates {
     DurationHistogram durations;
   };
 
+  using Rollups = std::map<RollupKey, RollupDelta>;
+  // The statements of one rollup table (hourly or daily).
+  struct RollupTable {
+    const char* select;
+    const char* put;
+  };
+  static const RollupTable kHourly, kDaily;
+
   void AddToSource(SourceState& s, const JobRecord& job) const;
-  Status FlushRollups(sql::Db& db);
+  Status FlushRollups(sql::Db& db, const RollupTable& table, Rollups& rollups);
   Status FlushSources(sql::Db& db);
 
-  std::map<RollupKey, RollupDelta> rollups_;
+  Rollups hourly_, daily_;
   std::map<std::pair<std::string, std::string>, int64_t> counts_;  // (kind, status) -> jobs
   std::unordered_map<std::string, SourceState> sources_;  // by source key, as written plus what was added
   std::unordered_set<std::string> dirty_sources_;

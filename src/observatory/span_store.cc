@@ -15,7 +15,7 @@ namespace {
 // can hand freed pages back to the filesystem. Neither may run in a transaction.
 const char kPragmas[] = "PRAGMA auto_vacuum = INCREMENTAL; PRAGMA journal_mode = WAL;";
 
-constexpr int64_t kSchemaVersion = 2;
+constexpr int64_t kSchemaVersion = 3;
 const char kSchema[] = R"(
 CREATE TABLE IF NOT EXISTS span_chunks (
   id INTEGER PRIMARY KEY, trace_id BLOB NOT NULL, start_ns INTEGER NOT NULL,
@@ -50,6 +50,12 @@ CREATE TABLE IF NOT EXISTS rollups (
   failed INTEGER NOT NULL, duration_sum REAL NOT NULL, bytes_added INTEGER NOT NULL,
   bytes_total INTEGER NOT NULL, hist BLOB NOT NULL,
   PRIMARY KEY (tag_key, hour, kind, resource_group, tag_value)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS rollups_daily (
+  tag_key TEXT NOT NULL, day INTEGER NOT NULL, kind TEXT NOT NULL, resource_group TEXT NOT NULL,
+  tag_value TEXT NOT NULL, jobs INTEGER NOT NULL, ok INTEGER NOT NULL, partial INTEGER NOT NULL,
+  failed INTEGER NOT NULL, duration_sum REAL NOT NULL, bytes_added INTEGER NOT NULL,
+  bytes_total INTEGER NOT NULL, hist BLOB NOT NULL,
+  PRIMARY KEY (tag_key, day, kind, resource_group, tag_value)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS sources (
   id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, state TEXT NOT NULL, last_job_ns INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
@@ -57,9 +63,10 @@ CREATE TABLE IF NOT EXISTS job_counts (
   kind TEXT NOT NULL, status TEXT NOT NULL, count INTEGER NOT NULL, PRIMARY KEY (kind, status)) WITHOUT ROWID;
 )";
 
-// Schema 1 counted every job in the aggregates as it arrived.
-const char kUpgradeFrom1[] =
-    "INSERT OR REPLACE INTO meta (key, value) VALUES ('aggregates_through', (SELECT coalesce(max(id), 0) FROM jobs))";
+// Schemas 1 and 2 had no daily rollups: the aggregates are rebuilt from the
+// jobs (at startup, by the recovery that follows).
+const char kRebuildAggregates[] =
+    "DELETE FROM rollups; DELETE FROM sources; DELETE FROM job_counts; DELETE FROM meta";
 
 }  // namespace
 
@@ -94,7 +101,7 @@ Result<std::unique_ptr<SpanStore>> SpanStore::Open(const StoreOptions& options, 
   if (Status s = impl->wdb.Exec(kPragmas); !s.ok()) return s;
   if (*version < kSchemaVersion) {
     std::string upgrade = std::string("BEGIN IMMEDIATE;") + kSchema + ";";
-    if (*version == 1) upgrade += std::string(kUpgradeFrom1) + ";";
+    if (*version >= 1) upgrade += std::string(kRebuildAggregates) + ";";
     upgrade += "PRAGMA user_version = " + std::to_string(kSchemaVersion) + "; COMMIT;";
     if (Status s = impl->wdb.Exec(upgrade); !s.ok()) {
       (void)impl->wdb.Exec("ROLLBACK");
@@ -355,6 +362,9 @@ Status SpanStore::Impl::DeleteOlderThan(int64_t cutoff_ns, bool sources_too) {
   if (s.ok()) s = run("DELETE FROM live_spans WHERE updated_ns < ?", cutoff_ns);
   if (s.ok()) s = run("DELETE FROM rollups WHERE tag_key IN (SELECT DISTINCT key FROM tags UNION SELECT '') AND hour < ?",
                       cutoff_ns / kHourNs * kHourNs);
+  // An hour or a day goes when all of it is past the cutoff.
+  if (s.ok()) s = run("DELETE FROM rollups_daily WHERE tag_key IN (SELECT DISTINCT key FROM tags UNION SELECT '') AND day < ?",
+                      cutoff_ns / kDayNs * kDayNs);
   if (s.ok() && sources_too) s = run("DELETE FROM sources WHERE last_job_ns < ?", cutoff_ns);
   if (s.ok()) s = aggregates.ResetWatermark(wdb);  // the newest jobs may be gone, and their ids used again
   return s;

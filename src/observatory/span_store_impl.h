@@ -118,6 +118,7 @@ Result<int64_t> FindTagId(sql::Db& db, const Tag& tag);
 bool AddScopeClause(sql::Db& db, const Scope& scope, Where& where, Status* error);
 
 inline constexpr int64_t kHourNs = 3'600'000'000'000;
+inline constexpr int64_t kDayNs = 24 * kHourNs;
 
 // Tags as a JSON object and back (the jobs and sources tables keep them so).
 std::string TagsToJson(const std::vector<Tag>& tags);

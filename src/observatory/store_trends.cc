@@ -1,5 +1,5 @@
 // Trends: a metric per time bucket, one series per value of a tag. Answered
-// from the per-hour rollups, which are kept per resource group so that a
+// from the per-hour (or, for whole-day buckets, per-day) rollups, which are kept per resource group so that a
 // scope of resource groups still uses them; a scope with tag selectors falls
 // back to reading the jobs themselves.
 #include <algorithm>
@@ -58,9 +58,12 @@ Result<Trend> SpanStore::GetTrend(const TrendQuery& q, const Scope& scope) {
 
   Where where;
   if (scope.ByResourceGroupOnly()) {
+    // Whole-day buckets read the daily rollups: 24 times fewer rows.
+    const bool daily = q.bucket_ns % kDayNs == 0;
+    const std::string start = daily ? "day" : "hour";
     where.Add("tag_key = " + where.Param(q.group_by));
-    where.Add("hour >= " + where.Param(first / kHourNs * kHourNs));
-    where.Add("hour < " + where.Param(q.until_ns));
+    where.Add(start + " >= " + where.Param(daily ? first : first / kHourNs * kHourNs));
+    where.Add(start + " < " + where.Param(q.until_ns));
     if (!q.kind.empty()) where.Add("kind = " + where.Param(q.kind));
     if (!scope.unrestricted) {
       if (scope.resource_groups.empty()) return Trend{};
@@ -71,8 +74,8 @@ Result<Trend> SpanStore::GetTrend(const TrendQuery& q, const Scope& scope) {
       }
       where.Add("resource_group COLLATE NOCASE IN (" + in + ")");
     }
-    const std::string sql = "SELECT hour, tag_value, jobs, ok, partial, failed, duration_sum, bytes_added, "
-                            "bytes_total, hist FROM rollups" + where.Sql();
+    const std::string sql = "SELECT " + start + ", tag_value, jobs, ok, partial, failed, duration_sum, bytes_added, "
+                            "bytes_total, hist FROM " + (daily ? "rollups_daily" : "rollups") + where.Sql();
     Status scan = ForEachRow(db.db(), sql, &where, [&](sql::Stmt& row) {
       Cell* c = cell(row.Text(1), row.Int(0));
       if (!c) return true;
