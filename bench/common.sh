@@ -15,3 +15,10 @@ ensure_tree() {
     mkdir -p "$data.partial" && python3 bench/gen_tree.py "$data.partial" --scale "$1" && mv "$data.partial" "$data"
   fi
 }
+
+# Waits up to 5 s for a background process to write its first line to file
+# $1, then prints field $2 of that JSON line (e.g. url, port).
+first_json_field() {
+  for _ in $(seq 50); do [ -s "$1" ] && break; sleep 0.1; done
+  python3 -c "import json,sys; print(json.loads(open(sys.argv[1]).readline())[sys.argv[2]])" "$1" "$2"
+}

@@ -25,8 +25,7 @@ trap cleanup EXIT
 
 "$bin" --json serve --listen 127.0.0.1:0 --data "$work/data" >"$work/listen" 2>"$work/serve.log" &
 pid=$!
-for _ in $(seq 50); do [ -s "$work/listen" ] && break; sleep 0.1; done
-url=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['url'])" "$work/listen")
+url=$(first_json_field "$work/listen" url)
 load=build-release/bench/observatory_bench
 total=100000
 [ $full = 1 ] && total=1000000

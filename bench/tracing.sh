@@ -36,8 +36,7 @@ trap cleanup EXIT
 
 node tests/otlp/receiver.mjs --out "$work/received.jsonl" >"$work/port" &
 receiver_pid=$!
-for _ in $(seq 50); do [ -s "$work/port" ] && break; sleep 0.1; done
-port=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['port'])" "$work/port")
+port=$(first_json_field "$work/port" port)
 
 export BACKSPAN_PASSWORD=bench BACKSPAN_STATE_DIR=$work/state
 seconds() { python3 -c "import sys,time; t=time.monotonic(); import subprocess; subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL); print(f'{time.monotonic()-t:.4f}')" "$@"; }

@@ -232,28 +232,12 @@ Status JobAggregates::Recover(sql::Db& db) {
   after.Add("id > " + after.Param(*mark));
   after.Add("status != 'running'");
   Status add_status;
-  Status st = ForEachRow(
-      db,
-      "SELECT id, trace_id, kind, status, host, service, resource_group, start_ns, end_ns, bytes_added, bytes_total, "
-      "source_key, source_paths, tags FROM jobs" + after.Sql() + " ORDER BY id",
-      &after, [&](sql::Stmt& row) {
-        JobRecord job;
-        job.trace_id = trace::IdFromBytes<16>(row.Blob(1));
-        job.kind = row.Text(2);
-        job.status = row.Text(3);
-        job.host = row.Text(4);
-        job.service = row.Text(5);
-        job.resource_group = row.Text(6);
-        job.start_ns = row.Int(7);
-        job.end_ns = row.Int(8);
-        job.bytes_added = row.Int(9);
-        job.bytes_total = row.Int(10);
-        job.source_key = row.Text(11);
-        job.source_paths = row.Text(12);
-        job.tags = TagsFromJson(row.Text(13));
-        add_status = Add(db, job, row.Int(0));
-        return add_status.ok();
-      });
+  Status st = ForEachRow(db, "SELECT " + JobColumns() + " FROM jobs" + after.Sql() + " ORDER BY id", &after,
+                         [&](sql::Stmt& row) {
+                           JobRow job = ReadJob(row);
+                           add_status = Add(db, job, job.id);
+                           return add_status.ok();
+                         });
   if (!st.ok()) return st;
   if (!add_status.ok()) return add_status;
   must_flush_ = dirty_;

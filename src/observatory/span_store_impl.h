@@ -120,6 +120,11 @@ bool AddScopeClause(sql::Db& db, const Scope& scope, Where& where, Status* error
 inline constexpr int64_t kHourNs = 3'600'000'000'000;
 inline constexpr int64_t kDayNs = 24 * kHourNs;
 
+// The jobs table's columns, each prefixed with `alias` (e.g. "j."), in the
+// order ReadJob expects them.
+std::string JobColumns(const std::string& alias = "");
+JobRow ReadJob(sql::Stmt& row);
+
 // Tags as a JSON object and back (the jobs and sources tables keep them so).
 std::string TagsToJson(const std::vector<Tag>& tags);
 std::vector<Tag> TagsFromJson(const std::string& json);

@@ -7,6 +7,41 @@
 
 namespace backspan::observatory {
 
+std::string JobColumns(const std::string& alias) {
+  std::string out;
+  for (const char* c : {"id", "trace_id", "span_id", "name", "kind", "status", "host", "service", "resource_group",
+                        "start_ns", "end_ns", "bytes_added", "bytes_total", "files_total", "error_type",
+                        "error_message", "snapshot_id", "source_key", "source_paths", "tags", "updated_ns"})
+    out += (out.empty() ? "" : ", ") + alias + c;
+  return out;
+}
+
+JobRow ReadJob(sql::Stmt& row) {
+  JobRow r;
+  r.id = row.Int(0);
+  r.trace_id = trace::IdFromBytes<16>(row.Blob(1));
+  r.span_id = trace::IdFromBytes<8>(row.Blob(2));
+  r.name = row.Text(3);
+  r.kind = row.Text(4);
+  r.status = row.Text(5);
+  r.host = row.Text(6);
+  r.service = row.Text(7);
+  r.resource_group = row.Text(8);
+  r.start_ns = row.Int(9);
+  r.end_ns = row.Int(10);
+  r.bytes_added = row.Int(11);
+  r.bytes_total = row.Int(12);
+  r.files_total = row.Int(13);
+  r.error_type = row.Text(14);
+  r.error_message = row.Text(15);
+  r.snapshot_id = row.Text(16);
+  r.source_key = row.Text(17);
+  r.source_paths = row.Text(18);
+  r.tags = TagsFromJson(row.Text(19));
+  r.updated_ns = row.Int(20);
+  return r;
+}
+
 SpanStore::Impl::Reader::Reader(Impl* impl) : impl_(impl) {
   {
     std::lock_guard<std::mutex> l(impl->pool_mu);
@@ -133,37 +168,14 @@ Result<JobPage> SpanStore::ListJobs(const JobQuery& q, const Scope& scope) {
   }
   const int limit = std::clamp(q.limit, 1, 1000);
   std::string sql =
-      "SELECT j.id, j.trace_id, j.span_id, j.name, j.kind, j.status, j.host, j.service, j.resource_group, "
-      "j.start_ns, j.end_ns, j.bytes_added, j.bytes_total, j.files_total, j.error_type, j.error_message, "
-      "j.snapshot_id, j.source_key, j.source_paths, j.tags, j.updated_ns FROM " +
+      "SELECT " + JobColumns("j.") + " FROM " +
       from + where.Sql() + " ORDER BY " + start + " DESC, " + id_col + " DESC LIMIT " + std::to_string(limit + 1);
   Status scan = ForEachRow(db.db(), sql, &where, [&](sql::Stmt& row) {
     if (static_cast<int>(page.jobs.size()) == limit) {
       page.more = true;
       return false;
     }
-    JobRow r;
-    r.id = row.Int(0);
-    r.trace_id = trace::IdFromBytes<16>(row.Blob(1));
-    r.span_id = trace::IdFromBytes<8>(row.Blob(2));
-    r.name = row.Text(3);
-    r.kind = row.Text(4);
-    r.status = row.Text(5);
-    r.host = row.Text(6);
-    r.service = row.Text(7);
-    r.resource_group = row.Text(8);
-    r.start_ns = row.Int(9);
-    r.end_ns = row.Int(10);
-    r.bytes_added = row.Int(11);
-    r.bytes_total = row.Int(12);
-    r.files_total = row.Int(13);
-    r.error_type = row.Text(14);
-    r.error_message = row.Text(15);
-    r.snapshot_id = row.Text(16);
-    r.source_key = row.Text(17);
-    r.source_paths = row.Text(18);
-    r.tags = TagsFromJson(row.Text(19));
-    r.updated_ns = row.Int(20);
+    JobRow r = ReadJob(row);
     page.jobs.push_back(std::move(r));
     return true;
   });
