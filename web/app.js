@@ -299,6 +299,7 @@ async function freshnessPage() {
 
 async function route() {
   clearTimeout(refreshTimer);
+  delete document.body.dataset.ready;  // set again once this page has rendered
   charts.forEach((c) => c.destroy());
   charts = [];
   const path = location.hash.replace(/^#\/?/, '').split('?')[0] || 'jobs';

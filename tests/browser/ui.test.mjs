@@ -30,7 +30,11 @@ await page.getByTestId('filter-tag').fill('azure.resource_group.name=rg-east');
 await page.getByRole('button', {name: 'Filter'}).click();
 await page.waitForFunction(() => location.hash.includes('rg-east'));
 await ready('jobs');
-await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=job-row]')].length > 0);
+// The filtered list, not the one it replaces.
+await page.waitForFunction(() => {
+  const rows = [...document.querySelectorAll('[data-testid=job-row]')];
+  return rows.length > 0 && rows.every((r) => r.innerText.includes('rg-east'));
+});
 const filtered = await page.getByTestId('job-row').allInnerTexts();
 assert.ok(filtered.length > 0 && filtered.length < all, `tag filter kept ${filtered.length} of ${all}`);
 for (const row of filtered) assert.ok(row.includes('rg-east'), `row outside rg-east: ${row}`);
