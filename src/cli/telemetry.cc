@@ -59,6 +59,17 @@ trace::Attributes TagAttributes(const std::vector<std::string>& tags) {
   return out;
 }
 
+// How to send to `url` with the configured headers, protocol and compression.
+trace::OtlpExporterOptions ExporterOptions(const trace::OtelConfig& c, std::string url) {
+  trace::OtlpExporterOptions eo;
+  eo.url = std::move(url);
+  eo.headers = c.headers;
+  eo.protocol = c.protocol;
+  eo.gzip = c.gzip;
+  eo.scope_version = BACKSPAN_VERSION;
+  return eo;
+}
+
 }  // namespace
 
 struct JobTelemetry::Pipeline {
@@ -127,12 +138,7 @@ JobTelemetry::JobTelemetry(const GlobalOptions& g, const std::string& kind, cons
     any = true;
   }
   if (export_otlp) {
-    trace::OtlpExporterOptions eo;
-    eo.url = c.traces_url;
-    eo.headers = c.headers;
-    eo.protocol = c.protocol;
-    eo.gzip = c.gzip;
-    eo.scope_version = BACKSPAN_VERSION;
+    trace::OtlpExporterOptions eo = ExporterOptions(c, c.traces_url);
     const GlobalOptions* gp = &g;
     eo.log = [gp](const std::string& m) { Warn(*gp, "trace export: " + m); };
     trace::BatchOptions bo;
@@ -181,12 +187,7 @@ JobTelemetry::JobTelemetry(const GlobalOptions& g, const std::string& kind, cons
   setenv("TRACEPARENT", root_.context().ToTraceparent().c_str(), 1);
 
   if (export_otlp && progress_interval_ns > 0) {
-    trace::OtlpExporterOptions eo;
-    eo.url = trace::InProgressUrl(c.traces_url);
-    eo.headers = c.headers;
-    eo.protocol = c.protocol;
-    eo.gzip = c.gzip;
-    eo.scope_version = BACKSPAN_VERSION;
+    trace::OtlpExporterOptions eo = ExporterOptions(c, trace::InProgressUrl(c.traces_url));
     eo.max_backoff_ns = 1'000'000'000;
     eo.log = [](const std::string&) {};  // a lost snapshot is replaced by the next one
     trace::InProgressOptions io;

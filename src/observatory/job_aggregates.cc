@@ -159,11 +159,7 @@ Status JobAggregates::Flush(sql::Db& db) {
   for (const auto& [key, n] : counts_)
     if (Status s = count->Bind(1, key.first).Bind(2, key.second).Bind(3, n).Run(); !s.ok()) return s;
   counts_.clear();
-  sql::Stmt* mark = db.Cached("INSERT OR REPLACE INTO meta (key, value) VALUES ('aggregates_through', ?)");
-  if (!mark) return db.Error("preparing a statement");
-  const int64_t through = std::max(applied_through_, watermark_);
-  if (Status s = mark->Bind(1, through).Run(); !s.ok()) return s;
-  watermark_ = through;
+  if (Status s = WriteWatermark(db, std::max(applied_through_, watermark_)); !s.ok()) return s;
   dirty_ = must_flush_ = false;
   return Status::Ok();
 }
@@ -248,10 +244,16 @@ Status JobAggregates::ResetWatermark(sql::Db& db) {
   auto newest = db.QueryInt("SELECT coalesce(max(id), 0) FROM jobs");
   if (!newest.ok()) return newest.status();
   if (*newest >= watermark_) return Status::Ok();
-  watermark_ = applied_through_ = *newest;
+  applied_through_ = *newest;
+  return WriteWatermark(db, *newest);
+}
+
+Status JobAggregates::WriteWatermark(sql::Db& db, int64_t through) {
   sql::Stmt* mark = db.Cached("INSERT OR REPLACE INTO meta (key, value) VALUES ('aggregates_through', ?)");
   if (!mark) return db.Error("preparing a statement");
-  return mark->Bind(1, *newest).Run();
+  if (Status s = mark->Bind(1, through).Run(); !s.ok()) return s;
+  watermark_ = through;
+  return Status::Ok();
 }
 
 }  // namespace backspan::observatory

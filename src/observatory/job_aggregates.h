@@ -78,6 +78,7 @@ class JobAggregates {
   void AddToSource(SourceState& s, const JobRecord& job) const;
   Status FlushRollups(sql::Db& db, const RollupTable& table, Rollups& rollups);
   Status FlushSources(sql::Db& db);
+  Status WriteWatermark(sql::Db& db, int64_t through);
 
   Rollups hourly_, daily_;
   std::map<std::pair<std::string, std::string>, int64_t> counts_;  // (kind, status) -> jobs

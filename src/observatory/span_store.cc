@@ -182,14 +182,8 @@ void SpanStore::Impl::WriterLoop() {
         aggregates_written_ns = now;
       }
     }
-    wdb.ResetCached();
-    if (st.ok()) st = wdb.Exec("COMMIT");
-    if (!st.ok()) {
-      (void)wdb.Exec("ROLLBACK");
-      live_count = live_before;
-      tag_ids.clear();  // ids inserted by the rolled-back transaction are gone
-      (void)RecoverAggregates();
-    }
+    st = EndTransaction(st);
+    if (!st.ok()) live_count = live_before;
     {
       std::lock_guard<std::mutex> l(mu);
       for (Pending* p : work) {
@@ -293,7 +287,6 @@ Status SpanStore::Impl::ApplyJob(const JobRecord& job) {
       return Status::Ok();
     }
     id = find->Int(0);
-    const int64_t old_start = job.start_ns;
     const std::vector<Tag> old_tags = TagsFromJson(find->Text(2));
     find->Reset();
     sql::Stmt* del = wdb.Cached("DELETE FROM job_tags WHERE tag_id = ? AND start_ns = ? AND job_id = ?");
@@ -301,7 +294,7 @@ Status SpanStore::Impl::ApplyJob(const JobRecord& job) {
     for (const auto& [k, v] : old_tags) {
       auto tag = TagId(k, v);
       if (!tag.ok()) return tag.status();
-      if (Status s = del->Bind(1, *tag).Bind(2, old_start).Bind(3, id).Run(); !s.ok()) return s;
+      if (Status s = del->Bind(1, *tag).Bind(2, job.start_ns).Bind(3, id).Run(); !s.ok()) return s;
     }
   }
   static const char kUpdate[] =
@@ -336,6 +329,16 @@ Status SpanStore::Impl::ApplyJob(const JobRecord& job) {
 
   // Finished: counted once in the rollups, the counters and its source.
   return aggregates.Add(wdb, job, id);
+}
+
+Status SpanStore::Impl::EndTransaction(Status st) {
+  wdb.ResetCached();  // no statement may hold a snapshot past the commit
+  if (st.ok()) st = wdb.Exec("COMMIT");
+  if (st.ok()) return st;
+  (void)wdb.Exec("ROLLBACK");
+  tag_ids.clear();  // ids inserted by the rolled-back transaction are gone
+  (void)RecoverAggregates();
+  return st;
 }
 
 Status SpanStore::Impl::RecoverAggregates() {
@@ -377,14 +380,8 @@ Status SpanStore::Impl::Retain() {
   Status s = wdb.Exec("BEGIN IMMEDIATE");
   if (s.ok() && aggregates.dirty()) s = aggregates.Flush(wdb);
   if (s.ok() && options.retention_ns > 0) s = DeleteOlderThan(now - options.retention_ns, true);
-  wdb.ResetCached();
-  if (s.ok()) s = wdb.Exec("COMMIT");
-  if (!s.ok()) {
-    (void)wdb.Exec("ROLLBACK");
-    (void)RecoverAggregates();
-    return s;
-  }
-  aggregates.Forget();  // cached sources may have been deleted; nothing is unwritten
+  if (s = EndTransaction(s); !s.ok()) return s;
+  if (options.retention_ns > 0) aggregates.Forget();  // cached sources may be deleted ones; nothing is unwritten
   // Size: drop the oldest tenth of the spans until the data fits.
   for (int round = 0; options.max_bytes > 0 && round < 20; ++round) {
     auto pages = wdb.QueryInt("PRAGMA page_count");
@@ -403,13 +400,7 @@ Status SpanStore::Impl::Retain() {
     cut->Reset();
     s = wdb.Exec("BEGIN IMMEDIATE");
     if (s.ok()) s = DeleteOlderThan(cutoff, false);
-    wdb.ResetCached();
-    if (s.ok()) s = wdb.Exec("COMMIT");
-    if (!s.ok()) {
-      (void)wdb.Exec("ROLLBACK");
-      (void)RecoverAggregates();
-      return s;
-    }
+    if (s = EndTransaction(s); !s.ok()) return s;
   }
   // Give freed pages back to the filesystem, and keep the WAL short.
   (void)wdb.Exec("PRAGMA incremental_vacuum");

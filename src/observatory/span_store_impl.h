@@ -58,6 +58,10 @@ struct SpanStore::Impl {
   void WriterLoop();
   Status Apply(IngestBatch& batch);
   Status ApplyJob(const JobRecord& job);
+  // Commits the writer's transaction if `st` is ok; otherwise, or if the
+  // commit fails, rolls it back and rebuilds what the rollback took from the
+  // caches. Returns why it failed.
+  Status EndTransaction(Status st);
   // After a rollback: what the aggregates held unwritten is gone; rebuild it.
   Status RecoverAggregates();
   Result<int64_t> TagId(const std::string& key, const std::string& value);
