@@ -20,6 +20,10 @@ inline constexpr const char* kStatusOk = "ok";
 inline constexpr const char* kStatusPartial = "partial";  // exit 3: some files unreadable
 inline constexpr const char* kStatusFailed = "failed";
 inline constexpr const char* kStatusRunning = "running";  // an in-progress update, not yet finished
+// A running job with no update for longer than the store's lost_after: its
+// process died, or its system never reported the end. Derived when read,
+// never stored, so a late end still finishes the job.
+inline constexpr const char* kStatusLost = "lost";
 
 // A job: any root span (one without a parent). Columns the queries filter,
 // group and sum by are pulled out of its attributes (resource attributes
@@ -41,6 +45,11 @@ struct JobRecord {
   // For backup jobs: what was backed up (host, paths, tags); its freshness is
   // tracked. Empty for other jobs.
   std::string source_key, source_paths;
+  // A newer version of a job that may already be finished (an alert that was
+  // resolved, a record re-exported with more detail): it replaces the stored
+  // row and its counts. Without it, a finished job is final and a second
+  // copy is a duplicate delivery.
+  bool revision = false;
 };
 
 // The spans of one trace from one request, as a serialized OTLP

@@ -54,27 +54,40 @@ SourceState SourceFromJson(const std::string& text) {
   return s;
 }
 
-Status JobAggregates::Add(sql::Db& db, const JobRecord& job, int64_t id) {
-  if (id <= watermark_) must_flush_ = true;
+void JobAggregates::AddToRollups(const JobRecord& job, int sign) {
   const double seconds = static_cast<double>(job.end_ns - job.start_ns) / 1e9;
   auto add = [&](const std::string& key, const std::string& value) {
     for (auto [rollups, period] : {std::pair{&hourly_, kHourNs}, std::pair{&daily_, kDayNs}}) {
       RollupDelta& r = (*rollups)[RollupKey{key, job.kind, job.resource_group, value, job.start_ns / period * period}];
-      r.jobs++;
-      if (job.status == kStatusOk) r.ok++;
-      else if (job.status == kStatusPartial) r.partial++;
-      else r.failed++;
-      r.duration_sum += seconds;
-      r.bytes_added += job.bytes_added;
-      r.bytes_total += job.bytes_total;
-      r.durations.Add(seconds);
+      r.jobs += sign;
+      if (job.status == kStatusOk) r.ok += sign;
+      else if (job.status == kStatusPartial) r.partial += sign;
+      else r.failed += sign;
+      r.duration_sum += sign * seconds;
+      r.bytes_added += sign * job.bytes_added;
+      r.bytes_total += sign * job.bytes_total;
+      r.durations.Add(seconds, sign);
     }
   };
   add("", "");
   for (const auto& [k, v] : job.tags) add(k, v);
-  counts_[{job.kind, job.status}]++;
+  counts_[{job.kind, job.status}] += sign;
+  dirty_ = true;
+}
 
-  if (!job.source_key.empty()) {
+Status JobAggregates::Remove(const JobRecord& job, int64_t id) {
+  // What a crash would lose of this must be written with this commit: a
+  // replay only re-adds jobs newer than the watermark.
+  if (id <= watermark_) must_flush_ = true;
+  AddToRollups(job, -1);
+  return Status::Ok();
+}
+
+Status JobAggregates::Add(sql::Db& db, const JobRecord& job, int64_t id, bool to_source) {
+  if (id <= watermark_) must_flush_ = true;
+  AddToRollups(job, 1);
+
+  if (to_source && !job.source_key.empty()) {
     auto cached = sources_.find(job.source_key);
     if (cached == sources_.end()) {
       if (sources_.size() >= kMaxCachedSources) {

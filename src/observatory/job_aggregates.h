@@ -31,8 +31,12 @@ SourceState SourceFromJson(const std::string& text);
 class JobAggregates {
  public:
   // Counts finished job `job`, stored as jobs row `id`, in memory. Reads the
-  // job's source from `db` the first time it is seen.
-  Status Add(sql::Db& db, const JobRecord& job, int64_t id);
+  // job's source from `db` the first time it is seen; `to_source` false
+  // leaves the source alone.
+  Status Add(sql::Db& db, const JobRecord& job, int64_t id, bool to_source = true);
+  // Takes a counted job out of the rollups and counters again, before its
+  // revision is added (sources keep it: their state is not a plain sum).
+  Status Remove(const JobRecord& job, int64_t id);
   // Whether anything added is not yet written.
   bool dirty() const { return dirty_; }
   // Whether the next Flush must be in this transaction: a job older than the
@@ -76,6 +80,8 @@ class JobAggregates {
   static const RollupTable kHourly, kDaily;
 
   void AddToSource(SourceState& s, const JobRecord& job) const;
+  // Adds `sign` (1 or -1) times the job to the rollups and counters.
+  void AddToRollups(const JobRecord& job, int sign);
   Status FlushRollups(sql::Db& db, const RollupTable& table, Rollups& rollups);
   Status FlushSources(sql::Db& db);
   Status WriteWatermark(sql::Db& db, int64_t through);

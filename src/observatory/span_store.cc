@@ -280,15 +280,26 @@ Status SpanStore::Impl::ApplyJob(const JobRecord& job) {
   if (!row.ok()) return row.status();
   const bool running = job.status == kStatusRunning;
   int64_t id = 0;
+  bool revised_finished = false;
   if (*row) {
-    // Stored before: a duplicate delivery, or a running job's update or end.
-    if (find->Text(1) != kStatusRunning) {  // finished jobs are final
+    // Stored before: a duplicate delivery, a running job's update or end, or
+    // a revision.
+    const bool was_finished = find->Text(1) != kStatusRunning;
+    if (was_finished && !job.revision) {  // finished jobs are final
       find->Reset();
       return Status::Ok();
     }
     id = find->Int(0);
     const std::vector<Tag> old_tags = TagsFromJson(find->Text(2));
     find->Reset();
+    if (was_finished) {
+      auto old = ReadJobById(id);
+      if (!old.ok()) return old.status();
+      if (SameJob(*old, job)) return Status::Ok();
+      // The stored version was counted: take it out before the new one goes in.
+      if (Status s = aggregates.Remove(*old, id); !s.ok()) return s;
+      revised_finished = true;
+    }
     sql::Stmt* del = wdb.Cached("DELETE FROM job_tags WHERE tag_id = ? AND start_ns = ? AND job_id = ?");
     if (!del) return wdb.Error("preparing a statement");
     for (const auto& [k, v] : old_tags) {
@@ -327,8 +338,30 @@ Status SpanStore::Impl::ApplyJob(const JobRecord& job) {
   }
   if (running) return Status::Ok();
 
-  // Finished: counted once in the rollups, the counters and its source.
-  return aggregates.Add(wdb, job, id);
+  // Finished: counted once in the rollups, the counters and its source (a
+  // revision's source keeps the counts of the version first counted).
+  return aggregates.Add(wdb, job, id, !revised_finished);
+}
+
+Result<JobRow> SpanStore::Impl::ReadJobById(int64_t id) {
+  static const std::string kSelect = "SELECT " + JobColumns() + " FROM jobs WHERE id = ?";
+  sql::Stmt* sel = wdb.Cached(kSelect.c_str());
+  if (!sel) return wdb.Error("preparing a statement");
+  sel->Bind(1, id);
+  auto row = sel->Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return Status::NotFound("job " + std::to_string(id));
+  JobRow job = ReadJob(*sel);
+  sel->Reset();
+  return job;
+}
+
+bool SameJob(const JobRecord& a, const JobRecord& b) {
+  return a.name == b.name && a.kind == b.kind && a.status == b.status && a.host == b.host && a.service == b.service &&
+         a.resource_group == b.resource_group && a.start_ns == b.start_ns && a.end_ns == b.end_ns &&
+         a.bytes_added == b.bytes_added && a.bytes_total == b.bytes_total && a.files_total == b.files_total &&
+         a.error_type == b.error_type && a.error_message == b.error_message && a.snapshot_id == b.snapshot_id &&
+         a.source_key == b.source_key && a.source_paths == b.source_paths && a.tags == b.tags;
 }
 
 Status SpanStore::Impl::EndTransaction(Status st) {

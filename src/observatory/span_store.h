@@ -33,11 +33,13 @@ struct StoreOptions {
   int64_t max_bytes = 0;        // 0: no size limit
   bool sync_full = true;        // fsync every commit (survives power loss, not only crashes)
   int64_t retention_check_interval_ns = 60'000'000'000;  // also applied at startup
+  // A running job with no update for this long is reported as lost (0: never).
+  int64_t lost_after_ns = 6LL * 3600 * 1'000'000'000;
 };
 
 struct JobQuery {
   int64_t since_ns = 0, until_ns = INT64_MAX;  // on the job's start
-  std::string kind, status, host;
+  std::string kind, status, host;              // status: kStatus*, kStatusLost included
   std::vector<Tag> tags;                       // all must match
   int64_t min_duration_ns = -1, max_duration_ns = -1;
   std::string text;                            // in the error message or type, any case

@@ -58,6 +58,8 @@ struct SpanStore::Impl {
   void WriterLoop();
   Status Apply(IngestBatch& batch);
   Status ApplyJob(const JobRecord& job);
+  // The stored row `id`, read by the writer.
+  Result<JobRow> ReadJobById(int64_t id);
   // Commits the writer's transaction if `st` is ok; otherwise, or if the
   // commit fails, rolls it back and rebuilds what the rollback took from the
   // caches. Returns why it failed.
@@ -128,6 +130,9 @@ inline constexpr int64_t kDayNs = 24 * kHourNs;
 // order ReadJob expects them.
 std::string JobColumns(const std::string& alias = "");
 JobRow ReadJob(sql::Stmt& row);
+
+// Whether two versions of a job have the same columns (updated_ns aside).
+bool SameJob(const JobRecord& a, const JobRecord& b);
 
 // Tags as a JSON object and back (the jobs and sources tables keep them so).
 std::string TagsToJson(const std::vector<Tag>& tags);

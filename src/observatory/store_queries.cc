@@ -3,6 +3,7 @@
 // returning.
 
 #include "compress/compressor.h"
+#include "env/env.h"
 #include "observatory/span_store_impl.h"
 
 namespace backspan::observatory {
@@ -153,7 +154,16 @@ Result<JobPage> SpanStore::ListJobs(const JobQuery& q, const Scope& scope) {
               where.Param(q.before_id) + "))");
   }
   if (!q.kind.empty()) where.Add("j.kind = " + where.Param(q.kind));
-  if (!q.status.empty()) where.Add("j.status = " + where.Param(q.status));
+  // Lost jobs are running ones whose last update is too old.
+  const int64_t lost_before =
+      impl_->options.lost_after_ns > 0 ? impl_->env->NowUnixNanos() - impl_->options.lost_after_ns : INT64_MIN;
+  if (q.status == kStatusLost) {
+    where.Add("j.status = 'running' AND j.updated_ns < " + where.Param(lost_before));
+  } else if (q.status == kStatusRunning) {
+    where.Add("j.status = 'running' AND j.updated_ns >= " + where.Param(lost_before));
+  } else if (!q.status.empty()) {
+    where.Add("j.status = " + where.Param(q.status));
+  }
   if (q.min_duration_ns >= 0) where.Add("j.end_ns - j.start_ns >= " + where.Param(q.min_duration_ns));
   if (q.max_duration_ns >= 0) where.Add("j.end_ns - j.start_ns <= " + where.Param(q.max_duration_ns));
   if (!q.text.empty()) {
@@ -176,6 +186,7 @@ Result<JobPage> SpanStore::ListJobs(const JobQuery& q, const Scope& scope) {
       return false;
     }
     JobRow r = ReadJob(row);
+    if (r.status == kStatusRunning && r.updated_ns < lost_before) r.status = kStatusLost;
     page.jobs.push_back(std::move(r));
     return true;
   });
@@ -274,7 +285,10 @@ Result<StoreStats> SpanStore::Stats() {
   if (!db.status().ok()) return db.status();
   StoreStats s;
   auto jobs = db->QueryInt("SELECT count(*) FROM jobs");
-  auto running = db->QueryInt("SELECT count(*) FROM jobs WHERE status = 'running'");
+  const int64_t lost_before =
+      impl_->options.lost_after_ns > 0 ? impl_->env->NowUnixNanos() - impl_->options.lost_after_ns : INT64_MIN;
+  auto running = db->QueryInt("SELECT count(*) FROM jobs WHERE status = 'running' AND updated_ns >= " +
+                              std::to_string(lost_before));
   auto pages = db->QueryInt("PRAGMA page_count");
   auto page_size = db->QueryInt("PRAGMA page_size");
   for (auto* r : {&jobs, &running, &pages, &page_size})

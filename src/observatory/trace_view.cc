@@ -117,7 +117,7 @@ std::string RenderTraceJson(const std::string& trace_id_hex, const StoredTrace& 
     for (const auto& ss : rs.scope_spans())
       for (const auto& s : ss.spans()) {
         if (in_progress && finished_ids.count(s.span_id())) continue;
-        if (!in_progress && !finished_ids.insert(s.span_id()).second) continue;  // a duplicate delivery
+        if (!in_progress && !finished_ids.insert(s.span_id()).second) continue;  // a duplicate, or an older version
         if (!Visible(scope, rs.resource().attributes(), s.attributes())) {
           ++hidden;
           continue;
@@ -125,7 +125,9 @@ std::string RenderTraceJson(const std::string& trace_id_hex, const StoredTrace& 
         spans.emplace_back(s.start_time_unix_nano(), SpanJson(s, rs, ss, in_progress));
       }
   };
-  for (const auto& body : trace.finished) add(body, false);
+  // Newest first: a span stored again (a revision, e.g. a resolved alert)
+  // shows as last stored.
+  for (auto it = trace.finished.rbegin(); it != trace.finished.rend(); ++it) add(*it, false);
   for (const auto& body : trace.live) add(body, true);
   std::stable_sort(spans.begin(), spans.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   json out = {{"trace_id", trace_id_hex}, {"spans", json::array()}};
