@@ -62,6 +62,13 @@ function localTime(iso) {
   return d.toLocaleString(undefined, {hour12: false});
 }
 
+// Tags worth a column: the user's own, not what every job of a source carries.
+function shownTag(k) {
+  if (['service.name', 'service.version', 'os.type', 'host.name', 'azure.resource_group.name'].includes(k)) return false;
+  if (k === 'azure.backup.vault.name') return true;
+  return !['backspan.', 'cicd.', 'cloud.', 'azure.'].some((p) => k.startsWith(p));
+}
+
 function badge(status) {
   return h('span', {class: `badge ${status}`, text: status});
 }
@@ -100,7 +107,7 @@ async function jobsPage() {
   }},
   h('label', {}, 'Tag ', h('input', {name: 'tag', list: 'tag-options', placeholder: 'key=value', value: p.get('tag') || '', 'data-testid': 'filter-tag'})),
   h('label', {}, 'Status ', h('select', {name: 'status', 'data-testid': 'filter-status'},
-    ['', 'ok', 'partial', 'failed', 'running'].map((s) => h('option', {value: s, selected: p.get('status') === s, text: s || 'any'})))),
+    ['', 'ok', 'partial', 'failed', 'running', 'lost'].map((s) => h('option', {value: s, selected: p.get('status') === s, text: s || 'any'})))),
   h('label', {}, 'Kind ', h('input', {name: 'kind', placeholder: 'backup', value: p.get('kind') || '', size: 8})),
   h('label', {}, 'Error text ', h('input', {name: 'q', value: p.get('q') || '', size: 14})),
   h('button', {type: 'submit'}, 'Filter'),
@@ -110,16 +117,16 @@ async function jobsPage() {
     h('td', {}, badge(j.status)),
     h('td', {}, h('a', {href: `#/trace/${j.trace_id}`}, j.name)),
     h('td', {title: j.start_time}, localTime(j.start_time)),
-    h('td', {class: 'num'}, duration(j.duration_ms), j.status === 'running' ? h('span', {class: 'muted'}, ` (update ${ago(j.last_update)})`) : null),
+    h('td', {class: 'num'}, duration(j.duration_ms), j.status === 'running' || j.status === 'lost' ? h('span', {class: 'muted'}, ` (update ${ago(j.last_update)})`) : null),
     h('td', {}, j.host),
     h('td', {}, j.resource_group),
     h('td', {class: 'num'}, j.kind === 'backup' ? bytes(j.bytes_added) : ''),
-    h('td', {class: 'tags'}, Object.entries(j.tags).filter(([k]) => !k.startsWith('backspan.') && !k.startsWith('cicd.') &&
-        !['service.name', 'service.version', 'os.type', 'host.name', 'azure.resource_group.name'].includes(k))
+    h('td', {'data-testid': 'job-source'}, j.service),
+    h('td', {class: 'tags'}, Object.entries(j.tags).filter(([k]) => shownTag(k))
       .map(([k, v]) => h('a', {class: 'tag', href: `#/jobs?tag=${encodeURIComponent(k + '=' + v)}`}, `${k}=${v}`))),
     h('td', {class: 'err', title: j.error_message}, j.error_message)));
   const table = h('table', {class: 'jobs', 'data-testid': 'jobs-table'},
-    h('thead', {}, h('tr', {}, ['Status', 'Job', 'Started', 'Duration', 'Host', 'Resource group', 'Added', 'Tags', 'Error'].map((t) => h('th', {text: t})))),
+    h('thead', {}, h('tr', {}, ['Status', 'Job', 'Started', 'Duration', 'Host', 'Resource group', 'Added', 'Source', 'Tags', 'Error'].map((t) => h('th', {text: t})))),
     h('tbody', {}, rows));
   const more = data.next ? h('a', {href: '#', onclick: (e) => {
     e.preventDefault();

@@ -194,6 +194,10 @@ int Main(int argc, char** argv) {
   sv->add_option("--max-body", serve.max_body, "largest request body accepted, as sent and unzipped (default 20MiB)");
   sv->add_option("--sync", serve.sync, "full: fsync each commit (default); normal: survive crashes, not power loss")
       ->check(CLI::IsMember({"full", "normal"}));
+  sv->add_option("--lost-after", serve.lost_after,
+                 "a running job with no update for this long is shown as lost (default 6h; 0: never)");
+  sv->add_option("--ingest-token-file", serve.ingest_token_file,
+                 "file holding the secret /api/v1/ingest/* requires (default: $BACKSPAN_INGEST_TOKEN, else none)");
   sv->add_option("--threads", serve.threads, "HTTP worker threads (default 8)")->check(CLI::Range(2, 256));
   sv->callback([&] { rc = RunServe(g, serve); });
 

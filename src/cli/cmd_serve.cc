@@ -1,7 +1,9 @@
 // `backspan serve`: the observatory in one process.
 #include <signal.h>
 
+#include <cctype>
 #include <cstdio>
+#include <cstdlib>
 #include <thread>
 
 #include "cli/commands.h"
@@ -61,6 +63,24 @@ int RunServe(const GlobalOptions& g, const ServeCommand& c) {
     store_options.max_bytes = *m;
   }
   store_options.sync_full = c.sync != "normal";
+  if (c.lost_after == "0") {
+    store_options.lost_after_ns = 0;
+  } else {
+    auto lost = ParseDuration(c.lost_after);
+    if (!lost || *lost <= 0) return Usage("--lost-after must be a duration such as 6h, or 0");
+    store_options.lost_after_ns = *lost;
+  }
+  // The ingest secret comes from a file or the environment, never the
+  // command line, where every user of the machine could read it.
+  if (!c.ingest_token_file.empty()) {
+    auto token = ReadWholeFile(Env::Default(), c.ingest_token_file);
+    if (!token.ok()) return Usage("--ingest-token-file: " + token.status().message());
+    so.ingest_token.assign(token->begin(), token->end());
+    while (!so.ingest_token.empty() && std::isspace(static_cast<unsigned char>(so.ingest_token.back()))) so.ingest_token.pop_back();
+    if (so.ingest_token.empty()) return Usage("--ingest-token-file: the file is empty");
+  } else if (const char* t = std::getenv("BACKSPAN_INGEST_TOKEN"); t && *t) {
+    so.ingest_token = t;
+  }
 
   // SIGINT and SIGTERM stop the server from a thread of their own; blocked
   // before any thread starts, so every thread inherits the mask.

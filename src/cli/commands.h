@@ -102,6 +102,8 @@ struct ServeCommand {
   std::string stale_after = "26h";
   std::string max_body = "20MiB";
   std::string sync = "full";   // full or normal
+  std::string lost_after = "6h";
+  std::string ingest_token_file;  // else $BACKSPAN_INGEST_TOKEN; empty: no token
   int threads = 8;
 };
 struct UnlockCommand {

@@ -74,7 +74,7 @@ json JobJson(const JobRow& j) {
               {"snapshot_id", j.snapshot_id},
               {"paths", j.source_paths},
               {"tags", TagsJson(j.tags)}};
-  if (j.status == kStatusRunning) out["last_update"] = FormatRfc3339(j.updated_ns);
+  if (j.status == kStatusRunning || j.status == kStatusLost) out["last_update"] = FormatRfc3339(j.updated_ns);
   return out;
 }
 

@@ -55,10 +55,19 @@ std::string CheckSpan(const tracepb::Span& s, const SpanLimits& limits, bool in_
 bool IsTagKey(const std::string& key) {
   static const char* const kNotTags[] = {"cicd.pipeline.task.run.id", "backspan.snapshot.id", "backspan.snapshot.parent",
                                          "process.command", "process.command_line", "process.executable.path",
-                                         "backspan.restore.target", "file.path"};
+                                         "backspan.restore.target", "file.path",
+                                         // other systems' run ids, free text, times and links
+                                         "backspan.job.id", "azure.backup.job.id", "azure.monitor.alert.id",
+                                         "azure.monitor.alert.origin_id", "azure.monitor.alert.description",
+                                         "azure.monitor.alert.investigation_link", "azure.backup.possible_causes",
+                                         "azure.backup.recommended_actions", "azure.monitor.log.query",
+                                         "azure.monitor.condition.window_start", "azure.monitor.condition.window_end",
+                                         "azure.activity_log.correlation_id", "azure.activity_log.event_time",
+                                         "azure.activity_log.title"};
   for (const char* k : kNotTags)
     if (key == k) return false;
-  return key.rfind("telemetry.sdk.", 0) != 0 && key.rfind("exception.", 0) != 0 && key.rfind("backspan.progress.", 0) != 0;
+  return key.rfind("telemetry.sdk.", 0) != 0 && key.rfind("exception.", 0) != 0 && key.rfind("backspan.progress.", 0) != 0 &&
+         key.rfind("azure.monitor.context.", 0) != 0;
 }
 
 // The attributes of a root span and its resource, flattened: the span's win.
@@ -135,7 +144,7 @@ JobRecord MakeJob(const tracepb::Span& s, const KeyValues& resource, bool in_pro
   job.snapshot_id = attrs.Text("backspan.snapshot.id");
   if (in_progress) {
     job.status = kStatusRunning;
-  } else if (attrs.Int("process.exit.code") == 3) {
+  } else if (attrs.Int("process.exit.code") == 3 || attrs.Text("backspan.job.status") == kStatusPartial) {
     job.status = kStatusPartial;
   } else if (s.status().code() == tracepb::Status::STATUS_CODE_ERROR) {
     job.status = kStatusFailed;
@@ -155,6 +164,16 @@ JobRecord MakeJob(const tracepb::Span& s, const KeyValues& resource, bool in_pro
     for (const auto& t : tags) job.source_key += t + ",";
   }
   return job;
+}
+
+// A job is a root span, or a span that says it is one (backspan.job.kind):
+// a backspan job run by a wrapper or a CI pipeline under TRACEPARENT, an
+// alert shown in the trace of the backup job it is about.
+bool IsJob(const tracepb::Span& s) {
+  if (s.parent_span_id().empty() || !IsValidId<8>(s.parent_span_id())) return true;
+  for (const auto& kv : s.attributes())
+    if (kv.key() == "backspan.job.kind") return true;
+  return false;
 }
 
 void Compress(const std::string& raw, TraceChunk* chunk) {
@@ -208,8 +227,7 @@ Result<IngestBatch> DecodeTraceRequest(std::string_view body, WireFormat format,
           continue;
         }
         batch.accepted++;
-        const bool root = span.parent_span_id().empty() || !IsValidId<8>(span.parent_span_id());
-        if (root) batch.jobs.push_back(MakeJob(span, rs.resource().attributes(), in_progress));
+        if (IsJob(span)) batch.jobs.push_back(MakeJob(span, rs.resource().attributes(), in_progress));
         if (in_progress) {
           auto& one = *google::protobuf::Arena::CreateMessage<tracepb::ResourceSpans>(&arena);
           *one.mutable_resource() = rs.resource();

@@ -2,11 +2,17 @@
 
 #include <httplib.h>
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <cctype>
 
+#include "crypto/crypto.h"
 #include "env/env.h"
 #include "observatory/api.h"
+#include "observatory/azure_ingest.h"
+#include "observatory/external_ingest.h"
+#include "observatory/job_events.h"
 #include "observatory/metrics.h"
 #include "observatory/span_store.h"
 #include "observatory/web_assets.h"
@@ -28,6 +34,49 @@ std::string MediaType(const httplib::Request& req) {
   return ct;
 }
 
+enum class BodyRead { kOk, kTooLarge, kUnreadable };
+
+// Reads the body through its content reader, after cpp-httplib has undone
+// any Content-Encoding (gzip, deflate, br), so the inflated size can be
+// bounded as it grows: a small compressed bomb stops at `limit`.
+BodyRead ReadBody(const httplib::Request& req, const httplib::ContentReader& reader, size_t limit, std::string* body) {
+  if (std::strtoull(req.get_header_value("Content-Length").c_str(), nullptr, 10) > limit) return BodyRead::kTooLarge;
+  bool too_large = false;
+  const bool read = reader([&](const char* data, size_t n) {
+    if (body->size() + n > limit) {
+      too_large = true;
+      return false;
+    }
+    body->append(data, n);
+    return true;
+  });
+  if (too_large) return BodyRead::kTooLarge;
+  return read ? BodyRead::kOk : BodyRead::kUnreadable;
+}
+
+std::string TooLargeMessage(size_t limit, const char* flag) {
+  return "the request body, decompressed, is larger than the limit of " + std::to_string(limit) + " bytes" +
+         (flag ? std::string(" (") + flag + ")" : std::string());
+}
+
+std::string UnreadableMessage(const httplib::Request& req) {
+  return "the body could not be read: truncated, or not valid " + req.get_header_value("Content-Encoding");
+}
+
+// Compares without stopping at the first difference, so the time taken
+// says nothing about how much of a guessed secret was right.
+// Digests first, so neither does the length.
+bool SecretEquals(const std::string& given, const std::string& expected) {
+  auto digest = [](const std::string& s) { return crypto::Sha256(ByteView(reinterpret_cast<const uint8_t*>(s.data()), s.size())); };
+  const crypto::Digest a = digest(given), b = digest(expected);
+  unsigned char diff = 0;
+  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+  return diff == 0;
+}
+
+// What each external ingest endpoint reads, and how much of it.
+enum class ExternalFormat { kAzureMonitor, kAzureBackupJobs, kJobEvents };
+
 }  // namespace
 
 struct Server::Impl {
@@ -36,12 +85,13 @@ struct Server::Impl {
   Env* env;
   Api api;
   IngestCounters counters;
+  ExternalIngest external;
   httplib::Server http;
   int bound_port = 0;
   double start_seconds = 0;
 
   Impl(ServerOptions o, SpanStore* s, Env* e)
-      : options(std::move(o)), store(s), env(e), api(s, e, options.default_stale_ns) {}
+      : options(std::move(o)), store(s), env(e), api(s, e, options.default_stale_ns), external(s, e) {}
 
   void Answer(httplib::Response& res, WireFormat f, int http_status, int grpc_code, const std::string& message) {
     res.status = http_status;
@@ -49,9 +99,6 @@ struct Server::Impl {
                     f == WireFormat::kJson ? "application/json" : "application/x-protobuf");
   }
 
-  // The body arrives through a content reader, after cpp-httplib has
-  // undone any Content-Encoding (gzip, deflate, br), so the inflated size
-  // can be bounded as it grows: a small compressed bomb stops at the limit.
   void Ingest(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader,
               bool in_progress) {
     const std::string media = MediaType(req);
@@ -64,26 +111,13 @@ struct Server::Impl {
                     "unsupported Content-Type '" + media + "': send application/x-protobuf or application/json");
     }
     std::string body;
-    bool too_large = std::strtoull(req.get_header_value("Content-Length").c_str(), nullptr, 10) > options.max_body_bytes;
-    const bool read = !too_large && reader([&](const char* data, size_t n) {
-      if (body.size() + n > options.max_body_bytes) {
-        too_large = true;
-        return false;
-      }
-      body.append(data, n);
-      return true;
-    });
+    const BodyRead got = ReadBody(req, reader, options.max_body_bytes, &body);
     counters.bytes_received += body.size();
-    if (too_large) {
+    if (got != BodyRead::kOk) {
       counters.requests_rejected++;
-      return Answer(res, format, 413, kGrpcResourceExhausted,
-                    "the request body, decompressed, is larger than the limit of " +
-                        std::to_string(options.max_body_bytes) + " bytes (--max-body)");
-    }
-    if (!read) {
-      counters.requests_rejected++;
-      return Answer(res, format, 400, kGrpcInvalidArgument,
-                    "the body could not be read: truncated, or not valid " + req.get_header_value("Content-Encoding"));
+      return got == BodyRead::kTooLarge
+                 ? Answer(res, format, 413, kGrpcResourceExhausted, TooLargeMessage(options.max_body_bytes, "--max-body"))
+                 : Answer(res, format, 400, kGrpcInvalidArgument, UnreadableMessage(req));
     }
     auto batch = DecodeTraceRequest(body, format, in_progress, options.limits);
     if (!batch.ok()) {
@@ -115,6 +149,67 @@ struct Server::Impl {
                     format == WireFormat::kJson ? "application/json" : "application/x-protobuf");
   }
 
+  // Backup events from other systems (docs/api.md, "Ingesting other
+  // systems' backups"): parse, merge with what is stored, answer in JSON.
+  void IngestExternal(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader,
+                      ExternalFormat format) {
+    auto fail = [&](int status, const std::string& message) {
+      counters.requests_rejected++;
+      Reply(res, ApiError(status, message));
+    };
+    if (!options.ingest_token.empty()) {
+      std::string given = req.get_param_value("token");
+      const std::string auth = req.get_header_value("Authorization");
+      if (given.empty() && auth.rfind("Bearer ", 0) == 0) given = auth.substr(7);
+      if (given.empty()) return fail(401, "this endpoint needs the ingest token: ?token=... or Authorization: Bearer ...");
+      if (!SecretEquals(given, options.ingest_token)) return fail(401, "the ingest token is wrong");
+    }
+    const size_t limit = format == ExternalFormat::kAzureMonitor ? kMaxAlertBytes
+                         : format == ExternalFormat::kJobEvents  ? std::min<size_t>(options.max_body_bytes, 1 << 20)
+                                                                  : options.max_body_bytes;
+    std::string body;
+    const BodyRead got = ReadBody(req, reader, limit, &body);
+    counters.bytes_received += body.size();
+    if (got == BodyRead::kTooLarge) return fail(413, TooLargeMessage(limit, nullptr));
+    if (got == BodyRead::kUnreadable) return fail(400, UnreadableMessage(req));
+    const int64_t now = env->NowUnixNanos();
+    ParsedSpans parsed;
+    if (format == ExternalFormat::kAzureMonitor) {
+      auto alert = AzureAlertSpan(body, now);
+      if (!alert.ok()) return fail(400, alert.status().message());
+      parsed.spans.push_back(std::move(*alert));
+    } else {
+      auto spans = format == ExternalFormat::kAzureBackupJobs ? AzureBackupJobSpans(body, now) : JobEventSpans(body, now);
+      if (!spans.ok()) return fail(400, spans.status().message());
+      parsed = std::move(*spans);
+    }
+    nlohmann::json errors = nlohmann::json::array();
+    for (size_t i = 0; i < parsed.rejected.size() && i < 20; ++i) errors.push_back(parsed.rejected[i]);
+    counters.spans_rejected += parsed.rejected.size();
+    if (parsed.spans.empty()) {
+      counters.requests_rejected++;
+      res.status = 400;
+      return res.set_content(
+          nlohmann::json({{"error", parsed.rejected.empty() ? "nothing to store" : parsed.rejected[0]}, {"errors", errors}})
+              .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+          "application/json");
+    }
+    auto outcome = external.Store(parsed.spans);
+    if (!outcome.ok()) {
+      // Azure Monitor retries on 503: nothing of this request was stored.
+      counters.requests_failed++;
+      res.set_header("Retry-After", "5");
+      return Reply(res, ApiError(503, "the store could not save the events: " + outcome.status().message()));
+    }
+    counters.spans_accepted += static_cast<uint64_t>(outcome->stored);
+    (parsed.rejected.empty() ? counters.requests_ok : counters.requests_partial)++;
+    Reply(res, {200, nlohmann::json({{"stored", outcome->stored},
+                                     {"unchanged", outcome->unchanged},
+                                     {"rejected", parsed.rejected.size()},
+                                     {"errors", errors}})
+                         .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)});
+  }
+
   static ApiRequest ToApi(const httplib::Request& req) {
     ApiRequest out;
     for (const auto& [k, v] : req.params) out.params.emplace(k, v);
@@ -136,6 +231,13 @@ struct Server::Impl {
               [this](const httplib::Request& q, httplib::Response& r, const httplib::ContentReader& c) {
                 Ingest(q, r, c, true);
               });
+    for (auto [path, format] : {std::pair{"/api/v1/ingest/azure-monitor", ExternalFormat::kAzureMonitor},
+                                std::pair{"/api/v1/ingest/azure-backup-jobs", ExternalFormat::kAzureBackupJobs},
+                                std::pair{"/api/v1/ingest/events", ExternalFormat::kJobEvents}}) {
+      http.Post(path, [this, format](const httplib::Request& q, httplib::Response& r, const httplib::ContentReader& c) {
+        IngestExternal(q, r, c, format);
+      });
+    }
     http.Get("/api/v1/jobs", [this](const httplib::Request& q, httplib::Response& r) { Reply(r, api.Jobs(ToApi(q))); });
     http.Get(R"(/api/v1/traces/([^/]+))", [this](const httplib::Request& q, httplib::Response& r) {
       Reply(r, api.Trace(q.matches[1], ToApi(q)));

@@ -25,6 +25,9 @@ struct ServerOptions {
   int threads = 8;
   int64_t default_stale_ns = 26LL * 3600 * 1'000'000'000;
   SpanLimits limits;
+  // The shared secret the /api/v1/ingest/* endpoints require (in ?token= or
+  // a bearer header); empty: they take requests from anyone who can connect.
+  std::string ingest_token;
 };
 
 class Server {
