@@ -201,6 +201,15 @@ int Main(int argc, char** argv) {
   sv->add_option("--threads", serve.threads, "HTTP worker threads (default 8)")->check(CLI::Range(2, 256));
   sv->callback([&] { rc = RunServe(g, serve); });
 
+  WrapCommand wrap_cmd;
+  auto* wr = app.add_subcommand("wrap", "run another backup tool (restic, borg, any command) as a traced job");
+  wr->add_option("--tag", wrap_cmd.tags, "KEY=VALUE on the job's spans, e.g. azure.resource_group.name=rg-prod (repeatable)")
+      ->allow_extra_args(false);
+  wr->add_option("--kind", wrap_cmd.kind, "the job's kind (default: from the command, e.g. restic backup -> backup)");
+  wr->add_option("command", wrap_cmd.command, "the command to run, after --")->required();
+  wr->footer("Example: backspan wrap --tag env=prod -- restic -r /srv/repo backup /home --json");
+  wr->callback([&] { rc = RunWrap(g, wrap_cmd); });
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -106,6 +106,11 @@ struct ServeCommand {
   std::string ingest_token_file;  // else $BACKSPAN_INGEST_TOKEN; empty: no token
   int threads = 8;
 };
+struct WrapCommand {
+  std::vector<std::string> command;  // the program and its arguments
+  std::vector<std::string> tags;     // KEY=VALUE, on the job's spans
+  std::string kind;                  // default: from the command (restic backup -> backup)
+};
 struct UnlockCommand {
   bool remove_all = false;
 };
@@ -127,5 +132,6 @@ int RunUnlock(const GlobalOptions& g, const UnlockCommand& c);
 int RunJobs(const GlobalOptions& g, const JobsCommand& c);
 int RunTrace(const GlobalOptions& g, const TraceCommand& c);
 int RunServe(const GlobalOptions& g, const ServeCommand& c);
+int RunWrap(const GlobalOptions& g, const WrapCommand& c);
 
 }  // namespace backspan::cli

@@ -1,0 +1,27 @@
+// Running another program with its output watched: `backspan wrap` passes
+// the child's stdout and stderr through unchanged while handing each line
+// to a parser.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "util/status.h"
+
+namespace backspan::wrap {
+
+struct ChildOutput {
+  // Called with each complete line (without its newline), stdout and
+  // stderr in the order they were read; a last unterminated line too.
+  std::function<void(std::string_view line)> on_stdout, on_stderr;
+  bool pass_through = true;  // also copy the bytes to our own stdout and stderr
+};
+
+// Runs argv[0] (found in PATH) with `argv`, inheriting the environment and
+// stdin; returns its exit code, 128 + the signal if a signal ended it.
+// NotFound if the program could not be started.
+Result<int> RunChild(const std::vector<std::string>& argv, const ChildOutput& output);
+
+}  // namespace backspan::wrap
