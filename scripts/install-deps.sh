@@ -7,9 +7,9 @@ packages=(
   libssl-dev libsodium-dev libzstd-dev nlohmann-json3-dev libcli11-dev
   libgtest-dev libbenchmark-dev python3 util-linux
   protobuf-compiler libprotobuf-dev libcpp-httplib-dev libsqlite3-dev zlib1g-dev
-  nodejs npm chromium fonts-dejavu-core
+  nodejs npm chromium fonts-dejavu-core restic borgbackup
 )
-if [ "${1:-}" = "--bench" ]; then packages+=(restic borgbackup time); fi
+if [ "${1:-}" = "--bench" ]; then packages+=(time); fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -64,7 +64,7 @@ function localTime(iso) {
 
 // Tags worth a column: the user's own, not what every job of a source carries.
 function shownTag(k) {
-  if (['service.name', 'service.version', 'os.type', 'host.name', 'azure.resource_group.name'].includes(k)) return false;
+  if (['service.name', 'service.version', 'os.type', 'host.name', 'azure.resource_group.name', 'error.type'].includes(k)) return false;
   if (k === 'azure.backup.vault.name') return true;
   return !['backspan.', 'cicd.', 'cloud.', 'azure.'].some((p) => k.startsWith(p));
 }
@@ -134,7 +134,7 @@ async function jobsPage() {
     setParams('jobs', p);
   }}, 'Older jobs →') : null;
   $main.replaceChildren(h('h1', {}, 'Jobs'), form,
-    data.jobs.length ? table : h('p', {class: 'muted', 'data-testid': 'no-jobs'}, 'No jobs match.'), more);
+    data.jobs.length ? table : h('p', {class: 'muted', 'data-testid': 'no-jobs'}, 'No jobs match.'), more || '');
   refreshTimer = setTimeout(route, 10000);
 }
 

@@ -38,6 +38,9 @@ await page.waitForFunction(() => {
 const filtered = await page.getByTestId('job-row').allInnerTexts();
 assert.ok(filtered.length > 0 && filtered.length < all, `tag filter kept ${filtered.length} of ${all}`);
 for (const row of filtered) assert.ok(row.includes('rg-east'), `row outside rg-east: ${row}`);
+// Azure Backup's jobs and backspan's slice by the same resource group.
+const sources = await page.getByTestId('job-source').allInnerTexts();
+assert.ok(sources.includes('azure-backup') && sources.includes('backspan'), `sources in rg-east: ${sources}`);
 
 // Waterfall: a real backup's phases on a time axis; a click shows attributes.
 await page.locator('[data-testid=job-row] a', {hasText: 'backup'}).first().click();

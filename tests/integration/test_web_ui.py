@@ -1,6 +1,7 @@
 """The web UI in headless Chromium (tests/browser/ui.test.mjs): real backups
-in two resource groups, a running backup and an overdue source; screenshots are saved in
+in two resource groups, Azure Backup jobs beside them, a running backup and an overdue source; screenshots are saved in
 build/test-artifacts/ (or $BACKSPAN_ARTIFACTS)."""
+import json
 import os
 import shutil
 import subprocess
@@ -50,6 +51,17 @@ class WebUiTest(CliTestCase):
                                                                                   "host.name": "big-host"}),
                                                 path="/v1/traces/in-progress")
             self.assertEqual(code, 200)
+            # Azure Backup's own jobs in the same resource group, as Log Analytics exports them.
+            with open(os.path.join(os.path.dirname(__file__), "fixtures", "azure", "backup_jobs.json")) as f:
+                rows = [r for r in json.load(f) if r["JobStatus"] != "InProgress"]
+            for i, r in enumerate(rows):  # an hour ago: fresh sources
+                start = time.gmtime(now / 1e9 - 3600 - 600 * i)
+                r["JobStartDateTime"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", start)
+                r["ResourceGroupName"] = "rg-east"
+                r["ResourceId"] = r["ResourceId"].replace("RG-BACKUP-PROD", "RG-EAST")
+            code, _, body = server.request("POST", "/api/v1/ingest/azure-backup-jobs", json.dumps(rows).encode(),
+                                           {"Content-Type": "application/json"})
+            self.assertEqual(code, 200, body)
             os.makedirs(ARTIFACTS, exist_ok=True)
             p = subprocess.run(["node", UI_TEST, server.url, ARTIFACTS], capture_output=True, timeout=180)
             self.assertEqual(p.returncode, 0, p.stdout.decode() + p.stderr.decode())
