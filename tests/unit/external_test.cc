@@ -1,0 +1,137 @@
+// Other systems' backups as spans: the parsers' edge cases, and the merging
+// store path (revisions counted once, in any order).
+#include <gtest/gtest.h>
+
+#include "env/env.h"
+#include "observatory/azure_ingest.h"
+#include "observatory/external_ingest.h"
+#include "observatory/job_events.h"
+#include "observatory/span_store.h"
+#include "test_util.h"
+#include "wrap/tool_output.h"
+
+namespace backspan::observatory {
+namespace {
+
+const int64_t kNow = 1'795'500'000'000'000'000;  // 2026-11-24
+
+std::string Alert(const std::string& condition, const std::string& extra = "") {
+  return R"({"schemaId": "azureMonitorCommonAlertSchema", "data": {"essentials": {
+    "ALERTID": "/subscriptions/s/providers/Microsoft.AlertsManagement/alerts/a1", "alertRule": "r",
+    "Severity": "Sev1", "monitorCondition": ")" + condition + R"(", "firedDateTime": "2026-11-20T02:00:00Z",
+    "alertTargetIDs": ["/subscriptions/s/resourceGroups/RG-Prod/providers/x/y/z"])" + extra + "}}}";
+}
+
+TEST(ExternalParseTest, TimesAndResourceGroups) {
+  EXPECT_EQ(ParseExternalTime("2019-03-22T13:58:24.3713213Z"), 1553263104371321300);
+  EXPECT_EQ(ParseExternalTime("2019-03-22T13:58:24"), 1553263104000000000);  // no zone: UTC
+  EXPECT_EQ(ParseExternalTime("2019-03-22T14:58:24+01:00"), 1553263104000000000);
+  EXPECT_FALSE(ParseExternalTime("9999-12-31T23:59:59Z"));
+  EXPECT_FALSE(ParseExternalTime("2026-13-40T00:00:00Z"));
+  EXPECT_FALSE(ParseExternalTime("3/22/2019 1:36:31 PM"));
+  EXPECT_FALSE(PlausibleTime(kNow + 2 * 86'400'000'000'000, kNow));
+  EXPECT_TRUE(PlausibleTime(kNow - 86'400'000'000'000, kNow));
+  EXPECT_EQ(ResourceGroupOf("/subscriptions/s/resourceGroups/RG-Prod/providers/x"), "rg-prod");
+  EXPECT_EQ(ResourceGroupOf("/SUBSCRIPTIONS/S/RESOURCEGROUPS/RG-PROD"), "rg-prod");
+  EXPECT_EQ(ResourceGroupOf("/subscriptions/s"), "");
+  EXPECT_EQ(DerivedTraceId("x", "ABC"), DerivedTraceId("x", "abc"));
+  EXPECT_NE(DerivedTraceId("x", "abc"), DerivedTraceId("y", "abc"));
+}
+
+TEST(ExternalParseTest, AlertEssentialsAreMatchedWithoutCase) {
+  auto fired = AzureAlertSpan(Alert("Fired"), kNow);
+  ASSERT_TRUE(fired.ok()) << fired.status().message();
+  EXPECT_EQ(fired->span.status, trace::StatusCode::kError);
+  EXPECT_EQ(fired->rank, 1);
+  EXPECT_EQ(trace::AttributeText(*trace::FindAttribute(fired->span.attributes, "azure.resource_group.name")), "rg-prod");
+  auto resolved = AzureAlertSpan(Alert("Resolved"), kNow);
+  EXPECT_FALSE(resolved.ok());
+  EXPECT_NE(resolved.status().message().find("resolvedDateTime"), std::string::npos);
+  resolved = AzureAlertSpan(Alert("Resolved", R"(, "resolvedDateTime": "2026-11-20T03:00:00Z")"), kNow);
+  ASSERT_TRUE(resolved.ok());
+  EXPECT_EQ(resolved->span.end_ns - resolved->span.start_ns, 3600'000'000'000);
+  EXPECT_EQ(resolved->rank, 2);
+}
+
+TEST(ExternalParseTest, JobEventsNeedAnIdAType) {
+  auto parsed = JobEventSpans(R"([{"job_id": "a", "type": "started"}, {"type": "started"}, {"job_id": "b", "type": "x"}])", kNow);
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_EQ(parsed->spans.size(), 1u);
+  ASSERT_EQ(parsed->rejected.size(), 2u);
+  EXPECT_NE(parsed->rejected[0].find("event 2: job_id"), std::string::npos);
+  EXPECT_FALSE(JobEventSpans("{nope", kNow).ok());
+}
+
+class ExternalStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    StoreOptions o;
+    o.dir = dir_.path();
+    o.sync_full = false;
+    auto s = SpanStore::Open(o, Env::Default());
+    ASSERT_TRUE(s.ok());
+    store_ = std::move(*s);
+    ingest_ = std::make_unique<ExternalIngest>(store_.get(), Env::Default());
+  }
+  int64_t Count(const std::string& status) {
+    auto counts = store_->JobCounts();
+    int64_t n = 0;
+    if (counts.ok())
+      for (const auto& c : *counts) n += c.status == status ? c.count : 0;
+    return n;
+  }
+  ExternalOutcome Store(const std::string& body) {
+    auto span = AzureAlertSpan(body, kNow);
+    EXPECT_TRUE(span.ok());
+    auto out = ingest_->Store({*span});
+    EXPECT_TRUE(out.ok());
+    return out.ok() ? *out : ExternalOutcome{};
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<SpanStore> store_;
+  std::unique_ptr<ExternalIngest> ingest_;
+};
+
+TEST_F(ExternalStoreTest, ARevisedJobIsCountedOnce) {
+  const std::string resolved = Alert("Resolved", R"(, "resolvedDateTime": "2026-11-20T03:00:00Z")");
+  EXPECT_EQ(Store(Alert("Fired")).stored, 1);
+  EXPECT_EQ(Store(resolved).stored, 1);
+  EXPECT_EQ(Store(Alert("Fired")).unchanged, 1);  // a late retry does not reopen it
+  EXPECT_EQ(Store(resolved).unchanged, 1);
+  EXPECT_EQ(Count("failed"), 1);
+  auto page = store_->ListJobs(JobQuery{}, Scope{});
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->jobs.size(), 1u);
+  EXPECT_EQ(page->jobs[0].end_ns - page->jobs[0].start_ns, 3600'000'000'000);
+  // The counts survive a restart (the revision was written with its commit).
+  ingest_.reset();
+  store_.reset();
+  SetUp();
+  EXPECT_EQ(Count("failed"), 1);
+}
+
+}  // namespace
+}  // namespace backspan::observatory
+
+namespace backspan::wrap {
+namespace {
+
+TEST(WrapIdentifyTest, ToolsSubcommandsAndStructuredOutput) {
+  auto c = Identify({"/usr/bin/restic", "-r", "/srv/repo", "--password-file", "pw", "backup", "/home", "--json"});
+  EXPECT_EQ(c.tool, "restic");
+  EXPECT_EQ(c.kind, "backup");
+  EXPECT_TRUE(c.structured);
+  c = Identify({"borg", "--remote-path", "borg1", "create", "repo::a", "/etc"});
+  EXPECT_EQ(c.kind, "backup");
+  EXPECT_FALSE(c.structured);  // no --log-json: exit status and stderr only
+  c = Identify({"borg", "prune", "--log-json", "repo"});
+  EXPECT_EQ(c.kind, "prune");
+  EXPECT_TRUE(c.structured);
+  c = Identify({"pg_dump", "db"});
+  EXPECT_EQ(c.tool, "pg_dump");
+  EXPECT_EQ(c.kind, "command");
+}
+
+}  // namespace
+}  // namespace backspan::wrap
