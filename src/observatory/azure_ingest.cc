@@ -73,6 +73,11 @@ void SetText(trace::Attributes& attrs, std::string_view key, const std::string& 
   if (!value.empty()) trace::SetAttribute(attrs, key, value);
 }
 
+// Copies text fields to attributes: {attribute, field} pairs; empty fields are skipped.
+void CopyTexts(trace::Attributes& attrs, const Fields& f, std::initializer_list<std::pair<const char*, const char*>> map) {
+  for (const auto& [key, field] : map) SetText(attrs, key, f.Text(field));
+}
+
 // "/subscriptions/<id>/..." -> "<id>".
 std::string SubscriptionOf(std::string_view resource_id) {
   const std::string lower = AsciiLower(resource_id);
@@ -132,9 +137,10 @@ std::string ReadAlertContext(const json& context, const std::string& monitoring_
     job_id = e.Text("jobid");
     if (job_id.empty()) job_id = c.Text("jobid");
     SetText(attrs, "azure.backup.job.id", job_id);
-    SetText(attrs, "azure.backup.alert.category", c.Text("category"));
-    SetText(attrs, "azure.backup.protected_item.id", c.Text("protecteditemid"));
-    SetText(attrs, "azure.backup.source.id", c.Text("sourceid"));
+    CopyTexts(attrs, c, {
+        {"azure.backup.alert.category", "category"},
+        {"azure.backup.protected_item.id", "protecteditemid"},
+        {"azure.backup.source.id", "sourceid"}});
     SetText(attrs, "azure.backup.source.type", c.Text("formattedsourcetype").empty() ? c.Text("sourcetype") : c.Text("formattedsourcetype"));
     SetText(attrs, "azure.backup.datasource.name", c.Text("linkedresourcename"));
     SetText(attrs, "azure.backup.datasource.resource_id", c.Text("linkedresourceid"));
@@ -149,39 +155,43 @@ std::string ReadAlertContext(const json& context, const std::string& monitoring_
     // Metric alerts and log search alerts (V2): the first criterion.
     Fields cond(*condition);
     SetText(attrs, "azure.monitor.condition.type", c.Text("conditiontype"));
-    SetText(attrs, "azure.monitor.condition.window_size", cond.Text("windowsize"));
-    SetText(attrs, "azure.monitor.condition.window_start", cond.Text("windowstarttime"));
-    SetText(attrs, "azure.monitor.condition.window_end", cond.Text("windowendtime"));
+    CopyTexts(attrs, cond, {
+        {"azure.monitor.condition.window_size", "windowsize"},
+        {"azure.monitor.condition.window_start", "windowstarttime"},
+        {"azure.monitor.condition.window_end", "windowendtime"}});
     const json* all_of = cond.Find("allof");
     if (all_of && all_of->is_array() && !all_of->empty()) {
       Fields first((*all_of)[0]);
-      SetText(attrs, "azure.monitor.metric.name", first.Text("metricname"));
-      SetText(attrs, "azure.monitor.metric.namespace", first.Text("metricnamespace"));
-      SetText(attrs, "azure.monitor.condition.operator", first.Text("operator"));
-      SetText(attrs, "azure.monitor.condition.threshold", first.Text("threshold"));
-      SetText(attrs, "azure.monitor.condition.time_aggregation", first.Text("timeaggregation"));
-      SetText(attrs, "azure.monitor.log.query", first.Text("searchquery"));
+      CopyTexts(attrs, first, {
+          {"azure.monitor.metric.name", "metricname"},
+          {"azure.monitor.metric.namespace", "metricnamespace"},
+          {"azure.monitor.condition.operator", "operator"},
+          {"azure.monitor.condition.threshold", "threshold"},
+          {"azure.monitor.condition.time_aggregation", "timeaggregation"},
+          {"azure.monitor.log.query", "searchquery"}});
       if (auto v = first.Number("metricvalue")) trace::SetAttribute(attrs, "azure.monitor.metric.value", *v);
       if (all_of->size() > 1) trace::SetAttribute(attrs, "azure.monitor.condition.criteria", static_cast<int64_t>(all_of->size()));
     }
   } else if (c.Find("searchquery")) {
     // Log search alerts (V1: Log Analytics and Application Insights).
-    SetText(attrs, "azure.monitor.log.query", c.Text("searchquery"));
-    SetText(attrs, "azure.monitor.condition.operator", c.Text("operator"));
-    SetText(attrs, "azure.monitor.condition.threshold", c.Text("threshold"));
-    SetText(attrs, "azure.monitor.log.alert_type", c.Text("alerttype"));
-    SetText(attrs, "azure.monitor.log.workspace_id", c.Text("workspaceid"));
+    CopyTexts(attrs, c, {
+        {"azure.monitor.log.query", "searchquery"},
+        {"azure.monitor.condition.operator", "operator"},
+        {"azure.monitor.condition.threshold", "threshold"},
+        {"azure.monitor.log.alert_type", "alerttype"},
+        {"azure.monitor.log.workspace_id", "workspaceid"}});
     if (auto n = c.Number("resultcount")) trace::SetAttribute(attrs, "azure.monitor.log.result_count", static_cast<int64_t>(*n));
   } else if (c.Find("operationname")) {
     // Activity log alerts (administrative, policy, service and resource
     // health). The caller's token claims are not kept.
-    SetText(attrs, "azure.activity_log.operation", c.Text("operationname"));
-    SetText(attrs, "azure.activity_log.status", c.Text("status"));
-    SetText(attrs, "azure.activity_log.level", c.Text("level"));
-    SetText(attrs, "azure.activity_log.event_source", c.Text("eventsource"));
-    SetText(attrs, "azure.activity_log.caller", c.Text("caller"));
-    SetText(attrs, "azure.activity_log.correlation_id", c.Text("correlationid"));
-    SetText(attrs, "azure.activity_log.event_time", c.Text("eventtimestamp"));
+    CopyTexts(attrs, c, {
+        {"azure.activity_log.operation", "operationname"},
+        {"azure.activity_log.status", "status"},
+        {"azure.activity_log.level", "level"},
+        {"azure.activity_log.event_source", "eventsource"},
+        {"azure.activity_log.caller", "caller"},
+        {"azure.activity_log.correlation_id", "correlationid"},
+        {"azure.activity_log.event_time", "eventtimestamp"}});
     if (const json* props = c.Object("properties")) {
       Fields p(*props);
       SetText(attrs, "azure.activity_log.title", p.Text("title"));
@@ -257,10 +267,11 @@ Result<ExternalSpan> AzureAlertSpan(std::string_view body, int64_t now_ns) {
   SetText(attrs, "azure.monitor.alert.monitoring_service", service);
   SetText(attrs, "azure.monitor.alert.origin_id", e.Text("originalertid"));
   SetText(attrs, "azure.monitor.alert.description", description);
-  SetText(attrs, "azure.monitor.alert.target_resource_type", e.Text("targetresourcetype"));
-  SetText(attrs, "azure.monitor.alert.investigation_link", e.Text("investigationlink"));
-  SetText(attrs, "azure.monitor.alert.essentials_version", e.Text("essentialsversion"));
-  SetText(attrs, "azure.monitor.alert.context_version", e.Text("alertcontextversion"));
+  CopyTexts(attrs, e, {
+      {"azure.monitor.alert.target_resource_type", "targetresourcetype"},
+      {"azure.monitor.alert.investigation_link", "investigationlink"},
+      {"azure.monitor.alert.essentials_version", "essentialsversion"},
+      {"azure.monitor.alert.context_version", "alertcontextversion"}});
   if (targets.size() > 1) trace::SetAttribute(attrs, "azure.monitor.alert.target_ids", targets);
   if (auto items = e.Strings("configurationitems"); !items.empty())
     trace::SetAttribute(attrs, "azure.monitor.alert.configuration_items", items);
@@ -354,9 +365,10 @@ Result<ExternalSpan> JobRecordSpan(const json& row, int64_t now_ns) {
   const std::string item_name = f.Text("backupitemfriendlyname");
   SetText(attrs, "azure.backup.item.id", item_id);
   SetText(attrs, "azure.backup.item.name", item_name);
-  SetText(attrs, "azure.backup.datasource.name", f.Text("datasourcefriendlyname"));
-  SetText(attrs, "azure.backup.datasource.type", f.Text("datasourcetype"));
-  SetText(attrs, "azure.backup.datasource.resource_id", f.Text("datasourceresourceid"));
+  CopyTexts(attrs, f, {
+      {"azure.backup.datasource.name", "datasourcefriendlyname"},
+      {"azure.backup.datasource.type", "datasourcetype"},
+      {"azure.backup.datasource.resource_id", "datasourceresourceid"}});
   const std::string host = !f.Text("datasourcefriendlyname").empty() ? f.Text("datasourcefriendlyname") : item_name;
   SetText(attrs, "host.name", host);
   // What one protected item's schedule backs up is a source, whose
