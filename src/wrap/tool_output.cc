@@ -135,7 +135,9 @@ class ResticOutput : public OutputBase {
       if (auto it = j.find("error"); it != j.end() && it->is_object()) {
         if (auto during = Str(j, "during"); !during.empty()) trace::SetAttribute(a, "backspan.error.during", during);
         if (auto item = Str(j, "item"); !item.empty()) trace::SetAttribute(a, "file.path", item);
-        Error(Str(*it, "message"), std::move(a));
+        // restic 0.16+ writes {"message": ...}; older ones the error's Go fields.
+        std::string message = Str(*it, "message");
+        Error(message.empty() ? it->dump() : message, std::move(a));
       } else {
         Error(j.dump());
       }
