@@ -123,6 +123,19 @@ class ExternalIngestTest(CliTestCase):
         self.assertEqual(self.spans(metric[0]["trace_id"])[0]["attributes"]["azure.monitor.alert.condition"], "Resolved")
         self.assertEqual(self.job_counts()['{kind="alert",status="failed"}'], 2)
 
+        # The log and activity-log shapes resolve the same way.
+        for name, rule in [("log_alert_fired.json", "backup-jobs-failed-last-24h"),
+                           ("activity_log_alert_fired.json", "vault-backup-policy-changed")]:
+            doc = json.loads(fixture(name))
+            doc["data"]["essentials"].update(monitorCondition="Resolved", resolvedDateTime="2026-11-23T00:00:00Z")
+            self.assertEqual(self.post("/api/v1/ingest/azure-monitor", json.dumps(doc).encode())["stored"], 1)
+            job = [j for j in self.jobs("&kind=alert") if j["name"] == rule]
+            self.assertEqual(len(job), 1)
+            fired = json.loads(fixture(name))["data"]["essentials"]["firedDateTime"]
+            self.assertEqual(job[0]["start_time"][:19], fired[:19])
+            self.assertEqual(job[0]["end_time"][:19], "2026-11-23T00:00:00")
+        self.assertEqual(len(self.jobs("&kind=alert")), 3)
+
     def check_backup_failure_joined(self):
         jobs = [j for j in self.jobs() if j["trace_id"] == self.failed_trace]
         self.assertEqual(sorted(j["kind"] for j in jobs), ["alert", "backup"])
