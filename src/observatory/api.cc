@@ -74,7 +74,11 @@ json JobJson(const JobRow& j) {
               {"snapshot_id", j.snapshot_id},
               {"paths", j.source_paths},
               {"tags", TagsJson(j.tags)}};
-  if (j.status == kStatusRunning || j.status == kStatusLost) out["last_update"] = FormatRfc3339(j.updated_ns);
+  if (j.status == kStatusRunning || j.status == kStatusLost) {
+    out["last_update"] = FormatRfc3339(j.updated_ns);
+    // How long it has been running, as of its last update.
+    out["duration_ms"] = static_cast<double>(std::max<int64_t>(0, j.updated_ns - j.start_ns)) / 1e6;
+  }
   return out;
 }
 
