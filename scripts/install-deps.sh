@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages backspan needs to build, test and benchmark.
+# Installs the Debian 12 packages backspan needs to build, test and benchmark
+# (restic and borgbackup: the wrap tests run them, the benchmarks race them).
 # Skips apt entirely when everything is already installed.
 set -euo pipefail
 packages=(
