@@ -54,4 +54,25 @@ std::optional<Bytes> Base64Decode(std::string_view text) {
   return out;
 }
 
+std::string Base64UrlEncode(ByteView data) {
+  std::string out = Base64Encode(data);
+  while (!out.empty() && out.back() == '=') out.pop_back();
+  for (char& c : out) c = c == '+' ? '-' : c == '/' ? '_' : c;
+  return out;
+}
+
+std::optional<Bytes> Base64UrlDecode(std::string_view text) {
+  if (text.size() % 4 == 1) return std::nullopt;
+  std::string std_text(text);
+  for (char& c : std_text) {
+    if (c == '+' || c == '/' || c == '=') return std::nullopt;
+    c = c == '-' ? '+' : c == '_' ? '/' : c;
+  }
+  while (std_text.size() % 4 != 0) std_text.push_back('=');
+  auto out = Base64Decode(std_text);
+  // Re-encoding must give the input back: no stray bits in the last character.
+  if (out && Base64UrlEncode(ByteView(out->data(), out->size())) != text) return std::nullopt;
+  return out;
+}
+
 }  // namespace backspan

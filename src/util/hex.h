@@ -16,5 +16,9 @@ std::optional<Bytes> HexDecode(std::string_view hex);
 // Standard base64 with padding.
 std::string Base64Encode(ByteView data);
 std::optional<Bytes> Base64Decode(std::string_view text);
+// The URL-safe alphabet without padding (RFC 4648 section 5), as JOSE uses
+// it; decoding rejects padding and characters of the standard alphabet.
+std::string Base64UrlEncode(ByteView data);
+std::optional<Bytes> Base64UrlDecode(std::string_view text);
 
 }  // namespace backspan

@@ -39,6 +39,7 @@ const char* Status::CodeName() const {
     case ErrorCode::kNotARepository: return "not_a_repository";
     case ErrorCode::kUnsupported: return "unsupported";
     case ErrorCode::kLocked: return "locked";
+    case ErrorCode::kUnauthenticated: return "unauthenticated";
     case ErrorCode::kInternal: return "internal";
   }
   return "unknown";

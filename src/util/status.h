@@ -22,6 +22,7 @@ enum class ErrorCode {
   kNotARepository,
   kUnsupported,
   kLocked,           // another job holds a conflicting repository lock
+  kUnauthenticated,  // a credential (a token) is missing, malformed, expired or not trusted
   kInternal,
 };
 
@@ -41,6 +42,7 @@ class [[nodiscard]] Status {
   static Status NotARepository(std::string m) { return {ErrorCode::kNotARepository, std::move(m)}; }
   static Status Unsupported(std::string m) { return {ErrorCode::kUnsupported, std::move(m)}; }
   static Status Locked(std::string m) { return {ErrorCode::kLocked, std::move(m)}; }
+  static Status Unauthenticated(std::string m) { return {ErrorCode::kUnauthenticated, std::move(m)}; }
   static Status Internal(std::string m) { return {ErrorCode::kInternal, std::move(m)}; }
 
   // Builds a status from an errno value; `what` names the operation and path,

@@ -1,0 +1,211 @@
+// JWT verification: tokens signed here with OpenSSL by every allowed
+// algorithm verify; each token shape RFC 8725 warns about is refused with
+// its reason.
+#include <gtest/gtest.h>
+#include <openssl/core_names.h>
+#include <openssl/ecdsa.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rsa.h>
+
+#include <nlohmann/json.hpp>
+
+#include "auth/jwt.h"
+#include "util/hex.h"
+
+namespace backspan::auth {
+namespace {
+
+using nlohmann::json;
+constexpr int64_t kNow = 1'795'500'000;
+
+std::string B64(const Bytes& b) { return Base64UrlEncode(ByteView(b.data(), b.size())); }
+std::string B64(const std::string& s) { return Base64UrlEncode(ByteView(reinterpret_cast<const uint8_t*>(s.data()), s.size())); }
+
+Bytes BnParam(EVP_PKEY* k, const char* name) {
+  BIGNUM* bn = nullptr;
+  EXPECT_EQ(EVP_PKEY_get_bn_param(k, name, &bn), 1);
+  Bytes out(static_cast<size_t>(BN_num_bytes(bn)));
+  BN_bn2bin(bn, out.data());
+  BN_free(bn);
+  return out;
+}
+
+// A key pair made here, its public JWK, and a signer for its algorithm.
+struct TestKey {
+  std::string kid, alg;
+  std::shared_ptr<EVP_PKEY> pkey;
+
+  static TestKey Make(const std::string& kid, const std::string& alg, int rsa_bits = 2048) {
+    EVP_PKEY* k = alg == "ES256"   ? EVP_EC_gen("P-256")
+                  : alg == "EdDSA" ? EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519")
+                                   : EVP_RSA_gen(static_cast<unsigned>(rsa_bits));
+    return {kid, alg, std::shared_ptr<EVP_PKEY>(k, EVP_PKEY_free)};
+  }
+
+  json Jwk() const {
+    json j = {{"kid", kid}, {"use", "sig"}};
+    if (alg == "ES256") {
+      uint8_t point[65];
+      size_t n = 0;
+      EVP_PKEY_get_octet_string_param(pkey.get(), OSSL_PKEY_PARAM_PUB_KEY, point, sizeof point, &n);
+      j.update({{"kty", "EC"}, {"crv", "P-256"}, {"x", B64(Bytes(point + 1, point + 33))}, {"y", B64(Bytes(point + 33, point + 65))}});
+    } else if (alg == "EdDSA") {
+      Bytes x(32);
+      size_t n = 32;
+      EVP_PKEY_get_raw_public_key(pkey.get(), x.data(), &n);
+      j.update({{"kty", "OKP"}, {"crv", "Ed25519"}, {"x", B64(x)}});
+    } else {
+      j.update({{"kty", "RSA"}, {"n", B64(BnParam(pkey.get(), OSSL_PKEY_PARAM_RSA_N))}, {"e", B64(BnParam(pkey.get(), OSSL_PKEY_PARAM_RSA_E))}});
+    }
+    return j;
+  }
+
+  Bytes Sign(const std::string& data, const std::string& as_alg) const {
+    EVP_MD_CTX* md = EVP_MD_CTX_new();
+    EVP_PKEY_CTX* pctx = nullptr;
+    EVP_DigestSignInit(md, &pctx, as_alg == "EdDSA" ? nullptr : EVP_sha256(), nullptr, pkey.get());
+    if (as_alg == "PS256") {
+      EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING);
+      EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, 32);
+    }
+    size_t n = 0;
+    EVP_DigestSign(md, nullptr, &n, reinterpret_cast<const uint8_t*>(data.data()), data.size());
+    Bytes sig(n);
+    EVP_DigestSign(md, sig.data(), &n, reinterpret_cast<const uint8_t*>(data.data()), data.size());
+    sig.resize(n);
+    EVP_MD_CTX_free(md);
+    if (as_alg == "ES256") {  // DER to JOSE's r || s
+      const uint8_t* p = sig.data();
+      ECDSA_SIG* s = d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(sig.size()));
+      Bytes rs(64);
+      BN_bn2binpad(ECDSA_SIG_get0_r(s), rs.data(), 32);
+      BN_bn2binpad(ECDSA_SIG_get0_s(s), rs.data() + 32, 32);
+      ECDSA_SIG_free(s);
+      return rs;
+    }
+    return sig;
+  }
+};
+
+json Claims() {
+  return {{"iss", "https://idp.example"}, {"aud", "backspan"}, {"sub", "alice"}, {"exp", kNow + 300}, {"iat", kNow}};
+}
+
+std::string Token(const TestKey& key, json claims = Claims(), json header = json::object(), std::string alg = "") {
+  if (alg.empty()) alg = key.alg;
+  json h = {{"alg", alg}, {"kid", key.kid}, {"typ", "JWT"}};
+  h.update(header);
+  std::string signed_part = B64(h.dump()) + "." + B64(claims.dump());
+  return signed_part + "." + B64(key.Sign(signed_part, alg));
+}
+
+class JwtTest : public ::testing::Test {
+ protected:
+  JwtTest() {
+    policy_.issuer = "https://idp.example";
+    policy_.audiences = {"backspan"};
+    json set = {{"keys", json::array()}};
+    for (const auto* k : {&rsa_, &ps_, &ec_, &ed_}) set["keys"].push_back(k->Jwk());
+    auto parsed = KeySet::Parse(set.dump());
+    EXPECT_TRUE(parsed.ok());
+    keys_ = std::move(*parsed);
+  }
+  void ExpectRefused(const std::string& token, const std::string& reason) {
+    auto v = VerifyJwt(token, keys_, policy_, kNow);
+    ASSERT_FALSE(v.ok()) << reason;
+    EXPECT_EQ(v.status().code(), ErrorCode::kUnauthenticated);
+    EXPECT_NE(v.status().message().find(reason), std::string::npos) << v.status().message();
+  }
+
+  TestKey rsa_ = TestKey::Make("rsa-1", "RS256"), ps_ = TestKey::Make("rsa-pss", "PS256"),
+          ec_ = TestKey::Make("ec-1", "ES256"), ed_ = TestKey::Make("ed-1", "EdDSA");
+  KeySet keys_;
+  JwtPolicy policy_;
+};
+
+TEST_F(JwtTest, EveryAllowedAlgorithmVerifies) {
+  for (const auto* k : {&rsa_, &ps_, &ec_, &ed_}) {
+    auto v = VerifyJwt(Token(*k), keys_, policy_, kNow);
+    ASSERT_TRUE(v.ok()) << k->alg << ": " << v.status().message();
+    EXPECT_EQ(v->subject, "alice");
+    EXPECT_EQ(v->algorithm, k->alg);
+    EXPECT_EQ(v->key_id, k->kid);
+  }
+  json many = Claims();
+  many["aud"] = {"other", "backspan"};
+  EXPECT_TRUE(VerifyJwt(Token(ec_, many), keys_, policy_, kNow).ok());
+  EXPECT_EQ(*JwtKeyId(Token(ed_)), "ed-1");
+}
+
+TEST_F(JwtTest, AlgorithmsOutsideTheAllowListAreRefused) {
+  json h = {{"alg", "none"}, {"kid", "rsa-1"}};
+  ExpectRefused(B64(h.dump()) + "." + B64(Claims().dump()) + ".", "algorithm 'none' is not allowed");
+  // The classic confusion: HMAC keyed with the RSA public key's bytes.
+  std::string pem_like = rsa_.Jwk()["n"];
+  h = {{"alg", "HS256"}, {"kid", "rsa-1"}};
+  std::string signed_part = B64(h.dump()) + "." + B64(Claims().dump());
+  unsigned char mac[32];
+  unsigned int n = 0;
+  HMAC(EVP_sha256(), pem_like.data(), static_cast<int>(pem_like.size()),
+       reinterpret_cast<const uint8_t*>(signed_part.data()), signed_part.size(), mac, &n);
+  ExpectRefused(signed_part + "." + B64(Bytes(mac, mac + n)), "algorithm 'HS256' is not allowed");
+  // An allowed algorithm with the wrong kind of key.
+  ExpectRefused(Token(ec_, Claims(), {{"kid", "rsa-1"}}, "ES256"), "not a key for ES256");
+}
+
+TEST_F(JwtTest, TokensThatNameTheirOwnKeyAreRefused) {
+  ExpectRefused(Token(rsa_, Claims(), {{"jku", "https://evil.example/jwks"}}), "names its own key ('jku')");
+  ExpectRefused(Token(rsa_, Claims(), {{"x5u", "https://evil.example/cert"}}), "('x5u')");
+  ExpectRefused(Token(rsa_, Claims(), {{"jwk", rsa_.Jwk()}}), "('jwk')");
+  ExpectRefused(Token(rsa_, Claims(), {{"kid", "rsa-2"}}), "unknown key id 'rsa-2'");
+  ExpectRefused(Token(rsa_, Claims(), {{"crit", {"exp"}}}), "critical");
+}
+
+TEST_F(JwtTest, ClaimsAreChecked) {
+  json c = Claims();
+  c["iss"] = "https://evil.example";
+  ExpectRefused(Token(rsa_, c), "another issuer");
+  c = Claims();
+  c["aud"] = "someone-else";
+  ExpectRefused(Token(rsa_, c), "another audience");
+  c = Claims();
+  c.erase("exp");
+  ExpectRefused(Token(rsa_, c), "no expiry");
+  c = Claims();
+  c["exp"] = kNow - 61;
+  ExpectRefused(Token(rsa_, c), "expired");
+  c["exp"] = kNow - 30;  // within the clock skew
+  EXPECT_TRUE(VerifyJwt(Token(rsa_, c), keys_, policy_, kNow).ok());
+  c = Claims();
+  c["nbf"] = kNow + 120;
+  ExpectRefused(Token(rsa_, c), "not valid yet");
+}
+
+TEST_F(JwtTest, TamperedTokensAndOtherKeysAreRefused) {
+  std::string token = Token(rsa_);
+  size_t dot = token.find('.');
+  json c = Claims();
+  c["sub"] = "mallory";
+  std::string tampered = token.substr(0, dot + 1) + B64(c.dump()) + token.substr(token.rfind('.'));
+  ExpectRefused(tampered, "signature does not verify");
+  // Signed by another key that claims this key's id.
+  TestKey impostor = TestKey::Make("rsa-1", "RS256");
+  ExpectRefused(Token(impostor), "signature does not verify");
+  ExpectRefused("a.b", "three base64url parts");
+  ExpectRefused("!!.e30.", "not base64url");
+}
+
+TEST(JwkSetTest, UnusableKeysAreSkippedWithAReason) {
+  TestKey small = TestKey::Make("small", "RS256", 1024);
+  json set = {{"keys", {small.Jwk(), {{"kid", "sym"}, {"kty", "oct"}, {"k", "c2VjcmV0"}}}}};
+  auto keys = KeySet::Parse(set.dump());
+  ASSERT_TRUE(keys.ok());
+  EXPECT_EQ(keys->size(), 0u);
+  EXPECT_EQ(keys->skipped(), 2u);
+  EXPECT_NE(keys->skip_reason().find("fewer than 2048 bits"), std::string::npos);
+  EXPECT_FALSE(KeySet::Parse("{\"nope\": 1}").ok());
+}
+
+}  // namespace
+}  // namespace backspan::auth
