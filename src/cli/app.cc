@@ -201,6 +201,21 @@ int Main(int argc, char** argv) {
   sv->add_option("--threads", serve.threads, "HTTP worker threads (default 8)")->check(CLI::Range(2, 256));
   sv->callback([&] { rc = RunServe(g, serve); });
 
+  AuditCommand audit_cmd;
+  auto* au = app.add_subcommand("audit", "check and read the observatory's tamper-evident audit log");
+  au->require_subcommand(1);
+  au->add_option("--data", audit_cmd.data, "the observatory's data directory (as serve --data)");
+  auto* av = au->add_subcommand("verify", "check every record's hash and link; exit 1 if any was edited, removed, reordered or cut off");
+  av->callback([&] { rc = RunAuditVerify(g, audit_cmd); });
+  auto* al = au->add_subcommand("list", "print audit records, oldest first");
+  al->add_option("--since", audit_cmd.since, "only records newer than this: a duration (24h) or a time");
+  al->add_option("--subject", audit_cmd.subject, "only this principal's (the token's sub)");
+  al->add_option("--action", audit_cmd.action, "only this action, e.g. traces.read");
+  al->add_option("--result", audit_cmd.result, "only allowed, denied or error")->check(CLI::IsMember({"allowed", "denied", "error"}));
+  al->add_option("--scope", audit_cmd.scope, "only this scope, e.g. a resource group");
+  al->add_option("--limit", audit_cmd.limit, "the newest this many (default 100)");
+  al->callback([&] { rc = RunAuditList(g, audit_cmd); });
+
   WrapCommand wrap_cmd;
   auto* wr = app.add_subcommand("wrap", "run another backup tool (restic, borg, any command) as a traced job");
   wr->add_option("--tag", wrap_cmd.tags, "KEY=VALUE on the job's spans, e.g. azure.resource_group.name=rg-prod (repeatable)")

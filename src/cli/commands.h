@@ -111,6 +111,11 @@ struct WrapCommand {
   std::vector<std::string> tags;     // KEY=VALUE, on the job's spans
   std::string kind;                  // default: from the command (restic backup -> backup)
 };
+struct AuditCommand {
+  std::string data;  // the observatory's --data; default <state dir>/observatory
+  std::string since, subject, action, result, scope;
+  int limit = 100;
+};
 struct UnlockCommand {
   bool remove_all = false;
 };
@@ -133,5 +138,7 @@ int RunJobs(const GlobalOptions& g, const JobsCommand& c);
 int RunTrace(const GlobalOptions& g, const TraceCommand& c);
 int RunServe(const GlobalOptions& g, const ServeCommand& c);
 int RunWrap(const GlobalOptions& g, const WrapCommand& c);
+int RunAuditVerify(const GlobalOptions& g, const AuditCommand& c);
+int RunAuditList(const GlobalOptions& g, const AuditCommand& c);
 
 }  // namespace backspan::cli
