@@ -209,3 +209,49 @@ TEST(JwkSetTest, UnusableKeysAreSkippedWithAReason) {
 
 }  // namespace
 }  // namespace backspan::auth
+
+#include "auth/access_policy.h"
+
+namespace backspan::auth {
+namespace {
+
+TEST(AccessPolicyTest, RolesScopesAndClaimsMapping) {
+  auto policy = AccessPolicy::Parse(R"({
+    "claims": {"subject": "oid", "app": "appid"},
+    "tenant": "t1",
+    "roles": {"Trace Viewer": ["traces.read"]},
+    "assignments": [
+      {"principal": "group:sre", "role": "Backup Reader", "scope": {"resource_groups": ["RG-Prod"]}},
+      {"principal": "user:u-alice", "role": "Backup Operator", "scope": {"tags": {"env": "dev"}}},
+      {"principal": "app:agent-app", "role": "Backup Operator", "scope": {"resource_groups": ["rg-prod"]}},
+      {"principal": "role:Backup.Admin", "role": "Owner", "scope": "*"},
+      {"principal": "group:auditors", "role": "Trace Viewer", "scope": "*"}]})");
+  ASSERT_TRUE(policy.ok()) << policy.status().message();
+  Principal alice = PrincipalFromClaims(R"({"oid": "u-alice", "tid": "t1", "groups": ["sre"], "name": "Alice"})",
+                                        "https://login.example/t1/v2.0", policy->claims());
+  EXPECT_EQ(alice.subject, "u-alice");
+  AccessScope read = policy->ScopeFor(alice, kRead);
+  EXPECT_FALSE(read.all);
+  EXPECT_EQ(read.resource_groups, std::vector<std::string>{"rg-prod"});
+  EXPECT_EQ(read.Describe(), "rg:rg-prod,env=dev");
+  EXPECT_EQ(policy->ScopeFor(alice, kIngest).Describe(), "env=dev");
+  EXPECT_TRUE(policy->ScopeFor(alice, kRoles).empty());
+  Principal agent = PrincipalFromClaims(R"({"appid": "agent-app", "tid": "t1"})", "i", policy->claims());
+  EXPECT_EQ(policy->ScopeFor(agent, kIngest).Describe(), "rg:rg-prod");
+  EXPECT_TRUE(policy->ScopeFor(agent, kPolicies).empty());
+  Principal admin = PrincipalFromClaims(R"({"oid": "x", "tid": "t1", "roles": "Backup.Admin"})", "i", policy->claims());
+  EXPECT_TRUE(policy->ScopeFor(admin, kAudit).all);
+  // Another tenant's token, even with the same claims, gets nothing.
+  Principal other = PrincipalFromClaims(R"({"oid": "u-alice", "tid": "t2", "groups": ["sre"]})", "i", policy->claims());
+  EXPECT_TRUE(policy->ScopeFor(other, kRead).empty());
+
+  for (const char* bad : {R"({"assignments": [{"principal": "alice", "role": "Owner", "scope": "*"}]})",
+                          R"({"assignments": [{"principal": "user:a", "role": "Janitor", "scope": "*"}]})",
+                          R"({"assignments": [{"principal": "user:a", "role": "Owner"}]})",
+                          R"({"roles": {"X": ["everything"]}})", R"({"rolez": {}})"}) {
+    EXPECT_FALSE(AccessPolicy::Parse(bad).ok()) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace backspan::auth
