@@ -198,6 +198,12 @@ int Main(int argc, char** argv) {
                  "a running job with no update for this long is shown as lost (default 6h; 0: never)");
   sv->add_option("--ingest-token-file", serve.ingest_token_file,
                  "file holding the secret /api/v1/ingest/* requires (default: $BACKSPAN_INGEST_TOKEN, else none)");
+  sv->add_option("--oidc-issuer", serve.oidc_issuer,
+                 "require OIDC bearer tokens from this issuer (discovered at ISSUER/.well-known/openid-configuration)");
+  sv->add_option("--oidc-audience", serve.oidc_audiences, "an accepted token audience (repeatable; default: backspan)")
+      ->allow_extra_args(false);
+  sv->add_option("--access-config", serve.access_config, "roles and assignments (JSON; re-read when it changes)");
+  sv->add_flag("--insecure-no-auth", serve.insecure_no_auth, "serve a non-loopback address without access control");
   sv->add_option("--threads", serve.threads, "HTTP worker threads (default 8)")->check(CLI::Range(2, 256));
   sv->callback([&] { rc = RunServe(g, serve); });
 

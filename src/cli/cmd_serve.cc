@@ -9,6 +9,8 @@
 #include "cli/commands.h"
 #include "cli/json_output.h"
 #include "env/env.h"
+#include "auth/oidc.h"
+#include "observatory/access_control.h"
 #include "observatory/server.h"
 #include "observatory/span_store.h"
 #include "trace/job_history.h"
@@ -90,7 +92,29 @@ int RunServe(const GlobalOptions& g, const ServeCommand& c) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
+  // Secure by default: without access control, only this machine may connect.
+  if (c.oidc_issuer.empty() && !IsLoopback(so.host) && !c.insecure_no_auth)
+    return Usage("refusing to serve " + so.host + " without authentication: set --oidc-issuer and --access-config, "
+                 "or pass --insecure-no-auth");
+  if (c.oidc_issuer.empty() != c.access_config.empty())
+    return Usage("--oidc-issuer and --access-config go together");
+
   Env* env = Env::Default();
+  std::unique_ptr<observatory::AccessControl> access;
+  if (!c.oidc_issuer.empty()) {
+    observatory::AccessOptions ao;
+    ao.jwt.issuer = c.oidc_issuer;
+    ao.jwt.audiences = c.oidc_audiences.empty() ? std::vector<std::string>{"backspan"} : c.oidc_audiences;
+    ao.policy_file = c.access_config;
+    ao.audit_dir = store_options.dir + "/audit";
+    auto created = observatory::AccessControl::Create(ao, auth::HttpFetch(), env);
+    if (!created.ok()) {
+      std::fprintf(stderr, "Fatal: %s\n", created.status().message().c_str());
+      return kExitFailure;
+    }
+    access = std::move(*created);
+    so.access = access.get();
+  }
   auto store = observatory::SpanStore::Open(store_options, env);
   if (!store.ok()) {
     std::fprintf(stderr, "Fatal: %s\n", store.status().message().c_str());
@@ -110,8 +134,9 @@ int RunServe(const GlobalOptions& g, const ServeCommand& c) {
     std::printf("  send traces: OTEL_EXPORTER_OTLP_ENDPOINT=%s backspan backup ...\n", url.c_str());
   }
   std::fflush(stdout);
-  if (!IsLoopback(so.host))
-    std::fprintf(stderr, "warning: serving %s without authentication to the network\n", so.host.c_str());
+  if (!access && !g.quiet)
+    std::fprintf(stderr, "%s: serving without authentication%s\n", IsLoopback(so.host) ? "note" : "warning",
+                 IsLoopback(so.host) ? " (loopback only; set --oidc-issuer to require tokens)" : " to the network (--insecure-no-auth)");
 
   std::thread signals([&] {
     int sig = 0;

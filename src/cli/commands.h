@@ -104,6 +104,10 @@ struct ServeCommand {
   std::string sync = "full";   // full or normal
   std::string lost_after = "6h";
   std::string ingest_token_file;  // else $BACKSPAN_INGEST_TOKEN; empty: no token
+  std::string oidc_issuer;        // turns access control on
+  std::vector<std::string> oidc_audiences;
+  std::string access_config;      // roles and assignments; required with an issuer
+  bool insecure_no_auth = false;  // serve a non-loopback address without access control
   int threads = 8;
 };
 struct WrapCommand {

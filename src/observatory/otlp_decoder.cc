@@ -8,6 +8,7 @@
 #include "compress/compressor.h"
 #include "google/rpc/status.pb.h"
 #include "observatory/otlp_json_request.h"
+#include "observatory/otlp_scope.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
 
 namespace backspan::observatory {
@@ -190,8 +191,21 @@ void Compress(const std::string& raw, TraceChunk* chunk) {
 
 }  // namespace
 
+bool ScopeAllowsSpan(const Scope& scope, const KeyValues& resource, const KeyValues& attrs) {
+  if (scope.unrestricted) return true;
+  std::string rg;
+  std::vector<Tag> tags;
+  for (const KeyValues* list : {&resource, &attrs})
+    for (const auto& kv : *list) {
+      if (!kv.value().has_string_value()) continue;
+      if (kv.key() == "azure.resource_group.name") rg = kv.value().string_value();  // the span's wins
+      tags.emplace_back(kv.key(), kv.value().string_value());
+    }
+  return scope.Allows(rg, tags);
+}
+
 Result<IngestBatch> DecodeTraceRequest(std::string_view body, WireFormat format, bool in_progress,
-                                       const SpanLimits& limits) {
+                                       const SpanLimits& limits, const Scope* write_scope) {
   // One arena for the request and the per-trace messages built from it:
   // parsing allocates per field, and moving spans between messages of one
   // arena is a pointer swap.
@@ -221,6 +235,8 @@ Result<IngestBatch> DecodeTraceRequest(std::string_view body, WireFormat format,
       std::unordered_map<std::string, tracepb::ScopeSpans*> scope_of_trace;
       for (auto& span : *ss.mutable_spans()) {
         std::string why = CheckSpan(span, limits, in_progress);
+        if (why.empty() && write_scope && !ScopeAllowsSpan(*write_scope, rs.resource().attributes(), span.attributes()))
+          why = "its resource group and tags are outside the scopes the caller may write";
         if (!why.empty()) {
           if (batch.rejection.empty()) batch.rejection = "span \"" + span.name().substr(0, 64) + "\": " + why;
           batch.rejected++;

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "observatory/ingest_batch.h"
+#include "observatory/scope.h"
 #include "util/status.h"
 
 namespace backspan::observatory {
@@ -26,9 +27,11 @@ struct SpanLimits {
 // start, over the limits) are counted in `rejected` with the first reason;
 // the rest are returned. `in_progress` marks snapshots of open spans (the
 // in-progress extension): they become LiveSpans and running jobs.
-// InvalidArgument if the body is not a request at all.
+// InvalidArgument if the body is not a request at all. With `write_scope`,
+// spans whose resource group and tags fall outside it are rejected too: an
+// agent writes only where it is allowed.
 Result<IngestBatch> DecodeTraceRequest(std::string_view body, WireFormat format, bool in_progress,
-                                       const SpanLimits& limits = {});
+                                       const SpanLimits& limits = {}, const Scope* write_scope = nullptr);
 
 // The success answer: an ExportTraceServiceResponse, with partial_success
 // set when spans were rejected.

@@ -9,6 +9,7 @@
 
 #include "crypto/crypto.h"
 #include "env/env.h"
+#include "observatory/access_control.h"
 #include "observatory/api.h"
 #include "observatory/azure_ingest.h"
 #include "observatory/external_ingest.h"
@@ -25,6 +26,8 @@ namespace {
 constexpr int kGrpcInvalidArgument = 3;
 constexpr int kGrpcResourceExhausted = 8;
 constexpr int kGrpcUnavailable = 14;
+constexpr int kGrpcPermissionDenied = 7;
+constexpr int kGrpcUnauthenticated = 16;
 
 // The media type without parameters ("application/json; charset=utf-8").
 std::string MediaType(const httplib::Request& req) {
@@ -99,6 +102,23 @@ struct Server::Impl {
                     f == WireFormat::kJson ? "application/json" : "application/x-protobuf");
   }
 
+  // Checks the caller for `permission` when access control is on; answers
+  // 401 or 403 (JSON, or OTLP's google.rpc.Status for OTLP routes) if not.
+  bool Allowed(const httplib::Request& req, httplib::Response& res, const char* permission, const std::string& action,
+               AccessDecision* who, const WireFormat* otlp = nullptr) {
+    if (!options.access) {
+      who->scope = Scope::All();
+      return true;
+    }
+    *who = options.access->Check(req.get_header_value("Authorization"), permission, action, req.path, req.remote_addr);
+    if (who->status == 200) return true;
+    counters.requests_rejected++;
+    if (who->status == 401) res.set_header("WWW-Authenticate", "Bearer error=\"invalid_token\"");
+    if (otlp) return Answer(res, *otlp, who->status, who->status == 401 ? kGrpcUnauthenticated : kGrpcPermissionDenied, who->error), false;
+    Reply(res, ApiError(who->status, who->error));
+    return false;
+  }
+
   void Ingest(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader,
               bool in_progress) {
     const std::string media = MediaType(req);
@@ -110,6 +130,8 @@ struct Server::Impl {
       return Answer(res, WireFormat::kJson, 415, kGrpcInvalidArgument,
                     "unsupported Content-Type '" + media + "': send application/x-protobuf or application/json");
     }
+    AccessDecision who;
+    if (!Allowed(req, res, auth::kIngest, in_progress ? "ingest.otlp.in_progress" : "ingest.otlp", &who, &format)) return;
     std::string body;
     const BodyRead got = ReadBody(req, reader, options.max_body_bytes, &body);
     counters.bytes_received += body.size();
@@ -119,7 +141,7 @@ struct Server::Impl {
                  ? Answer(res, format, 413, kGrpcResourceExhausted, TooLargeMessage(options.max_body_bytes, "--max-body"))
                  : Answer(res, format, 400, kGrpcInvalidArgument, UnreadableMessage(req));
     }
-    auto batch = DecodeTraceRequest(body, format, in_progress, options.limits);
+    auto batch = DecodeTraceRequest(body, format, in_progress, options.limits, options.access ? &who.scope : nullptr);
     if (!batch.ok()) {
       counters.requests_rejected++;
       return Answer(res, format, 400, kGrpcInvalidArgument, batch.status().message());
@@ -127,6 +149,9 @@ struct Server::Impl {
     const int64_t accepted = batch->accepted, rejected = batch->rejected;
     const std::string rejection = batch->rejection;
     counters.spans_rejected += static_cast<uint64_t>(rejected);
+    if (options.access && rejected > 0)
+      options.access->Audit(who, "ingest.otlp", req.path, req.remote_addr, "denied",
+                            std::to_string(rejected) + " spans rejected; the first: " + rejection);
     if (accepted == 0 && rejected > 0) {
       // Nothing usable: a client error, not a partial success.
       counters.requests_rejected++;
@@ -157,7 +182,10 @@ struct Server::Impl {
       counters.requests_rejected++;
       Reply(res, ApiError(status, message));
     };
-    if (!options.ingest_token.empty()) {
+    AccessDecision who;
+    if (options.access) {
+      if (!Allowed(req, res, auth::kIngest, "ingest.external", &who)) return;
+    } else if (!options.ingest_token.empty()) {
       std::string given = req.get_param_value("token");
       const std::string auth = req.get_header_value("Authorization");
       if (given.empty() && auth.rfind("Bearer ", 0) == 0) given = auth.substr(7);
@@ -182,6 +210,22 @@ struct Server::Impl {
       auto spans = format == ExternalFormat::kAzureBackupJobs ? AzureBackupJobSpans(body, now) : JobEventSpans(body, now);
       if (!spans.ok()) return fail(400, spans.status().message());
       parsed = std::move(*spans);
+    }
+    if (options.access && !who.scope.unrestricted) {
+      // Only what the caller may write: the rest is rejected, and audited.
+      std::vector<ExternalSpan> allowed;
+      for (auto& es : parsed.spans) {
+        const trace::AttributeValue* rg = trace::FindAttribute(es.span.attributes, "azure.resource_group.name");
+        std::vector<Tag> tags;
+        for (const auto& a : es.span.attributes)
+          if (const auto* v = std::get_if<std::string>(&a.value)) tags.emplace_back(a.key, *v);
+        if (who.scope.Allows(rg ? trace::AttributeText(*rg) : "", tags)) allowed.push_back(std::move(es));
+        else parsed.rejected.push_back("'" + es.span.name + "' is outside the scopes the caller may write");
+      }
+      if (allowed.size() < parsed.spans.size())
+        options.access->Audit(who, "ingest.external", req.path, req.remote_addr, "denied",
+                              std::to_string(parsed.spans.size() - allowed.size()) + " items outside the caller's scope");
+      parsed.spans = std::move(allowed);
     }
     nlohmann::json errors = nlohmann::json::array();
     for (size_t i = 0; i < parsed.rejected.size() && i < 20; ++i) errors.push_back(parsed.rejected[i]);
@@ -210,11 +254,19 @@ struct Server::Impl {
                          .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)});
   }
 
-  static ApiRequest ToApi(const httplib::Request& req) {
+  static ApiRequest ToApi(const httplib::Request& req, const Scope& scope) {
     ApiRequest out;
     for (const auto& [k, v] : req.params) out.params.emplace(k, v);
-    out.scope = Scope::All();  // until access control is configured
+    out.scope = scope;
     return out;
+  }
+
+  // A read of the API: allowed in the caller's scope, audited.
+  template <typename Handler>
+  void Read(const httplib::Request& q, httplib::Response& r, const char* action, Handler&& handler) {
+    AccessDecision who;
+    if (!Allowed(q, r, auth::kRead, action, &who)) return;
+    Reply(r, handler(ToApi(q, who.scope)));
   }
 
   static void Reply(httplib::Response& res, const ApiResponse& r) {
@@ -238,15 +290,25 @@ struct Server::Impl {
         IngestExternal(q, r, c, format);
       });
     }
-    http.Get("/api/v1/jobs", [this](const httplib::Request& q, httplib::Response& r) { Reply(r, api.Jobs(ToApi(q))); });
-    http.Get(R"(/api/v1/traces/([^/]+))", [this](const httplib::Request& q, httplib::Response& r) {
-      Reply(r, api.Trace(q.matches[1], ToApi(q)));
+    http.Get("/api/v1/jobs", [this](const httplib::Request& q, httplib::Response& r) {
+      Read(q, r, "jobs.list", [&](const ApiRequest& a) { return api.Jobs(a); });
     });
-    http.Get("/api/v1/trends", [this](const httplib::Request& q, httplib::Response& r) { Reply(r, api.Trends(ToApi(q))); });
-    http.Get("/api/v1/freshness",
-             [this](const httplib::Request& q, httplib::Response& r) { Reply(r, api.Freshness(ToApi(q))); });
-    http.Get("/api/v1/tags", [this](const httplib::Request& q, httplib::Response& r) { Reply(r, api.Tags(ToApi(q))); });
-    http.Get("/metrics", [this](const httplib::Request&, httplib::Response& r) { Metrics(r); });
+    http.Get(R"(/api/v1/traces/([^/]+))", [this](const httplib::Request& q, httplib::Response& r) {
+      Read(q, r, "traces.get", [&](const ApiRequest& a) { return api.Trace(q.matches[1], a); });
+    });
+    http.Get("/api/v1/trends", [this](const httplib::Request& q, httplib::Response& r) {
+      Read(q, r, "trends.get", [&](const ApiRequest& a) { return api.Trends(a); });
+    });
+    http.Get("/api/v1/freshness", [this](const httplib::Request& q, httplib::Response& r) {
+      Read(q, r, "freshness.get", [&](const ApiRequest& a) { return api.Freshness(a); });
+    });
+    http.Get("/api/v1/tags", [this](const httplib::Request& q, httplib::Response& r) {
+      Read(q, r, "tags.list", [&](const ApiRequest& a) { return api.Tags(a); });
+    });
+    http.Get("/metrics", [this](const httplib::Request& q, httplib::Response& r) {
+      AccessDecision who;
+      if (Allowed(q, r, auth::kRead, "metrics.get", &who)) Metrics(r, who.scope);
+    });
     http.Get("/healthz", [](const httplib::Request&, httplib::Response& r) { r.set_content("ok\n", "text/plain"); });
     http.Get("/readyz", [this](const httplib::Request&, httplib::Response& r) {
       Status s = store->CheckReadable();
@@ -273,10 +335,10 @@ struct Server::Impl {
     });
   }
 
-  void Metrics(httplib::Response& res) {
+  void Metrics(httplib::Response& res, const Scope& scope) {
     MetricsInput in;
-    auto sources = store->Sources(Scope::All());
-    auto counts = store->JobCounts();
+    auto sources = store->Sources(scope);
+    auto counts = store->JobCounts(scope);
     auto stats = store->Stats();
     if (!sources.ok() || !counts.ok() || !stats.ok()) {
       res.status = 500;

@@ -17,6 +17,7 @@ class Env;
 namespace backspan::observatory {
 
 class SpanStore;
+class AccessControl;
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
@@ -28,6 +29,9 @@ struct ServerOptions {
   // The shared secret the /api/v1/ingest/* endpoints require (in ?token= or
   // a bearer header); empty: they take requests from anyone who can connect.
   std::string ingest_token;
+  // When set, every request but the health checks and the UI's static files
+  // needs a bearer token whose roles allow it (docs/security.md); not owned.
+  AccessControl* access = nullptr;
 };
 
 class Server {

@@ -244,15 +244,28 @@ Result<std::vector<SourceState>> SpanStore::Sources(const Scope& scope) {
   return out;
 }
 
-Result<std::vector<JobCount>> SpanStore::JobCounts() {
+Result<std::vector<JobCount>> SpanStore::JobCounts(const Scope& scope) {
   Impl::Reader db(impl_.get());
   if (!db.status().ok()) return db.status();
   std::vector<JobCount> out;
-  const char* sql = "SELECT kind, status, count FROM job_counts ORDER BY kind, status";
-  Status scan = ForEachRow(db.db(), sql, nullptr, [&](sql::Stmt& row) {
+  auto add = [&](sql::Stmt& row) {
     out.push_back({row.Text(0), row.Text(1), row.Int(2)});
     return true;
-  });
+  };
+  if (scope.unrestricted) {
+    Status s = ForEachRow(db.db(), "SELECT kind, status, count FROM job_counts ORDER BY kind, status", nullptr, add);
+    if (!s.ok()) return s;
+    return out;
+  }
+  Where where;
+  where.Add("j.status != 'running'");
+  Status scope_error;
+  if (!AddScopeClause(db.db(), scope, where, &scope_error)) {
+    if (!scope_error.ok()) return scope_error;
+    return out;
+  }
+  Status scan = ForEachRow(db.db(), "SELECT j.kind, j.status, count(*) FROM jobs j" + where.Sql() + " GROUP BY 1, 2 ORDER BY 1, 2",
+                           &where, add);
   if (!scan.ok()) return scan;
   return out;
 }

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "observatory/otlp_scope.h"
 #include "opentelemetry/proto/trace/v1/trace.pb.h"
 #include "util/encoding.h"
 #include "util/hex.h"
@@ -59,20 +60,6 @@ const char* StatusName(int c) {
   return c >= 0 && c < 3 ? kNames[c] : "UNSET";
 }
 
-// What the scope decides on: the span's resource group and string tags.
-bool Visible(const Scope& scope, const KeyValues& resource, const KeyValues& attrs) {
-  if (scope.unrestricted) return true;
-  std::string rg;
-  std::vector<Tag> tags;
-  for (const KeyValues* list : {&resource, &attrs})
-    for (const auto& kv : *list) {
-      if (!kv.value().has_string_value()) continue;
-      if (kv.key() == "azure.resource_group.name") rg = kv.value().string_value();
-      tags.emplace_back(kv.key(), kv.value().string_value());
-    }
-  return scope.Allows(rg, tags);
-}
-
 json SpanJson(const tracepb::Span& s, const tracepb::ResourceSpans& rs, const tracepb::ScopeSpans& ss, bool in_progress) {
   json events = json::array();
   for (const auto& e : s.events())
@@ -118,7 +105,7 @@ std::string RenderTraceJson(const std::string& trace_id_hex, const StoredTrace& 
       for (const auto& s : ss.spans()) {
         if (in_progress && finished_ids.count(s.span_id())) continue;
         if (!in_progress && !finished_ids.insert(s.span_id()).second) continue;  // a duplicate, or an older version
-        if (!Visible(scope, rs.resource().attributes(), s.attributes())) {
+        if (!ScopeAllowsSpan(scope, rs.resource().attributes(), s.attributes())) {
           ++hidden;
           continue;
         }
