@@ -1,7 +1,7 @@
 // An OpenID Connect provider as a source of trusted keys (OIDC Discovery
 // 1.0): the issuer's /.well-known/openid-configuration names its jwks_uri,
 // whose JWK Set is cached. A token naming a key id the cache lacks makes it
-// fetch again (a key rotation), at most once per `min_refresh_ns`, so a
+// fetch again (a key rotation), at most once per `min_refresh_ns` (10 s), so a
 // flood of forged kids cannot turn the server against the provider.
 #pragma once
 
@@ -26,7 +26,7 @@ Fetch HttpFetch();
 
 class OidcKeys {
  public:
-  OidcKeys(std::string issuer, Fetch fetch, Env* env, int64_t min_refresh_ns = 30'000'000'000);
+  OidcKeys(std::string issuer, Fetch fetch, Env* env, int64_t min_refresh_ns = 10'000'000'000);
 
   // The keys, fetched first (or again, if they lack `kid` and the last fetch
   // is old enough). IOError if the provider cannot be reached and nothing is

@@ -7,12 +7,19 @@
 //     CONFIG: {"clients": [{"client_id", "client_secret", "claims": {...}}]}
 //   stdout: {"issuer": "http://127.0.0.1:PORT", "kid": "..."} when ready
 //   stdin:  "rotate" replaces the signing key (a new kid, the old one gone),
-//           answering {"rotated": "<new kid>"}
-import {generateKeyPairSync, randomUUID} from 'node:crypto';
+//           answering {"rotated": "<new kid>"};
+//           "sign {"header": {...}, "claims": {...}, "key": "provider"|"stranger"}"
+//           answers {"token": ...}: a token shaped by the attack tests, signed
+//           with the provider's own key or a key nobody trusts.
+import {createPrivateKey, generateKeyPairSync, randomUUID, sign} from 'node:crypto';
 import {readFileSync} from 'node:fs';
 import http from 'node:http';
 import readline from 'node:readline';
 import Provider from 'oidc-provider';
+
+// stdout carries this script's answers only; the library's notices go to stderr.
+const reply = (obj) => process.stdout.write(`${JSON.stringify(obj)}\n`);
+for (const level of ['log', 'info', 'warn']) console[level] = (...args) => process.stderr.write(`${args.join(' ')}\n`);
 
 const config = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 const claimsOf = Object.fromEntries(config.clients.map((c) => [c.client_id, c.claims || {}]));
@@ -30,6 +37,7 @@ function makeProvider(issuer, key) {
       redirect_uris: [], response_types: [], token_endpoint_auth_method: 'client_secret_basic',
       id_token_signed_response_alg: key.alg})),
     cookies: {keys: [randomUUID()]},
+    ttl: {ClientCredentials: 600},
     jwks: {keys: [key]},
     features: {
       devInteractions: {enabled: false},
@@ -55,13 +63,25 @@ const server = http.createServer((req, res) => handler(req, res));
 server.listen(0, '127.0.0.1', () => {
   const issuer = `http://127.0.0.1:${server.address().port}`;
   handler = makeProvider(issuer, key).callback();
-  console.log(JSON.stringify({issuer, kid: key.kid}));
+  reply({issuer, kid: key.kid});
   readline.createInterface({input: process.stdin}).on('line', (line) => {
+    if (line.startsWith('sign ')) {
+      const req = JSON.parse(line.slice(5));
+      const jwk = req.key === 'stranger' ? signingKey(key.alg) : key;
+      const header = {alg: jwk.alg, typ: 'at+jwt', kid: key.kid, ...req.header};
+      const b64 = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
+      const input = `${b64(header)}.${b64(req.claims)}`;
+      const pk = createPrivateKey({key: jwk, format: 'jwk'});
+      const sig = sign('sha256', Buffer.from(input),
+                       jwk.alg === 'ES256' ? {key: pk, dsaEncoding: 'ieee-p1363'} : pk);
+      reply({token: `${input}.${sig.toString('base64url')}`});
+      return;
+    }
     if (line.trim() !== 'rotate') return;
     // A new key of another algorithm: the old kid disappears from the JWK Set.
     key = signingKey(key.alg === 'ES256' ? 'RS256' : 'ES256');
     handler = makeProvider(issuer, key).callback();
-    console.log(JSON.stringify({rotated: key.kid}));
+    reply({rotated: key.kid});
   });
 });
 process.on('SIGTERM', () => server.close(() => process.exit(0)));
