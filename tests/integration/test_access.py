@@ -235,6 +235,23 @@ class AccessTest(CliTestCase):
         # Picked up without a restart, once the rate limit on refetching allows.
         self.assertTrue(self.obs.wait_until(lambda: self.call("GET", "/api/v1/jobs", token)[0] == 200, timeout=20))
 
+        # Tokens signed with the retired key are refused now.
+        self.assertEqual(self.call("GET", "/api/v1/jobs", self.tokens["nobody"])[0], 401)
+        # The access configuration is re-read when it changes: no restart.
+        self.tokens["nobody"] = self.provider.token("nobody")
+        self.assertEqual(self.call("GET", "/api/v1/jobs", self.tokens["nobody"])[0], 403)
+        with open(self.access_file, "w") as f:
+            json.dump({**ACCESS, "assignments": ACCESS["assignments"] + [
+                {"principal": "app:nobody", "role": "Backup Reader", "scope": {"resource_groups": ["rg-prod"]}}]}, f)
+        os.utime(self.access_file, ns=(time.time_ns() + 10**9, time.time_ns() + 10**9))
+        self.assertTrue(self.obs.wait_until(lambda: self.call("GET", "/api/v1/jobs", self.tokens["nobody"])[0] == 200))
+        # A broken edit keeps the last good configuration.
+        with open(self.access_file, "w") as f:
+            f.write("{not json")
+        os.utime(self.access_file, ns=(time.time_ns() + 2 * 10**9, time.time_ns() + 2 * 10**9))
+        time.sleep(1.2)
+        self.assertEqual(self.call("GET", "/api/v1/jobs", self.tokens["nobody"])[0], 200)
+
         p = self.run_cli("audit", "verify", "--data", self.data)
         self.assertIn(b"audit log intact", p.stdout)
         segment = os.path.join(self.data, "audit", "audit-000001.jsonl")
