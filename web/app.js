@@ -24,11 +24,36 @@ function h(tag, attrs, ...children) {
   return el;
 }
 
+// With access control on, every API call carries the bearer token the user
+// pasted (kept for this browser tab only); a 401 asks for one.
+const TOKEN_KEY = 'backspan-token';
+
+class SignInNeeded extends Error {}
+
 async function api(path) {
-  const res = await fetch(path, {headers: {Accept: 'application/json'}});
+  const headers = {Accept: 'application/json'};
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  if (token) headers.Authorization = `Bearer ${token}`;
+  const res = await fetch(path, {headers});
   const body = await res.json().catch(() => ({error: res.statusText}));
+  if (res.status === 401) throw new SignInNeeded(body.error || 'a token is needed');
   if (!res.ok) throw new Error(body.error || res.statusText);
   return body;
+}
+
+function signInPage(reason) {
+  const input = h('textarea', {rows: 6, cols: 80, 'data-testid': 'token-input', placeholder: 'eyJhbGciOi...'});
+  const form = h('form', {class: 'filters', onsubmit: (e) => {
+    e.preventDefault();
+    sessionStorage.setItem(TOKEN_KEY, input.value.trim());
+    route();
+  }}, input, h('button', {type: 'submit', 'data-testid': 'token-submit'}, 'Sign in'));
+  $main.replaceChildren(
+    h('h1', {}, 'Sign in'),
+    h('p', {}, 'This observatory needs an access token from its identity provider. Paste one here, e.g. from ',
+      h('code', {}, 'az account get-access-token --resource <app id>'), ' or your provider\'s CLI. It stays in this tab.'),
+    sessionStorage.getItem(TOKEN_KEY) ? h('p', {class: 'error', 'data-testid': 'signin-error'}, `The token was refused: ${reason}`) : '',
+    form);
 }
 
 function bytes(n) {
@@ -320,9 +345,21 @@ async function route() {
     stamp();
     document.body.dataset.ready = page;
   } catch (err) {
-    showError(err);
+    if (err instanceof SignInNeeded) {
+      signInPage(err.message);
+      document.body.dataset.ready = 'signin';
+    } else {
+      showError(err);
+    }
   }
+  document.getElementById('signout').hidden = !sessionStorage.getItem(TOKEN_KEY);
 }
+
+document.getElementById('signout').addEventListener('click', (e) => {
+  e.preventDefault();
+  sessionStorage.removeItem(TOKEN_KEY);
+  route();
+});
 
 window.addEventListener('hashchange', route);
 route();

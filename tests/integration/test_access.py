@@ -82,7 +82,7 @@ class Provider:
 
     def stop(self):
         self.proc.terminate()
-        self.proc.wait(timeout=10)
+        self.proc.communicate(timeout=10)
 
 
 class AccessTest(CliTestCase):
@@ -262,6 +262,18 @@ class AccessTest(CliTestCase):
             f.writelines(lines)
         p = self.run_cli("audit", "verify", "--data", self.data, rc=1)
         self.assertIn(b"TAMPERED: record 1", p.stdout)
+
+
+    @unittest.skipUnless(os.path.exists("/usr/bin/chromium"), "needs Debian's chromium")
+    def test_ui_sign_in_with_a_pasted_token(self):
+        self.ingest("agent-prod", "rg-prod", "prod-backup")
+        self.ingest("agent-dev", "rg-dev", "dev-backup", env="dev")
+        artifacts = os.environ.get("BACKSPAN_ARTIFACTS", os.path.join(os.path.dirname(os.path.abspath(BIN)), "test-artifacts"))
+        os.makedirs(artifacts, exist_ok=True)
+        script = os.path.join(os.path.dirname(__file__), "../browser/signin.test.mjs")
+        p = subprocess.run(["node", script, self.obs.url, self.tokens["reader-prod"], artifacts],
+                           capture_output=True, timeout=120)
+        self.assertEqual(p.returncode, 0, p.stdout.decode() + p.stderr.decode())
 
 
 class SecureByDefaultTest(CliTestCase):
