@@ -17,11 +17,11 @@ Result<std::shared_ptr<const auth::AccessPolicy>> LoadPolicy(Env* env, const std
 
 // "*", or the groups and selectors, as the audit log records them.
 std::string DescribeScope(const Scope& s) {
-  if (s.unrestricted) return "*";
-  std::string out;
-  for (const auto& g : s.resource_groups) out += (out.empty() ? "rg:" : ",rg:") + g;
-  for (const auto& [k, v] : s.selectors) out += (out.empty() ? "" : ",") + k + "=" + v;
-  return out;
+  auth::AccessScope a;
+  a.all = s.unrestricted;
+  a.resource_groups = s.resource_groups;
+  a.tags = s.selectors;
+  return a.Describe();
 }
 
 }  // namespace

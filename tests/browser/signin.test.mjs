@@ -3,16 +3,12 @@
 // signs out. A refused token says why.
 //
 //   node signin.test.mjs URL TOKEN ARTIFACT_DIR
-import {chromium} from 'playwright-core';
+import {launch} from './chromium.mjs';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 
 const [url, token, artifacts] = process.argv.slice(2);
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-    '--disable-sync', '--no-first-run', '--disable-quic'],
-});
+const browser = await launch();
 const page = await browser.newPage({viewport: {width: 1400, height: 700}});
 const errors = [];
 page.on('pageerror', (e) => errors.push(String(e)));

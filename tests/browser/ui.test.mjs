@@ -3,16 +3,12 @@
 // backup and an overdue source. Screenshots go to the artifacts directory.
 //
 //   node ui.test.mjs URL ARTIFACT_DIR
-import {chromium} from 'playwright-core';
+import {launch} from './chromium.mjs';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 
 const [url, artifacts] = process.argv.slice(2);
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-    '--disable-sync', '--no-first-run', '--disable-quic'],
-});
+const browser = await launch();
 const page = await browser.newPage({viewport: {width: 1400, height: 900}});
 const errors = [];
 page.on('pageerror', (e) => errors.push(String(e)));
