@@ -160,6 +160,8 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(Env* env, const std::string& di
   return log;
 }
 
+AuditLog::AuditLog(Env* env, std::string dir) : env_(env), dir_(std::move(dir)) {}
+
 AuditLog::~AuditLog() {
   if (segment_) (void)segment_->Close();
 }

@@ -52,7 +52,7 @@ class AuditLog {
   Result<AuditRecord> Append(AuditRecord record);
 
  private:
-  AuditLog(Env* env, std::string dir) : env_(env), dir_(std::move(dir)) {}
+  AuditLog(Env* env, std::string dir);
   Status WriteHead();
 
   Env* env_;

@@ -79,7 +79,11 @@ void AccessControl::Audit(const AccessDecision& who, const std::string& action, 
   r.client = client;
   r.detail = detail;
   auto written = audit_->Append(std::move(r));
-  if (!written.ok()) std::fprintf(stderr, "error: cannot write the audit log: %s\n", written.status().message().c_str());
+  if (!written.ok()) {
+    std::fprintf(stderr, "error: cannot write the audit log: %s\n", written.status().message().c_str());
+    return;
+  }
+  if (on_record_) on_record_(*written);
 }
 
 AccessDecision AccessControl::Check(const std::string& authorization, const char* permission, const std::string& action,
@@ -101,6 +105,7 @@ AccessDecision AccessControl::Check(const std::string& authorization, const char
   auth::AccessScope scope = policy->ScopeFor(d.principal, permission);
   if (scope.empty()) return deny(403, std::string("no role grants ") + permission + " to this caller anywhere");
   d.scope = ToScope(scope);
+  d.scope.audit = !policy->ScopeFor(d.principal, auth::kAudit).empty();
   Audit(d, action, resource, client, "allowed", "");
   return d;
 }

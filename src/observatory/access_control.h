@@ -6,6 +6,7 @@
 // --insecure-no-auth).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -51,6 +52,10 @@ class AccessControl {
   void Audit(const AccessDecision& who, const std::string& action, const std::string& resource, const std::string& client,
              const std::string& result, const std::string& detail);
 
+  // Called with each record once it is in the log (to emit it as a span);
+  // set before serving. It must not block.
+  void OnRecord(std::function<void(const audit::AuditRecord&)> fn) { on_record_ = std::move(fn); }
+
  private:
   AccessControl(AccessOptions options, Env* env) : options_(std::move(options)), env_(env) {}
   // The current policy: re-read if the file changed (checked at most once a second).
@@ -60,6 +65,7 @@ class AccessControl {
   Env* env_;
   std::unique_ptr<auth::TokenVerifier> verifier_;
   std::unique_ptr<audit::AuditLog> audit_;
+  std::function<void(const audit::AuditRecord&)> on_record_;
   std::mutex mu_;
   std::shared_ptr<const auth::AccessPolicy> policy_;
   int64_t policy_mtime_ns_ = 0, policy_checked_ns_ = 0;

@@ -192,6 +192,11 @@ void Compress(const std::string& raw, TraceChunk* chunk) {
 }  // namespace
 
 bool ScopeAllowsSpan(const Scope& scope, const KeyValues& resource, const KeyValues& attrs) {
+  if (!scope.audit)
+    for (const auto& kv : attrs)
+      if (kv.key().rfind("backspan.audit.", 0) == 0 ||
+          (kv.key() == "backspan.job.kind" && kv.value().string_value() == "audit"))
+        return false;
   if (scope.unrestricted) return true;
   std::string rg;
   std::vector<Tag> tags;

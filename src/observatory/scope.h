@@ -18,10 +18,13 @@ struct Scope {
   std::vector<std::string> resource_groups;
   // …or that carry one of these KEY=VALUE tags.
   std::vector<Tag> selectors;
+  // Whether the observatory's own audit spans (job kind "audit") are
+  // visible: only to callers who may read the audit log, whatever their scope.
+  bool audit = true;
 
   static Scope All() { return Scope{}; }
   static Scope Of(std::vector<std::string> groups, std::vector<Tag> selectors) {
-    return Scope{false, std::move(groups), std::move(selectors)};
+    return Scope{false, std::move(groups), std::move(selectors), false};
   }
 
   // Whether something with this resource group and these attributes

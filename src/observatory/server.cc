@@ -11,6 +11,7 @@
 #include "env/env.h"
 #include "observatory/access_control.h"
 #include "observatory/api.h"
+#include "observatory/audit_spans.h"
 #include "observatory/azure_ingest.h"
 #include "observatory/external_ingest.h"
 #include "observatory/job_events.h"
@@ -89,6 +90,7 @@ struct Server::Impl {
   Api api;
   IngestCounters counters;
   ExternalIngest external;
+  std::unique_ptr<AuditSpanWriter> audit_spans;  // with access control: the audit log, as spans
   httplib::Server http;
   int bound_port = 0;
   double start_seconds = 0;
@@ -367,6 +369,11 @@ Server::Server(ServerOptions options, SpanStore* store, Env* env)
   const int threads = std::max(2, impl_->options.threads);
   impl_->http.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
   impl_->Routes();
+  if (AccessControl* ac = impl_->options.access) {
+    impl_->audit_spans = std::make_unique<AuditSpanWriter>(&impl_->external);
+    AuditSpanWriter* writer = impl_->audit_spans.get();
+    ac->OnRecord([writer](const audit::AuditRecord& r) { writer->Push(r); });
+  }
 }
 
 Server::~Server() = default;

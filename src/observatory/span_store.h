@@ -128,8 +128,9 @@ class SpanStore {
   Result<Trend> GetTrend(const TrendQuery& q, const Scope& scope);
   Result<std::vector<SourceState>> Sources(const Scope& scope);
   // Jobs ever stored by kind and status (counters that survive restarts).
-  // A restricted scope counts the finished jobs it can see that are still
-  // stored instead (the counters are not kept per scope).
+  // A restricted scope (or one without the audit log) counts the finished
+  // jobs it can see that are still stored instead (the counters are not
+  // kept per scope).
   Result<std::vector<JobCount>> JobCounts(const Scope& scope = Scope::All());
   // Known tag keys with up to `values_per_key` values each, for the UI's pickers.
   Result<std::vector<std::pair<std::string, std::vector<std::string>>>> TagKeys(int values_per_key);

@@ -93,6 +93,7 @@ std::string EscapeLike(const std::string& text) {
 }  // namespace
 
 bool AddScopeClause(sql::Db& db, const Scope& scope, Where& where, Status* error) {
+  if (!scope.audit) where.Add("j.kind != 'audit'");
   if (scope.unrestricted) return true;
   std::string any;
   for (const auto& g : scope.resource_groups) {
@@ -252,7 +253,7 @@ Result<std::vector<JobCount>> SpanStore::JobCounts(const Scope& scope) {
     out.push_back({row.Text(0), row.Text(1), row.Int(2)});
     return true;
   };
-  if (scope.unrestricted) {
+  if (scope.unrestricted && scope.audit) {
     Status s = ForEachRow(db.db(), "SELECT kind, status, count FROM job_counts ORDER BY kind, status", nullptr, add);
     if (!s.ok()) return s;
     return out;

@@ -147,7 +147,7 @@ class AccessTest(CliTestCase):
                 self.assertEqual(code, 403, client)
             else:
                 self.assertEqual(code, 200, client)
-                self.assertEqual({j["name"] for j in json.loads(out)["jobs"]}, listed, client)
+                self.assertEqual({j["name"] for j in json.loads(out)["jobs"] if j["kind"] != "audit"}, listed, client)
             code, out = self.call("GET", f"/api/v1/traces/{cross}", token)
             if spans is None:
                 self.assertEqual(code, 403, client)
@@ -158,7 +158,7 @@ class AccessTest(CliTestCase):
             self.assertEqual(code, metrics, client)
             if code == 200:  # the job counters count the jobs in scope only
                 counted = sum(int(float(l.rsplit(" ", 1)[1])) for l in out.decode().splitlines()
-                              if l.startswith("backspan_jobs_total{"))
+                              if l.startswith("backspan_jobs_total{") and 'kind="audit"' not in l)
                 self.assertEqual(counted, len(listed), client)
         for client, (listed, spans, metrics, ingest_prod, ingest_dev) in matrix.items():
             for rg, want in (("rg-prod", ingest_prod), ("rg-dev", ingest_dev)):
@@ -182,6 +182,20 @@ class AccessTest(CliTestCase):
         code, out = self.call("POST", "/api/v1/ingest/azure-backup-jobs", self.tokens["agent-dev"], json.dumps(rows).encode())
         out = json.loads(out)
         self.assertEqual((code, out["stored"], out["rejected"]), (200, 1, 2))  # only the rg-dev row
+
+        # The audit records are spans too, for those who may read the audit log.
+        def audit_jobs(client):
+            return json.loads(self.call("GET", "/api/v1/jobs?kind=audit", self.tokens[client])[1])["jobs"]
+        self.assertTrue(self.obs.wait_until(lambda: len(audit_jobs("admin-bot")) == 1))
+        audit_trace = audit_jobs("admin-bot")[0]["trace_id"]
+        self.assertTrue(self.obs.wait_until(lambda: any(
+            s["attributes"].get("enduser.id") == "reader-env" for s in
+            json.loads(self.call("GET", f"/api/v1/traces/{audit_trace}", self.tokens["admin-bot"])[1])["spans"])))
+        spans = json.loads(self.call("GET", f"/api/v1/traces/{audit_trace}", self.tokens["admin-bot"])[1])["spans"]
+        denied_span = [s for s in spans if s["attributes"].get("backspan.audit.result") == "denied"][0]
+        self.assertEqual(denied_span["status"]["code"], "ERROR")
+        self.assertEqual(audit_jobs("sre-bot"), [])  # a Reader of everything is no auditor
+        self.assertEqual(self.call("GET", f"/api/v1/traces/{audit_trace}", self.tokens["sre-bot"])[0], 404)
 
         # Reads are audited with who, what and where.
         reads = self.audit("--subject", "reader-env", "--action", "jobs.list")
