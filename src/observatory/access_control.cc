@@ -54,12 +54,13 @@ std::shared_ptr<const auth::AccessPolicy> AccessControl::Policy() {
     if (st.ok() && st->mtime_ns != policy_mtime_ns_) {
       // A bad edit keeps the last good policy: access does not fall open or shut.
       auto fresh = LoadPolicy(env_, options_.policy_file);
+      policy_mtime_ns_ = st->mtime_ns;
       if (fresh.ok()) {
         policy_ = std::move(*fresh);
-        policy_mtime_ns_ = st->mtime_ns;
+        reloads_.push_back({"allowed", ""});
       } else {
         std::fprintf(stderr, "warning: keeping the previous access configuration: %s\n", fresh.status().message().c_str());
-        policy_mtime_ns_ = st->mtime_ns;
+        reloads_.push_back({"error", "kept the previous configuration: " + fresh.status().message()});
       }
     }
   }
@@ -86,6 +87,19 @@ void AccessControl::Audit(const AccessDecision& who, const std::string& action, 
   if (on_record_) on_record_(*written);
 }
 
+void AccessControl::AuditReloads() {
+  std::vector<std::pair<std::string, std::string>> reloads;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    reloads.swap(reloads_);
+  }
+  AccessDecision server;
+  server.principal.name = "backspan serve";
+  server.scope = Scope::All();
+  for (const auto& [result, detail] : reloads)
+    Audit(server, "config.reload", options_.policy_file, "", result, detail);
+}
+
 AccessDecision AccessControl::Check(const std::string& authorization, const char* permission, const std::string& action,
                                     const std::string& resource, const std::string& client) {
   AccessDecision d;
@@ -100,6 +114,7 @@ AccessDecision AccessControl::Check(const std::string& authorization, const char
   auto token = verifier_->Verify(std::string_view(authorization).substr(7));
   if (!token.ok()) return deny(401, token.status().message());
   auto policy = Policy();
+  AuditReloads();
   d.principal = auth::PrincipalFromClaims(token->claims_json, token->issuer, policy->claims());
   if (!policy->TenantAllowed(d.principal)) return deny(401, "the token is for another tenant ('" + d.principal.tenant + "')");
   auth::AccessScope scope = policy->ScopeFor(d.principal, permission);

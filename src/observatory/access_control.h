@@ -10,6 +10,8 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "auth/access_policy.h"
 #include "auth/oidc.h"
@@ -60,6 +62,8 @@ class AccessControl {
   AccessControl(AccessOptions options, Env* env) : options_(std::move(options)), env_(env) {}
   // The current policy: re-read if the file changed (checked at most once a second).
   std::shared_ptr<const auth::AccessPolicy> Policy();
+  // Audits the reloads of the access configuration Policy() saw.
+  void AuditReloads();
 
   AccessOptions options_;
   Env* env_;
@@ -69,6 +73,7 @@ class AccessControl {
   std::mutex mu_;
   std::shared_ptr<const auth::AccessPolicy> policy_;
   int64_t policy_mtime_ns_ = 0, policy_checked_ns_ = 0;
+  std::vector<std::pair<std::string, std::string>> reloads_;  // (result, detail) not yet audited
 };
 
 // The observatory's Scope for an access scope.

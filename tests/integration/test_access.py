@@ -154,6 +154,19 @@ class AccessTest(CliTestCase):
             else:
                 self.assertEqual(code, 200, client)
                 self.assertEqual({s["name"] for s in json.loads(out)["spans"]}, spans, client)
+            # Trends and freshness slice only what the caller may see.
+            code, out = self.call("GET", "/api/v1/trends?metric=job_count&group_by=azure.resource_group.name&since=2h", token)
+            if listed is None:
+                self.assertEqual(code, 403, client)
+            else:
+                self.assertEqual(code, 200, (client, out))
+                groups = {s["group"] for s in json.loads(out)["series"]}
+                want = {"rg-prod"} if "dev-backup" not in listed else {"rg-prod", "rg-dev"}
+                if "prod-backup" not in listed:
+                    want = {"rg-dev"}
+                self.assertEqual(groups, want, client)
+            code, out = self.call("GET", "/api/v1/freshness", token)
+            self.assertEqual(code, 403 if listed is None else 200, client)
             code, out = self.call("GET", "/metrics", token)
             self.assertEqual(code, metrics, client)
             if code == 200:  # the job counters count the jobs in scope only
@@ -171,6 +184,17 @@ class AccessTest(CliTestCase):
                     self.assertIn("outside the scopes the caller may write", body["message"])
                 else:
                     self.assertEqual(code, 403, (client, rg))
+
+        # One request with spans in and out of the agent's scope: a partial success.
+        spans = [json_span(random_hex(16), random_hex(8), name, (NOW - 30) * 10**9, NOW * 10**9,
+                           attrs={"backspan.job.kind": "backup", "azure.resource_group.name": rg})
+                 for name, rg in (("mixed-ok", "rg-prod"), ("mixed-spoofed", "rg-dev"))]
+        code, out = self.call("POST", "/v1/traces", self.tokens["agent-prod"], json.dumps(span_request(spans)).encode())
+        self.assertEqual(code, 200)
+        self.assertEqual(json.loads(out)["partialSuccess"]["rejectedSpans"], "1")
+        names = {j["name"] for j in json.loads(self.call("GET", "/api/v1/jobs", self.tokens["admin-bot"])[1])["jobs"]}
+        self.assertIn("mixed-ok", names)
+        self.assertNotIn("mixed-spoofed", names)
 
         # A spoofed ingest is audited with the agent's identity.
         spoofed = [r for r in self.audit("--result", "denied", "--subject", "agent-prod") if r["action"] == "ingest.otlp"]
@@ -265,6 +289,10 @@ class AccessTest(CliTestCase):
         os.utime(self.access_file, ns=(time.time_ns() + 2 * 10**9, time.time_ns() + 2 * 10**9))
         time.sleep(1.2)
         self.assertEqual(self.call("GET", "/api/v1/jobs", self.tokens["nobody"])[0], 200)
+        # Both changes of configuration are audited.
+        reloads = self.audit("--action", "config.reload")
+        self.assertEqual([r["result"] for r in reloads], ["allowed", "error"])
+        self.assertIn("kept the previous configuration", reloads[1]["detail"])
 
         p = self.run_cli("audit", "verify", "--data", self.data)
         self.assertIn(b"audit log intact", p.stdout)
