@@ -153,6 +153,35 @@ bool Merge(ExternalSpan& cur, const ExternalSpan& next) {
 
 Result<ExternalOutcome> ExternalIngest::Store(const std::vector<ExternalSpan>& spans) {
   std::lock_guard<std::mutex> lock(mu_);
+  return StoreLocked(spans);
+}
+
+Result<ExternalOutcome> ExternalIngest::AnnotateAlert(const trace::TraceId& trace_id, const trace::SpanId& span_id,
+                                                      const trace::Attributes& attributes, const trace::SpanEvent& event,
+                                                      const Scope& scope) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto versions = LoadTrace(store_, trace_id);
+  if (!versions.ok()) return versions.status();
+  auto it = versions->find(span_id);
+  if (it == versions->end() || !it->second.es.alert) return Status::NotFound("no such alert");
+  const ExternalSpan& stored = it->second.es;
+  const trace::AttributeValue* rg = trace::FindAttribute(stored.span.attributes, "azure.resource_group.name");
+  std::vector<Tag> tags;
+  for (const auto& a : stored.span.attributes)
+    if (const auto* v = std::get_if<std::string>(&a.value)) tags.emplace_back(a.key, *v);
+  if (!scope.Allows(rg ? trace::AttributeText(*rg) : "", tags)) return Status::NotFound("no such alert");
+  ExternalSpan note;
+  note.span.trace_id = trace_id;
+  note.span.span_id = span_id;
+  note.span.parent_span_id = stored.span.parent_span_id;
+  note.span.attributes = attributes;
+  note.span.events.push_back(event);
+  note.alert = true;
+  note.rank = stored.rank;  // a note, not a newer notification
+  return StoreLocked({note});
+}
+
+Result<ExternalOutcome> ExternalIngest::StoreLocked(const std::vector<ExternalSpan>& spans) {
   std::map<trace::TraceId, TraceVersions> traces;
   auto trace_of = [&](const trace::TraceId& id) -> Result<TraceVersions*> {
     auto it = traces.find(id);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "observatory/external_spans.h"
+#include "observatory/scope.h"
 #include "util/status.h"
 
 namespace backspan {
@@ -33,8 +34,18 @@ class ExternalIngest {
   // durable. Calls are serialized: each merge reads what the last one wrote.
   Result<ExternalOutcome> Store(const std::vector<ExternalSpan>& spans);
 
+  // Adds `attributes` and `event` to a stored alert span (an acknowledgement),
+  // if `scope` allows that span. NotFound if there is no such alert, or the
+  // scope does not reach it (the caller learns nothing about other scopes).
+  Result<ExternalOutcome> AnnotateAlert(const trace::TraceId& trace_id, const trace::SpanId& span_id,
+                                        const trace::Attributes& attributes, const trace::SpanEvent& event,
+                                        const Scope& scope);
+
  private:
   SpanStore* store_;
+  // Store, with the lock held.
+  Result<ExternalOutcome> StoreLocked(const std::vector<ExternalSpan>& spans);
+
   Env* env_;
   std::mutex mu_;
 };

@@ -19,6 +19,7 @@
 #include "observatory/span_store.h"
 #include "observatory/web_assets.h"
 #include "util/text.h"
+#include "util/time_format.h"
 
 namespace backspan::observatory {
 namespace {
@@ -256,6 +257,27 @@ struct Server::Impl {
                          .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)});
   }
 
+  // An operator takes ownership of an alert: who and when go on its span.
+  void Acknowledge(const httplib::Request& q, httplib::Response& r) {
+    AccessDecision who;
+    if (!Allowed(q, r, auth::kAcknowledge, "alerts.acknowledge", &who)) return;
+    const auto tid = trace::TraceIdFromHex(q.matches[1].str());
+    const auto sid = trace::SpanIdFromHex(q.matches[2].str());
+    nlohmann::json body = nlohmann::json::parse(q.body.empty() ? "{}" : q.body, nullptr, false);
+    if (!tid || !sid || !body.is_object()) return Reply(r, ApiError(400, "ids must be hex; the body, if any, a JSON object"));
+    const std::string by = who.principal.name.empty() ? who.principal.subject : who.principal.name;
+    const int64_t now = env->NowUnixNanos();
+    trace::Attributes attrs, event_attrs;
+    trace::SetAttribute(attrs, "azure.monitor.alert.acknowledged_by", by.empty() ? std::string("anonymous") : by);
+    trace::SetAttribute(attrs, "azure.monitor.alert.acknowledged_at", FormatRfc3339(now));
+    trace::SetAttribute(event_attrs, "enduser.id", who.principal.subject);
+    if (body.contains("comment") && body["comment"].is_string())
+      trace::SetAttribute(event_attrs, "message", body["comment"].get<std::string>().substr(0, 2048));
+    auto done = external.AnnotateAlert(*tid, *sid, attrs, {"alert acknowledged", now, event_attrs}, who.scope);
+    if (!done.ok()) return Reply(r, ApiError(done.status().code() == ErrorCode::kNotFound ? 404 : 503, done.status().message()));
+    Reply(r, {200, nlohmann::json({{"acknowledged", true}, {"by", by}}).dump()});
+  }
+
   static ApiRequest ToApi(const httplib::Request& req, const Scope& scope) {
     ApiRequest out;
     for (const auto& [k, v] : req.params) out.params.emplace(k, v);
@@ -292,6 +314,8 @@ struct Server::Impl {
         IngestExternal(q, r, c, format);
       });
     }
+    http.Post(R"(/api/v1/alerts/([0-9a-fA-F]{32})/([0-9a-fA-F]{16})/acknowledge)",
+              [this](const httplib::Request& q, httplib::Response& r) { Acknowledge(q, r); });
     http.Get("/api/v1/jobs", [this](const httplib::Request& q, httplib::Response& r) {
       Read(q, r, "jobs.list", [&](const ApiRequest& a) { return api.Jobs(a); });
     });

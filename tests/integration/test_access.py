@@ -196,6 +196,22 @@ class AccessTest(CliTestCase):
         self.assertIn("mixed-ok", names)
         self.assertNotIn("mixed-spoofed", names)
 
+        # Acknowledging an alert takes Operator (or more) where the alert is.
+        with open(os.path.join(os.path.dirname(__file__), "fixtures", "azure", "metric_alert_fired.json")) as f:
+            alert = json.load(f)
+        alert["data"]["essentials"]["targetResourceGroup"] = "rg-prod"
+        code, _ = self.call("POST", "/api/v1/ingest/azure-monitor", self.tokens["admin-bot"], json.dumps(alert).encode())
+        self.assertEqual(code, 200)
+        job = [j for j in json.loads(self.call("GET", "/api/v1/jobs?kind=alert", self.tokens["admin-bot"])[1])["jobs"]][0]
+        ack = f"/api/v1/alerts/{job['trace_id']}/{job['job_id']}/acknowledge"
+        for client, want in (("reader-prod", 403), ("agent-dev", 404), ("sre-bot", 403), ("agent-prod", 200)):
+            code, out = self.call("POST", ack, self.tokens[client], b'{"comment": "looking into it"}')
+            self.assertEqual(code, want, (client, out))
+        span = json.loads(self.call("GET", f"/api/v1/traces/{job['trace_id']}", self.tokens["reader-prod"])[1])["spans"][0]
+        self.assertEqual(span["attributes"]["azure.monitor.alert.acknowledged_by"], "agent-prod")
+        self.assertEqual(span["events"][-1]["name"], "alert acknowledged")
+        self.assertEqual(span["events"][-1]["attributes"]["message"], "looking into it")
+
         # A spoofed ingest is audited with the agent's identity.
         spoofed = [r for r in self.audit("--result", "denied", "--subject", "agent-prod") if r["action"] == "ingest.otlp"]
         self.assertTrue(spoofed and "outside the scopes" in spoofed[0]["detail"])
