@@ -165,11 +165,7 @@ Result<ExternalOutcome> ExternalIngest::AnnotateAlert(const trace::TraceId& trac
   auto it = versions->find(span_id);
   if (it == versions->end() || !it->second.es.alert) return Status::NotFound("no such alert");
   const ExternalSpan& stored = it->second.es;
-  const trace::AttributeValue* rg = trace::FindAttribute(stored.span.attributes, "azure.resource_group.name");
-  std::vector<Tag> tags;
-  for (const auto& a : stored.span.attributes)
-    if (const auto* v = std::get_if<std::string>(&a.value)) tags.emplace_back(a.key, *v);
-  if (!scope.Allows(rg ? trace::AttributeText(*rg) : "", tags)) return Status::NotFound("no such alert");
+  if (!ScopeAllowsAttributes(scope, stored.span.attributes)) return Status::NotFound("no such alert");
   ExternalSpan note;
   note.span.trace_id = trace_id;
   note.span.span_id = span_id;

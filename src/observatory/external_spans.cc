@@ -62,6 +62,15 @@ bool PlausibleTime(int64_t ns, int64_t now_ns) {
   return ns >= kYear2000 && ns <= now_ns + kDay;
 }
 
+bool ScopeAllowsAttributes(const Scope& scope, const trace::Attributes& attributes) {
+  if (scope.unrestricted) return true;
+  const trace::AttributeValue* rg = trace::FindAttribute(attributes, "azure.resource_group.name");
+  std::vector<Tag> tags;
+  for (const auto& a : attributes)
+    if (const auto* v = std::get_if<std::string>(&a.value)) tags.emplace_back(a.key, *v);
+  return scope.Allows(rg ? trace::AttributeText(*rg) : "", tags);
+}
+
 std::vector<std::pair<size_t, std::string_view>> NonBlankLines(std::string_view body) {
   std::vector<std::pair<size_t, std::string_view>> out;
   size_t pos = 0, line = 0;

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "observatory/scope.h"
 #include "trace/span_data.h"
 #include "util/status.h"
 
@@ -58,6 +59,10 @@ std::optional<int64_t> ParseExternalTime(std::string_view text);
 // after 2000-01-01 and at most a day ahead. Outside it, the date is a bug
 // or a unit mix-up that would wreck every trend it landed in.
 bool PlausibleTime(int64_t ns, int64_t now_ns);
+
+// Whether `scope` allows a span with these attributes (its resource group
+// and string attributes decide).
+bool ScopeAllowsAttributes(const Scope& scope, const trace::Attributes& attributes);
 
 // The non-blank lines of a JSON-lines body, each with its 1-based number.
 std::vector<std::pair<size_t, std::string_view>> NonBlankLines(std::string_view body);

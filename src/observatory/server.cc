@@ -218,11 +218,7 @@ struct Server::Impl {
       // Only what the caller may write: the rest is rejected, and audited.
       std::vector<ExternalSpan> allowed;
       for (auto& es : parsed.spans) {
-        const trace::AttributeValue* rg = trace::FindAttribute(es.span.attributes, "azure.resource_group.name");
-        std::vector<Tag> tags;
-        for (const auto& a : es.span.attributes)
-          if (const auto* v = std::get_if<std::string>(&a.value)) tags.emplace_back(a.key, *v);
-        if (who.scope.Allows(rg ? trace::AttributeText(*rg) : "", tags)) allowed.push_back(std::move(es));
+        if (ScopeAllowsAttributes(who.scope, es.span.attributes)) allowed.push_back(std::move(es));
         else parsed.rejected.push_back("'" + es.span.name + "' is outside the scopes the caller may write");
       }
       if (allowed.size() < parsed.spans.size())
