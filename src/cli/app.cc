@@ -203,6 +203,7 @@ int Main(int argc, char** argv) {
   sv->add_option("--oidc-audience", serve.oidc_audiences, "an accepted token audience (repeatable; default: backspan)")
       ->allow_extra_args(false);
   sv->add_option("--access-config", serve.access_config, "roles and assignments (JSON; re-read when it changes)");
+  sv->add_option("--plans", serve.plans, "backup plans the API may run and whose retention it may change (JSON)");
   sv->add_flag("--insecure-no-auth", serve.insecure_no_auth, "serve a non-loopback address without access control");
   sv->add_option("--threads", serve.threads, "HTTP worker threads (default 8)")->check(CLI::Range(2, 256));
   sv->callback([&] { rc = RunServe(g, serve); });

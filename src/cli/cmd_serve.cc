@@ -11,6 +11,7 @@
 #include "env/env.h"
 #include "auth/oidc.h"
 #include "observatory/access_control.h"
+#include "observatory/plans.h"
 #include "observatory/server.h"
 #include "observatory/span_store.h"
 #include "trace/job_history.h"
@@ -114,6 +115,23 @@ int RunServe(const GlobalOptions& g, const ServeCommand& c) {
     }
     access = std::move(*created);
     so.access = access.get();
+  }
+  std::unique_ptr<observatory::PlanBook> plans;
+  if (!c.plans.empty()) {
+    auto loaded = observatory::PlanBook::Load(env, c.plans);
+    if (!loaded.ok()) {
+      std::fprintf(stderr, "Fatal: %s\n", loaded.status().message().c_str());
+      return kExitFailure;
+    }
+    plans = std::move(*loaded);
+    so.plans = plans.get();
+    // Runs are this very binary, whatever the PATH says.
+    auto self = env->ReadLink("/proc/self/exe");
+    if (!self.ok()) {
+      std::fprintf(stderr, "Fatal: cannot find this program to run plans' jobs: %s\n", self.status().message().c_str());
+      return kExitFailure;
+    }
+    so.program = *self;
   }
   auto store = observatory::SpanStore::Open(store_options, env);
   if (!store.ok()) {

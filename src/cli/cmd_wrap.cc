@@ -37,7 +37,7 @@ int RunWrap(const GlobalOptions& g, const WrapCommand& c) {
   quiet.sa_handler = IgnoreWhileChildRuns;
   sigaction(SIGINT, &quiet, &old_int);
   sigaction(SIGTERM, &quiet, &old_term);
-  wrap::ChildOutput io;
+  wrap::ChildOptions io;
   io.on_stdout = [&output](std::string_view line) { output->OnStdout(line); };
   io.on_stderr = [&output](std::string_view line) { output->OnStderr(line); };
   auto exit_code = wrap::RunChild(c.command, io);

@@ -108,6 +108,7 @@ struct ServeCommand {
   std::vector<std::string> oidc_audiences;
   std::string access_config;      // roles and assignments; required with an issuer
   bool insecure_no_auth = false;  // serve a non-loopback address without access control
+  std::string plans;              // backup plans the API may run; empty: none
   int threads = 8;
 };
 struct WrapCommand {

@@ -61,6 +61,13 @@ Key RandomKey() {
   return k;
 }
 
+bool SecretEquals(std::string_view given, std::string_view expected) {
+  // Digests first, so the comparison always covers 32 bytes.
+  auto digest = [](std::string_view s) { return Sha256(ByteView(reinterpret_cast<const uint8_t*>(s.data()), s.size())); };
+  const Digest a = digest(given), b = digest(expected);
+  return sodium_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
 Digest Sha256(ByteView data) {
   Digest d;
   SHA256(data.data(), data.size(), d.data());

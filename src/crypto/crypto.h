@@ -6,6 +6,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "util/bytes.h"
 #include "util/status.h"
@@ -26,6 +27,10 @@ void RandomBytes(uint8_t* out, size_t n);
 Key RandomKey();
 
 Digest Sha256(ByteView data);
+
+// Whether two secrets (tokens, shared keys) are equal, in time that says
+// nothing about how much of a guess was right, nor about the length.
+bool SecretEquals(std::string_view given, std::string_view expected);
 
 // SHA-256 over data that arrives in pieces.
 class Sha256Stream {

@@ -67,6 +67,29 @@ std::shared_ptr<const auth::AccessPolicy> AccessControl::Policy() {
   return policy_;
 }
 
+Result<std::string> AccessControl::ConfigText() {
+  auto data = ReadWholeFile(env_, options_.policy_file);
+  if (!data.ok()) return data.status().WithContext("reading the access configuration");
+  return std::string(data->begin(), data->end());
+}
+
+Status AccessControl::ReplaceConfig(std::string_view text) {
+  auto policy = auth::AccessPolicy::Parse(text);
+  if (!policy.ok()) return policy.status();
+  std::lock_guard<std::mutex> lock(mu_);
+  RETURN_IF_ERROR(WriteFileAtomic(env_, options_.policy_file,
+                                  ByteView(reinterpret_cast<const uint8_t*>(text.data()), text.size()))
+                      .WithContext("writing the access configuration"));
+  policy_ = std::make_shared<const auth::AccessPolicy>(std::move(*policy));
+  // Seen as it is now: the next check does not reload (and audit) it again.
+  if (auto st = env_->Lstat(options_.policy_file); st.ok()) policy_mtime_ns_ = st->mtime_ns;
+  return Status::Ok();
+}
+
+Result<std::vector<audit::AuditRecord>> AccessControl::ListAudit(const audit::AuditFilter& filter) {
+  return audit::ListAuditLog(env_, options_.audit_dir, filter);
+}
+
 void AccessControl::Audit(const AccessDecision& who, const std::string& action, const std::string& resource,
                           const std::string& client, const std::string& result, const std::string& detail) {
   audit::AuditRecord r;

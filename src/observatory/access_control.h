@@ -54,6 +54,16 @@ class AccessControl {
   void Audit(const AccessDecision& who, const std::string& action, const std::string& resource, const std::string& client,
              const std::string& result, const std::string& detail);
 
+  // The access configuration file's text, as it is now.
+  Result<std::string> ConfigText();
+  // Replaces the access configuration with `text` (validated first; written
+  // atomically) and applies it at once. InvalidArgument, naming what is
+  // wrong, leaves file and policy as they were.
+  Status ReplaceConfig(std::string_view text);
+
+  // The audit log's records that match `filter`, oldest first.
+  Result<std::vector<audit::AuditRecord>> ListAudit(const audit::AuditFilter& filter);
+
   // Called with each record once it is in the log (to emit it as a span);
   // set before serving. It must not block.
   void OnRecord(std::function<void(const audit::AuditRecord&)> fn) { on_record_ = std::move(fn); }

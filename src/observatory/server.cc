@@ -15,6 +15,8 @@
 #include "observatory/azure_ingest.h"
 #include "observatory/external_ingest.h"
 #include "observatory/job_events.h"
+#include "observatory/job_runner.h"
+#include "observatory/operations_api.h"
 #include "observatory/metrics.h"
 #include "observatory/span_store.h"
 #include "observatory/web_assets.h"
@@ -68,17 +70,6 @@ std::string UnreadableMessage(const httplib::Request& req) {
   return "the body could not be read: truncated, or not valid " + req.get_header_value("Content-Encoding");
 }
 
-// Compares without stopping at the first difference, so the time taken
-// says nothing about how much of a guessed secret was right.
-// Digests first, so neither does the length.
-bool SecretEquals(const std::string& given, const std::string& expected) {
-  auto digest = [](const std::string& s) { return crypto::Sha256(ByteView(reinterpret_cast<const uint8_t*>(s.data()), s.size())); };
-  const crypto::Digest a = digest(given), b = digest(expected);
-  unsigned char diff = 0;
-  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
-  return diff == 0;
-}
-
 // What each external ingest endpoint reads, and how much of it.
 enum class ExternalFormat { kAzureMonitor, kAzureBackupJobs, kJobEvents };
 
@@ -92,6 +83,8 @@ struct Server::Impl {
   IngestCounters counters;
   ExternalIngest external;
   std::unique_ptr<AuditSpanWriter> audit_spans;  // with access control: the audit log, as spans
+  std::unique_ptr<JobRunner> runner;             // with plans: runs their jobs (made in Bind: it needs the port)
+  std::unique_ptr<OperationsApi> ops;
   httplib::Server http;
   int bound_port = 0;
   double start_seconds = 0;
@@ -109,6 +102,15 @@ struct Server::Impl {
   // 401 or 403 (JSON, or OTLP's google.rpc.Status for OTLP routes) if not.
   bool Allowed(const httplib::Request& req, httplib::Response& res, const char* permission, const std::string& action,
                AccessDecision* who, const WireFormat* otlp = nullptr) {
+    // A job this server runs exports its own trace, in its plan's scope only.
+    if (permission == auth::kIngest && runner) {
+      const std::string header = req.get_header_value("Authorization");
+      if (header.rfind("Bearer run.", 0) == 0)
+        if (auto scope = runner->IngestScope(header.substr(7))) {
+          who->scope = *scope;
+          return true;
+        }
+    }
     if (!options.access) {
       who->scope = Scope::All();
       return true;
@@ -144,10 +146,14 @@ struct Server::Impl {
                  ? Answer(res, format, 413, kGrpcResourceExhausted, TooLargeMessage(options.max_body_bytes, "--max-body"))
                  : Answer(res, format, 400, kGrpcInvalidArgument, UnreadableMessage(req));
     }
-    auto batch = DecodeTraceRequest(body, format, in_progress, options.limits, options.access ? &who.scope : nullptr);
+    auto batch = DecodeTraceRequest(body, format, in_progress, options.limits, who.scope.unrestricted ? nullptr : &who.scope);
     if (!batch.ok()) {
       counters.requests_rejected++;
       return Answer(res, format, 400, kGrpcInvalidArgument, batch.status().message());
+    }
+    if (runner && !batch->jobs.empty()) {
+      const std::string header = req.get_header_value("Authorization");
+      if (header.rfind("Bearer run.", 0) == 0) runner->NoteTrace(header.substr(7), trace::ToHex(batch->jobs.front().trace_id));
     }
     const int64_t accepted = batch->accepted, rejected = batch->rejected;
     const std::string rejection = batch->rejection;
@@ -193,7 +199,7 @@ struct Server::Impl {
       const std::string auth = req.get_header_value("Authorization");
       if (given.empty() && auth.rfind("Bearer ", 0) == 0) given = auth.substr(7);
       if (given.empty()) return fail(401, "this endpoint needs the ingest token: ?token=... or Authorization: Bearer ...");
-      if (!SecretEquals(given, options.ingest_token)) return fail(401, "the ingest token is wrong");
+      if (!crypto::SecretEquals(given, options.ingest_token)) return fail(401, "the ingest token is wrong");
     }
     const size_t limit = format == ExternalFormat::kAzureMonitor ? kMaxAlertBytes
                          : format == ExternalFormat::kJobEvents  ? std::min<size_t>(options.max_body_bytes, 1 << 20)
@@ -274,6 +280,58 @@ struct Server::Impl {
     Reply(r, {200, nlohmann::json({{"acknowledged", true}, {"by", by}}).dump()});
   }
 
+  // An operation (docs/api.md, "Operations"): allowed where the caller holds
+  // `permission`; what the handler then refuses is audited too.
+  template <typename Handler>
+  void Operate(const httplib::Request& q, httplib::Response& r, const char* permission, const std::string& action,
+               Handler&& handler) {
+    AccessDecision who;
+    if (!Allowed(q, r, permission, action, &who)) return;
+    if (q.body.size() > (1u << 20)) return Reply(r, ApiError(413, "the request body is larger than 1 MiB"));
+    ApiResponse out = handler(who);
+    if (options.access && out.status >= 400) {
+      const nlohmann::json j = nlohmann::json::parse(out.body, nullptr, false);
+      const std::string why = j.is_object() && j.contains("error") ? j["error"].get<std::string>() : out.body;
+      options.access->Audit(who, action, q.path, q.remote_addr, out.status == 404 || out.status == 403 ? "denied" : "error", why);
+    }
+    Reply(r, out);
+  }
+
+  void OperationRoutes() {
+    http.Get("/api/v1/plans", [this](const httplib::Request& q, httplib::Response& r) {
+      Read(q, r, "plans.list", [&](const ApiRequest& a) { return ops->Plans(a.scope); });
+    });
+    http.Post(R"(/api/v1/plans/([A-Za-z0-9._-]+)/(backup|restore|forget))",
+              [this](const httplib::Request& q, httplib::Response& r) {
+                const std::string command = q.matches[2];
+                const bool forget = command == "forget";
+                Operate(q, r, forget ? auth::kForget : auth::kTrigger, forget ? "snapshots.forget" : "jobs." + command,
+                        [&](const AccessDecision& who) {
+                          return ops->Trigger(q.matches[1], command, q.body, who.scope, who.principal.subject);
+                        });
+              });
+    http.Put(R"(/api/v1/plans/([A-Za-z0-9._-]+)/retention)", [this](const httplib::Request& q, httplib::Response& r) {
+      Operate(q, r, auth::kPolicies, "policies.write",
+              [&](const AccessDecision& who) { return ops->SetRetention(q.matches[1], q.body, who.scope); });
+    });
+    http.Get("/api/v1/runs", [this](const httplib::Request& q, httplib::Response& r) {
+      Read(q, r, "runs.list", [&](const ApiRequest& a) { return ops->Runs(a.scope); });
+    });
+    http.Get(R"(/api/v1/runs/([0-9a-f]{1,32}))", [this](const httplib::Request& q, httplib::Response& r) {
+      Read(q, r, "runs.get", [&](const ApiRequest& a) { return ops->Run(q.matches[1], a.scope); });
+    });
+    http.Get("/api/v1/access", [this](const httplib::Request& q, httplib::Response& r) {
+      Operate(q, r, auth::kRoles, "roles.read", [&](const AccessDecision& who) { return ops->GetAccess(who.scope); });
+    });
+    http.Put("/api/v1/access", [this](const httplib::Request& q, httplib::Response& r) {
+      Operate(q, r, auth::kRoles, "roles.write",
+              [&](const AccessDecision& who) { return ops->PutAccess(q.body, who.scope); });
+    });
+    http.Get("/api/v1/audit", [this](const httplib::Request& q, httplib::Response& r) {
+      Operate(q, r, auth::kAudit, "audit.list", [&](const AccessDecision& who) { return ops->Audit(ToApi(q, who.scope)); });
+    });
+  }
+
   static ApiRequest ToApi(const httplib::Request& req, const Scope& scope) {
     ApiRequest out;
     for (const auto& [k, v] : req.params) out.params.emplace(k, v);
@@ -352,7 +410,7 @@ struct Server::Impl {
       if (!r.body.empty()) return;
       const char* text = r.status == 413 ? "the request body is larger than the server accepts (--max-body)"
                          : r.status == 404 ? "no such endpoint"
-                                           : "bad request";
+                                           : "bad request: malformed HTTP, or a POST or PUT without Content-Length (send 0 for no body)";
       r.set_content(std::string("{\"error\":\"") + text + "\"}", "application/json");
     });
   }
@@ -389,6 +447,7 @@ Server::Server(ServerOptions options, SpanStore* store, Env* env)
   const int threads = std::max(2, impl_->options.threads);
   impl_->http.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
   impl_->Routes();
+  impl_->OperationRoutes();
   if (AccessControl* ac = impl_->options.access) {
     impl_->audit_spans = std::make_unique<AuditSpanWriter>(&impl_->external);
     AuditSpanWriter* writer = impl_->audit_spans.get();
@@ -408,6 +467,16 @@ Status Server::Bind() {
                              " (in use, or not an address of this machine)");
     impl_->bound_port = impl_->options.port;
   }
+  if (impl_->options.plans) {
+    // Runs export to this server over loopback when it listens on every address.
+    std::string host = impl_->options.host;
+    if (host.empty() || host == "0.0.0.0") host = "127.0.0.1";
+    else if (host == "::") host = "::1";
+    if (host.find(':') != std::string::npos) host = "[" + host + "]";
+    impl_->runner = std::make_unique<JobRunner>(impl_->options.program,
+                                                "http://" + host + ":" + std::to_string(impl_->bound_port), impl_->env);
+  }
+  impl_->ops = std::make_unique<OperationsApi>(impl_->options.plans, impl_->runner.get(), impl_->options.access, impl_->env);
   return Status::Ok();
 }
 

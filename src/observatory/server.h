@@ -18,6 +18,7 @@ namespace backspan::observatory {
 
 class SpanStore;
 class AccessControl;
+class PlanBook;
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
@@ -32,6 +33,11 @@ struct ServerOptions {
   // When set, every request but the health checks and the UI's static files
   // needs a bearer token whose roles allow it (docs/security.md); not owned.
   AccessControl* access = nullptr;
+  // Backup plans the API may run, retention policies it may change
+  // (docs/api.md, "Operations"); not owned. Runs execute `program`, this
+  // backspan binary, exporting to this server.
+  PlanBook* plans = nullptr;
+  std::string program;
 };
 
 class Server {

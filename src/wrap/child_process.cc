@@ -52,7 +52,7 @@ void WriteAll(int fd, const char* data, size_t n) {
 
 }  // namespace
 
-Result<int> RunChild(const std::vector<std::string>& argv, const ChildOutput& output) {
+Result<int> RunChild(const std::vector<std::string>& argv, const ChildOptions& options) {
   if (argv.empty()) return Status::InvalidArgument("no command to run");
   int out_pipe[2], err_pipe[2];
   if (pipe2(out_pipe, O_CLOEXEC) != 0) return Status::FromErrno(errno, "pipe");
@@ -66,11 +66,26 @@ Result<int> RunChild(const std::vector<std::string>& argv, const ChildOutput& ou
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, out_pipe[1], STDOUT_FILENO);
   posix_spawn_file_actions_adddup2(&actions, err_pipe[1], STDERR_FILENO);
+  if (options.null_stdin) posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
+  // The environment: the inherited one, with the given entries replacing theirs.
+  std::vector<std::string> env_entries;
+  for (char** e = environ; *e; ++e) {
+    std::string_view entry(*e);
+    const std::string_view key = entry.substr(0, entry.find('='));
+    bool replaced = false;
+    for (const auto& o : options.environment)
+      if (std::string_view(o).substr(0, o.find('=')) == key) replaced = true;
+    if (!replaced) env_entries.emplace_back(entry);
+  }
+  env_entries.insert(env_entries.end(), options.environment.begin(), options.environment.end());
+  std::vector<char*> envp;
+  for (auto& e : env_entries) envp.push_back(e.data());
+  envp.push_back(nullptr);
   pid_t pid = 0;
-  int rc = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
+  int rc = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   close(out_pipe[1]);
   close(err_pipe[1]);
@@ -79,8 +94,9 @@ Result<int> RunChild(const std::vector<std::string>& argv, const ChildOutput& ou
     close(err_pipe[0]);
     return Status::NotFound("cannot run " + argv[0] + ": " + std::strerror(rc));
   }
+  if (options.on_start) options.on_start(pid);
 
-  LineSplitter out_lines(output.on_stdout), err_lines(output.on_stderr);
+  LineSplitter out_lines(options.on_stdout), err_lines(options.on_stderr);
   pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
   int open_fds = 2;
   char buf[65536];
@@ -99,7 +115,7 @@ Result<int> RunChild(const std::vector<std::string>& argv, const ChildOutput& ou
         --open_fds;
         continue;
       }
-      if (output.pass_through) WriteAll(i == 0 ? STDOUT_FILENO : STDERR_FILENO, buf, static_cast<size_t>(n));
+      if (options.pass_through) WriteAll(i == 0 ? STDOUT_FILENO : STDERR_FILENO, buf, static_cast<size_t>(n));
       (i == 0 ? out_lines : err_lines).Feed(buf, static_cast<size_t>(n));
     }
   }
