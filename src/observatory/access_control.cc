@@ -124,7 +124,7 @@ void AccessControl::AuditReloads() {
 }
 
 AccessDecision AccessControl::Check(const std::string& authorization, const char* permission, const std::string& action,
-                                    const std::string& resource, const std::string& client) {
+                                    const std::string& resource, const std::string& client, bool audit_allowed) {
   AccessDecision d;
   d.scope = Scope::Of({}, {});
   auto deny = [&](int status, std::string why) {
@@ -144,7 +144,7 @@ AccessDecision AccessControl::Check(const std::string& authorization, const char
   if (scope.empty()) return deny(403, std::string("no role grants ") + permission + " to this caller anywhere");
   d.scope = ToScope(scope);
   d.scope.audit = !policy->ScopeFor(d.principal, auth::kAudit).empty();
-  Audit(d, action, resource, client, "allowed", "");
+  if (audit_allowed) Audit(d, action, resource, client, "allowed", "");
   return d;
 }
 

@@ -45,9 +45,10 @@ class AccessControl {
   static Result<std::unique_ptr<AccessControl>> Create(AccessOptions options, auth::Fetch fetch, Env* env);
 
   // Checks `authorization` (the header's value) for `permission`, and audits
-  // the decision as `action` on `resource` from `client`.
+  // the decision as `action` on `resource` from `client`; an allowed one
+  // only if `audit_allowed` (else the caller audits the outcome itself).
   AccessDecision Check(const std::string& authorization, const char* permission, const std::string& action,
-                       const std::string& resource, const std::string& client);
+                       const std::string& resource, const std::string& client, bool audit_allowed = true);
 
   // Audits what an allowed request then refused in part (spans outside
   // the caller's scope), or an error.

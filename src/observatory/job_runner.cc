@@ -175,10 +175,11 @@ std::optional<Scope> JobRunner::IngestScope(const std::string& bearer) const {
   for (const auto& r : runs_) {
     // A run's token stops working when the run ends.
     if (r->info.state != "running" || !crypto::SecretEquals(bearer, r->token)) continue;
-    std::vector<std::string> groups;
+    // The plan's resource group if it has one (its tags could otherwise
+    // reach into another group), else its tags.
     for (const auto& [k, v] : r->info.plan_tags)
-      if (k == "azure.resource_group.name") groups.push_back(v);
-    return Scope::Of(std::move(groups), r->info.plan_tags);
+      if (k == "azure.resource_group.name") return Scope::Of({v}, {});
+    return Scope::Of({}, r->info.plan_tags);
   }
   return std::nullopt;
 }

@@ -101,7 +101,7 @@ struct Server::Impl {
   // Checks the caller for `permission` when access control is on; answers
   // 401 or 403 (JSON, or OTLP's google.rpc.Status for OTLP routes) if not.
   bool Allowed(const httplib::Request& req, httplib::Response& res, const char* permission, const std::string& action,
-               AccessDecision* who, const WireFormat* otlp = nullptr) {
+               AccessDecision* who, const WireFormat* otlp = nullptr, bool audit_allowed = true) {
     // A job this server runs exports its own trace, in its plan's scope only.
     if (permission == auth::kIngest && runner) {
       const std::string header = req.get_header_value("Authorization");
@@ -115,7 +115,8 @@ struct Server::Impl {
       who->scope = Scope::All();
       return true;
     }
-    *who = options.access->Check(req.get_header_value("Authorization"), permission, action, req.path, req.remote_addr);
+    *who = options.access->Check(req.get_header_value("Authorization"), permission, action, req.path, req.remote_addr,
+                                 audit_allowed);
     if (who->status == 200) return true;
     counters.requests_rejected++;
     if (who->status == 401) res.set_header("WWW-Authenticate", "Bearer error=\"invalid_token\"");
@@ -281,18 +282,25 @@ struct Server::Impl {
   }
 
   // An operation (docs/api.md, "Operations"): allowed where the caller holds
-  // `permission`; what the handler then refuses is audited too.
+  // `permission`; audited once, with its outcome: allowed, denied (outside
+  // the caller's scope) or error (and why).
   template <typename Handler>
   void Operate(const httplib::Request& q, httplib::Response& r, const char* permission, const std::string& action,
                Handler&& handler) {
     AccessDecision who;
-    if (!Allowed(q, r, permission, action, &who)) return;
-    if (q.body.size() > (1u << 20)) return Reply(r, ApiError(413, "the request body is larger than 1 MiB"));
-    ApiResponse out = handler(who);
-    if (options.access && out.status >= 400) {
-      const nlohmann::json j = nlohmann::json::parse(out.body, nullptr, false);
-      const std::string why = j.is_object() && j.contains("error") ? j["error"].get<std::string>() : out.body;
-      options.access->Audit(who, action, q.path, q.remote_addr, out.status == 404 || out.status == 403 ? "denied" : "error", why);
+    if (!Allowed(q, r, permission, action, &who, nullptr, false)) return;
+    ApiResponse out = q.body.size() > (1u << 20) ? ApiError(413, "the request body is larger than 1 MiB") : handler(who);
+    if (options.access) {
+      std::string result = "allowed", why;
+      if (out.status >= 400) {
+        const nlohmann::json j = nlohmann::json::parse(out.body, nullptr, false);
+        why = j.is_object() && j.contains("error") ? j["error"].get<std::string>() : out.body;
+        result = out.status == 404 || out.status == 403 ? "denied" : "error";
+      } else if (out.status == 202) {
+        const nlohmann::json j = nlohmann::json::parse(out.body, nullptr, false);
+        if (j.is_object() && j.contains("id")) why = "run " + j["id"].get<std::string>();
+      }
+      options.access->Audit(who, action, q.path, q.remote_addr, result, why);
     }
     Reply(r, out);
   }

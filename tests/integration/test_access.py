@@ -14,7 +14,7 @@ import time
 import unittest
 import urllib.request
 
-from helpers import BIN, CliTestCase
+from helpers import BIN, CliTestCase, write
 from observatory import Observatory, json_span, random_hex, span_request
 
 PROVIDER = os.path.join(os.path.dirname(__file__), "../oidc/provider.mjs")
@@ -93,14 +93,28 @@ class AccessTest(CliTestCase):
         with open(self.access_file, "w") as f:
             json.dump(ACCESS, f)
         self.data = os.path.join(self.tmp, "obs")
+        self.plans_file = os.path.join(self.tmp, "plans.json")
+        with open(self.plans_file, "w") as f:
+            json.dump({"plans": [self.plan("prod-files", self.repo, "rg-prod", "prod"),
+                                 self.plan("dev-files", os.path.join(self.tmp, "repo-dev"), "rg-dev", "dev")]}, f)
         self.obs = Observatory(self.data, self.env, "--oidc-issuer", self.provider.issuer,
-                               "--access-config", self.access_file)
+                               "--access-config", self.access_file, "--plans", self.plans_file)
         self.tokens = {c: self.provider.token(c) for c in CLIENTS}
 
     def tearDown(self):
         self.obs.stop()
         self.provider.stop()
         super().tearDown()
+
+    def plan(self, name, repo, rg, env):
+        password_file = os.path.join(self.tmp, "password")
+        with open(password_file, "w") as f:
+            f.write(self.env["BACKSPAN_PASSWORD"] + "\n")
+        return {"name": name, "repository": repo, "password_file": password_file,
+                "paths": [os.path.join(self.tmp, "src-" + env)],
+                "tags": {"azure.resource_group.name": rg, "env": env},
+                "retention": {"keep-last": 1} if env == "prod" else {},
+                "restore_root": os.path.join(self.tmp, "restores")}
 
     def call(self, method, path, token=None, body=None, content_type="application/json"):
         headers = {"Content-Type": content_type}
@@ -242,6 +256,125 @@ class AccessTest(CliTestCase):
         self.assertEqual(reads[-1]["result"], "allowed")
         self.assertEqual(reads[-1]["scope"], "env=prod")
         self.assertEqual(reads[-1]["iss"], self.provider.issuer)
+
+    def finish(self, run):
+        """Waits for a run the API started; returns it once it ended."""
+        admin = self.tokens["admin-bot"]
+        self.assertTrue(self.obs.wait_until(
+            lambda: json.loads(self.call("GET", f"/api/v1/runs/{run['id']}", admin)[1])["state"] != "running", 60))
+        done = json.loads(self.call("GET", f"/api/v1/runs/{run['id']}", admin)[1])
+        self.assertEqual(done["state"], "succeeded", done)
+        return done
+
+    def test_operations_matrix(self):
+        # Two plans in two resource groups, each with its own repository.
+        for env, repo in (("prod", self.repo), ("dev", os.path.join(self.tmp, "repo-dev"))):
+            self.run_cli("init", "-q", env={"BACKSPAN_REPOSITORY": repo})
+            for i in range(3):
+                write(os.path.join(self.tmp, f"src-{env}", f"f{i}"), os.urandom(50000))
+        # client -> (backup prod-files, backup dev-files, set prod's retention, forget prod's snapshots,
+        #            read the access configuration, read the audit log)
+        matrix = {
+            "agent-prod": (202, 404, 403, 403, 403, 403),
+            "agent-dev": (404, 202, 403, 403, 403, 403),
+            "reader-prod": (403, 403, 403, 403, 403, 403),
+            "reader-env": (403, 403, 403, 403, 403, 403),
+            "contrib-prod": (202, 404, 200, 202, 403, 403),
+            "sre-bot": (403, 403, 403, 403, 403, 403),
+            "admin-bot": (202, 202, 200, 202, 200, 200),
+            "nobody": (403, 403, 403, 403, 403, 403),
+        }
+        runs = []
+        for client, (prod, dev, retention, forget, access, audit) in matrix.items():
+            token = self.tokens[client]
+            for plan, want in (("prod-files", prod), ("dev-files", dev)):
+                code, out = self.call("POST", f"/api/v1/plans/{plan}/backup", token, b"")
+                self.assertEqual(code, want, (client, plan, out))
+                if code == 202:
+                    runs.append((client, plan, self.finish(json.loads(out))))
+            code, out = self.call("PUT", "/api/v1/plans/prod-files/retention", token, b'{"keep-last": 1}')
+            self.assertEqual(code, retention, (client, out))
+            code, out = self.call("POST", "/api/v1/plans/prod-files/forget", token, b"")
+            self.assertEqual(code, forget, (client, out))
+            if code == 202:
+                forgot = self.finish(json.loads(out))
+                self.assertEqual(len(self.json_out("snapshots")[0]), 1, forgot)  # keep-last 1
+            self.assertEqual(self.call("GET", "/api/v1/access", token)[0], access, client)
+            self.assertEqual(self.call("GET", "/api/v1/audit?limit=5", token)[0], audit, client)
+
+        # Each run's trace came back to the observatory, in the plan's
+        # resource group, saying who started it.
+        for client, plan, run in runs:
+            self.assertTrue(run["trace_id"], run)
+            self.assertEqual(run["triggered_by"], client)
+            self.assertEqual(run["summary"]["message_type"], "summary")
+            reader = self.tokens["reader-prod" if plan == "prod-files" else "agent-dev"]
+            code, out = self.call("GET", f"/api/v1/traces/{run['trace_id']}", reader)
+            self.assertEqual(code, 200, out)
+            trace = json.loads(out)
+            root = [s for s in trace["spans"] if s["name"] == "backup"][0]
+            self.assertEqual(root["attributes"]["azure.resource_group.name"], "rg-prod" if plan == "prod-files" else "rg-dev")
+            self.assertEqual(root["resource"]["enduser.id"], client, root)
+            # Not visible from the other resource group.
+            other = self.tokens["agent-dev" if plan == "prod-files" else "reader-prod"]
+            self.assertEqual(self.call("GET", f"/api/v1/runs/{run['id']}", other)[0], 404)
+        # Runs and plans are listed in scope only.
+        plans = json.loads(self.call("GET", "/api/v1/plans", self.tokens["reader-env"])[1])["plans"]
+        self.assertEqual([p["name"] for p in plans], ["prod-files"])
+        self.assertNotIn("password_file", plans[0])
+        listed = json.loads(self.call("GET", "/api/v1/runs", self.tokens["agent-dev"])[1])["runs"]
+        self.assertEqual({r["plan"] for r in listed}, {"dev-files"})
+
+        # An Operator restores, into a new directory below the plan's restore root only.
+        op = self.tokens["agent-prod"]
+        for body in (b'{"target": "../escape"}', b'{"target": "/etc"}', b'{"snapshot": "--help"}'):
+            self.assertEqual(self.call("POST", "/api/v1/plans/prod-files/restore", op, body)[0], 400, body)
+        code, out = self.call("POST", "/api/v1/plans/prod-files/restore", op, b'{"target": "r1"}')
+        self.assertEqual(code, 202, out)
+        done = self.finish(json.loads(out))
+        self.assertEqual(done["summary"]["files_verified"], 3)
+        restored = os.path.join(self.tmp, "restores", "r1", self.tmp.lstrip("/"), "src-prod")
+        for i in range(3):
+            with open(os.path.join(restored, f"f{i}"), "rb") as a, open(os.path.join(self.tmp, "src-prod", f"f{i}"), "rb") as b:
+                self.assertEqual(a.read(), b.read())
+        self.assertEqual(self.call("POST", "/api/v1/plans/prod-files/restore", op, b'{"target": "r1"}')[0], 409)
+        self.assertEqual(self.call("POST", "/api/v1/plans/prod-files/restore", self.tokens["reader-prod"], b"{}")[0], 403)
+        # The dev plan has no retention: forget refuses rather than guess one.
+        self.assertEqual(self.call("POST", "/api/v1/plans/dev-files/forget", self.tokens["admin-bot"], b"")[0], 409)
+
+        # A Contributor changes retention; a bad policy changes nothing.
+        contrib = self.tokens["contrib-prod"]
+        code, out = self.call("PUT", "/api/v1/plans/prod-files/retention", contrib, b'{"keep-daily": 7, "keep-within": "1y2m"}')
+        self.assertEqual(code, 200, out)
+        self.assertEqual(json.loads(out)["retention"], {"keep-daily": 7, "keep-within": "1y2m"})
+        for bad in (b'{"keep-daily": -1}', b'{"keep-forever": 1}', b'{"keep-within": "soon"}', b"[1]"):
+            self.assertEqual(self.call("PUT", "/api/v1/plans/prod-files/retention", contrib, bad)[0], 400, bad)
+        with open(self.plans_file) as f:
+            self.assertEqual(json.load(f)["plans"][0]["retention"], {"keep-daily": 7, "keep-within": "1y2m"})
+
+        # The Owner assigns roles: in force at once; a broken configuration is refused.
+        admin = self.tokens["admin-bot"]
+        self.assertEqual(self.call("GET", "/api/v1/jobs", self.tokens["nobody"])[0], 403)
+        config = json.loads(self.call("GET", "/api/v1/access", admin)[1])
+        config["assignments"].append({"principal": "app:nobody", "role": "Backup Reader", "scope": {"resource_groups": ["rg-dev"]}})
+        self.assertEqual(self.call("PUT", "/api/v1/access", admin, json.dumps(config).encode())[0], 200)
+        self.assertEqual(self.call("GET", "/api/v1/jobs", self.tokens["nobody"])[0], 200)
+        code, out = self.call("PUT", "/api/v1/access", admin, b'{"assignments": [{"principal": "app:x", "role": "Nope"}]}')
+        self.assertEqual(code, 400, out)
+        self.assertEqual(self.call("GET", "/api/v1/jobs", self.tokens["nobody"])[0], 200)
+        with open(self.access_file) as f:
+            self.assertEqual(json.load(f), config)
+        self.assertEqual(self.call("PUT", "/api/v1/access", contrib, json.dumps(ACCESS).encode())[0], 403)
+
+        # Every operation is in the audit log, with who and the outcome.
+        code, out = self.call("GET", "/api/v1/audit?action=jobs.backup&limit=1000", admin)
+        records = json.loads(out)["records"]
+        self.assertEqual(sum(r["result"] == "allowed" for r in records), 5)
+        self.assertTrue(all(r["detail"].startswith("run ") for r in records if r["result"] == "allowed"))
+        refused = [r for r in records if r["sub"] == "agent-dev" and r["result"] == "denied"]
+        self.assertIn("no plan named 'prod-files' in your scope", refused[0]["detail"])
+        writes = [r for r in json.loads(self.call("GET", "/api/v1/audit?action=roles.write", admin)[1])["records"]]
+        self.assertEqual([r["result"] for r in writes], ["allowed", "error", "denied"])
 
     def test_attacks_get_401_and_are_audited(self):
         good = self.tokens["reader-prod"]
