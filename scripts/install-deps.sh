@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages backspan needs to build, test and benchmark
-# (restic and borgbackup: the wrap tests run them, the benchmarks race them).
+# (restic and borgbackup: the wrap tests run them, the benchmarks race them;
+# openssl: the access tests make a certificate authority for an https issuer).
 # Skips apt entirely when everything is already installed.
 set -euo pipefail
 packages=(
   g++ cmake make pkg-config ccache
-  libssl-dev libsodium-dev libzstd-dev nlohmann-json3-dev libcli11-dev
+  libssl-dev openssl libsodium-dev libzstd-dev nlohmann-json3-dev libcli11-dev
   libgtest-dev libbenchmark-dev python3 util-linux
   protobuf-compiler libprotobuf-dev libcpp-httplib-dev libsqlite3-dev zlib1g-dev
   nodejs npm chromium fonts-dejavu-core restic borgbackup

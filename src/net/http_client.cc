@@ -32,7 +32,11 @@ Result<HttpResponse> Send(const HttpRequest& request) noexcept {
   for (const auto& [k, v] : request.headers) req.headers.emplace(k, v);
   auto res = client.send(req);
   if (!res) {
-    return Status::IOError(request.method + " " + request.url + ": " + httplib::to_string(res.error()));
+    const std::string why = res.error() == httplib::Error::SSLServerVerification
+                                ? "the server's TLS certificate does not verify against the trusted CAs "
+                                  "(the system's, or SSL_CERT_FILE)"
+                                : httplib::to_string(res.error());
+    return Status::IOError(request.method + " " + request.url + ": " + why);
   }
   HttpResponse resp;
   resp.status = res->status;

@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import json
 import os
+import ssl
 import subprocess
 import time
 import unittest
@@ -55,11 +56,12 @@ def b64(obj):
 
 
 class Provider:
-    def __init__(self, tmp):
+    def __init__(self, tmp, tls=None, ca=None):
         cfg = os.path.join(tmp, "oidc-clients.json")
+        self.ssl = ssl.create_default_context(cafile=ca) if ca else None
         with open(cfg, "w") as f:
             json.dump({"clients": [{"client_id": c, "client_secret": SECRET + c, "claims": claims}
-                                   for c, claims in CLIENTS.items()]}, f)
+                                   for c, claims in CLIENTS.items()], **({"tls": tls} if tls else {})}, f)
         self.proc = subprocess.Popen(["node", PROVIDER, cfg], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.DEVNULL, text=True)
         first = json.loads(self.proc.stdout.readline())
@@ -74,7 +76,7 @@ class Provider:
         req = urllib.request.Request(self.issuer + "/token", data=b"grant_type=client_credentials", method="POST")
         req.add_header("Authorization", "Basic " + base64.b64encode(f"{client}:{SECRET}{client}".encode()).decode())
         req.add_header("Content-Type", "application/x-www-form-urlencoded")
-        with urllib.request.urlopen(req, timeout=10) as r:
+        with urllib.request.urlopen(req, timeout=10, context=self.ssl) as r:
             return json.loads(r.read())["access_token"]
 
     def sign(self, claims, header=None, key="provider"):
@@ -465,6 +467,51 @@ class AccessTest(CliTestCase):
         p = subprocess.run(["node", script, self.obs.url, self.tokens["reader-prod"], artifacts],
                            capture_output=True, timeout=120)
         self.assertEqual(p.returncode, 0, p.stdout.decode() + p.stderr.decode())
+
+
+def make_certificates(tmp):
+    """A throwaway CA and a certificate it signs for 127.0.0.1: (ca.pem, cert.pem, key.pem)."""
+    def run(*args):
+        subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=tmp)
+    with open(os.path.join(tmp, "san.ext"), "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n")
+    run("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "ca.key",
+        "-out", "ca.pem", "-days", "1", "-subj", "/CN=backspan test CA")
+    run("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "key.pem",
+        "-out", "cert.csr", "-subj", "/CN=127.0.0.1")
+    run("x509", "-req", "-in", "cert.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "cert.pem",
+        "-days", "1", "-extfile", "san.ext")
+    return tuple(os.path.join(tmp, n) for n in ("ca.pem", "cert.pem", "key.pem"))
+
+
+class HttpsIssuerTest(CliTestCase):
+    """Issuers such as Microsoft Entra ID are https: discovery and keys come
+    over TLS, checked against the system's trusted CAs (or SSL_CERT_FILE)."""
+
+    def test_https_discovery_verifies_the_certificate(self):
+        ca, cert, key = make_certificates(self.tmp)
+        provider = Provider(self.tmp, tls={"cert": cert, "key": key}, ca=ca)
+        access_file = os.path.join(self.tmp, "access.json")
+        with open(access_file, "w") as f:
+            json.dump(ACCESS, f)
+        token = provider.token("sre-bot")
+        try:
+            self.assertTrue(provider.issuer.startswith("https://"))
+            for trusted in (True, False):
+                env = dict(self.env, **({"SSL_CERT_FILE": ca} if trusted else {"SSL_CERT_FILE": cert}))
+                obs = Observatory(os.path.join(self.tmp, f"obs-{trusted}"), env, "--oidc-issuer", provider.issuer,
+                                  "--access-config", access_file)
+                try:
+                    code, _, out = obs.request("GET", "/api/v1/jobs", None, {"Authorization": "Bearer " + token})
+                    if trusted:
+                        self.assertEqual(code, 200, out)
+                    else:  # a provider whose certificate we cannot verify is no provider
+                        self.assertEqual(code, 401, out)
+                        self.assertIn("TLS certificate does not verify", json.loads(out)["error"])
+                finally:
+                    obs.stop()
+        finally:
+            provider.stop()
 
 
 class SecureByDefaultTest(CliTestCase):

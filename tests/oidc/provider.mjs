@@ -4,8 +4,9 @@
 // role and tenant claims the test configures per client.
 //
 //   node provider.mjs CONFIG.json
-//     CONFIG: {"clients": [{"client_id", "client_secret", "claims": {...}}]}
-//   stdout: {"issuer": "http://127.0.0.1:PORT", "kid": "..."} when ready
+//     CONFIG: {"clients": [{"client_id", "client_secret", "claims": {...}}],
+//              "tls": {"cert": PEM_FILE, "key": PEM_FILE}}  (tls optional: https)
+//   stdout: {"issuer": "http(s)://127.0.0.1:PORT", "kid": "..."} when ready
 //   stdin:  "rotate" replaces the signing key (a new kid, the old one gone),
 //           answering {"rotated": "<new kid>"};
 //           "sign {"header": {...}, "claims": {...}, "key": "provider"|"stranger"}"
@@ -14,6 +15,7 @@
 import {createPrivateKey, generateKeyPairSync, randomUUID, sign} from 'node:crypto';
 import {readFileSync} from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import readline from 'node:readline';
 import Provider from 'oidc-provider';
 
@@ -59,9 +61,11 @@ function makeProvider(issuer, key) {
 
 let key = signingKey('ES256');
 let handler = null;
-const server = http.createServer((req, res) => handler(req, res));
+const server = config.tls
+  ? https.createServer({cert: readFileSync(config.tls.cert), key: readFileSync(config.tls.key)}, (req, res) => handler(req, res))
+  : http.createServer((req, res) => handler(req, res));
 server.listen(0, '127.0.0.1', () => {
-  const issuer = `http://127.0.0.1:${server.address().port}`;
+  const issuer = `${config.tls ? 'https' : 'http'}://127.0.0.1:${server.address().port}`;
   handler = makeProvider(issuer, key).callback();
   reply({issuer, kid: key.kid});
   readline.createInterface({input: process.stdin}).on('line', (line) => {
