@@ -65,6 +65,7 @@ Result<Trend> SpanStore::GetTrend(const TrendQuery& q, const Scope& scope) {
     where.Add(start + " >= " + where.Param(daily ? first : first / kHourNs * kHourNs));
     where.Add(start + " < " + where.Param(q.until_ns));
     if (!q.kind.empty()) where.Add("kind = " + where.Param(q.kind));
+    if (!scope.audit) where.Add("kind != 'audit'");  // the audit log's own day-spans
     if (!scope.unrestricted) {
       if (scope.resource_groups.empty()) return Trend{};
       std::string in;

@@ -251,6 +251,13 @@ class AccessTest(CliTestCase):
         denied_span = [s for s in spans if s["attributes"].get("backspan.audit.result") == "denied"][0]
         self.assertEqual(denied_span["status"]["code"], "ERROR")
         self.assertEqual(audit_jobs("sre-bot"), [])  # a Reader of everything is no auditor
+        # Nor do the audit log's day-spans count in its trends.
+        def trend_jobs(client):
+            t = json.loads(self.call("GET", "/api/v1/trends?metric=job_count&since=48h", self.tokens[client])[1])
+            return sum(sum(s["jobs"]) for s in t["series"])
+        listed = json.loads(self.call("GET", "/api/v1/jobs?since=48h&limit=1000", self.tokens["sre-bot"])[1])["jobs"]
+        self.assertEqual(trend_jobs("sre-bot"), len([j for j in listed if j["status"] != "running"]))
+        self.assertEqual(trend_jobs("admin-bot"), trend_jobs("sre-bot") + 1)
         self.assertEqual(self.call("GET", f"/api/v1/traces/{audit_trace}", self.tokens["sre-bot"])[0], 404)
 
         # Reads are audited with who, what and where.
