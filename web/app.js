@@ -1,6 +1,6 @@
-// The observatory's web UI: jobs, a trace waterfall, trends and the
-// freshness board, over the JSON API (docs/api.md). No framework and no
-// network beyond this server: uPlot draws the charts.
+// The observatory's web UI: jobs, a trace waterfall, trends, the freshness
+// board and backup plans, over the JSON API (docs/api.md). No framework and
+// no network beyond this server: uPlot draws the charts.
 'use strict';
 
 const $main = document.getElementById('main');
@@ -30,15 +30,15 @@ const TOKEN_KEY = 'backspan-token';
 
 class SignInNeeded extends Error {}
 
-async function api(path) {
+async function api(path, {method = 'GET', body} = {}) {
   const headers = {Accept: 'application/json'};
   const token = sessionStorage.getItem(TOKEN_KEY);
   if (token) headers.Authorization = `Bearer ${token}`;
-  const res = await fetch(path, {headers});
-  const body = await res.json().catch(() => ({error: res.statusText}));
-  if (res.status === 401) throw new SignInNeeded(body.error || 'a token is needed');
-  if (!res.ok) throw new Error(body.error || res.statusText);
-  return body;
+  const res = await fetch(path, {method, headers, body: method === 'GET' ? undefined : (body || '')});
+  const answer = await res.json().catch(() => ({error: res.statusText}));
+  if (res.status === 401) throw new SignInNeeded(answer.error || 'a token is needed');
+  if (!res.ok) throw new Error(answer.error || res.statusText);
+  return answer;
 }
 
 function signInPage(reason) {
@@ -327,6 +327,64 @@ async function freshnessPage() {
   refreshTimer = setTimeout(route, 30000);
 }
 
+// ---- plans: jobs the observatory runs ---------------------------------------------
+
+async function plansPage() {
+  let plans;
+  try {
+    plans = (await api('/api/v1/plans')).plans;
+  } catch (err) {
+    if (err instanceof SignInNeeded || !/no backup plans/.test(err.message)) throw err;
+    $main.replaceChildren(h('h1', {}, 'Plans'), h('p', {class: 'muted', 'data-testid': 'no-plans'},
+      'No backup plans are configured. Start the observatory with ', h('code', {}, 'backspan serve --plans FILE'),
+      ' to run backups, restores and retention from here (docs/api.md, "Operations").'));
+    return;
+  }
+  const runs = (await api('/api/v1/runs')).runs;
+  const notice = h('div', {'data-testid': 'plan-notice'});
+  const start = async (plan, command) => {
+    try {
+      const run = await api(`/api/v1/plans/${encodeURIComponent(plan)}/${command}`, {method: 'POST', body: '{}'});
+      notice.replaceChildren(h('p', {class: 'muted'}, `Started ${command} of ${plan}: run ${run.id}.`));
+      setTimeout(route, 500);
+    } catch (err) {
+      if (err instanceof SignInNeeded) return route();
+      notice.replaceChildren(h('div', {class: 'error', role: 'alert', 'data-testid': 'plan-error', text: `${command} refused: ${err.message}`}));
+    }
+  };
+  const retention = (r) => Object.entries(r).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
+  const planRows = plans.map((p) => h('tr', {'data-testid': 'plan-row'},
+    h('td', {}, p.name),
+    h('td', {}, p.tags['azure.resource_group.name'] || ''),
+    h('td', {class: 'mono'}, p.paths.join(' ')),
+    h('td', {class: 'mono'}, p.repository),
+    h('td', {}, retention(p.retention)),
+    h('td', {class: 'actions'},
+      h('button', {'data-testid': 'plan-backup', onclick: () => start(p.name, 'backup')}, 'Back up now'),
+      p.restore_root ? h('button', {'data-testid': 'plan-restore', onclick: () => start(p.name, 'restore')}, 'Restore latest') : null,
+      Object.keys(p.retention).length ? h('button', {'data-testid': 'plan-forget', onclick: () => start(p.name, 'forget')}, 'Apply retention') : null)));
+  const state = (r) => badge(r.state === 'succeeded' ? 'ok' : r.state === 'failed' ? 'failed' : 'running');
+  const runRows = runs.map((r) => h('tr', {'data-testid': 'run-row', 'data-state': r.state},
+    h('td', {}, state(r)),
+    h('td', {}, r.trace_id ? h('a', {href: `#/trace/${r.trace_id}`, 'data-testid': 'run-trace'}, `${r.command} ${r.plan}`) : `${r.command} ${r.plan}`),
+    h('td', {title: r.started}, localTime(r.started)),
+    h('td', {}, r.triggered_by || ''),
+    h('td', {class: 'num'}, r.exit_code ?? ''),
+    h('td', {class: 'err', title: r.stderr_tail.join('\n')}, r.stderr_tail[r.stderr_tail.length - 1] || '')));
+  $main.replaceChildren(
+    h('h1', {}, 'Plans'),
+    h('p', {class: 'muted'}, 'Backup plans this observatory runs. Your roles decide which you see and which actions you may take.'),
+    notice,
+    h('table', {class: 'jobs', 'data-testid': 'plans-table'},
+      h('thead', {}, h('tr', {}, ['Plan', 'Resource group', 'Paths', 'Repository', 'Retention', ''].map((t) => h('th', {text: t})))),
+      h('tbody', {}, planRows)),
+    h('h2', {style: 'margin-top: 16px'}, 'Runs'),
+    runs.length ? h('table', {class: 'jobs', 'data-testid': 'runs-table'},
+      h('thead', {}, h('tr', {}, ['State', 'Run', 'Started', 'By', 'Exit', 'Last message'].map((t) => h('th', {text: t})))),
+      h('tbody', {}, runRows)) : h('p', {class: 'muted'}, 'No runs yet.'));
+  refreshTimer = setTimeout(route, runs.some((r) => r.state === 'running') ? 1000 : 15000);
+}
+
 // ---- routing ---------------------------------------------------------------------
 
 async function route() {
@@ -341,6 +399,7 @@ async function route() {
     if (page === 'trace') await tracePage(arg);
     else if (page === 'trends') await trendsPage();
     else if (page === 'freshness') await freshnessPage();
+    else if (page === 'plans') await plansPage();
     else await jobsPage();
     stamp();
     document.body.dataset.ready = page;

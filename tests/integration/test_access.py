@@ -475,6 +475,17 @@ class AccessTest(CliTestCase):
                            capture_output=True, timeout=120)
         self.assertEqual(p.returncode, 0, p.stdout.decode() + p.stderr.decode())
 
+    @unittest.skipUnless(os.path.exists("/usr/bin/chromium"), "needs Debian's chromium")
+    def test_ui_runs_a_plan_for_an_operator_only(self):
+        self.run_cli("init", "-q")
+        write(os.path.join(self.tmp, "src-prod", "f"), os.urandom(10000))
+        artifacts = os.environ.get("BACKSPAN_ARTIFACTS", os.path.join(os.path.dirname(os.path.abspath(BIN)), "test-artifacts"))
+        os.makedirs(artifacts, exist_ok=True)
+        script = os.path.join(os.path.dirname(__file__), "../browser/plans.test.mjs")
+        p = subprocess.run(["node", script, self.obs.url, self.tokens["reader-env"], self.tokens["agent-prod"], artifacts],
+                           capture_output=True, timeout=180)
+        self.assertEqual(p.returncode, 0, p.stdout.decode() + p.stderr.decode())
+
 
 def make_certificates(tmp):
     """A throwaway CA and a certificate it signs for 127.0.0.1: (ca.pem, cert.pem, key.pem)."""
