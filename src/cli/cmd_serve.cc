@@ -4,6 +4,8 @@
 #include <cctype>
 #include <cstdio>
 #include <cstdlib>
+#include <atomic>
+#include <chrono>
 #include <thread>
 
 #include "cli/commands.h"
@@ -156,12 +158,19 @@ int RunServe(const GlobalOptions& g, const ServeCommand& c) {
     std::fprintf(stderr, "%s: serving without authentication%s\n", IsLoopback(so.host) ? "note" : "warning",
                  IsLoopback(so.host) ? " (loopback only; set --oidc-issuer to require tokens)" : " to the network (--insecure-no-auth)");
 
+  std::atomic<bool> run_returned{false};
   std::thread signals([&] {
     int sig = 0;
     sigwait(&stop_signals, &sig);
-    server.Stop();
+    // A signal that comes before Run is listening finds nothing to stop:
+    // keep asking until Run has returned.
+    while (!run_returned) {
+      server.Stop();
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
   });
   server.Run();
+  run_returned = true;
   // Run also returns if the listener fails; wake the signal thread then.
   pthread_kill(signals.native_handle(), SIGTERM);
   signals.join();

@@ -98,19 +98,23 @@ struct Server::Impl {
                     f == WireFormat::kJson ? "application/json" : "application/x-protobuf");
   }
 
+  // The bearer token of a job this server runs ("run.…"), or "".
+  static std::string RunToken(const httplib::Request& req) {
+    const std::string header = req.get_header_value("Authorization");
+    return header.rfind("Bearer run.", 0) == 0 ? header.substr(7) : std::string();
+  }
+
   // Checks the caller for `permission` when access control is on; answers
   // 401 or 403 (JSON, or OTLP's google.rpc.Status for OTLP routes) if not.
   bool Allowed(const httplib::Request& req, httplib::Response& res, const char* permission, const std::string& action,
                AccessDecision* who, const WireFormat* otlp = nullptr, bool audit_allowed = true) {
     // A job this server runs exports its own trace, in its plan's scope only.
-    if (permission == auth::kIngest && runner) {
-      const std::string header = req.get_header_value("Authorization");
-      if (header.rfind("Bearer run.", 0) == 0)
-        if (auto scope = runner->IngestScope(header.substr(7))) {
-          who->scope = *scope;
-          return true;
-        }
-    }
+    if (permission == auth::kIngest && runner && !RunToken(req).empty())
+      if (auto scope = runner->IngestScope(RunToken(req))) {
+        who->scope = *scope;
+        who->principal.subject = "backspan-run";
+        return true;
+      }
     if (!options.access) {
       who->scope = Scope::All();
       return true;
@@ -152,10 +156,8 @@ struct Server::Impl {
       counters.requests_rejected++;
       return Answer(res, format, 400, kGrpcInvalidArgument, batch.status().message());
     }
-    if (runner && !batch->jobs.empty()) {
-      const std::string header = req.get_header_value("Authorization");
-      if (header.rfind("Bearer run.", 0) == 0) runner->NoteTrace(header.substr(7), trace::ToHex(batch->jobs.front().trace_id));
-    }
+    if (runner && !batch->jobs.empty() && !RunToken(req).empty())
+      runner->NoteTrace(RunToken(req), trace::ToHex(batch->jobs.front().trace_id));
     const int64_t accepted = batch->accepted, rejected = batch->rejected;
     const std::string rejection = batch->rejection;
     counters.spans_rejected += static_cast<uint64_t>(rejected);
