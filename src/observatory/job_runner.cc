@@ -177,9 +177,8 @@ std::optional<Scope> JobRunner::IngestScope(const std::string& bearer) const {
     if (r->info.state != "running" || !crypto::SecretEquals(bearer, r->token)) continue;
     // The plan's resource group if it has one (its tags could otherwise
     // reach into another group), else its tags.
-    for (const auto& [k, v] : r->info.plan_tags)
-      if (k == "azure.resource_group.name") return Scope::Of({v}, {});
-    return Scope::Of({}, r->info.plan_tags);
+    const std::string group = TaggedResourceGroup(r->info.plan_tags);
+    return group.empty() ? Scope::Of({}, r->info.plan_tags) : Scope::Of({group}, {});
   }
   return std::nullopt;
 }

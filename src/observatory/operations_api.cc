@@ -50,12 +50,6 @@ bool IsSafeRelativePath(const std::string& s) {
   return true;
 }
 
-bool RunInScope(const RunInfo& r, const Scope& scope) {
-  Plan p;
-  p.tags = r.plan_tags;
-  return p.InScope(scope);
-}
-
 }  // namespace
 
 ApiResponse OperationsApi::Plans(const Scope& scope) const {
@@ -117,14 +111,14 @@ ApiResponse OperationsApi::Runs(const Scope& scope) const {
   if (!runner_) return NoPlans();
   json list = json::array();
   for (const auto& r : runner_->List())
-    if (RunInScope(r, scope)) list.push_back(json::parse(r.ToJson()));
+    if (TagsInScope(r.plan_tags, scope)) list.push_back(json::parse(r.ToJson()));
   return {200, Dump({{"runs", list}})};
 }
 
 ApiResponse OperationsApi::Run(const std::string& id, const Scope& scope) const {
   if (!runner_) return NoPlans();
   auto run = runner_->Get(id);
-  if (!run || !RunInScope(*run, scope)) return ApiError(404, "no run '" + id + "' in your scope");
+  if (!run || !TagsInScope(run->plan_tags, scope)) return ApiError(404, "no run '" + id + "' in your scope");
   return {200, run->ToJson()};
 }
 

@@ -6,6 +6,7 @@
 #include <cctype>
 
 #include "env/env.h"
+#include "retention/policy.h"
 
 namespace backspan::observatory {
 namespace {
@@ -22,18 +23,6 @@ bool IsOneOf(const std::string& s, const auto& list) {
   return std::find_if(std::begin(list), std::end(list), [&](const char* x) { return s == x; }) != std::end(list);
 }
 
-// "1y5m7d2h": what forget's --keep-within takes.
-bool IsRetentionDuration(const std::string& s) {
-  if (s.empty() || !std::isdigit(static_cast<unsigned char>(s[0]))) return false;
-  bool digits = false;
-  for (char c : s) {
-    if (std::isdigit(static_cast<unsigned char>(c))) digits = true;
-    else if (std::string_view("ymdh").find(c) != std::string_view::npos && digits) digits = false;
-    else return false;
-  }
-  return !digits;
-}
-
 bool IsPlanName(const std::string& s) {
   return !s.empty() && s.size() <= 128 && std::all_of(s.begin(), s.end(), [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
@@ -44,12 +33,16 @@ Result<std::map<std::string, std::string>> RetentionFromJson(const json& j) {
   if (!j.is_object()) return Status::InvalidArgument("the retention policy must be a JSON object");
   std::map<std::string, std::string> out;
   for (const auto& [key, value] : j.items()) {
+    // Checked as forget will check them, so a policy that is stored runs.
     if (IsOneOf(key, kCountOptions)) {
-      if (value.is_number_unsigned()) out[key] = std::to_string(value.get<uint64_t>());
-      else if (value == "unlimited") out[key] = "unlimited";
-      else return Status::InvalidArgument("retention '" + key + "' must be a count (0 or more) or \"unlimited\"");
+      const std::string text = value.is_number_unsigned() ? std::to_string(value.get<uint64_t>())
+                               : value.is_string()        ? value.get<std::string>()
+                                                          : std::string();
+      if (!ParseKeepCount(text).ok())
+        return Status::InvalidArgument("retention '" + key + "' must be a count (0 or more) or \"unlimited\"");
+      out[key] = text;
     } else if (IsOneOf(key, kDurationOptions)) {
-      if (!value.is_string() || !IsRetentionDuration(value.get<std::string>()))
+      if (!value.is_string() || !ParseCalendarDuration(value.get<std::string>()).ok())
         return Status::InvalidArgument("retention '" + key + "' must be a duration such as \"1y5m7d2h\"");
       out[key] = value.get<std::string>();
     } else {
@@ -117,11 +110,14 @@ json PlanToJson(const Plan& p, bool with_secrets) {
 
 }  // namespace
 
-bool Plan::InScope(const Scope& scope) const {
-  std::string rg;
+std::string TaggedResourceGroup(const std::vector<Tag>& tags) {
   for (const auto& [k, v] : tags)
-    if (k == "azure.resource_group.name") rg = v;
-  return scope.Allows(rg, tags);
+    if (k == "azure.resource_group.name") return v;
+  return "";
+}
+
+bool TagsInScope(const std::vector<Tag>& tags, const Scope& scope) {
+  return scope.Allows(TaggedResourceGroup(tags), tags);
 }
 
 namespace {

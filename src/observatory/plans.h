@@ -21,6 +21,12 @@ class Env;
 
 namespace backspan::observatory {
 
+// The azure.resource_group.name among `tags`, or "".
+std::string TaggedResourceGroup(const std::vector<Tag>& tags);
+// Whether `scope` reaches something with these tags (its resource group
+// is the azure.resource_group.name tag).
+bool TagsInScope(const std::vector<Tag>& tags, const Scope& scope);
+
 struct Plan {
   std::string name;
   std::string repository;     // a location, as `backspan -r` takes it
@@ -32,7 +38,7 @@ struct Plan {
   std::string restore_root;    // restores go into new directories below it; empty: no restores
 
   // Whether `scope` reaches this plan (by its resource group and tags).
-  bool InScope(const Scope& scope) const;
+  bool InScope(const Scope& scope) const { return TagsInScope(tags, scope); }
   // The plan as the API shows it (no password file).
   std::string ToJson() const;
 };
