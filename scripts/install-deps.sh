@@ -8,7 +8,7 @@ packages=(
   g++ cmake make pkg-config ccache
   libssl-dev openssl libsodium-dev libzstd-dev nlohmann-json3-dev libcli11-dev
   libgtest-dev libbenchmark-dev python3 util-linux
-  protobuf-compiler libprotobuf-dev libcpp-httplib-dev libsqlite3-dev zlib1g-dev
+  protobuf-compiler libprotobuf-dev libcpp-httplib-dev libsqlite3-dev zlib1g-dev libbrotli-dev
   nodejs npm chromium fonts-dejavu-core restic borgbackup
 )
 if [ "${1:-}" = "--bench" ]; then packages+=(time); fi

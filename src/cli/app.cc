@@ -206,6 +206,23 @@ int Main(int argc, char** argv) {
   sv->add_option("--plans", serve.plans, "backup plans the API may run and whose retention it may change (JSON)");
   sv->add_flag("--insecure-no-auth", serve.insecure_no_auth, "serve a non-loopback address without access control");
   sv->add_option("--threads", serve.threads, "HTTP worker threads (default 8)")->check(CLI::Range(2, 256));
+  const std::string limits = "Limits (docs/observatory.md)";
+  sv->add_option("--max-connections", serve.max_connections, "open connections at most; more get 503 (default 1024)")
+      ->check(CLI::Range(16, 1 << 20))->group(limits);
+  sv->add_option("--max-header-size", serve.max_header_size, "a request's line and header fields at most (default 64KiB)")
+      ->group(limits);
+  sv->add_option("--header-timeout", serve.header_timeout, "time to send a request's whole header (default 10s)")->group(limits);
+  sv->add_option("--body-timeout", serve.body_timeout,
+                 "grace for a request body, after which it must arrive at --min-rate (default 20s)")->group(limits);
+  sv->add_option("--min-rate", serve.min_rate, "slowest rate, per second, of bodies and answers after their grace (default 500B)")
+      ->group(limits);
+  sv->add_option("--idle-timeout", serve.idle_timeout, "close a kept-alive connection idle this long (default 60s)")->group(limits);
+  sv->add_option("--max-queued", serve.max_queued, "requests waiting for a worker at most; more get 503 (default 256)")
+      ->check(CLI::Range(1, 1 << 20))->group(limits);
+  sv->add_option("--max-buffered", serve.max_buffered,
+                 "request and answer bytes held in memory at most; more get 503 (default 256MiB)")->group(limits);
+  sv->add_option("--shutdown-timeout", serve.shutdown_timeout,
+                 "on SIGTERM, time to finish answering what was read in full (default 10s)")->group(limits);
   sv->callback([&] { rc = RunServe(g, serve); });
 
   AuditCommand audit_cmd;

@@ -46,13 +46,40 @@ int RunServe(const GlobalOptions& g, const ServeCommand& c) {
     return Usage("--listen must be HOST:PORT, e.g. 127.0.0.1:4318");
   }
   if (so.port < 0 || so.port > 65535) return Usage("the port must be between 0 and 65535");
-  so.threads = c.threads;
+  so.http.threads = c.threads;
+  so.http.max_connections = static_cast<size_t>(c.max_connections);
+  so.http.max_queued = static_cast<size_t>(c.max_queued);
+  struct DurationFlag {
+    const char* name;
+    const std::string& value;
+    int64_t* out;
+  };
+  for (const DurationFlag& f : {DurationFlag{"--header-timeout", c.header_timeout, &so.http.header_timeout_ns},
+                                DurationFlag{"--body-timeout", c.body_timeout, &so.http.body_timeout_ns},
+                                DurationFlag{"--idle-timeout", c.idle_timeout, &so.http.idle_timeout_ns},
+                                DurationFlag{"--shutdown-timeout", c.shutdown_timeout, &so.http.shutdown_timeout_ns}}) {
+    auto d = ParseDuration(f.value);
+    if (!d || *d <= 0) return Usage(std::string(f.name) + " must be a duration such as 10s");
+    *f.out = *d;
+  }
+  so.http.write_timeout_ns = so.http.body_timeout_ns + 10'000'000'000;
+  auto header_size = ParseByteSize(c.max_header_size);
+  if (!header_size || *header_size < 1024 || *header_size > (16 << 20))
+    return Usage("--max-header-size must be a size between 1KiB and 16MiB, such as 64KiB");
+  so.http.parser.max_head_bytes = static_cast<size_t>(*header_size);
+  auto min_rate = ParseByteSize(c.min_rate);
+  if (!min_rate || *min_rate < 1) return Usage("--min-rate must be a size per second, such as 500B");
+  so.http.min_rate_bytes_per_s = static_cast<uint64_t>(*min_rate);
   auto stale = ParseDuration(c.stale_after);
   if (!stale || *stale <= 0) return Usage("--stale-after must be a duration such as 26h");
   so.default_stale_ns = *stale;
   auto max_body = ParseByteSize(c.max_body);
   if (!max_body || *max_body < 1024) return Usage("--max-body must be a size of at least 1KiB, such as 20MiB");
   so.max_body_bytes = static_cast<size_t>(*max_body);
+  auto max_buffered = ParseByteSize(c.max_buffered);
+  if (!max_buffered || *max_buffered < *max_body)
+    return Usage("--max-buffered must be a size no smaller than --max-body, such as 256MiB");
+  so.http.max_buffered_bytes = static_cast<uint64_t>(*max_buffered);
 
   observatory::StoreOptions store_options;
   std::string state = g.trace.state_dir.empty() ? trace::DefaultStateDir() : g.trace.state_dir;

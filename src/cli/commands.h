@@ -110,6 +110,13 @@ struct ServeCommand {
   bool insecure_no_auth = false;  // serve a non-loopback address without access control
   std::string plans;              // backup plans the API may run; empty: none
   int threads = 8;
+  // The HTTP server's limits (docs/observatory.md, "Limits").
+  int max_connections = 1024;
+  std::string max_header_size = "64KiB";
+  std::string header_timeout = "10s", body_timeout = "20s", idle_timeout = "60s", shutdown_timeout = "10s";
+  std::string min_rate = "500B";  // per second, for bodies and answers after their grace
+  int max_queued = 256;
+  std::string max_buffered = "256MiB";
 };
 struct WrapCommand {
   std::vector<std::string> command;  // the program and its arguments

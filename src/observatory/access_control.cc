@@ -123,7 +123,7 @@ void AccessControl::AuditReloads() {
     Audit(server, "config.reload", options_.policy_file, "", result, detail);
 }
 
-AccessDecision AccessControl::Check(const std::string& authorization, const char* permission, const std::string& action,
+AccessDecision AccessControl::Check(const std::string& bearer_token, const char* permission, const std::string& action,
                                     const std::string& resource, const std::string& client, bool audit_allowed) {
   AccessDecision d;
   d.scope = Scope::Of({}, {});
@@ -133,8 +133,8 @@ AccessDecision AccessControl::Check(const std::string& authorization, const char
     Audit(d, action, resource, client, "denied", d.error);
     return d;
   };
-  if (authorization.rfind("Bearer ", 0) != 0) return deny(401, "no bearer token (Authorization: Bearer ...)");
-  auto token = verifier_->Verify(std::string_view(authorization).substr(7));
+  if (bearer_token.empty()) return deny(401, "no bearer token (Authorization: Bearer ...)");
+  auto token = verifier_->Verify(bearer_token);
   if (!token.ok()) return deny(401, token.status().message());
   auto policy = Policy();
   AuditReloads();

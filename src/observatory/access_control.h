@@ -44,10 +44,11 @@ class AccessControl {
   // policy file; Corruption if the audit log was tampered with.
   static Result<std::unique_ptr<AccessControl>> Create(AccessOptions options, auth::Fetch fetch, Env* env);
 
-  // Checks `authorization` (the header's value) for `permission`, and audits
+  // Checks `bearer_token` (the credentials of the Authorization header's
+  // Bearer scheme; empty if there were none) for `permission`, and audits
   // the decision as `action` on `resource` from `client`; an allowed one
   // only if `audit_allowed` (else the caller audits the outcome itself).
-  AccessDecision Check(const std::string& authorization, const char* permission, const std::string& action,
+  AccessDecision Check(const std::string& bearer_token, const char* permission, const std::string& action,
                        const std::string& resource, const std::string& client, bool audit_allowed = true);
 
   // Audits what an allowed request then refused in part (spans outside

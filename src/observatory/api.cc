@@ -97,15 +97,30 @@ ApiResponse Guard(Fn&& fn) {
   }
 }
 
-ApiResponse FromStatus(const Status& s) {
-  if (s.code() == ErrorCode::kInvalidArgument) return ApiError(400, s.message());
-  if (s.code() == ErrorCode::kNotFound) return ApiError(404, s.message());
-  return ApiError(500, s.message());
-}
+ApiResponse FromStatus(const Status& s) { return ApiErrorFor(s); }
 
 }  // namespace
 
-ApiResponse ApiError(int status, const std::string& message) { return {status, Dump({{"error", message}})}; }
+ApiResponse ApiError(int status, const std::string& message) { return {status, Dump({{"error", message}}), false}; }
+
+int HttpStatusFor(const Status& status) {
+  switch (status.code()) {
+    case ErrorCode::kOk: return 200;
+    case ErrorCode::kInvalidArgument:
+    case ErrorCode::kAmbiguous: return 400;
+    case ErrorCode::kUnauthenticated: return 401;
+    case ErrorCode::kNotFound: return 404;
+    case ErrorCode::kAlreadyExists:
+    case ErrorCode::kLocked: return 409;
+    case ErrorCode::kIOError:
+    case ErrorCode::kNoSpace: return 503;
+    default: return 500;
+  }
+}
+
+ApiResponse ApiErrorFor(const Status& status, const std::string& prefix) {
+  return ApiError(HttpStatusFor(status), prefix + status.message());
+}
 
 ApiResponse Api::Jobs(const ApiRequest& req) const {
   return Guard([&]() -> ApiResponse {
@@ -157,7 +172,11 @@ ApiResponse Api::Trace(const std::string& trace_id_hex, const ApiRequest& req) c
   int visible = 0;
   std::string body = RenderTraceJson(trace::ToHex(*id), *stored, req.scope, &visible);
   // A trace the caller may see none of does not exist for them.
-  if (visible == 0) return ApiError(404, "no trace " + trace::ToHex(*id));
+  if (visible == 0) {
+    ApiResponse out = ApiError(404, "no trace " + trace::ToHex(*id));
+    out.out_of_scope = true;
+    return out;
+  }
   return {200, std::move(body)};
 }
 

@@ -8,6 +8,7 @@
 
 #include "observatory/scope.h"
 #include "observatory/span_store.h"
+#include "util/status.h"
 
 namespace backspan {
 class Env;
@@ -23,6 +24,9 @@ struct ApiRequest {
 struct ApiResponse {
   int status = 200;
   std::string body;
+  // The request reached for something outside the caller's scope (answered
+  // as if it did not exist): audited as a denial.
+  bool out_of_scope = false;
 };
 
 class Api {
@@ -50,5 +54,14 @@ class Api {
 
 // {"error": message} with `status`.
 ApiResponse ApiError(int status, const std::string& message);
+
+// The HTTP status for a failed Status, the one mapping every endpoint uses:
+// the caller's mistakes are 4xx (400 invalid, 401 unauthenticated, 404 not
+// found, 409 exists or locked); a store that cannot read or commit now is
+// 503, to be retried; anything else is 500.
+int HttpStatusFor(const Status& status);
+
+// ApiError(HttpStatusFor(status), prefix + status.message()).
+ApiResponse ApiErrorFor(const Status& status, const std::string& prefix = "");
 
 }  // namespace backspan::observatory

@@ -149,11 +149,19 @@ bool Merge(ExternalSpan& cur, const ExternalSpan& next) {
   return changed;
 }
 
+// How an item is named in a rejection: its job id, else its name.
+std::string ItemName(const ExternalSpan& es) {
+  for (const char* key : {"backspan.job.id", "azure.backup.job.id", "azure.monitor.alert.id"})
+    if (const trace::AttributeValue* v = trace::FindAttribute(es.span.attributes, key))
+      return "'" + trace::AttributeText(*v).substr(0, 80) + "'";
+  return "'" + (es.span.name.empty() ? trace::ToHex(es.span.span_id) : es.span.name.substr(0, 80)) + "'";
+}
+
 }  // namespace
 
-Result<ExternalOutcome> ExternalIngest::Store(const std::vector<ExternalSpan>& spans) {
+Result<ExternalOutcome> ExternalIngest::Store(const std::vector<ExternalSpan>& spans, const Scope& writer) {
   std::lock_guard<std::mutex> lock(mu_);
-  return StoreLocked(spans);
+  return StoreLocked(spans, writer);
 }
 
 Result<ExternalOutcome> ExternalIngest::AnnotateAlert(const trace::TraceId& trace_id, const trace::SpanId& span_id,
@@ -174,10 +182,10 @@ Result<ExternalOutcome> ExternalIngest::AnnotateAlert(const trace::TraceId& trac
   note.span.events.push_back(event);
   note.alert = true;
   note.rank = stored.rank;  // a note, not a newer notification
-  return StoreLocked({note});
+  return StoreLocked({note}, scope);
 }
 
-Result<ExternalOutcome> ExternalIngest::StoreLocked(const std::vector<ExternalSpan>& spans) {
+Result<ExternalOutcome> ExternalIngest::StoreLocked(const std::vector<ExternalSpan>& spans, const Scope& writer) {
   std::map<trace::TraceId, TraceVersions> traces;
   auto trace_of = [&](const trace::TraceId& id) -> Result<TraceVersions*> {
     auto it = traces.find(id);
@@ -187,6 +195,12 @@ Result<ExternalOutcome> ExternalIngest::StoreLocked(const std::vector<ExternalSp
     return &traces.emplace(id, std::move(*loaded)).first->second;
   };
 
+  // Each item merged, and whether it changed its span.
+  struct Item {
+    const ExternalSpan* es;
+    bool changed;
+  };
+  std::vector<Item> items;
   ExternalOutcome outcome;
   for (const ExternalSpan& next : spans) {
     auto tv = trace_of(next.span.trace_id);
@@ -197,6 +211,11 @@ Result<ExternalOutcome> ExternalIngest::StoreLocked(const std::vector<ExternalSp
     if (it == versions.end()) {
       ExternalSpan first = next;
       if (first.span.start_ns == 0) first.span.start_ns = first.span.end_ns;  // an end without a start
+      if (first.span.start_ns == 0) {
+        outcome.rejected.push_back(ItemName(next) + ": the job has not started here: send its started event, "
+                                                    "or give its start_time, first");
+        continue;
+      }
       if (first.span.name.empty()) {
         const trace::AttributeValue* kind = trace::FindAttribute(first.span.attributes, "backspan.job.kind");
         first.span.name = kind ? trace::AttributeText(*kind) : "job";
@@ -207,7 +226,7 @@ Result<ExternalOutcome> ExternalIngest::StoreLocked(const std::vector<ExternalSp
       changed = Merge(it->second.es, next);
     }
     it->second.changed |= changed;
-    (changed ? outcome.stored : outcome.unchanged)++;
+    items.push_back({&next, changed});
     Version& v = it->second;
     // Alerts and the jobs they are about mark each other, in either order.
     if (v.es.alert && !v.es.span.is_root()) {
@@ -219,6 +238,8 @@ Result<ExternalOutcome> ExternalIngest::StoreLocked(const std::vector<ExternalSp
     }
   }
 
+  // Spans that cannot be stored, and why.
+  std::map<trace::SpanId, std::string> refused;
   IngestBatch batch;
   for (auto& [tid, versions] : traces)
     for (auto& [sid, v] : versions) {
@@ -227,8 +248,10 @@ Result<ExternalOutcome> ExternalIngest::StoreLocked(const std::vector<ExternalSp
       if (!es.open && es.span.end_ns < es.span.start_ns) es.span.end_ns = es.span.start_ns;
       std::string body = trace::EncodeOtlpProtobuf(es.resource, "", {es.span});
       auto part = DecodeTraceRequest(body, WireFormat::kProtobuf, es.open);
-      if (!part.ok()) return part.status();
-      if (part->rejected > 0) return Status::InvalidArgument(part->rejection);
+      if (!part.ok() || part->rejected > 0) {
+        refused[sid] = part.ok() ? part->rejection : part.status().message();
+        continue;
+      }
       for (auto& c : part->chunks) batch.chunks.push_back(std::move(c));
       for (auto& l : part->live) batch.live.push_back(std::move(l));
       for (auto& f : part->finished) batch.finished.push_back(f);
@@ -238,8 +261,17 @@ Result<ExternalOutcome> ExternalIngest::StoreLocked(const std::vector<ExternalSp
       }
       batch.accepted += part->accepted;
     }
-  if (batch.accepted == 0) return outcome;
-  if (Status s = store_->Write(std::move(batch)); !s.ok()) return s;
+  if (batch.accepted > 0) {
+    auto written = store_->Write(std::move(batch), writer);
+    if (!written.ok()) return written.status();
+    for (const auto& id : written->rejected_spans)
+      refused[id] = "it would change a job or alert outside the scopes the caller may write";
+  }
+  for (const Item& item : items) {
+    auto why = refused.find(item.es->span.span_id);
+    if (why != refused.end()) outcome.rejected.push_back(ItemName(*item.es) + ": " + why->second);
+    else (item.changed ? outcome.stored : outcome.unchanged)++;
+  }
   return outcome;
 }
 

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <mutex>
+#include <string>
 #include <vector>
 
 #include "observatory/external_spans.h"
@@ -22,17 +23,23 @@ namespace backspan::observatory {
 class SpanStore;
 
 struct ExternalOutcome {
-  int64_t stored = 0;     // spans written (new, or changed)
+  int64_t stored = 0;     // items written (new, or changed)
   int64_t unchanged = 0;  // already stored as they are: duplicates
+  // Items not stored, each with why: one that cannot be a span yet (a
+  // progress event for a job that never started), or one that would
+  // change a stored job outside the caller's scope.
+  std::vector<std::string> rejected;
 };
 
 class ExternalIngest {
  public:
   ExternalIngest(SpanStore* store, Env* env) : store_(store), env_(env) {}
 
-  // Merges and stores `spans` in order, in one commit; returns once it is
-  // durable. Calls are serialized: each merge reads what the last one wrote.
-  Result<ExternalOutcome> Store(const std::vector<ExternalSpan>& spans);
+  // Merges and stores `spans` in order, in one commit, for a caller who may
+  // write in `writer`; returns once it is durable. Calls are serialized:
+  // each merge reads what the last one wrote. An error is the store's
+  // (nothing was stored); a bad item is a rejected item.
+  Result<ExternalOutcome> Store(const std::vector<ExternalSpan>& spans, const Scope& writer = Scope::All());
 
   // Adds `attributes` and `event` to a stored alert span (an acknowledgement),
   // if `scope` allows that span. NotFound if there is no such alert, or the
@@ -44,7 +51,7 @@ class ExternalIngest {
  private:
   SpanStore* store_;
   // Store, with the lock held.
-  Result<ExternalOutcome> StoreLocked(const std::vector<ExternalSpan>& spans);
+  Result<ExternalOutcome> StoreLocked(const std::vector<ExternalSpan>& spans, const Scope& writer);
 
   Env* env_;
   std::mutex mu_;

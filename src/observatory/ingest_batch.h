@@ -58,6 +58,7 @@ struct TraceChunk {
   trace::TraceId trace_id{};
   int64_t start_ns = 0;   // earliest span start, for retention
   int32_t span_count = 0;
+  std::vector<trace::SpanId> span_ids;  // of the spans in body, in order
   std::string body;       // zstd, or raw if raw_length == 0
   uint64_t raw_length = 0;
 };

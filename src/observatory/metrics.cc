@@ -97,8 +97,24 @@ std::string RenderMetrics(const MetricsInput& in) {
   w.Sample("backspan_jobs_running", "", static_cast<double>(in.stats.running_jobs));
   w.Family("backspan_store_jobs", "gauge", "Jobs in the store.");
   w.Sample("backspan_store_jobs", "", static_cast<double>(in.stats.jobs));
+  if (!in.server_wide) return w.Take();
+
   w.Family("backspan_store_size_bytes", "gauge", "Size of the store's database file.");
   w.Sample("backspan_store_size_bytes", "", static_cast<double>(in.stats.bytes));
+  const http::ServerStats& h = in.http;
+  w.Family("backspan_http_connections_open", "gauge", "HTTP connections open now.");
+  w.Sample("backspan_http_connections_open", "", static_cast<double>(h.connections_open));
+  w.Family("backspan_http_connections_total", "counter", "HTTP connections accepted, by result.");
+  w.Sample("backspan_http_connections_total", "result=\"served\"",
+           static_cast<double>(h.connections_accepted - h.connections_refused));
+  w.Sample("backspan_http_connections_total", "result=\"refused\"", static_cast<double>(h.connections_refused));
+  w.Family("backspan_http_requests_refused_total", "counter",
+           "Requests refused before a handler ran, by reason: malformed framing, too slow, server busy.");
+  w.Sample("backspan_http_requests_refused_total", "reason=\"malformed\"", static_cast<double>(h.malformed));
+  w.Sample("backspan_http_requests_refused_total", "reason=\"timeout\"", static_cast<double>(h.timeouts));
+  w.Sample("backspan_http_requests_refused_total", "reason=\"busy\"", static_cast<double>(h.busy));
+  w.Family("backspan_http_buffered_bytes", "gauge", "Bytes of requests and responses the server holds now.");
+  w.Sample("backspan_http_buffered_bytes", "", static_cast<double>(h.buffered_bytes));
 
   if (const IngestCounters* c = in.ingest) {
     w.Family("backspan_ingest_requests_total", "counter", "OTLP export requests received, by result.");

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "http/server.h"
 #include "observatory/span_store.h"
 
 namespace backspan::observatory {
@@ -23,7 +24,12 @@ struct MetricsInput {
   std::vector<SourceState> sources;
   std::vector<JobCount> job_counts;
   StoreStats stats;
+  // Whether the caller may read everything: only then are the server's own
+  // counters (ingest, HTTP) and the store's size shown, since they count
+  // what happens in every scope.
+  bool server_wide = true;
   const IngestCounters* ingest = nullptr;
+  http::ServerStats http;
   int64_t now_ns = 0;
   int64_t default_stale_ns = 0;
   double process_start_seconds = 0;

@@ -92,7 +92,7 @@ ApiResponse OperationsApi::Trigger(const std::string& name, const std::string& c
   }
   auto run = runner_->Start(req);
   if (!run.ok())
-    return ApiError(run.status().code() == ErrorCode::kAlreadyExists ? 409 : 503, run.status().message());
+    return ApiErrorFor(run.status());
   return {202, run->ToJson()};
 }
 
@@ -102,7 +102,7 @@ ApiResponse OperationsApi::SetRetention(const std::string& name, const std::stri
   if (!plan.ok()) return ApiError(404, plan.status().message());
   auto retention = ParseRetention(body);
   if (!retention.ok()) return ApiError(400, retention.status().message());
-  if (Status s = plans_->SetRetention(name, *retention); !s.ok()) return ApiError(503, s.message());
+  if (Status s = plans_->SetRetention(name, *retention); !s.ok()) return ApiErrorFor(s);
   plan->retention = std::move(*retention);
   return {200, plan->ToJson()};
 }
@@ -126,7 +126,7 @@ ApiResponse OperationsApi::GetAccess(const Scope& scope) const {
   if (!access_) return ApiError(404, "access control is off (backspan serve --oidc-issuer ... --access-config FILE)");
   if (!scope.unrestricted) return ApiError(403, "role assignments take roles.write at scope \"*\"");
   auto text = access_->ConfigText();
-  if (!text.ok()) return ApiError(503, text.status().message());
+  if (!text.ok()) return ApiErrorFor(text.status());
   return {200, *text};
 }
 
@@ -135,7 +135,7 @@ ApiResponse OperationsApi::PutAccess(const std::string& body, const Scope& scope
   if (!scope.unrestricted) return ApiError(403, "role assignments take roles.write at scope \"*\"");
   Status s = access_->ReplaceConfig(body);
   if (s.code() == ErrorCode::kInvalidArgument) return ApiError(400, s.message());
-  if (!s.ok()) return ApiError(503, s.message());
+  if (!s.ok()) return ApiErrorFor(s);
   return {200, Dump({{"replaced", true}})};
 }
 
@@ -160,7 +160,7 @@ ApiResponse OperationsApi::Audit(const ApiRequest& req) const {
     if (f.limit <= 0 || f.limit > 100000) return ApiError(400, "'limit' must be between 1 and 100000");
   }
   auto records = access_->ListAudit(f);
-  if (!records.ok()) return ApiError(503, records.status().message());
+  if (!records.ok()) return ApiErrorFor(records.status());
   std::string out = "{\"records\":[";
   for (size_t i = 0; i < records->size(); ++i) {
     if (i) out += ',';

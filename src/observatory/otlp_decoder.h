@@ -33,6 +33,15 @@ struct SpanLimits {
 Result<IngestBatch> DecodeTraceRequest(std::string_view body, WireFormat format, bool in_progress,
                                        const SpanLimits& limits = {}, const Scope* write_scope = nullptr);
 
+// The ids of the spans in `resource_spans` (a stored chunk's or live span's
+// serialized ResourceSpans, uncompressed) that `scope` does not allow.
+// Corruption if it does not parse.
+Result<std::vector<trace::SpanId>> SpansOutsideScope(std::string_view resource_spans, const Scope& scope);
+
+// Removes the spans with ids in `drop` from `chunk`, re-encoding it; false
+// if no span is left (the chunk is then to be dropped whole).
+bool DropSpans(TraceChunk* chunk, const std::vector<trace::SpanId>& drop);
+
 // The success answer: an ExportTraceServiceResponse, with partial_success
 // set when spans were rejected.
 std::string EncodeExportResponse(WireFormat format, int64_t rejected, const std::string& message);

@@ -1,12 +1,13 @@
 // `backspan serve`: one HTTP server for OTLP ingest (/v1/traces and the
-// in-progress extension), the JSON API, the web UI, /metrics and health.
-// The HTTP library stays inside server.cc.
+// in-progress extension), the JSON API, the web UI, /metrics and health,
+// on the event-loop server of http/server.h and its limits.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <string>
 
+#include "http/server.h"
 #include "observatory/otlp_decoder.h"
 #include "util/status.h"
 
@@ -24,7 +25,9 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   int port = 4318;                        // 0: any free port (see Server::port)
   size_t max_body_bytes = 20 << 20;       // as sent and after gzip
-  int threads = 8;
+  // Connections, timeouts, queues and worker threads (its parser's body
+  // limit is max_body_bytes).
+  http::ServerLimits http;
   int64_t default_stale_ns = 26LL * 3600 * 1'000'000'000;
   SpanLimits limits;
   // The shared secret the /api/v1/ingest/* endpoints require (in ?token= or
@@ -47,9 +50,10 @@ class Server {
 
   // Binds the listening socket; IOError if the address is taken.
   Status Bind();
-  // Serves until Stop; call after Bind.
+  // Serves until Stop, then answers the requests it has read in full;
+  // call after Bind.
   void Run();
-  // Stops serving; safe from another thread.
+  // Makes Run drain and return; safe from another thread, before Run too.
   void Stop();
   // The bound port (useful with port 0).
   int port() const;

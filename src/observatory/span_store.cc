@@ -134,15 +134,17 @@ SpanStore::~SpanStore() {
   if (impl_->writer.joinable()) impl_->writer.join();
 }
 
-Status SpanStore::Write(IngestBatch batch) {
+Result<WriteOutcome> SpanStore::Write(IngestBatch batch, const Scope& writer) {
   Impl::Pending p;
   p.batch = std::move(batch);
+  p.writer = writer;
   std::unique_lock<std::mutex> l(impl_->mu);
-  if (impl_->stopping) return Status::Unsupported("the store is shutting down");
+  if (impl_->stopping) return Status::IOError("the store is shutting down");
   impl_->queue.push_back(&p);
   impl_->cv_work.notify_one();
   impl_->cv_done.wait(l, [&] { return p.done; });
-  return p.result;
+  if (!p.result.ok()) return p.result;
+  return std::move(p.outcome);
 }
 
 void SpanStore::Impl::WriterLoop() {
@@ -165,7 +167,8 @@ void SpanStore::Impl::WriterLoop() {
     const int64_t live_before = live_count;
     for (Pending* p : work) {
       if (!st.ok()) break;
-      st = Apply(p->batch);
+      st = RejectForeignReplacements(p->batch, p->writer, &p->outcome);
+      if (st.ok()) st = Apply(p->batch);
     }
     // The aggregates go out with this commit when nothing else waits (so a
     // quiet server's trends and freshness are current as soon as it

@@ -106,6 +106,15 @@ struct StoreStats {
   int64_t jobs = 0, running_jobs = 0, bytes = 0;
 };
 
+// What a write left out: spans that would have replaced (or, for a job,
+// merged into) a stored span or job outside the writer's scope. They are
+// rejected items of the request, never an error of the batch.
+struct WriteOutcome {
+  int64_t rejected = 0;
+  std::vector<trace::SpanId> rejected_spans;
+  std::string rejection;  // why the first was rejected
+};
+
 struct JobCount {
   std::string kind, status;
   int64_t count = 0;
@@ -117,9 +126,13 @@ class SpanStore {
   static Result<std::unique_ptr<SpanStore>> Open(const StoreOptions& options, Env* env);
   ~SpanStore();
 
-  // Stores a decoded batch; returns once it is committed (durably with
-  // sync_full). Safe from any thread; concurrent calls share a commit.
-  Status Write(IngestBatch batch);
+  // Stores a decoded batch for a caller who may write in `writer`; returns
+  // once it is committed (durably with sync_full). Safe from any thread;
+  // concurrent calls share a commit. Every write lands here, so this is
+  // where the rule holds that a caller may replace only what it may write:
+  // a span whose stored version (finished, in progress, or its job's row)
+  // lies outside `writer` is left out and reported in the outcome.
+  Result<WriteOutcome> Write(IngestBatch batch, const Scope& writer = Scope::All());
 
   Result<JobPage> ListJobs(const JobQuery& q, const Scope& scope);
   // NotFound if the trace has no span the scope allows (the caller filters
@@ -134,7 +147,9 @@ class SpanStore {
   Result<std::vector<JobCount>> JobCounts(const Scope& scope = Scope::All());
   // Known tag keys with up to `values_per_key` values each, for the UI's pickers.
   Result<std::vector<std::pair<std::string, std::vector<std::string>>>> TagKeys(int values_per_key);
-  Result<StoreStats> Stats();
+  // Jobs stored and running in `scope`; the database's size only for the
+  // unrestricted scope (else 0).
+  Result<StoreStats> Stats(const Scope& scope = Scope::All());
   // Whether a query can run now (for /readyz): cheap, unlike Stats.
   Status CheckReadable();
 

@@ -21,6 +21,8 @@ struct SpanStore::Impl {
   // The writer: the queue of batches waiting for a commit.
   struct Pending {
     IngestBatch batch;
+    Scope writer;
+    WriteOutcome outcome;
     Status result;
     bool done = false;
   };
@@ -57,6 +59,9 @@ struct SpanStore::Impl {
 
   void WriterLoop();
   Status Apply(IngestBatch& batch);
+  // Leaves out of `batch` the spans whose stored versions `caller` may not
+  // write (store_ownership.cc), counting them in `outcome`.
+  Status RejectForeignReplacements(IngestBatch& batch, const Scope& caller, WriteOutcome* outcome);
   Status ApplyJob(const JobRecord& job);
   // The stored row `id`, read by the writer.
   Result<JobRow> ReadJobById(int64_t id);

@@ -294,22 +294,43 @@ Status SpanStore::CheckReadable() {
   return v.ok() ? Status::Ok() : v.status();
 }
 
-Result<StoreStats> SpanStore::Stats() {
+Result<StoreStats> SpanStore::Stats(const Scope& scope) {
   Impl::Reader db(impl_.get());
   if (!db.status().ok()) return db.status();
   StoreStats s;
-  auto jobs = db->QueryInt("SELECT count(*) FROM jobs");
   const int64_t lost_before =
       impl_->options.lost_after_ns > 0 ? impl_->env->NowUnixNanos() - impl_->options.lost_after_ns : INT64_MIN;
-  auto running = db->QueryInt("SELECT count(*) FROM jobs WHERE status = 'running' AND updated_ns >= " +
-                              std::to_string(lost_before));
-  auto pages = db->QueryInt("PRAGMA page_count");
-  auto page_size = db->QueryInt("PRAGMA page_size");
-  for (auto* r : {&jobs, &running, &pages, &page_size})
-    if (!r->ok()) return r->status();
+  Where where;
+  Status scope_error;
+  if (!AddScopeClause(db.db(), scope, where, &scope_error)) {
+    if (!scope_error.ok()) return scope_error;
+    return s;  // nothing can be in this scope
+  }
+  Where running = where;
+  running.Add("j.status = 'running'");
+  running.Add("j.updated_ns >= " + running.Param(lost_before));
+  auto count = [&](const Where& w) -> Result<int64_t> {
+    int64_t n = 0;
+    Status st = ForEachRow(db.db(), "SELECT count(*) FROM jobs j" + w.Sql(), &w, [&](sql::Stmt& row) {
+      n = row.Int(0);
+      return false;
+    });
+    if (!st.ok()) return st;
+    return n;
+  };
+  auto jobs = count(where);
+  auto live = count(running);
+  if (!jobs.ok()) return jobs.status();
+  if (!live.ok()) return live.status();
   s.jobs = *jobs;
-  s.running_jobs = *running;
-  s.bytes = *pages * *page_size;
+  s.running_jobs = *live;
+  if (scope.unrestricted) {
+    auto pages = db->QueryInt("PRAGMA page_count");
+    auto page_size = db->QueryInt("PRAGMA page_size");
+    if (!pages.ok()) return pages.status();
+    if (!page_size.ok()) return page_size.status();
+    s.bytes = *pages * *page_size;
+  }
   return s;
 }
 

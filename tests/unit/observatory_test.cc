@@ -112,7 +112,7 @@ class SpanStoreTest : public ::testing::Test {
     return s.ok() ? std::move(*s) : nullptr;
   }
   void Write(SpanStore& store, const std::vector<JobSpec>& jobs, bool in_progress = false) {
-    Status st = store.Write(Decode(jobs, in_progress));
+    Status st = store.Write(Decode(jobs, in_progress)).status();
     ASSERT_TRUE(st.ok()) << st.message();
   }
   // Jobs counted by each aggregate: sources, counters and the hourly trend.

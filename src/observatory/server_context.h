@@ -1,0 +1,69 @@
+// What the handlers of `backspan serve` share (internal to server.cc,
+// request_gate.cc and ingest_handlers.cc): the store, the APIs, the
+// counters, and the gate every request passes before its handler reads it.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "http/message.h"
+#include "observatory/access_control.h"
+#include "observatory/api.h"
+#include "observatory/audit_spans.h"
+#include "observatory/external_ingest.h"
+#include "observatory/job_runner.h"
+#include "observatory/metrics.h"
+#include "observatory/operations_api.h"
+#include "observatory/server.h"
+
+namespace backspan::observatory {
+
+struct ServerContext {
+  ServerContext(ServerOptions o, SpanStore* s, Env* e)
+      : options(std::move(o)), store(s), env(e), api(s, e, options.default_stale_ns), external(s, e) {}
+
+  ServerOptions options;
+  SpanStore* store;
+  Env* env;
+  Api api;
+  IngestCounters counters;
+  ExternalIngest external;
+  std::unique_ptr<AuditSpanWriter> audit_spans;  // with access control: the audit log, as spans
+  std::unique_ptr<JobRunner> runner;             // with plans: runs their jobs (made in Bind: it needs the port)
+  std::unique_ptr<OperationsApi> ops;
+  const http::Server* http = nullptr;            // for its counters in /metrics
+  double start_seconds = 0;
+
+  // Who sends `req`, and the scope in which it holds `permission`: a job
+  // this server runs (its run token), the access control's verdict on its
+  // bearer token, or anyone at all when access control is off. A refusal
+  // (status 401 or 403, with why) is counted and audited; an allowed
+  // request is audited as `action` only if `audit_allowed` (else the
+  // handler audits the outcome itself).
+  AccessDecision Admit(const http::Request& req, const char* permission, const std::string& action, bool audit_allowed);
+
+  // Audits the outcome of an allowed request, when access control is on.
+  void AuditOutcome(const AccessDecision& who, const std::string& action, const http::Request& req,
+                    const std::string& result, const std::string& detail);
+};
+
+// `r` as a JSON answer (503s with Retry-After).
+void AnswerJson(http::Response& res, const ApiResponse& r);
+// A refusal from Admit as a JSON answer, with WWW-Authenticate on a 401.
+void AnswerRefusal(http::Response& res, const AccessDecision& who);
+
+// POST /v1/traces and /v1/traces/in-progress.
+void HandleOtlp(ServerContext& ctx, http::Request& req, http::Response& res, bool in_progress);
+
+// What each external ingest endpoint reads.
+enum class ExternalFormat { kAzureMonitor, kAzureBackupJobs, kJobEvents };
+// The largest body (as sent, and decoded) each of them reads.
+size_t ExternalBodyLimit(const ServerOptions& options, ExternalFormat format);
+// The largest body of an operation or an acknowledgement.
+inline constexpr size_t kMaxOperationBody = 1 << 20;
+// POST /api/v1/ingest/{azure-monitor,azure-backup-jobs,events}.
+void HandleExternal(ServerContext& ctx, http::Request& req, http::Response& res, ExternalFormat format);
+// POST /api/v1/alerts/{trace}/{span}/acknowledge.
+void HandleAcknowledge(ServerContext& ctx, http::Request& req, http::Response& res);
+
+}  // namespace backspan::observatory
