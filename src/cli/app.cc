@@ -221,6 +221,8 @@ int Main(int argc, char** argv) {
       ->check(CLI::Range(1, 1 << 20))->group(limits);
   sv->add_option("--max-buffered", serve.max_buffered,
                  "request and answer bytes held in memory at most; more get 503 (default 256MiB)")->group(limits);
+  sv->add_option("--decode-memory", serve.decode_memory,
+                 "memory for decoding request bodies at once; more waits, then gets 503 (default 512MiB)")->group(limits);
   sv->add_option("--shutdown-timeout", serve.shutdown_timeout,
                  "on SIGTERM, time to finish answering what was read in full (default 10s)")->group(limits);
   sv->callback([&] { rc = RunServe(g, serve); });

@@ -1,4 +1,5 @@
 // `backspan serve`: the observatory in one process.
+#include <malloc.h>
 #include <signal.h>
 
 #include <cctype>
@@ -80,6 +81,9 @@ int RunServe(const GlobalOptions& g, const ServeCommand& c) {
   if (!max_buffered || *max_buffered < *max_body)
     return Usage("--max-buffered must be a size no smaller than --max-body, such as 256MiB");
   so.http.max_buffered_bytes = static_cast<uint64_t>(*max_buffered);
+  auto decode_memory = ParseByteSize(c.decode_memory);
+  if (!decode_memory || *decode_memory < (16 << 20)) return Usage("--decode-memory must be a size of at least 16MiB, such as 512MiB");
+  so.decode_memory_bytes = static_cast<uint64_t>(*decode_memory);
 
   observatory::StoreOptions store_options;
   std::string state = g.trace.state_dir.empty() ? trace::DefaultStateDir() : g.trace.state_dir;
@@ -114,6 +118,12 @@ int RunServe(const GlobalOptions& g, const ServeCommand& c) {
     so.ingest_token = t;
   }
 
+#ifdef __GLIBC__
+  // Buffers of 256 KiB and more (request bodies, decoded batches) are
+  // mapped and unmapped whole, so a burst of large requests does not leave
+  // the heap at its peak; the server trims the rest when idle.
+  mallopt(M_MMAP_THRESHOLD, 256 << 10);
+#endif
   // SIGINT and SIGTERM stop the server from a thread of their own; blocked
   // before any thread starts, so every thread inherits the mask.
   sigset_t stop_signals;

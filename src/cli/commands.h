@@ -117,6 +117,7 @@ struct ServeCommand {
   std::string min_rate = "500B";  // per second, for bodies and answers after their grace
   int max_queued = 256;
   std::string max_buffered = "256MiB";
+  std::string decode_memory = "512MiB";
 };
 struct WrapCommand {
   std::vector<std::string> command;  // the program and its arguments

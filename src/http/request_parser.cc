@@ -137,7 +137,7 @@ bool RequestParser::ParseRequestLine(std::string_view line) {
   else if (version == "HTTP/1.0") request_.minor_version = 0;
   else if (version.size() == 8 && version.substr(0, 5) == "HTTP/" && std::isdigit(static_cast<unsigned char>(version[5])) &&
            version[6] == '.' && std::isdigit(static_cast<unsigned char>(version[7])))
-    return Fail(505, "HTTP version " + std::string(version.substr(5)) + " is not supported: send HTTP/1.1");
+    return Fail(400, "HTTP version " + std::string(version.substr(5)) + " is not spoken here: send HTTP/1.1 (OTLP/HTTP)");
   else return Fail(400, "the request line does not end with an HTTP version");
   if (target.size() > limits_.max_target_bytes)
     return Fail(414, "the request target is longer than " + std::to_string(limits_.max_target_bytes) + " bytes");
@@ -195,7 +195,7 @@ bool RequestParser::ParseFraming() {
     if (codings.empty() || codings.back() != "chunked") return Fail(400, "Transfer-Encoding must end with chunked");
     if (codings.size() > 1)
       return codings[0] == "chunked" ? Fail(400, "chunked is applied more than once")
-                                     : Fail(501, "transfer coding '" + codings[0].substr(0, 32) + "' is not supported");
+                                     : Fail(400, "transfer coding '" + codings[0].substr(0, 32) + "' is not supported: send chunked alone");
     chunked_ = true;
   } else if (h.Has("Content-Length")) {
     std::vector<std::string> values = ListElements(h, "Content-Length");

@@ -3,8 +3,9 @@
 // this server could read differently is an error, never a guess: bare LF,
 // obsolete line folding, whitespace before a colon, conflicting
 // Content-Length values, Transfer-Encoding together with Content-Length, a
-// transfer coding other than a final chunked. It does no I/O, so it can be
-// fuzzed.
+// transfer coding other than a final chunked. Every refusal is a 4xx:
+// bad input is the client's error, even where RFC 9110 offers a 5xx (505,
+// 501). It does no I/O, so it can be fuzzed.
 #pragma once
 
 #include <cstdint>
@@ -51,7 +52,7 @@ class RequestParser {
   // Bytes of the current request held in memory, head and body.
   size_t buffered_bytes() const { return head_.size() + request_.body.size() + line_.size(); }
 
-  int error_status() const { return error_status_; }
+  int error_status() const { return error_status_; }  // 400, 414, 417 or 431
   const std::string& error() const { return error_; }
 
   // Lowers the body limit for this request once its head is known (a

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "observatory/json_body.h"
+#include "util/bounded_json.h"
 #include "util/text.h"
 
 namespace backspan::observatory {
@@ -210,8 +212,9 @@ bool IsFailureSeverity(const std::string& severity) {
 }  // namespace
 
 Result<ExternalSpan> AzureAlertSpan(std::string_view body, int64_t now_ns) {
-  json doc = json::parse(body, nullptr, false);
-  if (doc.is_discarded()) return Status::InvalidArgument("the body is not JSON");
+  std::string why;
+  json doc = ParseBoundedJson(body, {}, &why);
+  if (doc.is_discarded()) return Status::InvalidArgument(why.empty() ? "the body is not JSON" : why);
   if (!doc.is_object()) return Status::InvalidArgument("the body is not a JSON object");
   Fields top(doc);
   const std::string schema = top.Text("schemaid");
@@ -399,37 +402,36 @@ Result<ExternalSpan> JobRecordSpan(const json& row, int64_t now_ns) {
 
 // The rows of a body: an array, JSON lines, or Log Analytics' tables.
 Result<std::vector<json>> JobRows(std::string_view body) {
+  auto parsed = ParseJsonBody(body, "the body is not JSON (an array of rows, JSON lines, or a Log Analytics response)");
+  if (!parsed.ok()) return parsed.status();
+  if (parsed->lines) return std::move(parsed->docs);
+  json& doc = parsed->docs[0];
   std::vector<json> rows;
-  json doc = json::parse(body, nullptr, false);
-  if (!doc.is_discarded()) {
-    if (doc.is_array()) return doc.get<std::vector<json>>();
-    if (doc.is_object() && doc.contains("tables") && doc["tables"].is_array()) {
-      for (const auto& table : doc["tables"]) {
-        if (!table.is_object() || !table.contains("columns") || !table.contains("rows")) continue;
-        std::vector<std::string> names;
-        for (const auto& c : table["columns"]) names.push_back(c.is_object() ? c.value("name", "") : "");
-        for (const auto& r : table["rows"]) {
-          json row = json::object();
-          if (r.is_array())
-            for (size_t i = 0; i < r.size() && i < names.size(); ++i) row[names[i]] = r[i];
-          rows.push_back(std::move(row));
-        }
+  if (doc.is_array()) {
+    RETURN_IF_ERROR(CheckItemCount(doc.size(), "row"));
+    for (auto& row : doc) rows.push_back(std::move(row));
+    return rows;
+  }
+  if (doc.is_object() && doc.contains("tables") && doc["tables"].is_array()) {
+    for (const auto& table : doc["tables"]) {
+      if (!table.is_object() || !table.contains("columns") || !table.contains("rows") || !table["rows"].is_array()) continue;
+      RETURN_IF_ERROR(CheckItemCount(rows.size() + table["rows"].size(), "row"));
+      std::vector<std::string> names;
+      for (const auto& c : table["columns"]) names.push_back(c.is_object() ? c.value("name", "") : "");
+      for (const auto& r : table["rows"]) {
+        json row = json::object();
+        if (r.is_array())
+          for (size_t i = 0; i < r.size() && i < names.size(); ++i) row[names[i]] = r[i];
+        rows.push_back(std::move(row));
       }
-      return rows;
     }
-    if (doc.is_object()) return std::vector<json>{std::move(doc)};
-    return Status::InvalidArgument("the body is JSON but neither rows nor a Log Analytics response");
+    return rows;
   }
-  // JSON lines: one row per line.
-  for (auto [line, text] : NonBlankLines(body)) {
-    json row = json::parse(text, nullptr, false);
-    if (row.is_discarded())
-      return Status::InvalidArgument(line == 1 ? "the body is not JSON (an array of rows, JSON lines, or a Log Analytics response)"
-                                               : "line " + std::to_string(line) + " is not JSON");
-    rows.push_back(std::move(row));
+  if (doc.is_object()) {
+    rows.push_back(std::move(doc));
+    return rows;
   }
-  if (rows.empty()) return Status::InvalidArgument("the body holds no rows");
-  return rows;
+  return Status::InvalidArgument("the body is JSON but neither rows nor a Log Analytics response");
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "observatory/json_body.h"
 #include "util/text.h"
 
 namespace backspan::observatory {
@@ -150,19 +151,19 @@ Result<ExternalSpan> EventSpan(const json& ev, int64_t now_ns) {
 }  // namespace
 
 Result<ParsedSpans> JobEventSpans(std::string_view body, int64_t now_ns) {
+  auto parsed = ParseJsonBody(body, "the body is not JSON (an event, an array of events, or JSON lines)");
+  if (!parsed.ok()) return parsed.status();
   std::vector<json> events;
-  json doc = json::parse(body, nullptr, false);
-  if (!doc.is_discarded()) {
-    if (doc.is_array()) events = doc.get<std::vector<json>>();
-    else if (doc.is_object() && doc.contains("events") && doc["events"].is_array()) events = doc["events"].get<std::vector<json>>();
-    else events.push_back(std::move(doc));
+  if (parsed->lines) {
+    events = std::move(parsed->docs);
   } else {
-    for (auto [line, text] : NonBlankLines(body)) {
-      json ev = json::parse(text, nullptr, false);
-      if (ev.is_discarded())
-        return Status::InvalidArgument(line == 1 ? "the body is not JSON (an event, an array of events, or JSON lines)"
-                                                 : "line " + std::to_string(line) + " is not JSON");
-      events.push_back(std::move(ev));
+    json& doc = parsed->docs[0];
+    json* list = doc.is_array() ? &doc : doc.is_object() && doc.contains("events") && doc["events"].is_array() ? &doc["events"] : nullptr;
+    if (list) {
+      RETURN_IF_ERROR(CheckItemCount(list->size(), "event"));
+      for (auto& ev : *list) events.push_back(std::move(ev));
+    } else {
+      events.push_back(std::move(doc));
     }
   }
   if (events.empty()) return Status::InvalidArgument("the body holds no events");

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "util/bounded_json.h"
 #include "util/encoding.h"
 #include "util/hex.h"
 
@@ -166,9 +167,10 @@ void FillSpan(const json& s, tracepb::Span* out) {
 bool ParseJsonTraceRequest(std::string_view body,
                            opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest* out,
                            std::string* error) {
-  json j = json::parse(body.begin(), body.end(), nullptr, false);
+  std::string why;
+  json j = ParseBoundedJson(body, {}, &why);
   if (j.is_discarded()) {
-    *error = "the body is not valid JSON";
+    *error = why.empty() ? "the body is not valid JSON" : why;
     return false;
   }
   if (!j.is_object()) {

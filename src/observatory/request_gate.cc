@@ -31,6 +31,10 @@ void ServerContext::AuditOutcome(const AccessDecision& who, const std::string& a
   if (options.access) options.access->Audit(who, action, req.path, req.remote_addr, result, detail);
 }
 
+MemoryBudget::Lease ServerContext::Reserve(size_t bytes, size_t amplification) {
+  return decoding.Acquire(static_cast<uint64_t>(bytes) * amplification, std::chrono::seconds(10));
+}
+
 void AnswerJson(http::Response& res, const ApiResponse& r) {
   res.Set(r.status, r.body, "application/json");
   res.AddHeader("Cache-Control", "no-store");

@@ -25,6 +25,10 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   int port = 4318;                        // 0: any free port (see Server::port)
   size_t max_body_bytes = 20 << 20;       // as sent and after gzip
+  // Memory for decoding request bodies at once (a request reserves about
+  // twenty times its decoded size; beyond the budget, requests wait, then
+  // get 503).
+  uint64_t decode_memory_bytes = 512ull << 20;
   // Connections, timeouts, queues and worker threads (its parser's body
   // limit is max_body_bytes).
   http::ServerLimits http;

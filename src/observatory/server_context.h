@@ -15,12 +15,14 @@
 #include "observatory/metrics.h"
 #include "observatory/operations_api.h"
 #include "observatory/server.h"
+#include "util/memory_budget.h"
 
 namespace backspan::observatory {
 
 struct ServerContext {
   ServerContext(ServerOptions o, SpanStore* s, Env* e)
-      : options(std::move(o)), store(s), env(e), api(s, e, options.default_stale_ns), external(s, e) {}
+      : options(std::move(o)), store(s), env(e), api(s, e, options.default_stale_ns), external(s, e),
+        decoding(options.decode_memory_bytes) {}
 
   ServerOptions options;
   SpanStore* store;
@@ -33,6 +35,13 @@ struct ServerContext {
   std::unique_ptr<OperationsApi> ops;
   const http::Server* http = nullptr;            // for its counters in /metrics
   double start_seconds = 0;
+  // What decoding the bodies of requests in flight may take (see Reserve).
+  MemoryBudget decoding;
+
+  // Takes decoding memory for a body of `bytes` that decodes to about
+  // `amplification` times its size, waiting a while if others hold it; an
+  // empty lease if it did not free up (answer 503).
+  MemoryBudget::Lease Reserve(size_t bytes, size_t amplification);
 
   // Who sends `req`, and the scope in which it holds `permission`: a job
   // this server runs (its run token), the access control's verdict on its
@@ -46,6 +55,12 @@ struct ServerContext {
   void AuditOutcome(const AccessDecision& who, const std::string& action, const http::Request& req,
                     const std::string& result, const std::string& detail);
 };
+
+// How many times its size decoding a body takes at most, measured on the
+// worst inputs (tiny values): OTLP into protobuf messages, the external
+// endpoints' JSON into trees and spans.
+inline constexpr size_t kOtlpDecodeAmplification = 24;
+inline constexpr size_t kJsonDecodeAmplification = 32;
 
 // `r` as a JSON answer (503s with Retry-After).
 void AnswerJson(http::Response& res, const ApiResponse& r);

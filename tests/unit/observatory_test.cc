@@ -13,6 +13,7 @@
 #include "observatory/span_store.h"
 #include "storage/sqlite.h"
 #include "test_util.h"
+#include "util/bounded_json.h"
 
 namespace backspan::observatory {
 namespace {
@@ -204,6 +205,60 @@ TEST_F(SpanStoreTest, JobsStoredAfterTheAggregatesWereWrittenCountAfterACrash) {
   }
   auto store = Open();  // a second restart must not count anything twice
   ExpectCounted(Count(*store), 20);
+}
+
+// The write rule, below the HTTP layer: a scoped writer's span that would
+// replace a stored span of another scope is left out and reported; the
+// stored one stays; an unrestricted writer may replace anything.
+TEST_F(SpanStoreTest, AWriteMayReplaceOnlyWhatItsScopeAllows) {
+  auto store = Open();
+  JobSpec victim = Jobs(1, 1)[0];
+  victim.rg = "rg-b";
+  Write(*store, {victim});
+  JobSpec forged = victim;
+  forged.rg = "rg-a";
+  const Scope agent_a = Scope::Of({"rg-a"}, {});
+  auto out = store->Write(Decode({forged}), agent_a);
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  EXPECT_EQ(out->rejected, 2);  // the root span and its phase
+  EXPECT_NE(out->rejection.find("outside the scopes the caller may write"), std::string::npos);
+  auto in_b = store->ListJobs({}, Scope::Of({"rg-b"}, {}));
+  ASSERT_TRUE(in_b.ok());
+  ASSERT_EQ(in_b->jobs.size(), 1u);
+  EXPECT_EQ(in_b->jobs[0].resource_group, "rg-b");
+  auto in_a = store->ListJobs({}, agent_a);
+  ASSERT_TRUE(in_a.ok());
+  EXPECT_TRUE(in_a->jobs.empty());
+  // Its own new job, in the same batch as a takeover, is stored.
+  JobSpec own = Jobs(2, 1)[0];
+  own.rg = "rg-a";
+  out = store->Write(Decode({forged, own}), agent_a);
+  ASSERT_TRUE(out.ok());
+  EXPECT_EQ(out->rejected, 2);
+  in_a = store->ListJobs({}, agent_a);
+  ASSERT_TRUE(in_a.ok());
+  EXPECT_EQ(in_a->jobs.size(), 1u);
+  // Everything is in an unrestricted writer's scope.
+  out = store->Write(Decode({forged}));
+  ASSERT_TRUE(out.ok());
+  EXPECT_EQ(out->rejected, 0);
+}
+
+TEST(BoundedJsonTest, DepthAndValueCountAreBounded) {
+  std::string why;
+  EXPECT_FALSE(ParseBoundedJson(R"({"a": [1, 2, {"b": null}]})", {}, &why).is_discarded());
+  EXPECT_TRUE(why.empty());
+  EXPECT_TRUE(ParseBoundedJson(std::string(100, '[') + std::string(100, ']'), {}, &why).is_discarded());
+  EXPECT_NE(why.find("nested deeper than 64"), std::string::npos);
+  why.clear();
+  std::string tiny = "[";
+  for (int i = 0; i < 100000; ++i) tiny += "[],";
+  tiny += "[]]";
+  EXPECT_TRUE(ParseBoundedJson(tiny, {}, &why).is_discarded());
+  EXPECT_NE(why.find("more than"), std::string::npos);
+  why.clear();
+  EXPECT_TRUE(ParseBoundedJson("{not json", {}, &why).is_discarded());
+  EXPECT_TRUE(why.empty());  // not a bound: just not JSON
 }
 
 }  // namespace
