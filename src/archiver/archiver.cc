@@ -317,6 +317,9 @@ void Archiver::ProcessFile(FileJob& job) {
       }
     }
   }
+  // A job that failed (a write error elsewhere) stopped reading this file:
+  // it did not change, and it will not be saved.
+  if (failed_) return;
   item->node.size = offset;
   progress_.files_done++;
   auto now = (*file)->Stat();

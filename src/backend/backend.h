@@ -28,6 +28,14 @@ class PendingFile {
   virtual Status Commit(const std::string& name) = 0;
 };
 
+// A file a writer left half-written (a temporary file, an unfinished
+// upload): never part of the repository, only space.
+struct Leftover {
+  std::string name;      // for RemoveLeftover
+  uint64_t size = 0;
+  int64_t mtime_ns = 0;  // when it was last written
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -53,6 +61,11 @@ class Backend {
   // Names of all files of a type (for kConfig: "config" if present).
   virtual Result<std::vector<std::string>> List(FileType type) = 0;
   virtual Status Remove(FileType type, const std::string& name) = 0;
+
+  // What interrupted writers left behind, and its removal (prune removes
+  // only leftovers too old to belong to a writer still running).
+  virtual Result<std::vector<Leftover>> ListLeftovers() = 0;
+  virtual Status RemoveLeftover(const std::string& name) = 0;
 };
 
 }  // namespace backspan

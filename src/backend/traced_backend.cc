@@ -84,6 +84,8 @@ class TracedBackend final : public Backend {
     Timer t(span_, env_, slow_ns_, "remove", type);
     return inner_->Remove(type, name);
   }
+  Result<std::vector<Leftover>> ListLeftovers() override { return inner_->ListLeftovers(); }
+  Status RemoveLeftover(const std::string& name) override { return inner_->RemoveLeftover(name); }
 
  private:
   std::unique_ptr<Backend> inner_;

@@ -73,8 +73,9 @@ Result<CheckResult> Checker::Run() {
   ASSIGN_OR_RETURN(auto stored, backend->List(FileType::kPack));
   std::set<std::string> stored_set(stored.begin(), stored.end());
   std::vector<IndexedPack> indexed;
-  Status index_status = repo_->LoadIndex(&indexed);
-  if (!index_status.ok()) return index_status.WithContext("the index is damaged");
+  std::vector<std::string> damaged;
+  RETURN_IF_ERROR(repo_->LoadIndex(&indexed, nullptr, &damaged));
+  result.errors.insert(result.errors.end(), damaged.begin(), damaged.end());
   std::map<PackId, std::vector<PackEntry>> by_pack;
   for (auto& p : indexed) {
     auto& v = by_pack[p.id];
@@ -103,8 +104,17 @@ Result<CheckResult> Checker::Run() {
   for (const auto& name : stored) {
     auto id = Id::FromHex(name);
     if (!id || !by_pack.count(*id))
-      result.notices.push_back("pack " + name.substr(0, 8) +
-                               " is not in any index (left by an interrupted backup; harmless)");
+      result.notices.push_back("pack " + name.substr(0, 8) + " is not in any index " +
+                               (damaged.empty() ? "(left by an interrupted backup; harmless)"
+                                                : "(a damaged index file may list it: run 'backspan repair index')"));
+  }
+  ASSIGN_OR_RETURN(auto leftovers, backend->ListLeftovers());
+  if (!leftovers.empty()) {
+    uint64_t bytes = 0;
+    for (const auto& l : leftovers) bytes += l.size;
+    result.notices.push_back(std::to_string(leftovers.size()) + " temporary files (" + std::to_string(bytes) +
+                             " bytes) left by interrupted writers, e.g. " + leftovers[0].name +
+                             "; prune removes those not written for 30 minutes");
   }
 
   // 2. Optionally read data: hash every pack, authenticate and rehash every blob.

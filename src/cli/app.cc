@@ -1,6 +1,8 @@
 // The command line: flags to option structs, and the matching Run function.
 #include <CLI/CLI.hpp>
 
+#include <csignal>
+
 #include "cli/commands.h"
 #include "cli/telemetry.h"
 #include "crypto/crypto.h"
@@ -10,6 +12,9 @@ namespace backspan::cli {
 
 int Main(int argc, char** argv) {
   if (!backspan::crypto::Init().ok()) return kExitFailure;
+  // Past a file-size limit (ulimit -f) a write fails with EFBIG, reported
+  // like any write error, instead of the signal killing the job silently.
+  std::signal(SIGXFSZ, SIG_IGN);
   CLI::App app{"backspan: fast, deduplicating, encrypted backups that you can observe"};
   app.set_version_flag("--version", std::string("backspan ") + BACKSPAN_VERSION);
   app.require_subcommand(1);
@@ -167,6 +172,11 @@ int Main(int argc, char** argv) {
   auto* u = app.add_subcommand("unlock", "remove stale locks");
   u->add_flag("--remove-all", unlock.remove_all, "remove every lock, stale or not");
   u->callback([&] { rc = traced("unlock", {}, [&] { return RunUnlock(g, unlock); }); });
+
+  auto* rp = app.add_subcommand("repair", "repair a damaged repository");
+  rp->require_subcommand(1);
+  auto* ri = rp->add_subcommand("index", "rebuild the index from the packs' headers, replacing every index file");
+  ri->callback([&] { rc = traced("repair index", {}, [&] { return RunRepairIndex(g); }); });
 
   JobsCommand jobs;
   auto* jb = app.add_subcommand("jobs", "list recent jobs from the local job history");

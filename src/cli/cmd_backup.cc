@@ -77,9 +77,7 @@ int RunBackup(const GlobalOptions& g, const BackupCommand& c) {
 
   auto repo = OpenRepository(g, false, LockKind::kShared, "backup");
   if (!repo.ok()) return Fail(g, repo.status());
-  Status loaded =
-      trace::InChildSpan(JobSpan(g), "load index", [&](trace::Span&) { return (*repo)->LoadIndexForWriting(); });
-  if (!loaded.ok()) return Fail(g, loaded);
+  if (Status loaded = LoadIndexOrWarn(g, repo->get(), true); !loaded.ok()) return Fail(g, loaded);
   opts.trace = &JobSpan(g);
   if (g.job) opts.trace_id = g.job->trace_id();
   if (g.job) {

@@ -50,6 +50,7 @@ int PruneOpened(const GlobalOptions& g, OpenedRepository& repo, const PruneComma
     job.SetAttribute("backspan.prune.packs_marked", s.packs_marked);
     job.SetAttribute("backspan.prune.packs_deleted", s.packs_deleted);
     job.SetAttribute("backspan.prune.marks_pending", s.marks_pending);
+    job.SetAttribute("backspan.prune.leftovers_removed", s.leftovers_removed);
     job.SetAttribute("backspan.bytes.unused", s.bytes_unused);
     job.SetAttribute("backspan.dry_run", c.dry_run);
   }
@@ -68,8 +69,17 @@ int PruneOpened(const GlobalOptions& g, OpenedRepository& repo, const PruneComma
   if (c.dry_run) {
     std::printf("would repack %llu packs and mark %llu packs for deletion (dry run: nothing changed)\n",
                 static_cast<unsigned long long>(s.packs_repacked), static_cast<unsigned long long>(s.packs_marked));
+    if (s.leftovers_removed)
+      std::printf("would remove %llu temporary files left by interrupted writers (%s)\n",
+                  static_cast<unsigned long long>(s.leftovers_removed), Mib(s.leftover_bytes_removed).c_str());
     return kExitOk;
   }
+  if (s.leftovers_removed)
+    std::printf("removed %llu temporary files left by interrupted writers (%s)\n",
+                static_cast<unsigned long long>(s.leftovers_removed), Mib(s.leftover_bytes_removed).c_str());
+  if (s.leftovers_kept)
+    std::printf("kept %llu temporary files written in the last 30 minutes (a writer may still own them)\n",
+                static_cast<unsigned long long>(s.leftovers_kept));
   std::printf("repacked %llu blobs (%s) from %llu packs; marked %llu packs for deletion\n",
               static_cast<unsigned long long>(s.blobs_repacked), Mib(s.bytes_repacked).c_str(),
               static_cast<unsigned long long>(s.packs_repacked), static_cast<unsigned long long>(s.packs_marked));

@@ -12,7 +12,7 @@ namespace backspan::cli {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;
 inline constexpr int kExitUsage = 2;
-inline constexpr int kExitIncomplete = 3;  // snapshot saved, some files unreadable
+inline constexpr int kExitIncomplete = 3;  // done in part: snapshot saved with files unreadable, index rebuilt without some packs
 
 class JobTelemetry;
 
@@ -147,6 +147,7 @@ int RunKey(const GlobalOptions& g, const KeyCommand& c);
 int RunForget(const GlobalOptions& g, const ForgetCommand& c);
 int RunPrune(const GlobalOptions& g, const PruneCommand& c);
 int RunUnlock(const GlobalOptions& g, const UnlockCommand& c);
+int RunRepairIndex(const GlobalOptions& g);
 int RunJobs(const GlobalOptions& g, const JobsCommand& c);
 int RunTrace(const GlobalOptions& g, const TraceCommand& c);
 int RunServe(const GlobalOptions& g, const ServeCommand& c);

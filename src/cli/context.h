@@ -54,6 +54,13 @@ struct OpenedRepository {
 Result<OpenedRepository> OpenRepository(const GlobalOptions& g, bool load_index,
                                         LockKind lock = LockKind::kNone, const char* command = "");
 
+// Reads the index of an opened repository for a job that only reads, or
+// with `for_writing` for a backup. A damaged index file does not stop it:
+// each is a warning (and an event on the job's span) saying what to run.
+Status LoadIndexOrWarn(const GlobalOptions& g, Repository* repo, bool for_writing);
+
+// Prints a warning (as JSON on stderr with --json; nothing with --quiet).
+void Warn(const GlobalOptions& g, const std::string& message);
 // Prints a fatal error (as JSON on stderr with --json) and returns exit code 1.
 int Fail(const GlobalOptions& g, const Status& status);
 // Prints a usage error and returns exit code 2.

@@ -45,10 +45,26 @@ Result<OpenedRepository> OpenRepository(const GlobalOptions& g, bool load_index,
       return RepositoryLock::Acquire(opened.repo.get(), exclusive, command, Hostname(), Username());
     }));
   }
-  if (load_index) {
-    RETURN_IF_ERROR(trace::InChildSpan(job, "load index", [&](trace::Span&) { return opened.repo->LoadIndex(); }));
-  }
+  if (load_index) RETURN_IF_ERROR(LoadIndexOrWarn(g, opened.repo.get(), false));
   return opened;
+}
+
+Status LoadIndexOrWarn(const GlobalOptions& g, Repository* repo, bool for_writing) {
+  std::vector<std::string> damaged;
+  RETURN_IF_ERROR(trace::InChildSpan(JobSpan(g), "load index", [&](trace::Span& phase) {
+    Status s = for_writing ? repo->LoadIndexForWriting(&damaged) : repo->LoadIndex(nullptr, nullptr, &damaged);
+    for (const auto& why : damaged)
+      phase.AddEvent("index damaged", {{"exception.message", why}});
+    return s;
+  }));
+  for (const auto& why : damaged)
+    Warn(g, why + (for_writing ? "; until then its blobs are stored again" : "; until then its blobs cannot be read"));
+  return Status::Ok();
+}
+
+void Warn(const GlobalOptions& g, const std::string& message) {
+  if (g.json) std::fprintf(stderr, "%s\n", WarningJson(message).c_str());
+  else if (!g.quiet) std::fprintf(stderr, "warning: %s\n", message.c_str());
 }
 
 int Fail(const GlobalOptions& g, const Status& status) {

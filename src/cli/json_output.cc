@@ -251,9 +251,21 @@ std::string PruneJson(const PruneStats& s, bool dry_run) {
             {"packs_deleted", s.packs_deleted},
             {"packs_resurrected", s.packs_resurrected},
             {"marks_pending", s.marks_pending},
+            {"leftovers_removed", s.leftovers_removed},
+            {"leftover_bytes_removed", s.leftover_bytes_removed},
+            {"leftovers_kept", s.leftovers_kept},
             {"waiting_for_jobs", s.waiting_for},
             {"notices", s.notices}};
   return Dump(j);
+}
+
+std::string IndexRepairJson(const IndexRepairStats& s) {
+  return Dump({{"message_type", "summary"},
+               {"packs", s.packs},
+               {"blobs", s.blobs},
+               {"index_files_written", s.index_files_written},
+               {"index_files_removed", s.index_files_removed},
+               {"packs_unreadable", s.unreadable}});
 }
 
 std::string UnlockJson(const std::vector<LockInfo>& removed, size_t kept) {

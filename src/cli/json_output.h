@@ -10,6 +10,7 @@
 #include "archiver/archiver.h"
 #include "checker/checker.h"
 #include "pruner/pruner.h"
+#include "repairer/index_repair.h"
 #include "repository/lock.h"
 #include "retention/policy.h"
 #include "restorer/restorer.h"
@@ -49,6 +50,7 @@ std::string KeyChangeJson(const std::string& action, const std::string& id);
 std::string ForgetJson(const std::string& policy, const std::vector<ForgetGroupResult>& groups,
                        const std::vector<Snapshot>& explicit_ids, bool dry_run, size_t removed);
 std::string PruneJson(const PruneStats& s, bool dry_run);
+std::string IndexRepairJson(const IndexRepairStats& s);
 std::string JobsJson(const std::vector<trace::JobRecord>& jobs);
 std::string TraceJson(const std::vector<trace::JobRecord>& jobs, const std::vector<trace::SpanData>& spans);
 std::string UnlockJson(const std::vector<LockInfo>& removed, size_t kept);

@@ -23,11 +23,6 @@
 namespace backspan::cli {
 namespace {
 
-void Warn(const GlobalOptions& g, const std::string& message) {
-  if (g.json) std::fprintf(stderr, "%s\n", WarningJson(message).c_str());
-  else if (!g.quiet) std::fprintf(stderr, "warning: %s\n", message.c_str());
-}
-
 // The key that makes hashed values unguessable: BACKSPAN_TRACE_HASH_KEY if
 // set (so several hosts hash alike), else a random key kept in the state dir.
 crypto::Key HashKey(const std::string& state_dir) {

@@ -146,7 +146,7 @@ Result<Bytes> Open(const Key& key, ByteView sealed, ByteView aad) {
                                 const_cast<uint8_t*>(ct + ct_len)) == 1 &&
             EVP_DecryptFinal_ex(ctx, plain.data() + len, &len) == 1;
   sodium_memzero(object_key.data(), object_key.size());
-  if (!ok) return Status::Corruption("authentication failed: data was modified or the key is wrong");
+  if (!ok) return Status::Corruption("authentication failed");
   return plain;
 }
 

@@ -57,8 +57,9 @@ Bytes Seal(const Key& key, ByteView plaintext, ByteView aad);
 // Appends the sealed form of `plaintext` to `out` (avoids a copy for packs).
 void SealAppend(const Key& key, ByteView plaintext, ByteView aad, Bytes* out);
 
-// Verifies and decrypts what Seal produced. Fails with kCorruption if the
-// data or `aad` differ, or the key is wrong.
+// Verifies and decrypts what Seal produced. Fails with kCorruption
+// ("authentication failed") if the data or `aad` differ, or the key is
+// wrong: callers say which is likely (a wrong password, a damaged object).
 Result<Bytes> Open(const Key& key, ByteView sealed, ByteView aad);
 
 struct KdfParams {

@@ -15,7 +15,6 @@ namespace backspan {
 namespace {
 
 using BlobSet = std::unordered_set<BlobId, IdHash>;
-constexpr size_t kPacksPerIndexFile = 4096;
 
 // Adds every blob reachable from `snapshots` to `used`. Fails if a tree is
 // unreadable or a blob is not indexed: then what is unused cannot be known.
@@ -67,7 +66,10 @@ Result<State> LoadState(Repository* repo) {
   State st;
   ASSIGN_OR_RETURN(st.snapshots, repo->LoadAllSnapshots());
   repo->index().Clear();
-  RETURN_IF_ERROR(repo->LoadIndex(&st.listed, &st.index_files));
+  Status loaded = repo->LoadIndex(&st.listed, &st.index_files);
+  if (loaded.code() == ErrorCode::kCorruption)
+    return loaded.WithContext("prune needs every index file to know what is used; run 'backspan repair index' first");
+  RETURN_IF_ERROR(loaded);
   for (const auto& p : st.listed) {
     auto& v = st.packs[p.id];
     v.insert(v.end(), p.entries.begin(), p.entries.end());
@@ -80,12 +82,26 @@ Status WriteIndexWithout(Repository* repo, const State& st, const std::set<PackI
   for (const auto& [pid, entries] : st.packs)
     if (!drop.count(pid)) keep.push_back({pid, entries});
   // New files first, then removal of the old: readers always find every pack.
-  for (size_t i = 0; i < keep.size(); i += kPacksPerIndexFile) {
-    std::vector<IndexedPack> part(keep.begin() + i, keep.begin() + std::min(keep.size(), i + kPacksPerIndexFile));
-    RETURN_IF_ERROR(repo->SaveSealed(FileType::kIndex, EncodeIndexFile(part)).status());
-  }
+  RETURN_IF_ERROR(repo->WriteIndexFiles(keep).status());
   for (const auto& f : st.index_files)
     RETURN_IF_ERROR(Ignore(repo->backend()->Remove(FileType::kIndex, f), ErrorCode::kNotFound));
+  return Status::Ok();
+}
+
+// Removes the leftovers of interrupted writers that no live writer can own:
+// a writer refreshes its lock while it writes, so a temporary file not
+// written for longer than a lock stays fresh is nobody's.
+Status RemoveLeftovers(Backend* backend, int64_t now_ns, bool dry_run, PruneStats* stats) {
+  ASSIGN_OR_RETURN(auto leftovers, backend->ListLeftovers());
+  for (const auto& l : leftovers) {
+    if (now_ns - l.mtime_ns < kLockStaleAfter) {
+      ++stats->leftovers_kept;
+      continue;
+    }
+    if (!dry_run) RETURN_IF_ERROR(Ignore(backend->RemoveLeftover(l.name), ErrorCode::kNotFound));
+    ++stats->leftovers_removed;
+    stats->leftover_bytes_removed += l.size;
+  }
   return Status::Ok();
 }
 
@@ -192,6 +208,8 @@ Result<PruneStats> Pruner::Run() {
   }
   stats.packs_repacked = repack.size();
   stats.packs_marked = unused.size() + repack.size() + strays.size();
+  begin_step("remove leftovers");
+  RETURN_IF_ERROR(RemoveLeftovers(backend, env->NowUnixNanos(), opts_.dry_run, &stats));
   if (opts_.dry_run) return stats;
 
   begin_step("repack");
@@ -216,8 +234,7 @@ Result<PruneStats> Pruner::Run() {
     for (const auto& pid : *list) fresh.packs.push_back({pid, st.packs[pid]});
   for (const auto& pid : strays) {
     IndexedPack p{pid, {}};
-    if (auto data = backend->Load(FileType::kPack, pid.Hex()); data.ok())
-      if (auto header = ReadPackHeader(*data, repo_->master_key()); header.ok()) p.entries = std::move(*header);
+    if (auto header = LoadPackHeader(backend, pid.Hex(), repo_->master_key()); header.ok()) p.entries = std::move(*header);
     fresh.strays.push_back(std::move(p));
   }
   if (!fresh.packs.empty() || !fresh.strays.empty()) {

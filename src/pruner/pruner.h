@@ -4,7 +4,8 @@
 // to remove; backups that start later leave marked packs alone. Phase two,
 // once every job running at the mark is gone and the grace delay has
 // passed, drops the marked packs from the index and deletes them, except
-// any that a snapshot written meanwhile still needs.
+// any that a snapshot written meanwhile still needs. Temporary files left
+// by interrupted writers go too, once no live writer can own them.
 #pragma once
 
 #include <cstdint>
@@ -34,6 +35,9 @@ struct PruneStats {
   uint64_t packs_deleted = 0;     // this run, from marks old and new
   uint64_t packs_resurrected = 0; // marked packs a snapshot written meanwhile still needed
   uint64_t marks_pending = 0;     // marks still waiting for jobs or the grace delay
+  // Temporary files of interrupted writers: removed once older than a lock
+  // can stay unrefreshed (no live writer has touched them that long).
+  uint64_t leftovers_removed = 0, leftover_bytes_removed = 0, leftovers_kept = 0;
   std::vector<std::string> waiting_for;  // job ids the pending marks wait for
   std::vector<std::string> notices;
 };

@@ -66,8 +66,10 @@ Result<KeyFile> ParseKeyFile(ByteView data) {
   if (j.is_discarded() || !j.is_object()) return Status::Corruption("key file is not valid JSON");
   KeyFile kf;
   try {
-    if (j.at("kdf").get<std::string>() != "argon2id")
-      return Status::Unsupported("key file uses an unknown key derivation function");
+    const std::string kdf = j.at("kdf").get<std::string>();
+    if (kdf != "argon2id")
+      return Status::Unsupported("key file uses the key derivation function '" + kdf.substr(0, 32) +
+                                 "', which this backspan does not know (written by a newer version?)");
     kf.created_ns = ParseRfc3339(j.value("created", "")).value_or(0);
     kf.hostname = j.value("hostname", "");
     kf.username = j.value("username", "");

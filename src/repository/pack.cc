@@ -63,13 +63,12 @@ Result<PackId> PackWriter::Finish(const MasterKey& key) {
   return id;
 }
 
-Result<std::vector<PackEntry>> ReadPackHeader(ByteView pack, const MasterKey& key) {
-  if (pack.size() < 4 + crypto::kSealOverhead) return Status::Corruption("pack is too short");
-  uint32_t header_len = DecodeFixed32(pack.data() + pack.size() - 4);
-  if (header_len > pack.size() - 4) return Status::Corruption("pack header length is out of range");
-  size_t header_start = pack.size() - 4 - header_len;
-  ASSIGN_OR_RETURN(Bytes header, crypto::Open(key.encryption, pack.subspan(header_start, header_len),
-                                              aad::Of(aad::kPackHeader)));
+namespace {
+
+// Decodes a sealed header that starts at `header_start` of its pack.
+Result<std::vector<PackEntry>> DecodeHeader(ByteView sealed, uint64_t header_start, const MasterKey& key) {
+  const size_t header_len = sealed.size();
+  ASSIGN_OR_RETURN(Bytes header, crypto::Open(key.encryption, sealed, aad::Of(aad::kPackHeader)));
   Decoder dec(header);
   uint8_t version = 0;
   uint64_t count = 0;
@@ -99,6 +98,28 @@ Result<std::vector<PackEntry>> ReadPackHeader(ByteView pack, const MasterKey& ke
     offset += length;
   }
   return entries;
+}
+
+}  // namespace
+
+Result<std::vector<PackEntry>> ReadPackHeader(ByteView pack, const MasterKey& key) {
+  if (pack.size() < 4 + crypto::kSealOverhead) return Status::Corruption("pack is too short");
+  uint32_t header_len = DecodeFixed32(pack.data() + pack.size() - 4);
+  if (header_len > pack.size() - 4) return Status::Corruption("pack header length is out of range");
+  size_t header_start = pack.size() - 4 - header_len;
+  return DecodeHeader(pack.subspan(header_start, header_len), header_start, key);
+}
+
+Result<std::vector<PackEntry>> LoadPackHeader(Backend* backend, const std::string& name, const MasterKey& key) {
+  ASSIGN_OR_RETURN(uint64_t size, backend->Size(FileType::kPack, name));
+  if (size < 4 + crypto::kSealOverhead) return Status::Corruption("pack is too short");
+  ASSIGN_OR_RETURN(Bytes tail, backend->Load(FileType::kPack, name, size - 4, 4));
+  const uint32_t header_len = DecodeFixed32(tail.data());
+  if (header_len > size - 4 || header_len < crypto::kSealOverhead)
+    return Status::Corruption("pack header length is out of range");
+  const uint64_t header_start = size - 4 - header_len;
+  ASSIGN_OR_RETURN(Bytes sealed, backend->Load(FileType::kPack, name, header_start, header_len));
+  return DecodeHeader(sealed, header_start, key);
 }
 
 }  // namespace backspan

@@ -61,4 +61,7 @@ Bytes EncodePackHeader(const std::vector<PackEntry>& entries);
 // that every entry lies inside the pack.
 Result<std::vector<PackEntry>> ReadPackHeader(ByteView pack, const MasterKey& key);
 
+// Reads only a stored pack's header (its last bytes, by ranged loads).
+Result<std::vector<PackEntry>> LoadPackHeader(Backend* backend, const std::string& name, const MasterKey& key);
+
 }  // namespace backspan

@@ -43,6 +43,12 @@ Result<std::unique_ptr<Repository>> Repository::Init(std::unique_ptr<Backend> ba
       new Repository(std::move(backend), env, key, std::move(config), std::move(key_id)));
 }
 
+Status Damaged(const std::string& what, const Status& why, const char* remedy) {
+  // The master key opened the repository, so an object that does not
+  // authenticate was changed after it was written.
+  return Status::Corruption(what + " is damaged (" + why.message() + "); " + remedy);
+}
+
 Result<std::unique_ptr<Repository>> Repository::Open(std::unique_ptr<Backend> backend, Env* env,
                                                      const std::string& password) {
   ASSIGN_OR_RETURN(bool is_repo, backend->IsRepository());
@@ -55,15 +61,19 @@ Result<std::unique_ptr<Repository>> Repository::Open(std::unique_ptr<Backend> ba
   for (const auto& name : key_names) {
     auto data = backend->Load(FileType::kKey, name);
     if (!data.ok()) return data.status();
-    auto kf = ParseKeyFile(*data);
+    // A key file is named by the SHA-256 of its bytes: any change is damage,
+    // whatever field it hit, not an unknown format or a wrong password.
+    auto kf = HexEncode(crypto::Sha256(*data)) == name
+                  ? ParseKeyFile(*data)
+                  : Result<KeyFile>(Status::Corruption("its content does not match its name"));
     if (!kf.ok()) {
-      damaged = kf.status().WithContext("key file keys/" + name + " is damaged");
+      damaged = kf.status().WithContext("key file keys/" + name.substr(0, 8) + " is damaged");
       continue;
     }
     auto key = UnlockKeyFile(*kf, password);
     if (!key.ok()) {
       if (key.status().code() != ErrorCode::kWrongPassword)
-        damaged = key.status().WithContext("key file keys/" + name + " is damaged");
+        damaged = key.status().WithContext("key file keys/" + name.substr(0, 8) + " is damaged");
       continue;
     }
     ASSIGN_OR_RETURN(Bytes sealed_config, backend->Load(FileType::kConfig, "config"));
@@ -79,7 +89,8 @@ Result<std::unique_ptr<Repository>> Repository::Open(std::unique_ptr<Backend> ba
   return Status::WrongPassword("wrong password or no key found: no key file opens with this password");
 }
 
-Status Repository::LoadIndex(std::vector<IndexedPack>* packs_out, std::vector<std::string>* files_out) {
+Status Repository::LoadIndex(std::vector<IndexedPack>* packs_out, std::vector<std::string>* files_out,
+                             std::vector<std::string>* damaged) {
   // A prune running alongside replaces index files: it writes the new ones
   // before it removes the old, so a file that vanished between listing and
   // loading means a newer listing has its replacement.
@@ -94,9 +105,15 @@ Status Repository::LoadIndex(std::vector<IndexedPack>* packs_out, std::vector<st
         vanished = true;
         continue;
       }
-      if (!plain.ok()) return plain.status();
-      auto packs = DecodeIndexFile(*plain);
-      if (!packs.ok()) return packs.status().WithContext("index file index/" + name);
+      auto packs = plain.ok() ? DecodeIndexFile(*plain) : Result<std::vector<IndexedPack>>(plain.status());
+      if (plain.ok() && !packs.ok()) packs = Damaged("index/" + name.substr(0, 8), packs.status(), kRepairIndexRemedy);
+      if (!packs.ok()) {
+        const Status& why = packs.status();
+        if (!damaged || why.code() != ErrorCode::kCorruption) return why;
+        damaged->push_back(why.message());
+        loaded.insert(name);
+        continue;
+      }
       for (auto& p : *packs) {
         if (packs_out) packs_out->push_back(p);
         index_.AddSavedPack(std::move(p));
@@ -108,7 +125,19 @@ Status Repository::LoadIndex(std::vector<IndexedPack>* packs_out, std::vector<st
   }
 }
 
-Status Repository::LoadIndexForWriting() {
+Result<std::vector<std::string>> Repository::WriteIndexFiles(const std::vector<IndexedPack>& packs) {
+  constexpr size_t kPacksPerIndexFile = 4096;
+  std::vector<std::string> names;
+  for (size_t i = 0; i < packs.size(); i += kPacksPerIndexFile) {
+    std::vector<IndexedPack> part(packs.begin() + static_cast<ptrdiff_t>(i),
+                                  packs.begin() + static_cast<ptrdiff_t>(std::min(packs.size(), i + kPacksPerIndexFile)));
+    ASSIGN_OR_RETURN(std::string name, SaveSealed(FileType::kIndex, EncodeIndexFile(part)));
+    names.push_back(std::move(name));
+  }
+  return names;
+}
+
+Status Repository::LoadIndexForWriting(std::vector<std::string>* damaged) {
   ASSIGN_OR_RETURN(auto mark_names, backend_->List(FileType::kDeletion));
   std::set<PackId> marked;
   for (const auto& name : mark_names) {
@@ -119,7 +148,7 @@ Status Repository::LoadIndexForWriting() {
     for (const auto& p : mark.packs) marked.insert(p.id);
   }
   std::vector<IndexedPack> packs;
-  RETURN_IF_ERROR(LoadIndex(&packs));
+  RETURN_IF_ERROR(LoadIndex(&packs, nullptr, damaged));
   if (marked.empty()) return Status::Ok();
   index_.Clear();
   for (auto& p : packs)
@@ -159,7 +188,7 @@ Result<Bytes> Repository::LoadPayload(const BlobId& id, const BlobLocation& loc)
   // The blob's type and id are authenticated with it, so a blob that
   // opens is the one asked for; check --read-data rehashes as well.
   auto plain = crypto::Open(key_.encryption, *sealed, aad::Blob(e.type, id));
-  if (!plain.ok()) return plain.status().WithContext(where);
+  if (!plain.ok()) return Damaged(where, plain.status());
   return plain;
 }
 
@@ -214,7 +243,8 @@ Result<Bytes> Repository::LoadSealed(FileType type, const std::string& name) {
   ASSIGN_OR_RETURN(Bytes sealed, backend_->Load(type, name));
   auto plain = crypto::Open(key_.encryption, sealed, FileAad(type));
   if (!plain.ok())
-    return plain.status().WithContext(std::string(FileTypeDir(type)) + "/" + name);
+    return Damaged(std::string(FileTypeDir(type)) + "/" + name.substr(0, 8), plain.status(),
+                   type == FileType::kIndex ? kRepairIndexRemedy : kCheckRemedy);
   return plain;
 }
 
@@ -257,7 +287,7 @@ Result<std::string> Repository::SaveSnapshot(const Snapshot& snapshot) {
 Result<Snapshot> Repository::LoadSnapshot(const std::string& id) {
   ASSIGN_OR_RETURN(Bytes sealed, backend_->Load(FileType::kSnapshot, id));
   auto plain = crypto::Open(key_.encryption, sealed, aad::Of(aad::kSnapshot));
-  if (!plain.ok()) return plain.status().WithContext("snapshot " + id.substr(0, 8));
+  if (!plain.ok()) return Damaged("snapshot " + id.substr(0, 8), plain.status());
   auto s = SnapshotFromJson(*plain);
   if (!s.ok()) return s.status().WithContext("snapshot " + id.substr(0, 8));
   s->id = id;

@@ -27,6 +27,15 @@ struct KeyInfo {
   bool current = false;
 };
 
+// What to run about a damaged object.
+inline constexpr const char* kCheckRemedy = "'backspan check --read-data' names what it affects";
+inline constexpr const char* kRepairIndexRemedy = "'backspan repair index' rebuilds the index from the packs";
+
+// A Corruption status for repository object `what` ("blob 1a2b in pack
+// 3c4d", "index/5e6f") that failed authentication or decoding: it says the
+// object is damaged, and what to run.
+Status Damaged(const std::string& what, const Status& why, const char* remedy = kCheckRemedy);
+
 class Repository {
  public:
   // Creates a new repository at the backend's location and returns it open.
@@ -47,12 +56,21 @@ class Repository {
   // Reads every index file into memory. Needed before blobs are used.
   // With `packs`, also returns every pack as the index files list it
   // (including blobs stored in more than one pack), for the checker; with
-  // `files`, the names of the index files read, for prune.
-  Status LoadIndex(std::vector<IndexedPack>* packs = nullptr, std::vector<std::string>* files = nullptr);
+  // `files`, the names of the index files read, for prune. An index file
+  // that does not authenticate or decode fails the load, unless `damaged`
+  // is given: then it is skipped and listed there ("index/1a2b3c4d: why"),
+  // so reads go on with what the other files index (prune must not: it
+  // would take the packs only a damaged file lists for unused).
+  Status LoadIndex(std::vector<IndexedPack>* packs = nullptr, std::vector<std::string>* files = nullptr,
+                   std::vector<std::string>* damaged = nullptr);
   // For writers (backup): loads the index without the packs that prune has
   // marked for deletion, so new snapshots never depend on them. Must run
-  // after the job's lock is written.
-  Status LoadIndexForWriting();
+  // after the job's lock is written. Damaged index files are skipped and
+  // listed in `damaged` (their blobs are then stored again).
+  Status LoadIndexForWriting(std::vector<std::string>* damaged);
+  // Writes `packs` as new index files, a bounded number of packs to a file;
+  // returns their names.
+  Result<std::vector<std::string>> WriteIndexFiles(const std::vector<IndexedPack>& packs);
 
   const Config& config() const { return config_; }
   const FastCdc& chunker() const { return chunker_; }

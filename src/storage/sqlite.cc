@@ -4,6 +4,16 @@
 
 namespace backspan::sql {
 
+namespace {
+
+// "database /var/lib/…/history.db": which database, for messages.
+std::string Which(sqlite3* db) {
+  const char* file = db ? sqlite3_db_filename(db, "main") : nullptr;
+  return file && *file ? std::string("database ") + file : std::string("database");
+}
+
+}  // namespace
+
 void Db::Close() {
   cache_.clear();  // statements first: a connection with statements closes late
   if (db_) sqlite3_close_v2(db_);
@@ -53,7 +63,7 @@ Result<Db> Db::Open(const std::string& path, bool writable, bool create, int bus
 
 Status Db::Error(std::string_view what) const {
   int code = sqlite3_errcode(db_);
-  std::string msg = std::string(what) + ": " + sqlite3_errmsg(db_);
+  std::string msg = Which(db_) + ": " + std::string(what) + ": " + sqlite3_errmsg(db_);
   if (code == SQLITE_FULL || (code & 0xff) == SQLITE_FULL) return Status::FromErrno(ENOSPC, msg);
   if ((code & 0xff) == SQLITE_CORRUPT || (code & 0xff) == SQLITE_NOTADB) return Status::Corruption(msg);
   return Status::IOError(msg);
@@ -65,8 +75,8 @@ Status Db::Exec(std::string_view sql) {
   if (sqlite3_exec(db_, s.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
     std::string msg = err ? err : "unknown error";
     sqlite3_free(err);
-    Status st = Error("database");
-    return st.code() == ErrorCode::kIOError ? Status::IOError("database: " + msg) : st;
+    Status st = Error("running a statement");
+    return st.code() == ErrorCode::kIOError ? Status::IOError(Which(db_) + ": " + msg) : st;
   }
   return Status::Ok();
 }
@@ -133,9 +143,10 @@ Result<bool> Stmt::Step() {
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
   std::string msg = sqlite3_errmsg(db_);
-  if ((rc & 0xff) == SQLITE_FULL) return Status::FromErrno(ENOSPC, "database: " + msg);
-  if ((rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_NOTADB) return Status::Corruption("database: " + msg);
-  return Status::IOError("database: " + msg);
+  const std::string where = Which(db_) + ": " + msg;
+  if ((rc & 0xff) == SQLITE_FULL) return Status::FromErrno(ENOSPC, where);
+  if ((rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_NOTADB) return Status::Corruption(where);
+  return Status::IOError(where);
 }
 
 Status Stmt::Run() {

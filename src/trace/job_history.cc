@@ -81,7 +81,7 @@ struct JobHistory::Db {
   sql::Db conn;
   std::string path;
 
-  Status Error(const std::string& what) const { return conn.Error("job history " + path + ": " + what); }
+  Status Error(const std::string& what) const { return conn.Error("job history: " + what); }
 };
 
 std::string DefaultStateDir() {

@@ -1,8 +1,8 @@
 // JSON from outside, parsed with bounds: a document nested deeper than a
-// limit, or holding more values than its size warrants, is refused while it
-// is read, before its tree can take many times the body's size in memory
-// (a body of "[],[],..." is 3 bytes a value, and each value costs ~70 in
-// the tree). Only translation units that parse JSON include this.
+// limit, or whose tree would take many times its size in memory, is refused
+// while it is read, before the tree is built (a body of "[],[],..." costs 3
+// bytes a value as text and ~70 in the tree). Only translation units that
+// parse JSON include this.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -13,9 +13,8 @@ namespace backspan {
 
 struct JsonLimits {
   int max_depth = 64;
-  // Values at most: this many, plus one for every `bytes_per_value` of the text.
-  size_t base_values = 1024;
-  size_t bytes_per_value = 4;
+  // The tree may take at most this many times the text's size (plus 64 KiB).
+  size_t max_memory_factor = 24;
 };
 
 // The document in `text`, or a discarded value (is_discarded()) if it is

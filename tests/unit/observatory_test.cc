@@ -244,7 +244,7 @@ TEST_F(SpanStoreTest, AWriteMayReplaceOnlyWhatItsScopeAllows) {
   EXPECT_EQ(out->rejected, 0);
 }
 
-TEST(BoundedJsonTest, DepthAndValueCountAreBounded) {
+TEST(BoundedJsonTest, DepthAndTreeSizeAreBounded) {
   std::string why;
   EXPECT_FALSE(ParseBoundedJson(R"({"a": [1, 2, {"b": null}]})", {}, &why).is_discarded());
   EXPECT_TRUE(why.empty());
@@ -254,8 +254,9 @@ TEST(BoundedJsonTest, DepthAndValueCountAreBounded) {
   std::string tiny = "[";
   for (int i = 0; i < 100000; ++i) tiny += "[],";
   tiny += "[]]";
-  EXPECT_TRUE(ParseBoundedJson(tiny, {}, &why).is_discarded());
-  EXPECT_NE(why.find("more than"), std::string::npos);
+  EXPECT_FALSE(ParseBoundedJson(tiny, {}, &why).is_discarded());  // ~21 times its size: within the default
+  EXPECT_TRUE(ParseBoundedJson(tiny, {.max_depth = 64, .max_memory_factor = 8}, &why).is_discarded());
+  EXPECT_NE(why.find("bytes of memory"), std::string::npos);
   why.clear();
   EXPECT_TRUE(ParseBoundedJson("{not json", {}, &why).is_discarded());
   EXPECT_TRUE(why.empty());  // not a bound: just not JSON

@@ -6,6 +6,11 @@
 #include "util/hex.h"
 
 namespace backspan {
+namespace {
+
+bool IsTemporary(const std::string& name) { return name.find(".tmp-") != std::string::npos; }
+
+}  // namespace
 
 LocalBackend::LocalBackend(Env* env, std::string root) : env_(env), root_(std::move(root)) {
   while (root_.size() > 1 && root_.back() == '/') root_.pop_back();
@@ -141,8 +146,6 @@ Result<uint64_t> LocalBackend::Size(FileType type, const std::string& name) {
   return info.size;
 }
 
-static bool IsTemporary(const std::string& name) { return name.find(".tmp-") != std::string::npos; }
-
 Result<std::vector<std::string>> LocalBackend::List(FileType type) {
   std::vector<std::string> names;
   if (type == FileType::kConfig) {
@@ -163,6 +166,36 @@ Result<std::vector<std::string>> LocalBackend::List(FileType type) {
       if (!IsTemporary(p.name)) names.push_back(std::move(p.name));
   }
   return names;
+}
+
+Result<std::vector<Leftover>> LocalBackend::ListLeftovers() {
+  std::vector<Leftover> out;
+  std::vector<std::string> dirs = {""};
+  for (FileType t : {FileType::kKey, FileType::kIndex, FileType::kSnapshot, FileType::kLock, FileType::kDeletion,
+                     FileType::kPack})
+    dirs.push_back(std::string(FileTypeDir(t)) + "/");
+  for (size_t i = 0; i < dirs.size(); ++i) {
+    const std::string dir = root_ + "/" + dirs[i];
+    if (!env_->Exists(dir)) continue;
+    ASSIGN_OR_RETURN(auto entries, env_->ReadDir(dir));
+    for (const auto& e : entries) {
+      const std::string rel = dirs[i] + e.name;
+      if (IsTemporary(e.name)) {
+        auto info = env_->Lstat(root_ + "/" + rel);
+        if (!info.ok()) continue;  // finished meanwhile
+        out.push_back({rel, info->size, info->mtime_ns});
+      } else if (dirs[i] == "data/" && e.name.size() == 2) {
+        dirs.push_back(rel + "/");  // a pack directory
+      }
+    }
+  }
+  return out;
+}
+
+Status LocalBackend::RemoveLeftover(const std::string& name) {
+  if (!IsTemporary(name) || name.find("..") != std::string::npos || name.find('/') == 0)
+    return Status::InvalidArgument("'" + name + "' is not a leftover of this repository");
+  return env_->Remove(root_ + "/" + name);
 }
 
 Status LocalBackend::Remove(FileType type, const std::string& name) {

@@ -27,6 +27,9 @@ class LocalBackend final : public Backend {
   Result<uint64_t> Size(FileType type, const std::string& name) override;
   Result<std::vector<std::string>> List(FileType type) override;
   Status Remove(FileType type, const std::string& name) override;
+  // The .tmp-* files of unfinished writes, in every directory of the layout.
+  Result<std::vector<Leftover>> ListLeftovers() override;
+  Status RemoveLeftover(const std::string& name) override;
 
  private:
   std::string PathOf(FileType type, const std::string& name) const;
