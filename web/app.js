@@ -132,7 +132,7 @@ async function jobsPage() {
   }},
   h('label', {}, 'Tag ', h('input', {name: 'tag', list: 'tag-options', placeholder: 'key=value', value: p.get('tag') || '', 'data-testid': 'filter-tag'})),
   h('label', {}, 'Status ', h('select', {name: 'status', 'data-testid': 'filter-status'},
-    ['', 'ok', 'partial', 'failed', 'running', 'lost'].map((s) => h('option', {value: s, selected: p.get('status') === s, text: s || 'any'})))),
+    ['', 'ok', 'partial', 'failed', 'interrupted', 'running', 'lost'].map((s) => h('option', {value: s, selected: p.get('status') === s, text: s || 'any'})))),
   h('label', {}, 'Kind ', h('input', {name: 'kind', placeholder: 'backup', value: p.get('kind') || '', size: 8})),
   h('label', {}, 'Error text ', h('input', {name: 'q', value: p.get('q') || '', size: 14})),
   h('button', {type: 'submit'}, 'Filter'),

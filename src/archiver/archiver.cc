@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "util/bounded_queue.h"
+#include "util/interrupt.h"
 
 namespace backspan {
 
@@ -101,6 +102,11 @@ void Archiver::Fail(Status st) {
   failed_ = true;
 }
 
+bool Archiver::Stopped() {
+  if (!failed_ && InterruptRequested()) Fail(InterruptedStatus("the backup"));
+  return failed_;
+}
+
 void Archiver::LoadPrevTree(Item* dir, const std::string& path) {
   if (dir->prev_loaded) return;
   dir->prev_loaded = true;
@@ -173,7 +179,7 @@ void Archiver::AddChild(Item* dir, const std::string& dir_path, const std::strin
 }
 
 void Archiver::ScanDir(const std::string& path, Item* dir) {
-  if (failed_) return;
+  if (Stopped()) return;
   auto entries = env_->ReadDir(path);
   if (!entries.ok()) {
     Report({path, entries.status().message()});
@@ -182,7 +188,7 @@ void Archiver::ScanDir(const std::string& path, Item* dir) {
   std::sort(entries->begin(), entries->end(),
             [](const DirEntry& a, const DirEntry& b) { return a.name < b.name; });
   for (const auto& e : *entries) {
-    if (failed_) break;
+    if (Stopped()) break;
     std::string child = JoinPath(path, e.name);
     if (opts_.excludes.Matches(child)) continue;
     auto info = env_->Lstat(child);
@@ -279,7 +285,7 @@ void Archiver::ProcessFile(FileJob& job) {
   size_t start = 0, end = 0;
   uint64_t offset = 0;
   bool eof = false;
-  while (!failed_) {
+  while (!Stopped()) {
     size_t avail = end - start;
     size_t cut = avail ? cdc.NextCut(ByteView(buf.data() + start, avail), eof) : avail + 1;
     if (cut <= avail) {
@@ -330,14 +336,14 @@ void Archiver::ProcessFile(FileJob& job) {
 
 void Archiver::ReaderLoop() {
   while (auto job = queues_->files.Pop()) {
-    if (failed_) continue;  // keep draining so the scanner never blocks
+    if (Stopped()) continue;  // keep draining so the scanner never blocks
     ProcessFile(*job);
   }
 }
 
 void Archiver::SaverLoop() {
   while (auto job = queues_->blobs.Pop()) {
-    if (!failed_) SaveBlobNow(job->id, job->data);
+    if (!Stopped()) SaveBlobNow(job->id, job->data);
     (void)queues_->free.Push(std::move(job->data));
   }
 }

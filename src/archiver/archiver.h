@@ -95,6 +95,9 @@ class Archiver {
   Result<BlobId> SaveTrees(Item* dir, bool is_root);
   void Report(BackupIssue issue);
   void Fail(Status st);
+  // Whether the job stops here: it failed, or an interrupt was requested
+  // (which then becomes its failure).
+  bool Stopped();
 
   Repository* repo_;
   Env* env_;

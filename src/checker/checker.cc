@@ -11,6 +11,7 @@
 
 #include "repository/object_aad.h"
 #include "util/hex.h"
+#include "util/interrupt.h"
 
 namespace backspan {
 namespace {
@@ -28,6 +29,8 @@ class TreeWalker {
   // Damage below a tree, memoised so shared subtrees are walked once.
   const std::vector<DamageEntry>& Walk(const BlobId& tree_id) {
     if (auto it = memo_.find(tree_id); it != memo_.end()) return it->second;
+    static const std::vector<DamageEntry> kNone;
+    if (InterruptRequested()) return kNone;  // Run sees the request and stops
     std::vector<DamageEntry> damage;
     auto tree = repo_->LoadTree(tree_id);
     ++trees_;
@@ -131,7 +134,7 @@ Result<CheckResult> Checker::Run() {
     std::atomic<size_t> next{0};
     std::atomic<uint64_t> blobs{0};
     auto worker = [&] {
-      for (size_t i; (i = next++) < to_read.size();) {
+      for (size_t i; !InterruptRequested() && (i = next++) < to_read.size();) {
         const PackId& pid = to_read[i];
         std::vector<std::string> errs;
         std::vector<std::pair<BlobId, std::string>> bad;
@@ -179,6 +182,7 @@ Result<CheckResult> Checker::Run() {
     for (unsigned i = 0; i < n; ++i) threads.emplace_back(worker);
     for (auto& t : threads) t.join();
     result.blobs_read = blobs;
+    if (InterruptRequested()) return InterruptedStatus("the check");
   }
 
   // 3. Index, snapshot and key files are named by the SHA-256 of their
@@ -207,6 +211,7 @@ Result<CheckResult> Checker::Run() {
   result.snapshots = snapshot_names.size();
   TreeWalker walker(repo_, &bad_blobs);
   for (const auto& snap : snapshots) {
+    if (InterruptRequested()) return InterruptedStatus("the check");
     for (const auto& d : walker.Walk(snap.tree)) {
       std::string path = "/" + d.path;
       result.affected.push_back({snap.id, path, d.problem});
@@ -214,6 +219,7 @@ Result<CheckResult> Checker::Run() {
     }
   }
   result.trees = walker.trees();
+  if (InterruptRequested()) return InterruptedStatus("the check");
   return result;
 }
 

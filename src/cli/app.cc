@@ -1,20 +1,47 @@
 // The command line: flags to option structs, and the matching Run function.
 #include <CLI/CLI.hpp>
 
+#include <signal.h>
+#include <unistd.h>
+
 #include <csignal>
 
 #include "cli/commands.h"
 #include "cli/telemetry.h"
 #include "crypto/crypto.h"
+#include "util/interrupt.h"
 #include "version.h"
 
 namespace backspan::cli {
+namespace {
+
+extern "C" void OnStopSignal(int sig) {
+  // The first asks the job to stop cleanly (its loops poll for it); a
+  // second means now.
+  if (InterruptRequested()) _exit(128 + sig);
+  RequestInterrupt();
+}
+
+// SIGINT and SIGTERM interrupt the job (serve and wrap handle them their
+// own way). System calls restart, so an interrupted job still completes
+// the write it is in the middle of.
+void StopOnSignals() {
+  struct sigaction sa {};
+  sa.sa_handler = OnStopSignal;
+  sa.sa_flags = SA_RESTART;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+}  // namespace
 
 int Main(int argc, char** argv) {
   if (!backspan::crypto::Init().ok()) return kExitFailure;
   // Past a file-size limit (ulimit -f) a write fails with EFBIG, reported
   // like any write error, instead of the signal killing the job silently.
   std::signal(SIGXFSZ, SIG_IGN);
+  StopOnSignals();
   CLI::App app{"backspan: fast, deduplicating, encrypted backups that you can observe"};
   app.set_version_flag("--version", std::string("backspan ") + BACKSPAN_VERSION);
   app.require_subcommand(1);

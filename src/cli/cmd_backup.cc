@@ -119,6 +119,12 @@ int RunBackup(const GlobalOptions& g, const BackupCommand& c) {
   if (g.job) g.job->SetProgressSource({});
   progress.Stop();
   reporter = nullptr;
+  if (result.status().code() == ErrorCode::kInterrupted) {
+    // What was uploaded is indexed, so the next backup does not upload it again.
+    Status kept = (*repo)->Flush();
+    return Fail(g, result.status().WithContext(kept.ok() ? "no snapshot saved; the data stored so far is kept for the next backup"
+                                                         : "no snapshot saved"));
+  }
   if (!result.ok()) return Fail(g, result.status().WithContext("backup failed, no snapshot saved"));
 
   const Snapshot& snap = result->snapshot;

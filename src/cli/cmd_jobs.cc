@@ -83,8 +83,8 @@ int RunJobs(const GlobalOptions& g, const JobsCommand& c) {
   for (const auto& j : *jobs) {
     std::string tags;
     for (const auto& t : j.tags) tags += (tags.empty() ? "" : ",") + t;
-    std::string status = j.ok ? "ok" : "error";
-    if (!j.ok && !j.error_type.empty()) status += " (" + j.error_type + ")";
+    std::string status = j.ok ? "ok" : j.error_type == "interrupted" ? "interrupted" : "error";
+    if (!j.ok && !j.error_type.empty() && status == "error") status += " (" + j.error_type + ")";
     std::printf("%-16s  %-10s  %-19s  %9s  %-6s  %10s  %-8s  %s\n", j.job_id.c_str(), j.kind.c_str(),
                 FormatLocalShort(j.start_ns).c_str(), Ms(j.end_ns - j.start_ns).c_str(), status.c_str(),
                 j.kind == "backup" ? FormatBytes(static_cast<uint64_t>(j.bytes_added)).c_str() : "",

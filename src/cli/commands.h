@@ -12,6 +12,7 @@ namespace backspan::cli {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;
 inline constexpr int kExitUsage = 2;
+inline constexpr int kExitInterrupted = 130;  // SIGINT or SIGTERM stopped the job, as restic answers
 inline constexpr int kExitIncomplete = 3;  // done in part: snapshot saved with files unreadable, index rebuilt without some packs
 
 class JobTelemetry;

@@ -69,9 +69,11 @@ void Warn(const GlobalOptions& g, const std::string& message) {
 
 int Fail(const GlobalOptions& g, const Status& status) {
   if (g.job) g.job->RecordError(status);
-  if (g.json) std::fprintf(stderr, "%s\n", ErrorJson(status, kExitFailure).c_str());
-  else std::fprintf(stderr, "Fatal: %s\n", status.message().c_str());
-  return kExitFailure;
+  const bool interrupted = status.code() == ErrorCode::kInterrupted;
+  const int code = interrupted ? kExitInterrupted : kExitFailure;
+  if (g.json) std::fprintf(stderr, "%s\n", ErrorJson(status, code).c_str());
+  else std::fprintf(stderr, "%s: %s\n", interrupted ? "Interrupted" : "Fatal", status.message().c_str());
+  return code;
 }
 
 int UsageError(const GlobalOptions& g, const std::string& message) {

@@ -104,6 +104,10 @@ JobTelemetry::JobTelemetry(const GlobalOptions& g, const std::string& kind, cons
     else c.headers.emplace_back(h.substr(0, eq), h.substr(eq + 1));
   }
   bool export_otlp = !c.sdk_disabled && !c.traces_url.empty();
+  if (export_otlp && !c.grpc_asked_by.empty() && o.otlp_protocol.empty())
+    Warn(g, c.grpc_asked_by + "=grpc: OTLP over gRPC is not supported; sending http/" +
+                (c.protocol == trace::OtlpProtocol::kJson ? "json" : "protobuf") + " to " + c.traces_url +
+                " instead (an OpenTelemetry Collector takes OTLP/HTTP on port 4318)");
   int64_t progress_interval_ns = 15'000'000'000;
   std::string interval_text = o.otlp_progress_interval;
   if (interval_text.empty())
@@ -205,7 +209,10 @@ void JobTelemetry::Finish(int exit_code) {
   if (finished_) return;
   finished_ = true;
   if (!pipeline_->tracer) return;
-  const char* result = exit_code == kExitOk ? "success" : exit_code == kExitUsage ? "error" : "failure";
+  const char* result = exit_code == kExitOk           ? "success"
+                       : exit_code == kExitUsage        ? "error"
+                       : exit_code == kExitInterrupted  ? "cancellation"
+                                                        : "failure";
   root_.SetAttribute("cicd.pipeline.task.run.result", result);
   root_.SetAttribute("process.exit.code", exit_code);
   if (exit_code == kExitOk) root_.SetOk();

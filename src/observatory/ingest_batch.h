@@ -20,6 +20,8 @@ inline constexpr const char* kStatusOk = "ok";
 inline constexpr const char* kStatusPartial = "partial";  // exit 3: some files unreadable
 inline constexpr const char* kStatusFailed = "failed";
 inline constexpr const char* kStatusRunning = "running";  // an in-progress update, not yet finished
+// Stopped by a signal (exit code 130): neither a success nor the job's own failure.
+inline constexpr const char* kStatusInterrupted = "interrupted";
 // A running job with no update for longer than the store's lost_after: its
 // process died, or its system never reported the end. Derived when read,
 // never stored, so a late end still finishes the job.

@@ -133,9 +133,9 @@ void JobAggregates::AddToSource(SourceState& s, const JobRecord& job) const {
   size_t b = 0;
   while (b < std::size(kDurationBucketsSeconds) && seconds > kDurationBucketsSeconds[b]) ++b;
   s.duration_buckets[b]++;
-  if (job.status == kStatusFailed) s.failed_total++;
+  if (job.status == kStatusOk) s.success_total++;
   else if (job.status == kStatusPartial) s.partial_total++;
-  else s.success_total++;
+  else s.failed_total++;  // failed or interrupted: no snapshot
   // Jobs may arrive out of order (an agent's retry): the newest start decides.
   if (job.start_ns >= s.last_job_ns) {
     s.last_job_ns = job.start_ns;

@@ -145,6 +145,8 @@ JobRecord MakeJob(const tracepb::Span& s, const KeyValues& resource, bool in_pro
   job.snapshot_id = attrs.Text("backspan.snapshot.id");
   if (in_progress) {
     job.status = kStatusRunning;
+  } else if (attrs.Int("process.exit.code") == 130 || attrs.Text("error.type") == kStatusInterrupted) {
+    job.status = kStatusInterrupted;
   } else if (attrs.Int("process.exit.code") == 3 || attrs.Text("backspan.job.status") == kStatusPartial) {
     job.status = kStatusPartial;
   } else if (s.status().code() == tracepb::Status::STATUS_CODE_ERROR) {

@@ -10,6 +10,7 @@
 
 #include "repository/deletion_mark.h"
 #include "repository/lock.h"
+#include "util/interrupt.h"
 
 namespace backspan {
 namespace {
@@ -24,6 +25,7 @@ Status CollectUsed(Repository* repo, const std::vector<Snapshot>& snapshots, Blo
   uint64_t missing = 0;
   std::string example;
   while (!todo.empty()) {
+    if (InterruptRequested()) return InterruptedStatus("the prune");
     auto [tree_id, snap] = todo.back();
     todo.pop_back();
     if (!used->insert(tree_id).second) continue;
@@ -122,10 +124,13 @@ Result<PruneStats> Pruner::Run() {
 
   // Each numbered step is a span; assigning the next one ends the last.
   trace::Span step;
-  auto begin_step = [&](const char* name) { step = opts_.trace ? opts_.trace->StartChild(name) : trace::Span(); };
+  auto begin_step = [&](const char* name) -> Status {
+    step = opts_.trace ? opts_.trace->StartChild(name) : trace::Span();
+    return InterruptRequested() ? InterruptedStatus("the prune") : Status::Ok();
+  };
 
   // 1. What the snapshots use, the marks already made, the packs stored.
-  begin_step("analyze usage");
+  RETURN_IF_ERROR(begin_step("analyze usage"));
   ASSIGN_OR_RETURN(State st, LoadState(repo_));
   stats.snapshots = st.snapshots.size();
   BlobSet used;
@@ -208,17 +213,18 @@ Result<PruneStats> Pruner::Run() {
   }
   stats.packs_repacked = repack.size();
   stats.packs_marked = unused.size() + repack.size() + strays.size();
-  begin_step("remove leftovers");
+  RETURN_IF_ERROR(begin_step("remove leftovers"));
   RETURN_IF_ERROR(RemoveLeftovers(backend, env->NowUnixNanos(), opts_.dry_run, &stats));
   if (opts_.dry_run) return stats;
 
-  begin_step("repack");
+  RETURN_IF_ERROR(begin_step("repack"));
   // 3. Copy the used blobs out of the packs to repack; their new packs are
   //    indexed before anything is marked.
   for (const auto& pid : repack) {
     std::set<BlobId> seen;
     for (const auto& e : st.packs[pid]) {
       if (!used.count(e.id) || home[e.id] != pid || !seen.insert(e.id).second) continue;
+      if (InterruptRequested()) return InterruptedStatus("the prune");
       RETURN_IF_ERROR(repo_->RepackBlob(e.id, BlobLocation{pid, e}));
       ++stats.blobs_repacked;
       stats.bytes_repacked += e.length;
@@ -226,7 +232,7 @@ Result<PruneStats> Pruner::Run() {
   }
   RETURN_IF_ERROR(repo_->Flush());
 
-  begin_step("mark packs");
+  RETURN_IF_ERROR(begin_step("mark packs"));
   // 4. Mark what goes, with the jobs running now. From here on, backups
   //    that start do not use these packs.
   DeletionMark fresh;
@@ -243,10 +249,10 @@ Result<PruneStats> Pruner::Run() {
     fresh.time_ns = env->NowUnixNanos();
     ASSIGN_OR_RETURN(fresh.name, repo_->SaveSealed(FileType::kDeletion, EncodeDeletionMark(fresh)));
     marks.push_back(fresh);
-    if (fresh.jobs.empty()) std::this_thread::sleep_for(std::chrono::nanoseconds(opts_.grace_ns));
+    if (fresh.jobs.empty() && !SleepUnlessInterrupted(opts_.grace_ns)) return InterruptedStatus("the prune");
   }
 
-  begin_step("delete packs");
+  RETURN_IF_ERROR(begin_step("delete packs"));
   // 5. Phase two for every ripe mark: its jobs are gone and the grace delay
   //    has passed. Snapshots those jobs wrote may still need a marked pack:
   //    the state is read again, and such packs stay.

@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "util/bounded_queue.h"
+#include "util/interrupt.h"
 
 namespace backspan {
 namespace {
@@ -130,6 +131,7 @@ class Restorer::Impl {
 
   Result<std::unique_ptr<PlanDir>> Plan(const BlobId& tree_id, const std::string& rel,
                                         bool include_all) {
+    if (InterruptRequested()) return InterruptedStatus("the restore");
     ASSIGN_OR_RETURN(Tree tree, repo_->LoadTree(tree_id));
     auto dir = std::make_unique<PlanDir>();
     dir->rel = rel;
@@ -139,6 +141,7 @@ class Restorer::Impl {
       bool included = include_all || opts_.includes.empty() || opts_.includes.Matches("/" + child_rel);
       if (node.kind == FileKind::kDir) {
         auto sub = Plan(node.subtree, child_rel, included);
+        if (!sub.ok() && sub.status().code() == ErrorCode::kInterrupted) return sub.status();
         if (!sub.ok()) {
           Issue(child_rel, sub.status().message());
           continue;
@@ -212,6 +215,10 @@ class Restorer::Impl {
     uint64_t offset = 0, written_end = 0;
     Status st;
     for (const auto& id : n.content) {
+      if (InterruptRequested()) {
+        st = InterruptedStatus("the restore");
+        break;
+      }
       auto data = repo_->LoadBlob(id);
       if (!data.ok()) {
         st = data.status();
@@ -273,7 +280,7 @@ class Restorer::Impl {
   void Worker() {
     while (auto job = queue_->Pop()) {
       Status st = RestoreFile(*job);
-      if (!st.ok()) Issue(job->rel, st.message());
+      if (!st.ok() && st.code() != ErrorCode::kInterrupted) Issue(job->rel, st.message());
       r_->progress_.files_done++;
     }
   }
@@ -281,6 +288,7 @@ class Restorer::Impl {
   // Creates what `dir` lists inside the open directory `fd`.
   Status Execute(PlanDir& dir, const std::shared_ptr<DirFd>& fd) {
     for (auto& n : dir.entries) {
+      if (InterruptRequested()) return InterruptedStatus("the restore");
       std::string rel = JoinRel(dir.rel, n.name);
       if (n.kind == FileKind::kFile) {
         if (n.nlink > 1) {
@@ -423,6 +431,7 @@ class Restorer::Impl {
     queue_->Close();
     for (auto& t : workers) t.join();
     RETURN_IF_ERROR(st);
+    if (InterruptRequested()) return InterruptedStatus("the restore");
     MakeLinks(root);
     FinishDirs(*plan, root);
     return std::move(result_);

@@ -96,8 +96,9 @@ Result<OtelConfig> ReadOtelConfig(const GetEnv& getenv) {
   }
   if (const char* v = Pick(getenv, "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL", &which)) {
     auto p = ParseOtlpProtocol(Trim(v));
-    if (!p.ok()) return p.status().WithContext(which);
-    c.protocol = *p;
+    if (p.status().code() == ErrorCode::kUnsupported) c.grpc_asked_by = which;
+    else if (!p.ok()) return p.status().WithContext(which);
+    else c.protocol = *p;
   }
   if (const char* v = Pick(getenv, "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "OTEL_EXPORTER_OTLP_TIMEOUT", &which)) {
     char* end = nullptr;

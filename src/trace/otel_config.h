@@ -23,6 +23,9 @@ struct OtelConfig {
   int64_t timeout_ns = 10'000'000'000;
   std::string service_name = "backspan";
   Attributes resource_attributes;  // OTEL_RESOURCE_ATTRIBUTES
+  // The protocol asked for was grpc, which is not spoken: http/protobuf is
+  // used instead, and the user is to be told so (which variable asked).
+  std::string grpc_asked_by;
 };
 
 using GetEnv = std::function<const char*(const char*)>;
@@ -31,7 +34,8 @@ using GetEnv = std::function<const char*(const char*)>;
 // PROTOCOL, TIMEOUT, COMPRESSION}, OTEL_SERVICE_NAME and
 // OTEL_RESOURCE_ATTRIBUTES. A signal-specific variable wins over the general
 // one; a general endpoint gets "/v1/traces" appended. kInvalidArgument names
-// the variable that is malformed.
+// the variable that is malformed. grpc is answered with http/protobuf and
+// grpc_asked_by set, never by exporting nothing.
 Result<OtelConfig> ReadOtelConfig(const GetEnv& getenv);
 
 // The traces URL for a base endpoint, as OTEL_EXPORTER_OTLP_ENDPOINT is read.

@@ -13,6 +13,8 @@
 //                    fsync, rename or remove
 //   slow-read:MS     every read of a file outside the repository takes MS
 //                    milliseconds longer: a slow source disk, for long jobs
+//   slow-repo-read:MS  every read of a repository file takes MS longer: slow
+//                    storage, for long restores, checks and prunes
 // Only files under the repository (BACKSPAN_REPOSITORY) are affected.
 #include <cerrno>
 #include <chrono>
@@ -55,10 +57,11 @@ int main(int argc, char** argv) {
         if (!WriteSide(op) || path.rfind(scope, 0) != 0) return 0;
         return ++counter == n ? FaultEnv::kCrash : 0;
       };
-    } else if (s.rfind("slow-read:", 0) == 0) {
-      long ms = std::atol(s.c_str() + 10);
-      env.fault = [ms, scope](FaultEnv::Op op, const std::string& path) {
-        if (op == FaultEnv::Op::kRead && path.rfind(scope, 0) != 0)
+    } else if (s.rfind("slow-read:", 0) == 0 || s.rfind("slow-repo-read:", 0) == 0) {
+      const bool in_repo = s.rfind("slow-repo-read:", 0) == 0;
+      long ms = std::atol(s.c_str() + s.find(':') + 1);
+      env.fault = [ms, scope, in_repo](FaultEnv::Op op, const std::string& path) {
+        if (op == FaultEnv::Op::kRead && (path.rfind(scope, 0) == 0) == in_repo)
           std::this_thread::sleep_for(std::chrono::milliseconds(ms));
         return 0;
       };

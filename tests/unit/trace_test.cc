@@ -410,8 +410,12 @@ TEST(OtelConfigTest, TracesEndpointIsUsedAsIs) {
 }
 
 TEST(OtelConfigTest, BadValuesNameTheVariable) {
-  auto grpc = ConfigFrom({{"OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"}});
-  EXPECT_EQ(grpc.status().code(), ErrorCode::kUnsupported);
+  // gRPC is not spoken: http/protobuf goes instead, and the caller says so.
+  auto grpc = ConfigFrom({{"OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"}, {"OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318"}});
+  ASSERT_TRUE(grpc.ok());
+  EXPECT_EQ(grpc->protocol, OtlpProtocol::kProtobuf);
+  EXPECT_EQ(grpc->grpc_asked_by, "OTEL_EXPORTER_OTLP_PROTOCOL");
+  EXPECT_EQ(grpc->traces_url, "http://c:4318/v1/traces");
   auto timeout = ConfigFrom({{"OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "soon"}});
   EXPECT_NE(timeout.status().message().find("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT"), std::string::npos);
   EXPECT_FALSE(ConfigFrom({{"OTEL_EXPORTER_OTLP_HEADERS", "novalue"}}).ok());
