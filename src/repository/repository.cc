@@ -7,6 +7,7 @@
 
 #include "repository/deletion_mark.h"
 #include "repository/object_aad.h"
+#include "util/interrupt.h"
 
 namespace backspan {
 
@@ -100,6 +101,7 @@ Status Repository::LoadIndex(std::vector<IndexedPack>* packs_out, std::vector<st
     bool vanished = false;
     for (const auto& name : names) {
       if (loaded.count(name)) continue;
+      if (InterruptRequested()) return InterruptedStatus("loading the index");
       auto plain = LoadSealed(FileType::kIndex, name);
       if (!plain.ok() && plain.status().code() == ErrorCode::kNotFound && attempt < 5) {
         vanished = true;
@@ -299,6 +301,7 @@ Result<std::vector<Snapshot>> Repository::LoadAllSnapshots() {
   std::vector<Snapshot> out;
   out.reserve(names.size());
   for (const auto& name : names) {
+    if (InterruptRequested()) return InterruptedStatus("loading the snapshots");
     ASSIGN_OR_RETURN(Snapshot s, LoadSnapshot(name));
     out.push_back(std::move(s));
   }
