@@ -9,6 +9,7 @@
 #include "env/env.h"
 #include "util/hex.h"
 #include "util/time_format.h"
+#include "util/json_number.h"
 
 namespace backspan::audit {
 namespace {
@@ -60,7 +61,7 @@ std::optional<AuditRecord> FromJson(std::string_view line) {
   if (!j.is_object()) return std::nullopt;
   AuditRecord r;
   try {
-    r.seq = j.at("seq").get<int64_t>();
+    r.seq = IntegerField<int64_t>(j, "seq");
     auto t = ParseRfc3339(j.at("time").get<std::string>());
     if (!t) return std::nullopt;
     r.time_ns = *t;
@@ -113,9 +114,9 @@ Result<std::optional<Head>> ReadHead(Env* env, const std::string& dir) {
   auto data = ReadWholeFile(env, path);
   if (!data.ok()) return data.status();
   json j = json::parse(data->begin(), data->end(), nullptr, false);
-  if (!j.is_object() || !j.contains("seq") || !j.contains("hash") || !j["seq"].is_number() || !j["hash"].is_string())
-    return Status::Corruption(path + " is damaged");
-  return std::optional<Head>(Head{j["seq"].get<int64_t>(), j["hash"].get<std::string>()});
+  const auto seq = j.is_object() && j.contains("seq") ? JsonInteger<int64_t>(j["seq"]) : std::nullopt;
+  if (!seq || !j.contains("hash") || !j["hash"].is_string()) return Status::Corruption(path + " is damaged");
+  return std::optional<Head>(Head{*seq, j["hash"].get<std::string>()});
 }
 
 }  // namespace

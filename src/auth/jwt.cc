@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "util/hex.h"
+#include "util/json_number.h"
 
 namespace backspan::auth {
 
@@ -251,12 +252,15 @@ Result<VerifiedJwt> VerifyJwt(std::string_view token, const KeySet& keys, const 
   if (out.issuer != policy.issuer) return Status::Unauthenticated("the token is from another issuer ('" + out.issuer.substr(0, 200) + "')");
   if (!HasAudience(*claims, policy.audiences)) return Status::Unauthenticated("the token is for another audience");
   auto exp = claims->find("exp");
-  if (exp == claims->end() || !exp->is_number()) return Status::Unauthenticated("the token has no expiry (exp)");
-  out.expires_at = exp->get<int64_t>();
+  const auto expires = exp == claims->end() ? std::nullopt : JsonInteger<int64_t>(*exp);
+  if (!expires) return Status::Unauthenticated("the token has no expiry (exp), or it is not whole seconds");
+  out.expires_at = *expires;
+  if (*expires > INT64_MAX / 2) return Status::Unauthenticated("the token's expiry (exp) is out of range");
   if (now >= out.expires_at + policy.clock_skew_seconds) return Status::Unauthenticated("the token has expired");
   if (auto nbf = claims->find("nbf"); nbf != claims->end()) {
-    if (!nbf->is_number()) return Status::Unauthenticated("the token's nbf is not a number");
-    if (now + policy.clock_skew_seconds < nbf->get<int64_t>()) return Status::Unauthenticated("the token is not valid yet (nbf)");
+    const auto not_before = JsonInteger<int64_t>(*nbf);
+    if (!not_before) return Status::Unauthenticated("the token's nbf is not whole seconds");
+    if (now + policy.clock_skew_seconds < *not_before) return Status::Unauthenticated("the token is not valid yet (nbf)");
   }
   out.subject = Text(*claims, "sub");
   out.claims_json = claims->dump();

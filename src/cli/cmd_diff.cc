@@ -87,7 +87,7 @@ int RunDiff(const GlobalOptions& g, const DiffCommand& c) {
     counts[static_cast<unsigned char>(ch.modifier)]++;
   }
   std::printf("\nAdded: %zu  Removed: %zu  Changed: %zu  Metadata only: %zu  Type changed: %zu\n",
-              counts['+'], counts['-'], counts['M'], counts['U'], counts['T']);
+              counts[size_t{'+'}], counts[size_t{'-'}], counts[size_t{'M'}], counts[size_t{'U'}], counts[size_t{'T'}]);
   return kExitOk;
 }
 

@@ -94,13 +94,14 @@ size_t RequestParser::Feed(std::string_view data) {
 }
 
 size_t RequestParser::FeedHead(std::string_view data) {
-  const size_t before = head_.size();
   head_.append(data.data(), data.size());
   // Empty lines before the request line are ignored (RFC 9112 §2.2), a few.
-  size_t skip = 0;
-  while (head_.size() >= skip + 2 && head_.compare(skip, 2, "\r\n") == 0 && before == 0) skip += 2;
-  if (skip / 2 > kMaxLeadingEmptyLines) return (Fail(400, "too many empty lines before the request line"), data.size());
-  if (skip) head_.erase(0, skip), head_scanned_ = 0;
+  while (head_.size() >= 2 && head_.compare(0, 2, "\r\n") == 0) {
+    head_.erase(0, 2);
+    head_scanned_ = 0;
+    if (++empty_lines_ > kMaxLeadingEmptyLines)
+      return (Fail(400, "too many empty lines before the request line"), data.size());
+  }
   for (size_t i = head_scanned_; i < head_.size(); ++i) {
     const char c = head_[i];
     if (c == '\n' && (i == 0 || head_[i - 1] != '\r'))
@@ -119,7 +120,8 @@ size_t RequestParser::FeedHead(std::string_view data) {
       return used;
     }
   }
-  head_scanned_ = head_.size();
+  // A CR last is checked again with the byte after it, when that arrives.
+  head_scanned_ = head_.size() - (!head_.empty() && head_.back() == '\r');
   if (head_.size() > limits_.max_head_bytes)
     Fail(431, "the request's header fields are larger than the limit of " + std::to_string(limits_.max_head_bytes) + " bytes");
   return data.size();

@@ -84,6 +84,7 @@ class RequestParser {
   std::string head_;
   std::string line_;  // a chunk-size or trailer line being read
   size_t head_scanned_ = 0;
+  size_t empty_lines_ = 0;  // skipped before the request line
   bool chunked_ = false, expect_continue_ = false, keep_alive_ = true;
   uint64_t content_length_ = 0, body_received_ = 0, chunk_left_ = 0, trailer_bytes_ = 0;
   Chunk chunk_state_ = Chunk::kSize;

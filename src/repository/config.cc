@@ -4,6 +4,7 @@
 
 #include "repository/object_aad.h"
 #include "util/hex.h"
+#include "util/json_number.h"
 
 namespace backspan {
 
@@ -36,12 +37,12 @@ Result<Config> DecodeConfig(ByteView sealed, const MasterKey& key) {
   if (j.is_discarded() || !j.is_object()) return Status::Corruption("repository config is not valid JSON");
   Config c;
   try {
-    c.version = j.at("version").get<int>();
+    c.version = IntegerField<int>(j, "version");
     c.id = j.at("id").get<std::string>();
     const auto& ch = j.at("chunker");
-    c.chunker.min_size = ch.at("min_size").get<uint32_t>();
-    c.chunker.avg_size = ch.at("avg_size").get<uint32_t>();
-    c.chunker.max_size = ch.at("max_size").get<uint32_t>();
+    c.chunker.min_size = IntegerField<uint32_t>(ch, "min_size");
+    c.chunker.avg_size = IntegerField<uint32_t>(ch, "avg_size");
+    c.chunker.max_size = IntegerField<uint32_t>(ch, "max_size");
     auto gk = HexDecode(ch.at("gear_key").get<std::string>());
     if (!gk || gk->size() != 32) return Status::Corruption("repository config has a bad gear key");
     std::copy(gk->begin(), gk->end(), c.chunker_key.begin());

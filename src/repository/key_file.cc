@@ -8,6 +8,7 @@
 #include "repository/object_aad.h"
 #include "util/hex.h"
 #include "util/time_format.h"
+#include "util/json_number.h"
 
 namespace backspan {
 
@@ -73,8 +74,8 @@ Result<KeyFile> ParseKeyFile(ByteView data) {
     kf.created_ns = ParseRfc3339(j.value("created", "")).value_or(0);
     kf.hostname = j.value("hostname", "");
     kf.username = j.value("username", "");
-    kf.kdf.opslimit = j.at("opslimit").get<uint64_t>();
-    kf.kdf.memlimit = j.at("memlimit").get<uint64_t>();
+    kf.kdf.opslimit = IntegerField<uint64_t>(j, "opslimit");
+    kf.kdf.memlimit = IntegerField<uint64_t>(j, "memlimit");
     auto salt = Base64Decode(j.at("salt").get<std::string>());
     auto wrapped = Base64Decode(j.at("data").get<std::string>());
     if (!salt || !wrapped) return Status::Corruption("key file has invalid base64");

@@ -10,9 +10,9 @@
 #include "crypto/crypto.h"
 #include "util/hex.h"
 #include "util/time_format.h"
+#include "util/json_number.h"
 
 namespace backspan {
-namespace {
 
 std::string LockToJson(const LockInfo& l) {
   nlohmann::json j = {
@@ -37,7 +37,7 @@ Result<LockInfo> LockFromJson(ByteView text) {
     l.command = j.at("command").get<std::string>();
     l.hostname = j.at("hostname").get<std::string>();
     l.username = j.at("username").get<std::string>();
-    l.pid = j.at("pid").get<int64_t>();
+    l.pid = IntegerField<int64_t>(j, "pid");
     auto started = ParseRfc3339(j.at("started").get<std::string>());
     auto refreshed = ParseRfc3339(j.at("refreshed").get<std::string>());
     if (!started || !refreshed) return Status::Corruption("lock file has a malformed time");
@@ -48,6 +48,8 @@ Result<LockInfo> LockFromJson(ByteView text) {
     return Status::Corruption(std::string("lock file is malformed: ") + e.what());
   }
 }
+
+namespace {
 
 std::string Describe(const LockInfo& l) {
   return "pid " + std::to_string(l.pid) + " on " + l.hostname + " (" + l.command + ", since " +

@@ -31,6 +31,10 @@ struct LockInfo {
   int64_t started_ns = 0, refreshed_ns = 0;
 };
 
+// A lock file's plaintext (JSON, docs/repository-format.md), and back.
+std::string LockToJson(const LockInfo& lock);
+Result<LockInfo> LockFromJson(ByteView text);
+
 // Reads every lock. Lock files that cannot be read (being replaced by a
 // refresh, or damaged) are skipped and counted in `unreadable` if given.
 Result<std::vector<LockInfo>> ListLocks(Repository* repo, size_t* unreadable = nullptr);

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "util/time_format.h"
+#include "util/json_number.h"
 
 namespace backspan {
 
@@ -62,8 +63,8 @@ Result<Snapshot> SnapshotFromJson(ByteView data) {
     s.paths = j.at("paths").get<std::vector<std::string>>();
     s.hostname = j.value("hostname", "");
     s.username = j.value("username", "");
-    s.uid = j.value("uid", 0u);
-    s.gid = j.value("gid", 0u);
+    s.uid = IntegerField<uint32_t>(j, "uid", 0u);
+    s.gid = IntegerField<uint32_t>(j, "gid", 0u);
     s.tags = j.value("tags", std::vector<std::string>{});
     s.parent = j.value("parent", "");
     s.program_version = j.value("program_version", "");
@@ -71,20 +72,20 @@ Result<Snapshot> SnapshotFromJson(ByteView data) {
     if (j.contains("summary")) {
       const auto& m = j["summary"];
       auto& o = s.summary;
-      o.files_new = m.value("files_new", 0ull);
-      o.files_changed = m.value("files_changed", 0ull);
-      o.files_unmodified = m.value("files_unmodified", 0ull);
-      o.dirs_new = m.value("dirs_new", 0ull);
-      o.dirs_changed = m.value("dirs_changed", 0ull);
-      o.dirs_unmodified = m.value("dirs_unmodified", 0ull);
-      o.data_blobs = m.value("data_blobs", 0ull);
-      o.tree_blobs = m.value("tree_blobs", 0ull);
-      o.total_files = m.value("total_files", 0ull);
-      o.total_bytes = m.value("total_bytes", 0ull);
-      o.bytes_read = m.value("bytes_read", 0ull);
-      o.bytes_added = m.value("bytes_added", 0ull);
-      o.bytes_stored = m.value("bytes_stored", 0ull);
-      o.errors = m.value("errors", 0ull);
+      o.files_new = IntegerField<uint64_t>(m, "files_new", 0ull);
+      o.files_changed = IntegerField<uint64_t>(m, "files_changed", 0ull);
+      o.files_unmodified = IntegerField<uint64_t>(m, "files_unmodified", 0ull);
+      o.dirs_new = IntegerField<uint64_t>(m, "dirs_new", 0ull);
+      o.dirs_changed = IntegerField<uint64_t>(m, "dirs_changed", 0ull);
+      o.dirs_unmodified = IntegerField<uint64_t>(m, "dirs_unmodified", 0ull);
+      o.data_blobs = IntegerField<uint64_t>(m, "data_blobs", 0ull);
+      o.tree_blobs = IntegerField<uint64_t>(m, "tree_blobs", 0ull);
+      o.total_files = IntegerField<uint64_t>(m, "total_files", 0ull);
+      o.total_bytes = IntegerField<uint64_t>(m, "total_bytes", 0ull);
+      o.bytes_read = IntegerField<uint64_t>(m, "bytes_read", 0ull);
+      o.bytes_added = IntegerField<uint64_t>(m, "bytes_added", 0ull);
+      o.bytes_stored = IntegerField<uint64_t>(m, "bytes_stored", 0ull);
+      o.errors = IntegerField<uint64_t>(m, "errors", 0ull);
       o.duration_s = m.value("duration_s", 0.0);
     }
   } catch (const json::exception& e) {

@@ -89,9 +89,9 @@ Result<OtelConfig> ReadOtelConfig(const GetEnv& getenv) {
     if (!v || !*v) continue;
     auto kv = ParseKeyValueList(v);
     if (!kv.ok()) return kv.status().WithContext(var);
-    for (auto& [k, val] : *kv) {
-      std::erase_if(c.headers, [&](const auto& h) { return h.first == k; });
-      c.headers.emplace_back(k, val);
+    for (auto& kv_pair : *kv) {
+      std::erase_if(c.headers, [&](const auto& h) { return h.first == kv_pair.first; });
+      c.headers.push_back(std::move(kv_pair));
     }
   }
   if (const char* v = Pick(getenv, "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL", &which)) {

@@ -1,5 +1,7 @@
 #include "util/time_format.h"
 
+#include <cmath>
+
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -20,6 +22,19 @@ std::string FormatRfc3339(int64_t unix_nanos) {
                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, nanos);
   return buf;
 }
+
+namespace {
+
+// Unix nanoseconds for `secs` + `nanos`, or nullopt past what 64 bits hold
+// (before 1678 or after 2262): a time from outside is never allowed to wrap.
+std::optional<int64_t> ToNanos(int64_t secs, int64_t nanos) {
+  int64_t out;
+  if (__builtin_mul_overflow(secs, int64_t{1000000000}, &out) || __builtin_add_overflow(out, nanos, &out))
+    return std::nullopt;
+  return out;
+}
+
+}  // namespace
 
 std::optional<int64_t> ParseRfc3339(std::string_view text) {
   std::string s(text);
@@ -53,7 +68,7 @@ std::optional<int64_t> ParseRfc3339(std::string_view text) {
     return std::nullopt;
   }
   time_t secs = timegm(&tm);
-  return (static_cast<int64_t>(secs) - offset) * 1000000000 + nanos;
+  return ToNanos(static_cast<int64_t>(secs) - offset, nanos);
 }
 
 std::optional<int64_t> ParseDuration(std::string_view text) {
@@ -70,7 +85,8 @@ std::optional<int64_t> ParseDuration(std::string_view text) {
   if (s.empty()) return std::nullopt;
   char* end = nullptr;
   double v = std::strtod(s.c_str(), &end);
-  if (end == s.c_str() || *end != '\0' || v < 0 || v * unit > 1e10) return std::nullopt;
+  // At most 9e9 s (285 years): more does not fit 64-bit nanoseconds.
+  if (end == s.c_str() || *end != '\0' || !std::isfinite(v) || v < 0 || v * unit > 9e9) return std::nullopt;
   return static_cast<int64_t>(v * unit * 1e9);
 }
 
@@ -98,7 +114,7 @@ std::optional<int64_t> ParseUserTime(std::string_view text) {
   tm.tm_isdst = -1;
   time_t t = mktime(&tm);
   if (t == static_cast<time_t>(-1)) return std::nullopt;
-  return static_cast<int64_t>(t) * 1000000000;
+  return ToNanos(static_cast<int64_t>(t), 0);
 }
 
 }  // namespace backspan

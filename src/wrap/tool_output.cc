@@ -1,5 +1,6 @@
 #include "wrap/tool_output.h"
 
+#include <cmath>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -83,9 +84,23 @@ class OutputBase : public ToolOutput {
   trace::Attributes progress_;
 };
 
+// Fields of a tool's JSON line, read without trusting their types: a field
+// of another type (or a number out of range) is as if it were absent.
 int64_t Int(const json& j, const char* key) {
   auto it = j.find(key);
-  return it != j.end() && it->is_number() ? it->get<int64_t>() : 0;
+  if (it == j.end()) return 0;
+  if (it->is_number_unsigned()) return static_cast<int64_t>(std::min<uint64_t>(it->get<uint64_t>(), INT64_MAX));
+  if (it->is_number_integer()) return it->get<int64_t>();
+  if (it->is_number_float()) {
+    const double d = it->get<double>();
+    return std::isfinite(d) && std::fabs(d) < 9e18 ? static_cast<int64_t>(d) : 0;
+  }
+  return 0;
+}
+
+bool Bool(const json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_boolean() && it->get<bool>();
 }
 
 std::string Str(const json& j, const char* key) {
@@ -175,7 +190,7 @@ class BorgOutput : public OutputBase {
     json j = line.empty() || line[0] != '{' ? json() : json::parse(line, nullptr, false);
     if (!j.is_object()) return KeepTail(line);
     const std::string type = Str(j, "type");
-    const bool finished = j.value("finished", false);
+    const bool finished = Bool(j, "finished");
     if (type == "archive_progress") {
       if (finished) return phase_.End();
       if (!phase_.recording()) StartPhase("process files");

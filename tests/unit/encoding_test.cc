@@ -186,6 +186,23 @@ TEST(Time, Rfc3339RoundTrip) {
   EXPECT_FALSE(ParseDuration("soon").has_value());
 }
 
+// Found by fuzzing (fuzz_lock, fuzz_snapshot, fuzz_key_file, fuzz_audit_log,
+// fuzz_flags): a year before 1678 or after 2262 overflowed 64-bit
+// nanoseconds (undefined behaviour); such times are refused.
+TEST(Time, TimesBeyondSixtyFourBitsAreRefused) {
+  EXPECT_FALSE(ParseRfc3339("1013-09-21T14:13:20.000000000Z").has_value());
+  EXPECT_FALSE(ParseRfc3339("3052-09-21T14:13:20Z").has_value());
+  EXPECT_FALSE(ParseUserTime("20-11-211:00").has_value());
+  EXPECT_FALSE(ParseUserTime("9999-01-01").has_value());
+  EXPECT_TRUE(ParseRfc3339("2262-04-11T23:47:16Z").has_value());
+  EXPECT_TRUE(ParseRfc3339("1678-09-21T00:12:44Z").has_value());
+  // And durations: 9555555555 s, or NaN, were cast to int64 with undefined behaviour.
+  EXPECT_FALSE(ParseDuration("9555555555").has_value());
+  EXPECT_FALSE(ParseDuration("nan").has_value());
+  EXPECT_FALSE(ParseDuration("infd").has_value());
+  EXPECT_EQ(ParseDuration("9000000000"), 9'000'000'000'000'000'000);
+}
+
 TEST(PathMatcher, ComponentAndPathPatterns) {
   PathMatcher m({"*.tmp", "/data/cache", "/home/*/secret"});
   EXPECT_TRUE(m.Matches("/a/b/x.tmp"));

@@ -8,6 +8,8 @@
 #include "observatory/job_events.h"
 #include "observatory/span_store.h"
 #include "test_util.h"
+#include "trace/exporter.h"
+#include "trace/tracer.h"
 #include "wrap/tool_output.h"
 
 namespace backspan::observatory {
@@ -131,6 +133,28 @@ TEST(WrapIdentifyTest, ToolsSubcommandsAndStructuredOutput) {
   c = Identify({"pg_dump", "db"});
   EXPECT_EQ(c.tool, "pg_dump");
   EXPECT_EQ(c.kind, "command");
+}
+
+// Found by fuzzing (fuzz_wrap_output): a borg line whose "finished" was
+// not a boolean threw out of the parser and killed backspan wrap; fields of
+// unexpected types, and numbers beyond 64 bits, are read as absent.
+TEST(WrapOutputTest, FieldsOfOtherTypesDoNotStopTheParser) {
+  trace::InMemoryExporter exporter;
+  const trace::Resource resource;
+  trace::SimpleProcessor processor(&resource, &exporter);
+  trace::Tracer tracer(&processor, Env::Default());
+  trace::Span root = tracer.StartSpan("wrap");
+  auto output = MakeToolOutput(Identify({"borg", "create", "--log-json", "r::a", "/srv"}), root);
+  output->OnStderr(R"({"type": "archive_progress", "finished": 0, "nfiles": "many", "original_size": 1e300})");
+  output->OnStderr(R"({"type": "archive_progress", "finished": "yes", "nfiles": -5})");
+  output->OnStderr(R"({"type": "progress_percent", "operation": [1], "finished": null})");
+  output->OnStdout(R"({"archive": {"stats": {"nfiles": 18446744073709551615}}})");
+  trace::Attributes progress;
+  output->Progress(progress);
+  output->Finish(0);
+  output.reset();
+  root.End();
+  EXPECT_FALSE(exporter.spans().empty());
 }
 
 }  // namespace

@@ -1,9 +1,12 @@
 // Repository lifecycle: init, open, passwords and keys, blobs, snapshots.
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <filesystem>
 
 #include "backend/local/local_backend.h"
+#include "repository/lock.h"
+#include "repository/object_aad.h"
 #include "repository/repository.h"
 #include "test_util.h"
 
@@ -181,6 +184,38 @@ TEST_F(RepositoryTest, FindSnapshotByPrefixAndLatest) {
   }
   EXPECT_EQ(repo->FindSnapshot("0000000000").status().code(), ErrorCode::kNotFound);
   EXPECT_EQ(repo->FindSnapshot("xyz").status().code(), ErrorCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace backspan
+
+// Found by fuzzing the repository's formats (fuzz_config, fuzz_key_file,
+// fuzz_lock, fuzz_snapshot): numbers that are floats or out of range were
+// converted to integers with undefined behaviour; they are damage now.
+namespace backspan {
+namespace {
+
+ByteView Text(const char* s) { return ByteView(reinterpret_cast<const uint8_t*>(s), std::strlen(s)); }
+
+TEST(RepositoryFormatsTest, NumbersOutOfRangeAreDamage) {
+  EXPECT_EQ(ParseKeyFile(Text(R"({"version":1,"kdf":"argon2id","opslimit":3,"memlimit":3.3e19,"salt":"","data":""})"))
+                .status()
+                .code(),
+            ErrorCode::kCorruption);
+  EXPECT_EQ(ParseKeyFile(Text(R"({"version":1,"kdf":"argon2id","opslimit":-1,"memlimit":8192,"salt":"","data":""})"))
+                .status()
+                .code(),
+            ErrorCode::kCorruption);
+  EXPECT_FALSE(LockFromJson(Text(R"({"job":"j","exclusive":true,"command":"c","hostname":"h","username":"u",)"
+                                 R"("pid":1e300,"started":"2026-11-24T00:00:00Z","refreshed":"2026-11-24T00:00:00Z"})"))
+                   .ok());
+  const std::string snapshot = R"({"time":"2026-11-24T00:00:00Z","tree":")" + std::string(64, 'a') +
+                               R"(","paths":["/"],"uid":5.11e21})";
+  EXPECT_FALSE(SnapshotFromJson(Text(snapshot.c_str())).ok());
+  const MasterKey key{crypto::RandomKey(), crypto::RandomKey()};
+  const char* config = R"({"version":1,"id":"x","chunker":{"min_size":5.1e21,"avg_size":1,"max_size":2,"gear_key":""}})";
+  EXPECT_EQ(DecodeConfig(crypto::Seal(key.encryption, Text(config), aad::Of(aad::kConfig)), key).status().code(),
+            ErrorCode::kCorruption);
 }
 
 }  // namespace

@@ -1,0 +1,62 @@
+// Integers in JSON read from outside (repository files, tokens, logs): a
+// number that is not an integer, or does not fit the type it is read into,
+// is an error, never a wrapped value or an undefined conversion (what
+// nlohmann's get<T>() does with 1e300 or 3.5). Only translation units that
+// parse JSON include this.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <type_traits>
+
+namespace backspan {
+
+// Thrown by IntegerField; a nlohmann::json::exception, so the callers'
+// existing handlers of malformed documents catch it too.
+class BadJsonNumber : public nlohmann::json::exception {
+ public:
+  explicit BadJsonNumber(const std::string& what) : nlohmann::json::exception(599, what.c_str()) {}
+};
+
+// The integer `v` holds, if it is one (not a float, not a string) that fits T.
+template <typename T>
+std::optional<T> JsonInteger(const nlohmann::json& v) {
+  static_assert(std::is_integral_v<T>);
+  if (v.is_number_unsigned()) {
+    const uint64_t u = v.get<uint64_t>();
+    if (u > static_cast<uint64_t>(std::numeric_limits<T>::max())) return std::nullopt;
+    return static_cast<T>(u);
+  }
+  if (v.is_number_integer()) {
+    const int64_t i = v.get<int64_t>();
+    if constexpr (std::is_unsigned_v<T>) {
+      if (i < 0 || static_cast<uint64_t>(i) > static_cast<uint64_t>(std::numeric_limits<T>::max())) return std::nullopt;
+    } else {
+      if (i < static_cast<int64_t>(std::numeric_limits<T>::min()) || i > static_cast<int64_t>(std::numeric_limits<T>::max()))
+        return std::nullopt;
+    }
+    return static_cast<T>(i);
+  }
+  return std::nullopt;
+}
+
+// Member `key` of `obj` as a T; throws BadJsonNumber if it is missing or is
+// not such an integer.
+template <typename T>
+T IntegerField(const nlohmann::json& obj, const char* key) {
+  auto it = obj.find(key);
+  if (it == obj.end()) throw BadJsonNumber(std::string(key) + " is missing");
+  if (auto v = JsonInteger<T>(*it)) return *v;
+  throw BadJsonNumber(std::string(key) + " is not an integer in range");
+}
+
+// The same, with `fallback` when the member is absent.
+template <typename T>
+T IntegerField(const nlohmann::json& obj, const char* key, T fallback) {
+  return obj.contains(key) ? IntegerField<T>(obj, key) : fallback;
+}
+
+}  // namespace backspan
