@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages backspan needs to build, test and benchmark
 # (restic and borgbackup: the wrap tests run them, the benchmarks race them;
-# openssl: the access tests make a certificate authority for an https issuer).
+# openssl: the access tests make a certificate authority for an https issuer;
+# clang: the fuzz targets).
 # Skips apt entirely when everything is already installed.
 set -euo pipefail
 packages=(
@@ -11,7 +12,12 @@ packages=(
   protobuf-compiler libprotobuf-dev libcpp-httplib-dev libsqlite3-dev zlib1g-dev libbrotli-dev
   nodejs npm chromium fonts-dejavu-core restic borgbackup
 )
+# Beside the test suite: the fuzzers' compiler (clang with libFuzzer) is
+# needed by the tests too (CI fuzzes for a few minutes); gnuplot draws the
+# soak test's plot.
+packages+=(clang libclang-rt-14-dev)
 if [ "${1:-}" = "--bench" ]; then packages+=(time); fi
+if [ "${1:-}" = "--soak" ]; then packages+=(gnuplot-nox); fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,25 +1,21 @@
 #include "http/server.h"
 
 #include <arpa/inet.h>
-#include <malloc.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
 #include <chrono>
-#include <condition_variable>
 #include <cstring>
-#include <deque>
-#include <mutex>
-#include <thread>
 #include <unordered_map>
 #include <vector>
+
+#include "http/worker_pool.h"
 
 namespace backspan::http {
 namespace {
@@ -30,14 +26,6 @@ constexpr int64_t kSweepIntervalNs = 100'000'000;
 constexpr int64_t kLingerNs = 2'000'000'000;        // reading what a client still sends after our final answer
 constexpr uint64_t kMaxLingerBytes = 4 << 20;
 
-// Returns the allocator's free pages to the system (glibc keeps them, in
-// every thread's arena, for reuse).
-void ReturnFreeMemory() {
-#ifdef __GLIBC__
-  malloc_trim(0);
-#endif
-}
-
 int64_t NowNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
@@ -47,23 +35,6 @@ std::string PeerAddress(const sockaddr_storage& ss) {
   if (ss.ss_family == AF_INET) inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in&>(ss).sin_addr, buf, sizeof buf);
   else if (ss.ss_family == AF_INET6) inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6&>(ss).sin6_addr, buf, sizeof buf);
   return buf;
-}
-
-std::string ErrorJson(const std::string& message) {
-  std::string out = "{\"error\":\"";
-  for (char c : message) {
-    if (c == '"' || c == '\\') out += '\\', out += c;
-    else if (static_cast<unsigned char>(c) < 0x20) out += ' ';
-    else out += c;
-  }
-  return out + "\"}";
-}
-
-Response ErrorResponse(int status, const std::string& message) {
-  Response r;
-  r.Set(status, ErrorJson(message), "application/json");
-  if (status == 503) r.AddHeader("Retry-After", "1");
-  return r;
 }
 
 }  // namespace
@@ -97,20 +68,9 @@ struct Server::Impl {
     explicit Conn(const ParserLimits& l) : parser(l) {}
   };
 
-  struct Job {
-    uint64_t conn;
-    Request req;
-    bool keep_alive;
-  };
-  struct Done {
-    uint64_t conn;
-    std::string bytes;
-    bool close;
-  };
-
   ServerLimits limits;
   const Router* router;
-  int listen_fd = -1, epoll_fd = -1, wake_fd = -1, bound_port = 0;
+  int listen_fd = -1, epoll_fd = -1, bound_port = 0;
   std::unordered_map<uint64_t, std::unique_ptr<Conn>> conns;
   uint64_t next_id = 2;
   uint64_t buffered = 0;
@@ -120,22 +80,11 @@ struct Server::Impl {
   std::atomic<bool> stop_requested{false};
   char read_buf[kReadChunk];
 
-  std::mutex mu;  // guards jobs, done, workers_stop
-  std::condition_variable cv;
-  std::deque<Job> jobs;
-  std::vector<Done> done;
-  bool workers_stop = false;
-  bool trim_due = false;  // requests ran since memory was last given back
-  std::vector<std::thread> workers;
+  WorkerPool pool;
 
   std::atomic<uint64_t> accepted{0}, refused{0}, timeouts{0}, malformed{0}, busy{0}, open{0}, held{0};
 
-  Impl(ServerLimits l, const Router* r) : limits(l), router(r) {}
-
-  void Wake() {
-    uint64_t one = 1;
-    (void)!write(wake_fd, &one, sizeof one);
-  }
+  Impl(ServerLimits l, const Router* r) : limits(l), router(r), pool(r, l.max_queued) {}
 
   void SetEvents(Conn& c, uint32_t events) {
     if (c.events == events) return;
@@ -294,14 +243,12 @@ struct Server::Impl {
       router->Handle(req, res);
       return Respond(c, res, keep_alive, req.method == "HEAD");
     }
-    std::lock_guard<std::mutex> l(mu);
-    if (jobs.size() >= limits.max_queued) {
+    size_t waiting = 0;
+    if (!pool.Submit({c.id, std::move(req), keep_alive}, &waiting)) {
       busy++;
-      return Respond(c, ErrorResponse(503, "the server is busy: " + std::to_string(jobs.size()) + " requests wait; retry later"),
+      return Respond(c, ErrorResponse(503, "the server is busy: " + std::to_string(waiting) + " requests wait; retry later"),
                      keep_alive, false);
     }
-    jobs.push_back({c.id, std::move(req), keep_alive});
-    cv.notify_one();
   }
 
   void Write(Conn& c) {
@@ -337,12 +284,7 @@ struct Server::Impl {
   }
 
   void Completions() {
-    std::vector<Done> ready;
-    {
-      std::lock_guard<std::mutex> l(mu);
-      ready.swap(done);
-    }
-    for (Done& d : ready) {
+    for (WorkerPool::Done& d : pool.TakeDone()) {
       auto it = conns.find(d.conn);
       if (it == conns.end()) continue;  // the client left while its request ran
       Conn& c = *it->second;
@@ -405,44 +347,6 @@ struct Server::Impl {
     for (Conn* c : idle) Close(*c);  // nothing of theirs was acknowledged
   }
 
-  void Work() {
-    while (true) {
-      Job job;
-      {
-        std::unique_lock<std::mutex> l(mu);
-        if (!cv.wait_for(l, std::chrono::seconds(1), [&] { return workers_stop || !jobs.empty(); })) {
-          // Idle for a second after work: give the memory handlers freed
-          // back to the system, or a burst would keep its peak for good.
-          if (trim_due) {
-            trim_due = false;
-            l.unlock();
-            ReturnFreeMemory();
-          }
-          continue;
-        }
-        if (jobs.empty()) return;
-        job = std::move(jobs.front());
-        jobs.pop_front();
-        trim_due = true;
-      }
-      Response res;
-      try {
-        router->Handle(job.req, res);
-      } catch (const std::exception& e) {
-        res = ErrorResponse(500, std::string("internal error: ") + e.what());
-      } catch (...) {
-        res = ErrorResponse(500, "internal error");
-      }
-      Done d{job.conn, Serialize(res, !job.keep_alive, job.req.method == "HEAD"), !job.keep_alive};
-      job.req = Request();  // the body's memory goes now, not at the next request
-      {
-        std::lock_guard<std::mutex> l(mu);
-        done.push_back(std::move(d));
-      }
-      Wake();
-    }
-  }
-
   void Loop() {
     epoll_event events[256];
     int64_t last_sweep = NowNs();
@@ -462,7 +366,7 @@ struct Server::Impl {
         }
         if (id == kWakeId) {
           uint64_t v;
-          (void)!read(wake_fd, &v, sizeof v);
+          (void)!read(pool.wake_fd(), &v, sizeof v);
           Completions();
           continue;
         }
@@ -491,17 +395,15 @@ struct Server::Impl {
 
 Server::Server(ServerLimits limits, const Router* router) : impl_(std::make_unique<Impl>(limits, router)) {
   impl_->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-  impl_->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   epoll_event ev{};
   ev.events = EPOLLIN;
   ev.data.u64 = kWakeId;
-  epoll_ctl(impl_->epoll_fd, EPOLL_CTL_ADD, impl_->wake_fd, &ev);
+  epoll_ctl(impl_->epoll_fd, EPOLL_CTL_ADD, impl_->pool.wake_fd(), &ev);
 }
 
 Server::~Server() {
   for (auto& [id, c] : impl_->conns) close(c->fd);
   if (impl_->listen_fd >= 0) close(impl_->listen_fd);
-  close(impl_->wake_fd);
   close(impl_->epoll_fd);
 }
 
@@ -541,15 +443,9 @@ int Server::port() const { return impl_->bound_port; }
 
 void Server::Run() {
   Impl& m = *impl_;
-  for (int i = 0; i < std::max(1, m.limits.threads); ++i) m.workers.emplace_back([&m] { m.Work(); });
+  m.pool.Start(m.limits.threads);
   m.Loop();
-  {
-    std::lock_guard<std::mutex> l(m.mu);
-    m.workers_stop = true;
-  }
-  m.cv.notify_all();
-  for (auto& t : m.workers) t.join();
-  m.workers.clear();
+  m.pool.Stop();
   std::vector<Impl::Conn*> left;
   for (auto& [id, c] : m.conns) left.push_back(c.get());
   for (auto* c : left) m.Close(*c);
@@ -557,7 +453,7 @@ void Server::Run() {
 
 void Server::Stop() {
   impl_->stop_requested = true;
-  impl_->Wake();
+  impl_->pool.Wake();
 }
 
 ServerStats Server::stats() const {

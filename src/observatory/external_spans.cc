@@ -63,6 +63,11 @@ bool PlausibleTime(int64_t ns, int64_t now_ns) {
 }
 
 bool ScopeAllowsAttributes(const Scope& scope, const trace::Attributes& attributes) {
+  if (!scope.audit)  // the audit log's spans are only for those who may read it
+    for (const auto& a : attributes)
+      if (a.key.rfind("backspan.audit.", 0) == 0 ||
+          (a.key == "backspan.job.kind" && trace::AttributeText(a.value) == "audit"))
+        return false;
   if (scope.unrestricted) return true;
   const trace::AttributeValue* rg = trace::FindAttribute(attributes, "azure.resource_group.name");
   std::vector<Tag> tags;

@@ -61,7 +61,7 @@ std::optional<int64_t> ParseExternalTime(std::string_view text);
 bool PlausibleTime(int64_t ns, int64_t now_ns);
 
 // Whether `scope` allows a span with these attributes (its resource group
-// and string attributes decide).
+// and string attributes decide; an audit span needs Scope::audit).
 bool ScopeAllowsAttributes(const Scope& scope, const trace::Attributes& attributes);
 
 // The non-blank lines of a JSON-lines body, each with its 1-based number.

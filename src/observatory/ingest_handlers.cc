@@ -95,8 +95,8 @@ void HandleOtlp(ServerContext& ctx, http::Request& req, http::Response& res, boo
     return AnswerRpc(res, format, 503, kGrpcUnavailable, "the server is decoding too many requests at once: retry later");
   }
 
-  auto batch = DecodeTraceRequest(body.body, format, in_progress, ctx.options.limits,
-                                  who.scope.unrestricted ? nullptr : &who.scope);
+  const bool writes_anything = who.scope.unrestricted && who.scope.audit;
+  auto batch = DecodeTraceRequest(body.body, format, in_progress, ctx.options.limits, writes_anything ? nullptr : &who.scope);
   body.body = std::string();
   if (!batch.ok()) return reject(400, kGrpcInvalidArgument, batch.status().message());
   const std::string run_token = http::AuthorizationCredentials(req, "Bearer");

@@ -9,26 +9,26 @@ import multiprocessing
 import os
 import random
 import socket
-import struct
 import threading
 import time
 import urllib.request
 
 
-def rss_mib(pid):
+def status_mib(pid, field):
+    """A memory figure of /proc/PID/status (VmRSS, VmHWM) in MiB."""
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024
     return 0.0
+
+
+def rss_mib(pid):
+    return status_mib(pid, "VmRSS")
 
 
 def hwm_mib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
+    return status_mib(pid, "VmHWM")
 
 
 def valid_span_request(trace_id):

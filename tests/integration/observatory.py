@@ -3,6 +3,7 @@ import gzip
 import json
 import os
 import signal
+import struct
 import subprocess
 import time
 import urllib.error
@@ -89,3 +90,37 @@ def json_span(trace_id, span_id, name, start_ns, end_ns, parent="", attrs=None, 
 
 def random_hex(n):
     return os.urandom(n).hex()
+
+
+# A minimal protobuf writer and reader, for hand-made OTLP bodies and answers.
+def varint(n):
+    out = b""
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        out += bytes([b | (0x80 if n else 0)])
+        if not n:
+            return out
+
+
+def field(num, value):
+    """Field `num`: a varint for an int, else length-delimited bytes."""
+    if isinstance(value, int):
+        return varint(num << 3) + varint(value)
+    return varint(num << 3 | 2) + varint(len(value)) + value
+
+
+def fixed64(num, value):
+    return varint(num << 3 | 1) + struct.pack("<Q", value)
+
+
+def read_varint(buf, i):
+    """(value, next index) of the varint at buf[i]."""
+    n = shift = 0
+    while True:
+        b = buf[i]
+        i += 1
+        n |= (b & 0x7F) << shift
+        shift += 7
+        if not b & 0x80:
+            return n, i

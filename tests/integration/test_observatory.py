@@ -8,39 +8,17 @@ import os
 import shutil
 import signal
 import socket
-import struct
 import subprocess
 import time
 import unittest
 
 from helpers import BIN, FAULT_BIN, IS_ROOT, CliTestCase, write
-from observatory import Observatory, json_span, random_hex, span_request
+from observatory import Observatory, field, fixed64, json_span, random_hex, read_varint, span_request
 
 SDK_CLIENT = os.path.join(os.path.dirname(__file__), "../otlp/sdk_client.mjs")
 PHASES = ["open repository", "lock", "load index", "find parent", "scan", "process files",
           "write trees", "write index", "save snapshot", "unlock"]
 NOW = time.time_ns()
-
-
-# A minimal protobuf writer, for hand-made OTLP bodies.
-def varint(n):
-    out = b""
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        out += bytes([b | (0x80 if n else 0)])
-        if not n:
-            return out
-
-
-def field(num, value):
-    if isinstance(value, int):
-        return varint(num << 3) + varint(value)
-    return varint(num << 3 | 2) + varint(len(value)) + value
-
-
-def fixed64(num, value):
-    return varint(num << 3 | 1) + struct.pack("<Q", value)
 
 
 def pb_span(trace_id, span_id, name, start, end, attrs=0):
@@ -60,20 +38,11 @@ def pb_status_message(body):
     """google.rpc.Status.message (field 2) from a protobuf body."""
     i = 0
     while i < len(body):
-        key, i = body[i], i + 1
+        key, i = read_varint(body, i)
         if key & 7 == 0:
-            while body[i] & 0x80:
-                i += 1
-            i += 1
+            _, i = read_varint(body, i)
             continue
-        n, shift = 0, 0
-        while True:
-            b = body[i]
-            i += 1
-            n |= (b & 0x7F) << shift
-            shift += 7
-            if not b & 0x80:
-                break
+        n, i = read_varint(body, i)
         if key >> 3 == 2:
             return body[i:i + n].decode()
         i += n

@@ -3,18 +3,16 @@ may write only where its roles allow, both in what it sends and in what that
 would replace. Every ingest path x {own scope, another scope, no scope, a
 mixed batch} x {a new item, an item replacing another scope's}; then the
 holes found by attacking the observatory, each a regression test."""
-import copy
 import hashlib
 import json
 import os
 import socket
-import struct
 import time
 import unittest
 
 from helpers import CliTestCase
 from identity import ACCESS, CLIENTS, NOW, Provider
-from observatory import Observatory, json_span, span_request
+from observatory import Observatory, field, fixed64, json_span, read_varint, span_request
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "azure")
 START, END = (NOW - 600) * 10**9, (NOW - 60) * 10**9
@@ -24,32 +22,6 @@ def ids(key):
     """A fixed trace and span id for `key`: the same key is the same span."""
     d = hashlib.sha256(key.encode()).hexdigest()
     return d[:32], d[32:48]
-
-
-# Protobuf, by hand: OTLP's field numbers.
-def varint(n):
-    out = b""
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        out += bytes([b | (0x80 if n else 0)])
-        if not n:
-            return out
-
-
-def field(num, value):
-    return varint(num << 3 | 2) + varint(len(value)) + value
-
-
-def read_varint(buf, i):
-    n = shift = 0
-    while True:
-        b = buf[i]
-        i += 1
-        n |= (b & 0x7F) << shift
-        shift += 7
-        if not b & 0x80:
-            return n, i
 
 
 def rejected_in(path_name, out):
@@ -69,9 +41,8 @@ def rejected_in(path_name, out):
 
 def pb_span(span):
     body = field(1, bytes.fromhex(span["traceId"])) + field(2, bytes.fromhex(span["spanId"]))
-    body += field(5, span["name"].encode()) + varint(6 << 3) + varint(1)
-    body += varint(7 << 3 | 1) + struct.pack("<Q", int(span["startTimeUnixNano"]))
-    body += varint(8 << 3 | 1) + struct.pack("<Q", int(span["endTimeUnixNano"]))
+    body += field(5, span["name"].encode()) + field(6, 1)
+    body += fixed64(7, int(span["startTimeUnixNano"])) + fixed64(8, int(span["endTimeUnixNano"]))
     for a in span["attributes"]:
         body += field(9, field(1, a["key"].encode()) + field(2, field(1, a["value"]["stringValue"].encode())))
     return body
@@ -252,6 +223,21 @@ class WriteScopeTest(CliTestCase):
                                attrs={"azure.resource_group.name": "rg-prod", "backspan.job.kind": "backup"})
             self.assertEqual(self.call("POST", path, "agent-prod", json.dumps(span_request([forged])).encode())[0], 400, path)
         self.assertEqual(self.visible("agent-dev", "live-victim"), [("dev-running", "rg-dev", "running")])
+
+    def test_audit_spans_cannot_be_forged(self):
+        # Only who may read the audit log may write spans that look like its records.
+        forged_event = {"job_id": "fake-audit", "source": "hook", "type": "completed", "kind": "audit",
+                        "resource_group": "rg-prod", "start_time": START / 1e9, "time": END / 1e9}
+        code, out = self.call("POST", "/api/v1/ingest/events", "agent-prod", json.dumps(forged_event).encode())
+        self.assertEqual(code, 400, out)
+        span = span_for("rg-prod", "fake-audit-span", "audit 2026-11-24")
+        span["attributes"] = [a for a in span["attributes"] if a["key"] != "backspan.job.kind"] + [
+            {"key": "backspan.job.kind", "value": {"stringValue": "audit"}},
+            {"key": "backspan.audit.result", "value": {"stringValue": "allowed"}}]
+        code, out = self.call("POST", "/v1/traces", "agent-prod", json.dumps(span_request([span])).encode())
+        self.assertEqual(code, 400, out)
+        audit_jobs = json.loads(self.call("GET", "/api/v1/jobs?kind=audit&limit=1000", "admin-bot")[1])["jobs"]
+        self.assertFalse([j for j in audit_jobs if "fake" in json.dumps(j)])
 
     def test_metrics_count_only_the_callers_scope(self):
         for client, rg, key in (("agent-prod", "rg-prod", "m-prod"), ("agent-dev", "rg-dev", "m-dev1"), ("agent-dev", "rg-dev", "m-dev2")):
