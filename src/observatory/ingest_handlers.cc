@@ -89,7 +89,8 @@ void HandleOtlp(ServerContext& ctx, http::Request& req, http::Response& res, boo
   if (body.outcome == Outcome::kTooLarge) return reject(413, kGrpcResourceExhausted, TooLargeMessage(limit, "--max-body"));
   if (body.outcome == Outcome::kUnsupported) return reject(415, kGrpcInvalidArgument, body.error);
   if (body.outcome == Outcome::kMalformed) return reject(400, kGrpcInvalidArgument, body.error);
-  MemoryBudget::Lease lease = ctx.Reserve(body.body.size(), kOtlpDecodeAmplification);
+  // JSON: its tree, then the protobuf messages made from it.
+  MemoryBudget::Lease lease = ctx.Reserve(body.body, !protobuf, 2);
   if (!lease.ok()) {
     counters.requests_failed++;
     return AnswerRpc(res, format, 503, kGrpcUnavailable, "the server is decoding too many requests at once: retry later");
@@ -155,7 +156,8 @@ void HandleExternal(ServerContext& ctx, http::Request& req, http::Response& res,
   counters.bytes_received += body.body.size();
   if (body.outcome == Outcome::kTooLarge) return fail(413, TooLargeMessage(limit, nullptr));
   if (body.outcome != Outcome::kOk) return fail(body.outcome == Outcome::kUnsupported ? 415 : 400, body.error);
-  MemoryBudget::Lease lease = ctx.Reserve(body.body.size(), kJsonDecodeAmplification);
+  // Its tree, the spans made from it, and the batch those are encoded into.
+  MemoryBudget::Lease lease = ctx.Reserve(body.body, true, 3);
   if (!lease.ok()) {
     counters.requests_failed++;
     return AnswerJson(res, ApiError(503, "the server is decoding too many requests at once: retry later"));

@@ -1,8 +1,11 @@
 // The gate every request but the health checks and the UI's files passes
 // first, before its body or its content type is looked at: a request that
 // is refused learns nothing about the endpoint.
+#include <string_view>
+
 #include "auth/access_policy.h"
 #include "observatory/server_context.h"
+#include "util/json_limits.h"
 
 namespace backspan::observatory {
 
@@ -11,7 +14,8 @@ AccessDecision ServerContext::Admit(const http::Request& req, const char* permis
   AccessDecision who;
   const std::string bearer = http::AuthorizationCredentials(req, "Bearer");
   // A job this server runs exports its own trace, in its plan's scope only.
-  if (permission == auth::kIngest && runner && bearer.rfind("run.", 0) == 0)
+  // (By text: a permission's pointer differs between translation units.)
+  if (std::string_view(permission) == auth::kIngest && runner && bearer.rfind("run.", 0) == 0)
     if (auto scope = runner->IngestScope(bearer)) {
       who.scope = *scope;
       who.principal.subject = "backspan-run";
@@ -31,8 +35,14 @@ void ServerContext::AuditOutcome(const AccessDecision& who, const std::string& a
   if (options.access) options.access->Audit(who, action, req.path, req.remote_addr, result, detail);
 }
 
-MemoryBudget::Lease ServerContext::Reserve(size_t bytes, size_t amplification) {
-  return decoding.Acquire(static_cast<uint64_t>(bytes) * amplification, std::chrono::seconds(10));
+MemoryBudget::Lease ServerContext::Reserve(std::string_view body, bool json, size_t copies) {
+  uint64_t need = static_cast<uint64_t>(body.size()) * kOtlpDecodeAmplification;
+  if (json) {
+    // What is not JSON within the bounds is refused before any tree is built.
+    const std::optional<size_t> tree = JsonTreeSize(body);
+    need = body.size() + (tree ? *tree * copies : 0);
+  }
+  return decoding.Acquire(need, std::chrono::seconds(10));
 }
 
 void AnswerJson(http::Response& res, const ApiResponse& r) {

@@ -1,5 +1,7 @@
 #include "util/bounded_json.h"
 
+#include <algorithm>
+
 namespace backspan {
 namespace {
 
@@ -27,6 +29,7 @@ class Bounds : public nlohmann::json::json_sax_t {
   bool end_array() override { return --depth_, true; }
   bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override { return false; }
   const std::string& why() const { return why_; }
+  size_t cost() const { return cost_; }
 
  private:
   bool Add(size_t bytes) {
@@ -48,15 +51,40 @@ class Bounds : public nlohmann::json::json_sax_t {
   std::string why_;
 };
 
+Bounds Measure(std::string_view text, const JsonLimits& limits, bool* ok) {
+  Bounds bounds(limits.max_depth, (64 << 10) + limits.max_memory_factor * text.size());
+  *ok = nlohmann::json::sax_parse(text, &bounds);
+  return bounds;
+}
+
 }  // namespace
 
 nlohmann::json ParseBoundedJson(std::string_view text, const JsonLimits& limits, std::string* error) {
-  Bounds bounds(limits.max_depth, (64 << 10) + limits.max_memory_factor * text.size());
-  if (!nlohmann::json::sax_parse(text, &bounds)) {
+  bool ok;
+  const Bounds bounds = Measure(text, limits, &ok);
+  if (!ok) {
     if (error) *error = bounds.why();
     return nlohmann::json(nlohmann::json::value_t::discarded);
   }
   return nlohmann::json::parse(text, nullptr, false);
+}
+
+std::optional<size_t> JsonTreeSize(std::string_view text, const JsonLimits& limits) {
+  bool ok;
+  const Bounds whole = Measure(text, limits, &ok);
+  if (ok) return whole.cost();
+  // JSON lines: the trees of its lines.
+  size_t total = 0, pos = 0;
+  while (pos < text.size()) {
+    const size_t nl = std::min(text.find('\n', pos), text.size());
+    const std::string_view line = text.substr(pos, nl - pos);
+    pos = nl + 1;
+    if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+    const Bounds one = Measure(line, limits, &ok);
+    if (!ok) return std::nullopt;
+    total += one.cost();
+  }
+  return total;
 }
 
 }  // namespace backspan

@@ -9,13 +9,9 @@
 #include <string>
 #include <string_view>
 
-namespace backspan {
+#include "util/json_limits.h"
 
-struct JsonLimits {
-  int max_depth = 64;
-  // The tree may take at most this many times the text's size (plus 64 KiB).
-  size_t max_memory_factor = 24;
-};
+namespace backspan {
 
 // The document in `text`, or a discarded value (is_discarded()) if it is
 // not JSON or passes a limit; then `error`, if given, says which limit.

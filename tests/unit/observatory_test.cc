@@ -262,5 +262,21 @@ TEST(BoundedJsonTest, DepthAndTreeSizeAreBounded) {
   EXPECT_TRUE(why.empty());  // not a bound: just not JSON
 }
 
+TEST(BoundedJsonTest, TreeSizeIsMeasuredWithoutParsing) {
+  // A long string costs about its length; many tiny values cost many times theirs.
+  const std::string long_string = "{\"a\": \"" + std::string(1 << 20, 'x') + "\"}";
+  ASSERT_TRUE(JsonTreeSize(long_string).has_value());
+  EXPECT_LT(*JsonTreeSize(long_string), 2 * long_string.size());
+  std::string tiny = "[";
+  for (int i = 0; i < 1000; ++i) tiny += "[],";
+  tiny += "[]]";
+  EXPECT_GT(*JsonTreeSize(tiny), 10 * tiny.size());
+  // JSON lines: the sum of its lines; a line that is not JSON: nothing.
+  const std::string one = R"({"job_id": "a", "type": "started"})";
+  EXPECT_EQ(JsonTreeSize(one + "\n\n" + one + "\r\n"), 2 * *JsonTreeSize(one));
+  EXPECT_FALSE(JsonTreeSize(one + "\n{not json").has_value());
+  EXPECT_FALSE(JsonTreeSize(std::string(100, '[') + std::string(100, ']')).has_value());
+}
+
 }  // namespace
 }  // namespace backspan::observatory
