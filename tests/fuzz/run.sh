@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every fuzz target of a fuzz build (cmake -DBACKSPAN_FUZZ=ON, clang)
+# Runs every fuzz target of a build made with clang and -DBACKSPAN_FUZZ=ON
 # on a copy of its seed corpus, two at a time, and prints a table of
 # executions and coverage per target. Exits 1 if any target found a crash;
 # the input that crashed it is kept in BUILD/fuzz-artifacts/.
@@ -11,7 +11,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 each=10
 total=""
-build="$here/../../build-fuzz"
+build="$here/../../build-san"
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds-each) each="$2"; shift 2 ;;
