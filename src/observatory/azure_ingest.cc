@@ -5,6 +5,7 @@
 
 #include "observatory/json_body.h"
 #include "util/bounded_json.h"
+#include "util/json_number.h"
 #include "util/text.h"
 
 namespace backspan::observatory {
@@ -148,7 +149,8 @@ std::string ReadAlertContext(const json& context, const std::string& monitoring_
     SetText(attrs, "azure.backup.datasource.resource_id", c.Text("linkedresourceid"));
     SetText(attrs, "azure.backup.possible_causes", e.Text("possiblecauses"));
     SetText(attrs, "azure.backup.recommended_actions", e.Text("recommendedactions"));
-    if (auto n = e.Number("occurrencecount")) trace::SetAttribute(attrs, "azure.backup.alert.occurrences", static_cast<int64_t>(*n));
+    if (auto n = e.Number("occurrencecount"); n && DoubleToInt64(*n))
+      trace::SetAttribute(attrs, "azure.backup.alert.occurrences", *DoubleToInt64(*n));
     SetText(attrs, "host.name", c.Text("linkedresourcename"));
     return job_id;
   }
@@ -182,7 +184,8 @@ std::string ReadAlertContext(const json& context, const std::string& monitoring_
         {"azure.monitor.condition.threshold", "threshold"},
         {"azure.monitor.log.alert_type", "alerttype"},
         {"azure.monitor.log.workspace_id", "workspaceid"}});
-    if (auto n = c.Number("resultcount")) trace::SetAttribute(attrs, "azure.monitor.log.result_count", static_cast<int64_t>(*n));
+    if (auto n = c.Number("resultcount"); n && DoubleToInt64(*n))
+      trace::SetAttribute(attrs, "azure.monitor.log.result_count", *DoubleToInt64(*n));
   } else if (c.Find("operationname")) {
     // Activity log alerts (administrative, policy, service and resource
     // health). The caller's token claims are not kept.
@@ -380,7 +383,7 @@ Result<ExternalSpan> JobRecordSpan(const json& row, int64_t now_ns) {
   if (!item.empty()) trace::SetAttribute(attrs, "backspan.paths", trace::StringArray{item});
   if (auto mb = f.Number("datatransferredinmb"); mb && *mb >= 0) {
     trace::SetAttribute(attrs, "azure.backup.data_transferred_mb", *mb);
-    trace::SetAttribute(attrs, "backspan.bytes.added", static_cast<int64_t>(*mb * 1024 * 1024));
+    if (auto bytes = DoubleToInt64(*mb * 1024 * 1024)) trace::SetAttribute(attrs, "backspan.bytes.added", *bytes);
   }
   const std::string failure = f.Text("jobfailurecode");
   if (!failure.empty() && AsciiLower(failure) != "success") trace::SetAttribute(attrs, "azure.backup.job.failure_code", failure);

@@ -43,6 +43,15 @@ std::optional<T> JsonInteger(const nlohmann::json& v) {
   return std::nullopt;
 }
 
+// `d` as an int64 (truncated toward zero) if it is finite and in range;
+// numbers read as doubles (text, or JSON floats) pass through here before
+// any cast, since casting 1e66 to an integer is undefined.
+inline std::optional<int64_t> DoubleToInt64(double d) {
+  // 2^63 is exactly representable; every double below it fits.
+  if (!(d > -9223372036854775808.0 && d < 9223372036854775808.0)) return std::nullopt;
+  return static_cast<int64_t>(d);
+}
+
 // Member `key` of `obj` as a T; throws BadJsonNumber if it is missing or is
 // not such an integer.
 template <typename T>

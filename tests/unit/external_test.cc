@@ -10,6 +10,7 @@
 #include "test_util.h"
 #include "trace/exporter.h"
 #include "trace/tracer.h"
+#include "util/json_number.h"
 #include "wrap/tool_output.h"
 
 namespace backspan::observatory {
@@ -62,6 +63,20 @@ TEST(ExternalParseTest, JobEventsNeedAnIdAType) {
   ASSERT_EQ(parsed->rejected.size(), 2u);
   EXPECT_NE(parsed->rejected[0].find("event 2: job_id"), std::string::npos);
   EXPECT_FALSE(JobEventSpans("{nope", kNow).ok());
+}
+
+TEST(ExternalParseTest, HugeNumbersAreDroppedNotCast) {
+  // Found by fuzz_azure_backup_jobs: 2e66 MB cast to int64 bytes was undefined.
+  auto parsed = AzureBackupJobSpans(R"([{"JobUniqueId": "j1", "JobStatus": "Completed",
+    "JobStartDateTime": "2026-11-20T02:00:00Z", "JobDurationInSecs": 60, "DataTransferredInMB": 2e66}])", kNow);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  ASSERT_EQ(parsed->spans.size(), 1u);
+  const trace::Attributes& attrs = parsed->spans[0].span.attributes;
+  EXPECT_NE(trace::FindAttribute(attrs, "azure.backup.data_transferred_mb"), nullptr);
+  EXPECT_EQ(trace::FindAttribute(attrs, "backspan.bytes.added"), nullptr);
+  EXPECT_EQ(DoubleToInt64(9.3e18), std::nullopt);
+  EXPECT_EQ(DoubleToInt64(-9.3e18), std::nullopt);
+  EXPECT_EQ(DoubleToInt64(-1.5), -1);
 }
 
 class ExternalStoreTest : public ::testing::Test {
