@@ -9,7 +9,7 @@ packages=(
   g++ cmake make pkg-config ccache
   libssl-dev openssl libsodium-dev libzstd-dev nlohmann-json3-dev libcli11-dev
   libgtest-dev libbenchmark-dev python3 util-linux
-  protobuf-compiler libprotobuf-dev libcpp-httplib-dev libsqlite3-dev zlib1g-dev libbrotli-dev
+  protobuf-compiler libprotobuf-dev libcpp-httplib-dev libsqlite3-dev zlib1g-dev libbrotli-dev libpugixml-dev
   nodejs npm chromium fonts-dejavu-core restic borgbackup
 )
 # Beside the test suite: the fuzzers' compiler (clang with libFuzzer) is

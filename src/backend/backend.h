@@ -1,6 +1,6 @@
 // Backend: where repository files live. A backend stores whole, immutable
-// files by (type, name); the engine never sees paths or URLs. The local
-// backend is here; Azure Blob and S3 backends implement the same interface.
+// files by (type, name); the engine never sees paths or URLs. Implemented by
+// backend/local and, over backend/object, backend/azure and backend/s3.
 #pragma once
 
 #include <cstdint>
@@ -36,6 +36,14 @@ struct Leftover {
   int64_t mtime_ns = 0;  // when it was last written
 };
 
+// Requests a remote backend made, by operation kind ("put", "get", "list",
+// ...), for the job's span and the benchmarks.
+struct RequestCounts {
+  std::string operation;
+  uint64_t requests = 0, retries = 0, failures = 0;
+  uint64_t bytes_sent = 0, bytes_received = 0;
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -57,6 +65,12 @@ class Backend {
   // Reads `length` bytes at `offset`, or the whole file when length is 0.
   virtual Result<Bytes> Load(FileType type, const std::string& name, uint64_t offset = 0,
                              uint64_t length = 0) = 0;
+  // Reads a range of a pack that holds trees (metadata every backup and
+  // restore reads again): a cache in front of a remote backend keeps such
+  // packs. By default, Load.
+  virtual Result<Bytes> LoadTreeRange(const std::string& pack, uint64_t offset, uint64_t length) {
+    return Load(FileType::kPack, pack, offset, length);
+  }
   virtual Result<uint64_t> Size(FileType type, const std::string& name) = 0;
   // Names of all files of a type (for kConfig: "config" if present).
   virtual Result<std::vector<std::string>> List(FileType type) = 0;
@@ -66,6 +80,13 @@ class Backend {
   // only leftovers too old to belong to a writer still running).
   virtual Result<std::vector<Leftover>> ListLeftovers() = 0;
   virtual Status RemoveLeftover(const std::string& name) = 0;
+
+  // Ok if these credentials may remove files, PermissionDenied if not;
+  // forget and prune ask first, so that append-only credentials fail
+  // them before anything is written.
+  virtual Status CheckRemovable() { return Status::Ok(); }
+  // The requests made so far, for remote backends.
+  virtual std::vector<RequestCounts> Counts() const { return {}; }
 };
 
 }  // namespace backspan

@@ -1,6 +1,6 @@
 #include "backend/location.h"
 
-#include "backend/local/local_backend.h"
+#include "backend/backend.h"
 
 #include <cctype>
 #include <cstring>
@@ -71,18 +71,6 @@ Result<Location> ParseLocation(const std::string& text) {
                                    "colon, write ./" + text);
   }
   return Location{Location::Scheme::kLocal, text};
-}
-
-Result<std::unique_ptr<Backend>> OpenBackend(const Location& location, Env* env) {
-  switch (location.scheme) {
-    case Location::Scheme::kLocal:
-      return std::unique_ptr<Backend>(new LocalBackend(env, location.path));
-    case Location::Scheme::kAzure:
-      return Status::Unsupported("the azure:// backend is not available in this build yet");
-    case Location::Scheme::kS3:
-      return Status::Unsupported("the s3:// backend is not available in this build yet");
-  }
-  return Status::Internal("unreachable");
 }
 
 }  // namespace backspan

@@ -75,6 +75,10 @@ class TracedBackend final : public Backend {
     Timer t(span_, env_, slow_ns_, "load", type, length);
     return inner_->Load(type, name, offset, length);
   }
+  Result<Bytes> LoadTreeRange(const std::string& pack, uint64_t offset, uint64_t length) override {
+    Timer t(span_, env_, slow_ns_, "load", FileType::kPack, length);
+    return inner_->LoadTreeRange(pack, offset, length);
+  }
   Result<uint64_t> Size(FileType type, const std::string& name) override { return inner_->Size(type, name); }
   Result<std::vector<std::string>> List(FileType type) override {
     Timer t(span_, env_, slow_ns_, "list", type);
@@ -86,6 +90,8 @@ class TracedBackend final : public Backend {
   }
   Result<std::vector<Leftover>> ListLeftovers() override { return inner_->ListLeftovers(); }
   Status RemoveLeftover(const std::string& name) override { return inner_->RemoveLeftover(name); }
+  Status CheckRemovable() override { return inner_->CheckRemovable(); }
+  std::vector<RequestCounts> Counts() const override { return inner_->Counts(); }
 
  private:
   std::unique_ptr<Backend> inner_;

@@ -54,6 +54,12 @@ int Main(int argc, char** argv) {
   app.add_option("--password-command", g.password_command,
                  "shell command that prints the repository password (or BACKSPAN_PASSWORD_COMMAND)");
   app.add_flag("--json", g.json, "machine-readable output");
+  app.add_option("--cacert", g.cacert, "trust the CAs in this PEM file for azure:// and s3:// (else the system's, or SSL_CERT_FILE)");
+  app.add_flag("--insecure-http", g.insecure_http, "allow plain http to a storage endpoint that is not on this host");
+  app.add_option("-o,--option", g.options, "storage option KEY=VALUE: connections, timeout, retries, part-size (repeatable)")
+      ->allow_extra_args(false);
+  app.add_option("--cache-dir", g.cache_dir, "cache of a cloud repository's metadata (default $XDG_CACHE_HOME/backspan)");
+  app.add_flag("--no-cache", g.no_cache, "read a cloud repository's metadata from the repository, not the local cache");
   app.add_flag("-q,--quiet", g.quiet, "print only errors and the final result");
   TraceOptions& t = g.trace;
   const char* tracing = "Tracing (docs/tracing.md)";

@@ -8,10 +8,11 @@
 namespace backspan::cli {
 
 int RunInit(const GlobalOptions& g) {
-  auto loc = ParseLocation(RepositoryLocation(g));
-  if (!loc.ok()) return UsageError(g, loc.status().message());
-  auto backend = OpenBackend(*loc, Env::Default());
-  if (!backend.ok()) return Fail(g, backend.status());
+  auto backend = OpenLocation(g, JobSpan(g));
+  if (!backend.ok()) {
+    if (backend.status().code() == ErrorCode::kInvalidArgument) return UsageError(g, backend.status().message());
+    return Fail(g, backend.status());
+  }
   if (g.job) g.job->root().SetAttribute("backspan.repository", (*backend)->Location());
   auto password = ReadPassword(g, true, JobSpan(g));
   if (!password.ok()) return Fail(g, password.status());
@@ -19,6 +20,7 @@ int RunInit(const GlobalOptions& g) {
     return Repository::Init(std::move(*backend), Env::Default(), *password, ChunkerParams{}, Hostname(), Username());
   });
   if (!repo.ok()) return Fail(g, repo.status());
+  if (g.job) RecordStorageCounts(*(*repo)->backend(), g.job->root());
   std::string location = (*repo)->backend()->Location();
   if (g.json) {
     std::printf("%s\n", InitJson((*repo)->config().id, location).c_str());

@@ -36,6 +36,12 @@ struct GlobalOptions {
   std::string password_command;  // --password-command, else BACKSPAN_PASSWORD_COMMAND
   bool json = false;
   bool quiet = false;
+  // Cloud repositories (docs/cli.md, "Repositories").
+  std::string cacert;                  // --cacert: PEM file of CAs to trust
+  bool insecure_http = false;          // --insecure-http
+  std::vector<std::string> options;    // -o KEY=VALUE
+  std::string cache_dir;               // --cache-dir, else $XDG_CACHE_HOME/backspan
+  bool no_cache = false;               // --no-cache
   TraceOptions trace;
   JobTelemetry* job = nullptr;  // the running job's trace, if it is traced
 };

@@ -28,6 +28,12 @@ Result<std::string> ReadPasswordFile(const std::string& path);
 // Prompts on /dev/tty without echo; kInvalidArgument if there is no terminal.
 Result<std::string> PromptPassword(const std::string& prompt, bool confirm);
 
+// The backend of the repository location, with the storage options of the
+// command line; `span` (the job's) gets an event per storage retry.
+Result<std::unique_ptr<Backend>> OpenLocation(const GlobalOptions& g, const trace::Span& span);
+// Puts the storage requests a backend made on the job's root span.
+void RecordStorageCounts(const Backend& backend, trace::Span& root);
+
 enum class LockKind { kNone, kShared, kExclusive };
 
 // An open repository and the lock the job holds on it (released first).
@@ -38,10 +44,13 @@ struct OpenedRepository {
   Repository* operator->() const { return repo.get(); }
   Repository& operator*() const { return *repo; }
   const trace::Span* job_span = nullptr;  // releasing the lock is the "unlock" phase
+  trace::Span* root_span = nullptr;       // gets the storage requests made
   ~OpenedRepository() {
-    if (!lock) return;
-    trace::Span unlock = job_span ? job_span->StartChild("unlock") : trace::Span();
-    lock.reset();
+    if (lock) {
+      trace::Span unlock = job_span ? job_span->StartChild("unlock") : trace::Span();
+      lock.reset();
+    }
+    if (repo && root_span) RecordStorageCounts(*repo->backend(), *root_span);
   }
   OpenedRepository() = default;
   OpenedRepository(OpenedRepository&&) = default;

@@ -5,6 +5,8 @@
 #include <cstdlib>
 
 #include "backend/location.h"
+#include "backend/cache/cached_backend.h"
+#include "backend/open_backend.h"
 #include "backend/traced_backend.h"
 #include "cli/context.h"
 #include "cli/json_output.h"
@@ -18,14 +20,51 @@ std::string RepositoryLocation(const GlobalOptions& g) {
   return env ? env : "";
 }
 
+Result<std::unique_ptr<Backend>> OpenLocation(const GlobalOptions& g, const trace::Span& span) {
+  ASSIGN_OR_RETURN(Location loc, ParseLocation(RepositoryLocation(g)));
+  BackendOptions o;
+  o.env = Env::Default();
+  o.span = &span;
+  o.tls.ca_file = g.cacert;
+  o.allow_http = g.insecure_http;
+  for (const auto& kv : g.options) {
+    const size_t eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0)
+      return Status::InvalidArgument("-o " + kv + ": give KEY=VALUE (connections, timeout, retries, part-size)");
+    o.extended.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+  }
+  ASSIGN_OR_RETURN(auto backend, OpenBackend(loc, o));
+  const std::string cache = g.cache_dir.empty() ? DefaultCacheDir() : g.cache_dir;
+  if (loc.scheme == Location::Scheme::kLocal || g.no_cache || cache.empty()) return backend;
+  return NewCachedBackend(std::move(backend), cache, Env::Default());
+}
+
+void RecordStorageCounts(const Backend& backend, trace::Span& span) {
+  uint64_t requests = 0, retries = 0, sent = 0, received = 0;
+  for (const RequestCounts& c : backend.Counts()) {
+    span.SetAttribute("backspan.storage." + c.operation + ".requests", static_cast<int64_t>(c.requests));
+    if (c.retries) span.SetAttribute("backspan.storage." + c.operation + ".retries", static_cast<int64_t>(c.retries));
+    if (c.failures) span.SetAttribute("backspan.storage." + c.operation + ".failures", static_cast<int64_t>(c.failures));
+    requests += c.requests;
+    retries += c.retries;
+    sent += c.bytes_sent;
+    received += c.bytes_received;
+  }
+  if (requests == 0) return;
+  span.SetAttribute("backspan.storage.requests", static_cast<int64_t>(requests));
+  span.SetAttribute("backspan.storage.retries", static_cast<int64_t>(retries));
+  span.SetAttribute("backspan.storage.bytes_sent", static_cast<int64_t>(sent));
+  span.SetAttribute("backspan.storage.bytes_received", static_cast<int64_t>(received));
+}
+
 Result<OpenedRepository> OpenRepository(const GlobalOptions& g, bool load_index, LockKind lock,
                                         const char* command) {
   const trace::Span& job = JobSpan(g);
   OpenedRepository opened;
   opened.job_span = &job;
+  if (g.job) opened.root_span = &g.job->root();
   RETURN_IF_ERROR(trace::InChildSpan(job, "open repository", [&](trace::Span& phase) -> Status {
-    ASSIGN_OR_RETURN(Location loc, ParseLocation(RepositoryLocation(g)));
-    ASSIGN_OR_RETURN(auto backend, OpenBackend(loc, Env::Default()));
+    ASSIGN_OR_RETURN(auto backend, OpenLocation(g, job));
     ASSIGN_OR_RETURN(bool is_repo, backend->IsRepository());
     if (!is_repo)  // before asking for a password that cannot help
       return Status::NotARepository(backend->Location() +
@@ -40,6 +79,9 @@ Result<OpenedRepository> OpenRepository(const GlobalOptions& g, bool load_index,
   if (g.job) g.job->root().SetAttribute("backspan.repository", opened.repo->backend()->Location());
   if (lock != LockKind::kNone) {
     bool exclusive = lock == LockKind::kExclusive;
+    // An exclusive lock is for removing data: with credentials that may not
+    // (append-only), fail before writing even the lock.
+    if (exclusive) RETURN_IF_ERROR(opened.repo->backend()->CheckRemovable());
     ASSIGN_OR_RETURN(opened.lock, trace::InChildSpan(job, "lock", [&](trace::Span& phase) {
       phase.SetAttribute("backspan.lock.exclusive", exclusive);
       return RepositoryLock::Acquire(opened.repo.get(), exclusive, command, Hostname(), Username());

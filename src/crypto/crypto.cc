@@ -91,11 +91,12 @@ Digest Sha256Stream::Final() {
   return d;
 }
 
-Digest HmacSha256(const Key& key, ByteView data) {
+Digest HmacSha256(const Key& key, ByteView data) { return HmacSha256(ByteView(key.data(), key.size()), data); }
+
+Digest HmacSha256(ByteView key, ByteView data) {
   Digest d;
   unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), data.data(), data.size(), d.data(),
-       &len);
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), data.data(), data.size(), d.data(), &len);
   return d;
 }
 

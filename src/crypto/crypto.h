@@ -46,6 +46,8 @@ class Sha256Stream {
   void* ctx_;  // EVP_MD_CTX, kept out of this header
 };
 Digest HmacSha256(const Key& key, ByteView data);
+// The same with a key of any length (request signing: AWS SigV4, Azure Shared Key).
+Digest HmacSha256(ByteView key, ByteView data);
 
 // Authenticated encryption of one object with AES-256-GCM under a key
 // derived for this object alone: subkey = HMAC-SHA256(key, salt) with a

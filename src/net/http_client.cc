@@ -1,5 +1,6 @@
 #include "net/http_client.h"
 #include "util/text.h"
+#include "util/time_format.h"
 
 #include <httplib.h>
 
@@ -52,11 +53,9 @@ int64_t ParseRetryAfter(const std::string& value, int64_t now_unix_s) {
   bool digits = true;
   for (char c : value) digits = digits && std::isdigit(static_cast<unsigned char>(c));
   if (digits) return value.size() > 9 ? -1 : std::stoll(value);
-  // IMF-fixdate, e.g. "Sun, 06 Nov 1994 08:49:37 GMT".
-  std::tm tm{};
-  const char* end = strptime(value.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
-  if (!end || *end != '\0') return -1;
-  int64_t at = timegm(&tm);
+  const std::optional<int64_t> at_ns = ParseHttpDate(value);
+  if (!at_ns) return -1;
+  const int64_t at = *at_ns / 1'000'000'000;
   return at > now_unix_s ? at - now_unix_s : 0;
 }
 

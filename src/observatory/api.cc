@@ -109,6 +109,7 @@ int HttpStatusFor(const Status& status) {
     case ErrorCode::kInvalidArgument:
     case ErrorCode::kAmbiguous: return 400;
     case ErrorCode::kUnauthenticated: return 401;
+    case ErrorCode::kPermissionDenied: return 403;
     case ErrorCode::kNotFound: return 404;
     case ErrorCode::kAlreadyExists:
     case ErrorCode::kLocked: return 409;

@@ -185,7 +185,8 @@ Result<Bytes> Repository::LoadBlob(const BlobId& id) {
 Result<Bytes> Repository::LoadPayload(const BlobId& id, const BlobLocation& loc) {
   const PackEntry& e = loc.entry;
   std::string where = "blob " + id.ShortHex() + " in pack " + loc.pack.ShortHex();
-  auto sealed = backend_->Load(FileType::kPack, loc.pack.Hex(), e.offset, e.length);
+  auto sealed = e.type == BlobType::kTree ? backend_->LoadTreeRange(loc.pack.Hex(), e.offset, e.length)
+                                          : backend_->Load(FileType::kPack, loc.pack.Hex(), e.offset, e.length);
   if (!sealed.ok()) return sealed.status().WithContext(where);
   // The blob's type and id are authenticated with it, so a blob that
   // opens is the one asked for; check --read-data rehashes as well.

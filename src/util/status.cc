@@ -40,6 +40,7 @@ const char* Status::CodeName() const {
     case ErrorCode::kUnsupported: return "unsupported";
     case ErrorCode::kLocked: return "locked";
     case ErrorCode::kUnauthenticated: return "unauthenticated";
+    case ErrorCode::kPermissionDenied: return "permission_denied";
     case ErrorCode::kInterrupted: return "interrupted";
     case ErrorCode::kInternal: return "internal";
   }

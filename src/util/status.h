@@ -23,6 +23,7 @@ enum class ErrorCode {
   kUnsupported,
   kLocked,           // another job holds a conflicting repository lock
   kUnauthenticated,  // a credential (a token) is missing, malformed, expired or not trusted
+  kPermissionDenied,  // the credential is good but does not allow this (e.g. append-only storage keys)
   kInterrupted,      // a signal (SIGINT, SIGTERM) stopped the job (util/interrupt.h)
   kInternal,
 };
@@ -44,6 +45,7 @@ class [[nodiscard]] Status {
   static Status Unsupported(std::string m) { return {ErrorCode::kUnsupported, std::move(m)}; }
   static Status Locked(std::string m) { return {ErrorCode::kLocked, std::move(m)}; }
   static Status Unauthenticated(std::string m) { return {ErrorCode::kUnauthenticated, std::move(m)}; }
+  static Status PermissionDenied(std::string m) { return {ErrorCode::kPermissionDenied, std::move(m)}; }
   static Status Interrupted(std::string m) { return {ErrorCode::kInterrupted, std::move(m)}; }
   static Status Internal(std::string m) { return {ErrorCode::kInternal, std::move(m)}; }
 

@@ -117,4 +117,12 @@ std::optional<int64_t> ParseUserTime(std::string_view text) {
   return ToNanos(static_cast<int64_t>(t), 0);
 }
 
+std::optional<int64_t> ParseHttpDate(std::string_view text) {
+  const std::string s(text);
+  std::tm tm{};
+  const char* end = strptime(s.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  if (!end || *end != '\0') return std::nullopt;
+  return static_cast<int64_t>(timegm(&tm)) * 1'000'000'000;
+}
+
 }  // namespace backspan

@@ -13,6 +13,9 @@ std::string FormatRfc3339(int64_t unix_nanos);
 // Parses what FormatRfc3339 writes, plus offsets like "+02:00" and fewer
 // fractional digits.
 std::optional<int64_t> ParseRfc3339(std::string_view text);
+// Parses an HTTP date (RFC 9110 IMF-fixdate, "Sun, 06 Nov 1994 08:49:37
+// GMT", as Last-Modified and Retry-After carry them) into unix nanoseconds.
+std::optional<int64_t> ParseHttpDate(std::string_view text);
 // Parses a user-given timestamp: RFC 3339, or "YYYY-MM-DD HH:MM[:SS]" and
 // "YYYY-MM-DD" in local time (restic's --time format).
 std::optional<int64_t> ParseUserTime(std::string_view text);

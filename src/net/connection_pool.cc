@@ -1,0 +1,101 @@
+#include "net/connection_pool.h"
+
+#include <httplib.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "util/text.h"
+
+namespace backspan::net {
+
+class ConnectionPool::Connection {
+ public:
+  Connection(const std::string& origin, const TlsOptions& tls) : client(origin) {
+    client.set_keep_alive(true);
+    // Bodies are stored bytes: never ask for, nor undo, a content coding.
+    client.set_decompress(false);
+    if (!tls.ca_file.empty()) client.set_ca_cert_path(tls.ca_file);
+    client.enable_server_certificate_verification(true);
+  }
+  httplib::Client client;
+};
+
+ConnectionPool::ConnectionPool(std::string origin, TlsOptions tls, size_t max_idle)
+    : origin_(std::move(origin)), tls_(std::move(tls)), max_idle_(max_idle) {}
+
+ConnectionPool::~ConnectionPool() = default;
+
+std::unique_ptr<ConnectionPool::Connection> ConnectionPool::Checkout() {
+  {
+    std::lock_guard lock(mu_);
+    if (!idle_.empty()) {
+      auto c = std::move(idle_.back());
+      idle_.pop_back();
+      return c;
+    }
+  }
+  return std::make_unique<Connection>(origin_, tls_);
+}
+
+void ConnectionPool::Return(std::unique_ptr<Connection> c) {
+  std::lock_guard lock(mu_);
+  if (idle_.size() < max_idle_) idle_.push_back(std::move(c));
+}
+
+namespace {
+
+std::string Why(httplib::Error e) {
+  switch (e) {
+    case httplib::Error::SSLServerVerification:
+      return "the server's TLS certificate does not verify against the trusted CAs (the system's, SSL_CERT_FILE "
+             "or --cacert)";
+    case httplib::Error::SSLConnection: return "the TLS handshake failed";
+    case httplib::Error::Connection: return "could not connect";
+    case httplib::Error::Read: return "the connection broke while reading the response (reset, cut short or timed out)";
+    case httplib::Error::Write: return "the connection broke while sending the request (reset or timed out)";
+    default: return httplib::to_string(e);
+  }
+}
+
+}  // namespace
+
+Result<PooledResponse> ConnectionPool::Send(const PooledRequest& request) noexcept {
+  try {
+    std::unique_ptr<Connection> conn = Checkout();
+    if (!conn->client.is_valid()) return Status::InvalidArgument("cannot use the endpoint " + origin_);
+    const auto timeout = std::chrono::milliseconds(std::max<int64_t>(request.timeout_ms, 1));
+    conn->client.set_connection_timeout(timeout);
+    conn->client.set_read_timeout(timeout);
+    conn->client.set_write_timeout(timeout);
+    httplib::Request req;
+    req.method = request.method;
+    req.path = request.target;
+    req.body.assign(request.body.data(), request.body.size());
+    for (const auto& [k, v] : request.headers) req.headers.emplace(k, v);
+    httplib::Response res;
+    httplib::Error error = httplib::Error::Success;
+    if (!conn->client.send(req, res, error)) {
+      // The connection is dropped; the query may carry a signature.
+      const std::string path = request.target.substr(0, request.target.find('?'));
+      return Status::IOError(request.method + " " + origin_ + path + ": " + Why(error));
+    }
+    PooledResponse out;
+    out.status = res.status;
+    out.body = std::move(res.body);
+    for (const auto& [k, v] : res.headers) out.headers[AsciiLower(k)] = v;
+    const bool closing = AsciiLower(res.get_header_value("Connection")) == "close";
+    if (!closing) Return(std::move(conn));
+    return out;
+  } catch (const std::exception& e) {
+    return Status::IOError(request.method + " " + origin_ + ": " + e.what());
+  }
+}
+
+bool IsLoopbackHost(const std::string& host) {
+  std::string h = AsciiLower(host);
+  if (!h.empty() && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+  return h == "localhost" || h == "::1" || h.rfind("127.", 0) == 0;
+}
+
+}  // namespace backspan::net
