@@ -21,7 +21,10 @@ int RunCheck(const GlobalOptions& g, const CheckCommand& c) {
     opts.read_data = true;
     opts.read_data_percent = pct;
   }
-  auto repo = OpenRepository(g, false, LockKind::kShared, "check");
+  // What is checked is the repository, never the local cache's copies.
+  GlobalOptions uncached = g;
+  uncached.no_cache = true;
+  auto repo = OpenRepository(uncached, false, LockKind::kShared, "check");
   if (!repo.ok()) return Fail(g, repo.status());
   Checker checker(repo->get(), opts);
   trace::Span phase = JobSpan(g).StartChild(opts.read_data ? "check structure and data" : "check structure");

@@ -31,6 +31,7 @@ struct PooledRequest {
 
 struct PooledResponse {
   int status = 0;
+  int attempts = 1;  // set by a caller that retried
   std::map<std::string, std::string> headers;  // names in lower case
   std::string body;
 };

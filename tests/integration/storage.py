@@ -127,7 +127,7 @@ class Azurite:
         headers = dict(headers or {})
         headers["x-ms-date"] = datetime.datetime.utcnow().strftime("%a, %d %b %Y %H:%M:%S GMT")
         headers["x-ms-version"] = "2021-12-02"
-        if body:
+        if method in ("PUT", "POST"):  # urllib would add a Content-Type of its own
             headers["Content-Type"] = "application/octet-stream"
         url_path = f"/{DEV_ACCOUNT}{path}"
         canonical_headers = "".join(f"{k}:{v}\n" for k, v in sorted((k.lower(), v) for k, v in headers.items()
@@ -143,6 +143,10 @@ class Azurite:
         if body:
             headers["x-ms-blob-type"] = "BlockBlob"
         return http(method, url, body, headers)
+
+    def create_container(self, container):
+        code, _, body = self._request("PUT", f"/{container}", {"restype": "container"})
+        assert code in (201, 409), (code, body[:300])
 
     def list(self, container, prefix=""):
         names, marker = [], ""

@@ -19,7 +19,8 @@
 //
 // Listens on 127.0.0.1 (a free port, printed as {"port": N}). It is driven
 // over its own paths: POST /__proxy/faults (a JSON list of rules),
-// POST /__proxy/deny-delete ({"on": true}), GET /__proxy/stats.
+// POST /__proxy/deny-delete ({"on": true}), POST /__proxy/age-uploads
+// ({"seconds": N}), POST /__proxy/reset-stats, GET /__proxy/stats.
 import crypto from 'node:crypto';
 import http from 'node:http';
 import { createRequire } from 'node:module';
@@ -179,6 +180,8 @@ async function handle(req, res) {
     const body = (await readBody(req)).toString();
     if (url.pathname === '/__proxy/faults') rules = JSON.parse(body || '[]');
     else if (url.pathname === '/__proxy/deny-delete') denyDelete = JSON.parse(body).on;
+    else if (url.pathname === '/__proxy/age-uploads')  // as if started that many seconds earlier
+      for (const u of uploads.values()) u.initiated = new Date(Date.parse(u.initiated) - JSON.parse(body).seconds * 1000).toISOString();
     else if (url.pathname === '/__proxy/reset-stats') for (const k of Object.keys(stats)) stats[k] = typeof stats[k] === 'number' ? 0 : {};
     const out = JSON.stringify({ ...stats, unfinished_uploads: uploads.size });
     res.writeHead(200, { 'Content-Type': 'application/json' });

@@ -153,7 +153,13 @@ Result<std::unique_ptr<PendingFile>> ObjectBackend::Begin(FileType type) {
 }
 
 Result<Bytes> ObjectBackend::Load(FileType type, const std::string& name, uint64_t offset, uint64_t length) {
-  return store_->Get(KeyOf(type, name), offset, length);
+  ASSIGN_OR_RETURN(Bytes data, store_->Get(KeyOf(type, name), offset, length));
+  // A whole file named by its hash is checked against it: a body cut short
+  // under an honest-looking Content-Length is read again once; what is
+  // still wrong is the caller's to report as damage.
+  if (offset == 0 && length == 0 && type != FileType::kConfig && HexEncode(crypto::Sha256(data)) != name)
+    return store_->Get(KeyOf(type, name), 0, 0);
+  return data;
 }
 
 Result<uint64_t> ObjectBackend::Size(FileType type, const std::string& name) {

@@ -187,6 +187,7 @@ Result<net::PooledResponse> RestClient::Call(RestRequest request) {
         last_response.reset();
       } else if (!Retryable(response->status)) {
         if (!ok) counter.failures++;
+        response->attempts = attempt;
         return std::move(*response);
       } else {
         why = "HTTP " + std::to_string(response->status) + " " + ServiceErrorText(*response);
@@ -198,7 +199,10 @@ Result<net::PooledResponse> RestClient::Call(RestRequest request) {
     const bool out_of_time = env_->MonotonicNanos() + delay * 1'000'000 >= deadline;
     if (attempt >= options_.max_attempts || out_of_time) {
       counter.failures++;
-      if (last_response) return std::move(*last_response);
+      if (last_response) {
+        last_response->attempts = attempt;
+        return std::move(*last_response);
+      }
       return last_error.WithContext("after " + std::to_string(attempt) + (attempt == 1 ? " attempt" : " attempts"));
     }
     counter.retries++;
@@ -225,14 +229,17 @@ std::string ServiceErrorText(const net::PooledResponse& response) {
 Status StatusFromResponse(const std::string& what, const net::PooledResponse& response) {
   const int s = response.status;
   const std::string text = ServiceErrorText(response);
-  const std::string message = what + ": HTTP " + std::to_string(s) + (text.empty() ? "" : " " + text);
+  std::string message = what + ": HTTP " + std::to_string(s) + (text.empty() ? "" : " " + text);
+  if (response.attempts > 1) message += " (after " + std::to_string(response.attempts) + " attempts)";
   if (s == 401 || s == 403) {
     // A refused signature or key is different from a key that may not do this.
     static const char* kRefused[] = {"AuthenticationFailed", "SignatureDoesNotMatch", "InvalidAccessKeyId",
                                      "ExpiredToken", "InvalidToken", "InvalidAuthenticationInfo",
                                      "InvalidClientTokenId", "TokenRefreshRequired"};
+    // (Azurite names a bad Shared Key signature AuthorizationFailure.)
+    const bool refused = s == 401 || text.find("failed to authenticate") != std::string::npos;
     for (const char* code : kRefused)
-      if (text.rfind(code, 0) == 0 || s == 401)
+      if (text.rfind(code, 0) == 0 || refused)
         return Status::Unauthenticated(message + " (the credentials were refused: check the key, token or SAS)");
     return Status::PermissionDenied(message + " (the credentials do not allow this)");
   }

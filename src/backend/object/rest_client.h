@@ -58,8 +58,8 @@ struct RestOptions {
   net::TlsOptions tls;
   int64_t timeout_ms = 60'000;    // each connect, read or write of one attempt
   int64_t deadline_ms = 600'000;  // all attempts of one request together
-  int max_attempts = 10;
-  int64_t backoff_base_ms = 200;  // the first retry waits up to this, doubling each time
+  int max_attempts = 6;  // what the cloud SDKs do (3 to 5 retries); throttling waits as long as it is told
+  int64_t backoff_base_ms = 250;  // the first retry waits up to this, doubling each time
   int64_t backoff_cap_ms = 30'000;
   size_t connections = 8;  // keep-alive connections kept open
   Env* env = nullptr;                 // clocks and sleeping; Env::Default() if null
