@@ -15,7 +15,9 @@
 //                    milliseconds longer: a slow source disk, for long jobs
 //   slow-repo-read:MS  every read of a repository file takes MS longer: slow
 //                    storage, for long restores, checks and prunes
-// Only files under the repository (BACKSPAN_REPOSITORY) are affected.
+// Only files under the repository (BACKSPAN_REPOSITORY) are affected, or
+// under BACKSPAN_FAULT_SCOPE if set (a cloud repository's files are not
+// local: its packs wait in temporary files there, TMPDIR).
 #include <cerrno>
 #include <chrono>
 #include <thread>
@@ -41,7 +43,8 @@ bool WriteSide(FaultEnv::Op op) {
 
 int main(int argc, char** argv) {
   const char* spec = std::getenv("BACKSPAN_FAULT");
-  const char* repo = std::getenv("BACKSPAN_REPOSITORY");
+  const char* repo = std::getenv("BACKSPAN_FAULT_SCOPE");
+  if (!repo || !*repo) repo = std::getenv("BACKSPAN_REPOSITORY");
   if (spec && *spec) {
     static FaultEnv env(backspan::Env::Default());
     std::string s = spec, scope = repo ? repo : "";

@@ -4,18 +4,25 @@ prune runs. The fault binary (tests/fault/fault_main.cc) is the same command
 line on a fault-injecting Env.
 
 BACKSPAN_FAULT_ITERATIONS sets the iterations per case (CI: 2; the full run,
-tests/fault/run_full.sh, uses 100). BACKSPAN_FAULT_SEED replays a run."""
+tests/fault/run_full.sh, uses 100). BACKSPAN_FAULT_SEED replays a run.
+BACKSPAN_TEST_BACKEND=azure or s3 runs the same cases on a cloud repository
+(Azurite or s3rver behind the test proxy): its packs wait in temporary
+files, where the write faults land, and its kills also come at random times,
+so that they fall between requests too."""
 import json
 import os
 import random
 import shutil
 import subprocess
 import threading
+import time
 import unittest
 
 from helpers import BIN, FAULT_BIN, CliTestCase, snapshot_of, write
+from storage import Azurite, CloudRepo, Proxy, S3rver
 
 ITERATIONS = int(os.environ.get("BACKSPAN_FAULT_ITERATIONS", "2"))
+BACKEND = os.environ.get("BACKSPAN_TEST_BACKEND", "local")
 SEED = int(os.environ.get("BACKSPAN_FAULT_SEED", str(random.SystemRandom().randrange(1 << 30))))
 print(f"fault tests: {ITERATIONS} iterations per case, seed {SEED}", flush=True)
 
@@ -30,9 +37,34 @@ def make_version(root, v, big_mib=10):
 
 
 class FaultCase(CliTestCase):
+    @classmethod
+    def setUpClass(cls):
+        if BACKEND == "local":
+            return
+        cls.peer_dir = f"/tmp/backspan-peers-{os.getpid()}-faults"
+        os.makedirs(cls.peer_dir, exist_ok=True)
+        cls.store = Azurite(cls.peer_dir) if BACKEND == "azure" else S3rver(cls.peer_dir)
+        cls.proxy = Proxy(cls.store.endpoint, BACKEND)
+
+    @classmethod
+    def tearDownClass(cls):
+        if BACKEND == "local":
+            return
+        cls.proxy.stop()
+        cls.store.stop()
+        shutil.rmtree(cls.peer_dir, ignore_errors=True)
+
     def setUp(self):
         super().setUp()
         self.rng = random.Random(SEED ^ hash(self.id()) & 0xffffffff)
+        self.cloud = None
+        if BACKEND != "local":
+            self.container = f"f{os.urandom(4).hex()}"
+            self.cloud = CloudRepo(self.store, self.container, "repo", self.proxy.url)
+            spill = os.path.join(self.tmp, "spill")
+            os.makedirs(spill)
+            self.env.update(self.cloud.env(), TMPDIR=spill, BACKSPAN_FAULT_SCOPE=spill,
+                            XDG_CACHE_HOME=os.path.join(self.tmp, "cache"))
         self.init()
         self.run_cli("key", "add", "--new-password-file", self.password_file("second key"), "-q")
         self.sources = {}
@@ -54,20 +86,38 @@ class FaultCase(CliTestCase):
         return src
 
     def copy_repo(self, i):
+        if self.cloud:
+            return {"BACKSPAN_REPOSITORY": self.cloud.copy_to(f"repo-{i}").location}
         dst = os.path.join(self.tmp, f"repo-{i}")
         shutil.rmtree(dst, ignore_errors=True)
         shutil.copytree(self.repo, dst, symlinks=True)
         return {"BACKSPAN_REPOSITORY": dst}
 
-    def fault_run(self, env, fault, *args):
+    def fault_run(self, env, fault, *args, kill_after=None):
         e = dict(self.env)
         e.update(env)
         e["BACKSPAN_FAULT"] = fault
-        return subprocess.run([FAULT_BIN, *args], env=e, stdin=subprocess.DEVNULL, capture_output=True,
-                              timeout=300)
+        if kill_after is None:
+            return subprocess.run([FAULT_BIN, *args], env=e, stdin=subprocess.DEVNULL, capture_output=True,
+                                  timeout=300)
+        # A kill at a moment, not at an operation: it may fall between requests.
+        proc = subprocess.Popen([FAULT_BIN, *args], env=e, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+        try:
+            proc.wait(timeout=kill_after)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        out, err = proc.communicate(timeout=300)
+        return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+    def remove_copy(self, env):
+        if not self.cloud:
+            shutil.rmtree(env["BACKSPAN_REPOSITORY"])
 
     def count_ops(self, *args):
+        started = time.monotonic()
         p = self.fault_run(self.copy_repo("count"), "count", *args)
+        self.duration = time.monotonic() - started
         self.assertEqual(p.returncode, 0, p.stderr.decode())
         line = [l for l in p.stderr.decode().splitlines() if l.startswith("fault-ops: ")][-1]
         return int(line.split()[1])
@@ -100,8 +150,13 @@ class CrashTest(FaultCase):
             env = self.copy_repo(i)
             if after:
                 after(env, setup=True)
-            n = self.rng.randint(1, total)
-            p = self.fault_run(env, f"crash:{n}", *args)
+            if self.cloud and self.rng.random() < 0.5:
+                at = self.rng.uniform(0.1, self.duration)
+                p = self.fault_run(env, "count", *args, kill_after=at)
+                n = f"{at:.2f}s"
+            else:
+                n = self.rng.randint(1, max(total, 1))
+                p = self.fault_run(env, f"crash:{n}", *args)
             self.assertIn(p.returncode, (-9, 0), f"crash:{n}: {p.stderr.decode()[-1500:]}")
             killed += p.returncode == -9
             self.assert_sound(env, expect_present)
@@ -109,7 +164,7 @@ class CrashTest(FaultCase):
             summary = json.loads(self.run_cli("--json", "backup", self.new_source, env=env).stdout.splitlines()[-1])
             reused += summary["bytes_added"] < (10 << 20)
             self.run_cli("check", "--read-data", "-q", env=env)
-            shutil.rmtree(env["BACKSPAN_REPOSITORY"])
+            self.remove_copy(env)
         print(f"{self.id()}: {ITERATIONS} iterations, {killed} killed at one of {total} write operations, "
               f"next backup reused data in {reused}", flush=True)
         self.assertGreater(killed, 0)
@@ -151,34 +206,46 @@ class IoErrorTest(FaultCase):
                         self.assertRegex(err, r"Fatal: .*(Input/output error|No space left on device)",
                                          f"{spec} {cmd[0]}")
                     self.assert_sound(env, [self.sources[1], self.sources[2]])
-                    shutil.rmtree(env["BACKSPAN_REPOSITORY"])
+                    self.remove_copy(env)
         print(f"{self.id()}: {ITERATIONS * len(faults) * len(commands)} injected faults, {failed} failed the job "
               f"cleanly, the rest fell after the job's last such operation", flush=True)
         self.assertGreater(failed, 0)
 
 
 class CorruptionTest(FaultCase):
+    def flip_a_byte(self, env, kind):
+        """Flips a random byte of a random file of `kind` (data, index, ...); says which."""
+        if self.cloud:
+            copy = CloudRepo(self.store, self.container, env["BACKSPAN_REPOSITORY"].split("/", 3)[3], self.proxy.url)
+            victim = self.rng.choice(sorted(copy.keys(kind + "/")))
+            data = bytearray(copy.read(victim))
+            offset = self.rng.randrange(len(data))
+            data[offset] ^= self.rng.randint(1, 255)
+            copy.write(victim, bytes(data))
+            return f"byte {offset} of {victim}"
+        repo = env["BACKSPAN_REPOSITORY"]
+        files = []
+        for dirpath, _, names in os.walk(os.path.join(repo, kind)):
+            files += [os.path.join(dirpath, n) for n in names]
+        victim = self.rng.choice(sorted(files))
+        offset = self.rng.randrange(os.path.getsize(victim))
+        with open(victim, "r+b") as f:
+            f.seek(offset)
+            b = f.read(1)[0]
+            f.seek(offset)
+            f.write(bytes([b ^ self.rng.randint(1, 255)]))
+        return f"byte {offset} of {victim}"
+
     def test_corruption_is_always_detected_and_never_restored(self):
         detected = total = 0
         for kind in ["data", "index", "snapshots", "keys"]:
             for i in range(ITERATIONS):
                 env = self.copy_repo(i)
-                repo = env["BACKSPAN_REPOSITORY"]
-                files = []
-                for dirpath, _, names in os.walk(os.path.join(repo, kind)):
-                    files += [os.path.join(dirpath, n) for n in names]
-                victim = self.rng.choice(sorted(files))
-                size = os.path.getsize(victim)
-                offset = self.rng.randrange(size)
-                with open(victim, "r+b") as f:
-                    f.seek(offset)
-                    b = f.read(1)[0]
-                    f.seek(offset)
-                    f.write(bytes([b ^ self.rng.randint(1, 255)]))
+                offset = self.flip_a_byte(env, kind)
                 total += 1
                 p = self.run_cli("check", "--read-data", rc=None, env=env)
                 detected += p.returncode == 1
-                self.assertEqual(p.returncode, 1, f"{kind}: byte {offset} of {victim} flipped, check passed")
+                self.assertEqual(p.returncode, 1, f"{kind}: {offset} flipped, check passed")
                 # Restoring is either refused or byte-identical, never silently wrong.
                 out = os.path.join(self.tmp, "restore")
                 for v in range(3):
@@ -195,7 +262,7 @@ class CorruptionTest(FaultCase):
                             self.assertEqual(snapshot_of(src), snapshot_of(out + src),
                                              f"{kind}: restore succeeded with different content")
                 shutil.rmtree(out, ignore_errors=True)
-                shutil.rmtree(repo)
+                self.remove_copy(env)
         print(f"{self.id()}: {detected} of {total} injected corruptions detected by check --read-data", flush=True)
         self.assertEqual(detected, total)
 
