@@ -1,5 +1,6 @@
 #include "backend/open_backend.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdlib>
 #include <optional>
@@ -31,7 +32,9 @@ Result<Transport> ParseTransport(const BackendOptions& o, bool s3) {
   t.rest.tls = o.tls;
   t.rest.env = o.env;
   t.rest.span = o.span;
-  for (const auto& [raw_key, value] : o.extended) {
+  for (const auto& option : o.extended) {
+    const std::string& raw_key = option.first;
+    const std::string& value = option.second;
     // restic's spelling ("s3.connections") is accepted beside the plain one.
     std::string key = raw_key;
     for (const char* scheme : {"s3.", "azure."})
@@ -118,7 +121,9 @@ Result<std::unique_ptr<Backend>> OpenBackend(const Location& location, const Bac
   }
   object::ObjectBackendOptions bo;
   bo.spill_dir = TempDir(o);
-  bo.parallel_parts = static_cast<int>(std::min<size_t>(t.rest.connections, 4));
+  // The connections shared between packs uploading at once and their parts.
+  bo.parallel_parts = static_cast<int>(std::clamp<size_t>(t.rest.connections / 2, 1, 4));
+  bo.parallel_commits = static_cast<int>(std::clamp<size_t>(t.rest.connections / bo.parallel_parts, 1, 8));
   return std::unique_ptr<Backend>(new object::ObjectBackend(std::move(store), prefix, o.env, bo));
 }
 
