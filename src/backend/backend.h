@@ -85,6 +85,9 @@ class Backend {
   // forget and prune ask first, so that append-only credentials fail
   // them before anything is written.
   virtual Status CheckRemovable() { return Status::Ok(); }
+  // How many files should be committed at once: a remote backend uploads
+  // several packs in parallel; a disk commits one at a time.
+  virtual int CommitConcurrency() const { return 1; }
   // The requests made so far, for remote backends.
   virtual std::vector<RequestCounts> Counts() const { return {}; }
 };

@@ -1,5 +1,7 @@
 #include "repository/packer_pool.h"
 
+#include <algorithm>
+
 namespace backspan {
 
 namespace {
@@ -14,9 +16,9 @@ PackerPool::PackerPool(Backend* backend, const MasterKey* key, Index* index,
       target_(target_pack_size) {}
 
 PackerPool::~PackerPool() {
-  if (committer_.joinable()) {
+  if (!committers_.empty()) {
     to_commit_->Close();
-    committer_.join();
+    for (auto& t : committers_) t.join();
   }
 }
 
@@ -58,9 +60,10 @@ Status PackerPool::Finish(std::unique_ptr<PackWriter> writer) {
   f.writer = std::move(writer);
   {
     std::lock_guard lock(mu_);
-    if (!committer_.joinable()) {
+    if (committers_.empty()) {
       to_commit_ = std::make_unique<BoundedQueue<Finished>>(kMaxWaitingPacks);
-      committer_ = std::thread([this] { CommitLoop(); });
+      for (int i = 0; i < std::max(1, backend_->CommitConcurrency()); ++i)
+        committers_.emplace_back([this] { CommitLoop(); });
     }
   }
   (void)to_commit_->Push(std::move(f));
@@ -93,14 +96,15 @@ Status PackerPool::Flush() {
   Status st;
   for (auto& w : all)
     if (st.ok() && !w->empty()) st = Finish(std::move(w));
-  std::thread committer;
+  std::vector<std::thread> committers;
   {
     std::lock_guard lock(mu_);
-    committer = std::move(committer_);
+    committers = std::move(committers_);
+    committers_.clear();
   }
-  if (committer.joinable()) {
+  if (!committers.empty()) {
     to_commit_->Close();
-    committer.join();
+    for (auto& t : committers) t.join();
   }
   RETURN_IF_ERROR(st);
   return FirstError();

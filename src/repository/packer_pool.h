@@ -3,6 +3,7 @@
 // of idle packs is shared. Full packs are made durable (fsync, rename) by a
 // background thread, so no caller waits for the disk; their blobs become
 // visible in the index once that is done, and stay reserved until then.
+// A remote backend commits (uploads) several packs at once.
 #pragma once
 
 #include <atomic>
@@ -55,7 +56,7 @@ class PackerPool {
   std::mutex mu_;
   std::vector<std::unique_ptr<PackWriter>> idle_[2];  // by BlobType
   std::unique_ptr<BoundedQueue<Finished>> to_commit_;
-  std::thread committer_;
+  std::vector<std::thread> committers_;
   std::mutex error_mu_;
   Status error_;
 };

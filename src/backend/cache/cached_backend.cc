@@ -103,6 +103,7 @@ class CachedBackend final : public Backend {
   Status RemoveLeftover(const std::string& name) override { return inner_->RemoveLeftover(name); }
   Status CheckRemovable() override { return inner_->CheckRemovable(); }
   std::vector<RequestCounts> Counts() const override { return inner_->Counts(); }
+  int CommitConcurrency() const override { return inner_->CommitConcurrency(); }
 
  private:
   std::string PathOf(FileType type, const std::string& name) const {

@@ -25,6 +25,7 @@ namespace backspan::object {
 struct ObjectBackendOptions {
   std::string spill_dir = "/tmp";  // where packs wait for their name (TMPDIR)
   int parallel_parts = 4;          // parts of one object uploading at once
+  int parallel_commits = 3;        // packs uploading at once
 };
 
 class ObjectBackend final : public Backend {
@@ -46,6 +47,7 @@ class ObjectBackend final : public Backend {
   Status RemoveLeftover(const std::string& name) override;
   Status CheckRemovable() override;
   std::vector<RequestCounts> Counts() const override { return store_->Counts(); }
+  int CommitConcurrency() const override { return options_.parallel_commits; }
 
   // Stores `read_part(i)`'s parts 0..count-1 as `key`, create-only; the
   // shared path of Save (from memory) and of a pending file (from disk).
