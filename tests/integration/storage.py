@@ -201,6 +201,10 @@ class S3rver:
                 "AWS_ENDPOINT_URL": endpoint or self.endpoint}
 
     # s3rver takes unsigned requests: the tests' own client needs no signer.
+    def put_bucket(self, bucket):
+        code, _, body = http("PUT", f"{self.endpoint}/{bucket}", b"")
+        assert code in (200, 409), (code, body[:300])
+
     def list(self, bucket, prefix=""):
         keys, token = [], ""
         while True:
