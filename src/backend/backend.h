@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "util/bytes.h"
@@ -74,6 +75,9 @@ class Backend {
   virtual Result<uint64_t> Size(FileType type, const std::string& name) = 0;
   // Names of all files of a type (for kConfig: "config" if present).
   virtual Result<std::vector<std::string>> List(FileType type) = 0;
+  // Names and sizes of all files of a type. By default List, then Size for
+  // each; an object store's listing has the sizes already.
+  virtual Result<std::vector<std::pair<std::string, uint64_t>>> ListSizes(FileType type);
   virtual Status Remove(FileType type, const std::string& name) = 0;
 
   // What interrupted writers left behind, and its removal (prune removes
@@ -88,6 +92,9 @@ class Backend {
   // How many files should be committed at once: a remote backend uploads
   // several packs in parallel; a disk commits one at a time.
   virtual int CommitConcurrency() const { return 1; }
+  // How many reads are worth having in flight at once: a remote backend
+  // hides each request's latency behind the others'.
+  virtual int ReadConcurrency() const { return 1; }
   // The requests made so far, for remote backends.
   virtual std::vector<RequestCounts> Counts() const { return {}; }
 };

@@ -23,6 +23,18 @@ const char* FileTypeDir(FileType type) {
   return "";
 }
 
+Result<std::vector<std::pair<std::string, uint64_t>>> Backend::ListSizes(FileType type) {
+  ASSIGN_OR_RETURN(auto names, List(type));
+  std::vector<std::pair<std::string, uint64_t>> out;
+  for (auto& name : names) {
+    auto size = Size(type, name);
+    if (!size.ok() && size.status().code() == ErrorCode::kNotFound) continue;  // removed meanwhile
+    if (!size.ok()) return size.status();
+    out.emplace_back(std::move(name), *size);
+  }
+  return out;
+}
+
 namespace {
 
 // The scheme of "name:rest" when name looks like one (RFC 3986: a letter,

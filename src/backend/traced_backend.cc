@@ -88,11 +88,15 @@ class TracedBackend final : public Backend {
     Timer t(span_, env_, slow_ns_, "remove", type);
     return inner_->Remove(type, name);
   }
+  Result<std::vector<std::pair<std::string, uint64_t>>> ListSizes(FileType type) override {
+    return inner_->ListSizes(type);
+  }
   Result<std::vector<Leftover>> ListLeftovers() override { return inner_->ListLeftovers(); }
   Status RemoveLeftover(const std::string& name) override { return inner_->RemoveLeftover(name); }
   Status CheckRemovable() override { return inner_->CheckRemovable(); }
   std::vector<RequestCounts> Counts() const override { return inner_->Counts(); }
   int CommitConcurrency() const override { return inner_->CommitConcurrency(); }
+  int ReadConcurrency() const override { return inner_->ReadConcurrency(); }
 
  private:
   std::unique_ptr<Backend> inner_;

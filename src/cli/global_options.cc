@@ -74,6 +74,9 @@ Result<OpenedRepository> OpenRepository(const GlobalOptions& g, bool load_index,
     // Slow storage requests become events on the job's span.
     backend = NewTracedBackend(std::move(backend), &job, Env::Default());
     ASSIGN_OR_RETURN(opened.repo, Repository::Open(std::move(backend), Env::Default(), password));
+    // Over a network a request costs milliseconds: blobs come in windows.
+    if (ParseLocation(RepositoryLocation(g))->scheme != Location::Scheme::kLocal)
+      opened.repo->EnableReadAhead(4 << 20, 16);
     return Status::Ok();
   }));
   if (g.job) g.job->root().SetAttribute("backspan.repository", opened.repo->backend()->Location());

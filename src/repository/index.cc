@@ -10,7 +10,7 @@ std::optional<BlobLocation> Index::Lookup(const BlobId& id) const {
   std::lock_guard lock(mu_);
   auto it = blobs_.find(id);
   if (it == blobs_.end()) return std::nullopt;
-  return BlobLocation{packs_[it->second.pack], it->second.entry};
+  return BlobLocation{packs_[it->second.pack], it->second.entry, pack_data_end_[it->second.pack]};
 }
 
 bool Index::Has(const BlobId& id) const {
@@ -27,6 +27,9 @@ bool Index::Reserve(const BlobId& id) {
 void Index::Insert(const IndexedPack& pack) {
   uint32_t pos = static_cast<uint32_t>(packs_.size());
   packs_.push_back(pack.id);
+  uint64_t end = 0;
+  for (const auto& e : pack.entries) end = std::max<uint64_t>(end, uint64_t{e.offset} + e.length);
+  pack_data_end_.push_back(end);
   for (const auto& e : pack.entries) {
     blobs_.try_emplace(e.id, Slot{pos, e});
     reserved_.erase(e.id);
@@ -126,6 +129,7 @@ Result<std::vector<IndexedPack>> DecodeIndexFile(ByteView plaintext) {
 void Index::Clear() {
   std::lock_guard lock(mu_);
   packs_.clear();
+  pack_data_end_.clear();
   blobs_.clear();
   reserved_.clear();
   unsaved_.clear();

@@ -18,6 +18,9 @@ namespace backspan {
 struct BlobLocation {
   PackId pack;
   PackEntry entry;
+  // Where the pack's blobs end, as far as the index knows (the header
+  // follows): how far a read-ahead may go.
+  uint64_t pack_data_end = 0;
 };
 
 // One pack and its blobs, as an index file lists them.
@@ -54,6 +57,7 @@ class Index {
 
   mutable std::mutex mu_;
   std::vector<PackId> packs_;
+  std::vector<uint64_t> pack_data_end_;  // by position in packs_
   struct Slot {
     uint32_t pack;  // position in packs_
     PackEntry entry;

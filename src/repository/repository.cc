@@ -176,6 +176,10 @@ Result<bool> Repository::SaveBlob(BlobType type, const BlobId& id, ByteView plai
   return true;
 }
 
+void Repository::EnableReadAhead(uint64_t window, size_t capacity) {
+  read_ahead_ = std::make_unique<ReadAhead>(window, capacity);
+}
+
 Result<Bytes> Repository::LoadBlob(const BlobId& id) {
   auto loc = index_.Lookup(id);
   if (!loc) return Status::NotFound("blob " + id.ShortHex() + " is not in the index");
@@ -185,14 +189,26 @@ Result<Bytes> Repository::LoadBlob(const BlobId& id) {
 Result<Bytes> Repository::LoadPayload(const BlobId& id, const BlobLocation& loc) {
   const PackEntry& e = loc.entry;
   std::string where = "blob " + id.ShortHex() + " in pack " + loc.pack.ShortHex();
-  auto sealed = e.type == BlobType::kTree ? backend_->LoadTreeRange(loc.pack.Hex(), e.offset, e.length)
-                                          : backend_->Load(FileType::kPack, loc.pack.Hex(), e.offset, e.length);
+  const bool tree = e.type == BlobType::kTree;
+  auto sealed = read_ahead_ ? read_ahead_->Read(backend_.get(), loc.pack.Hex(), e.offset, e.length, loc.pack_data_end, tree)
+                : tree      ? backend_->LoadTreeRange(loc.pack.Hex(), e.offset, e.length)
+                            : backend_->Load(FileType::kPack, loc.pack.Hex(), e.offset, e.length);
   if (!sealed.ok()) return sealed.status().WithContext(where);
+  return OpenPayload(id, loc, *sealed);
+}
+
+Result<Bytes> Repository::OpenPayload(const BlobId& id, const BlobLocation& loc, ByteView sealed) {
+  const PackEntry& e = loc.entry;
   // The blob's type and id are authenticated with it, so a blob that
   // opens is the one asked for; check --read-data rehashes as well.
-  auto plain = crypto::Open(key_.encryption, *sealed, aad::Blob(e.type, id));
-  if (!plain.ok()) return Damaged(where, plain.status());
+  auto plain = crypto::Open(key_.encryption, sealed, aad::Blob(e.type, id));
+  if (!plain.ok()) return Damaged("blob " + id.ShortHex() + " in pack " + loc.pack.ShortHex(), plain.status());
   return plain;
+}
+
+Result<Bytes> Repository::OpenBlob(const BlobId& id, const BlobLocation& loc, ByteView sealed) {
+  ASSIGN_OR_RETURN(Bytes plain, OpenPayload(id, loc, sealed));
+  return Decompressed(id, loc, std::move(plain));
 }
 
 Status Repository::RepackBlob(const BlobId& id, const BlobLocation& loc) {
@@ -203,11 +219,14 @@ Status Repository::RepackBlob(const BlobId& id, const BlobLocation& loc) {
 
 Result<Bytes> Repository::LoadBlobAt(const BlobId& id, const BlobLocation& loc) {
   ASSIGN_OR_RETURN(Bytes plain, LoadPayload(id, loc));
+  return Decompressed(id, loc, std::move(plain));
+}
+
+Result<Bytes> Repository::Decompressed(const BlobId& id, const BlobLocation& loc, Bytes plain) {
   const PackEntry& e = loc.entry;
-  std::string where = "blob " + id.ShortHex() + " in pack " + loc.pack.ShortHex();
   if (!e.compressed) return plain;
   auto data = DecompressBlob(plain, e.raw_length);
-  if (!data.ok()) return data.status().WithContext(where);
+  if (!data.ok()) return data.status().WithContext("blob " + id.ShortHex() + " in pack " + loc.pack.ShortHex());
   return data;
 }
 

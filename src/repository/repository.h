@@ -14,6 +14,7 @@
 #include "env/env.h"
 #include "repository/config.h"
 #include "repository/index.h"
+#include "repository/read_ahead.h"
 #include "repository/key_file.h"
 #include "repository/packer_pool.h"
 #include "repository/snapshot.h"
@@ -77,6 +78,10 @@ class Repository {
   Backend* backend() { return backend_.get(); }
   Env* env() { return env_; }
   Index& index() { return index_; }
+
+  // Reads blobs through windows of `window` bytes of their packs, keeping
+  // `capacity` windows (repository/read_ahead.h): for remote backends.
+  void EnableReadAhead(uint64_t window, size_t capacity);
   const MasterKey& master_key() const { return key_; }
 
   // The id of a blob with this plaintext (keyed HMAC-SHA256).
@@ -90,6 +95,10 @@ class Repository {
   Result<Bytes> LoadBlob(const BlobId& id);
   // The same, from a given location rather than the index's. Thread-safe.
   Result<Bytes> LoadBlobAt(const BlobId& id, const BlobLocation& loc);
+  // A blob from its sealed bytes, read by the caller from the pack at
+  // `loc` (a restore that reads packs in spans): authenticated and
+  // decompressed. Thread-safe.
+  Result<Bytes> OpenBlob(const BlobId& id, const BlobLocation& loc, ByteView sealed);
   // Copies a blob from `loc` into a new pack, authenticating it on the way
   // (prune's repacking). The copy is indexed once its pack is durable.
   Status RepackBlob(const BlobId& id, const BlobLocation& loc);
@@ -141,6 +150,8 @@ class Repository {
   Status WriteIndex();
   // A blob's stored payload (compressed or not), authenticated.
   Result<Bytes> LoadPayload(const BlobId& id, const BlobLocation& loc);
+  Result<Bytes> OpenPayload(const BlobId& id, const BlobLocation& loc, ByteView sealed);
+  Result<Bytes> Decompressed(const BlobId& id, const BlobLocation& loc, Bytes plain);
 
   std::unique_ptr<Backend> backend_;
   Env* env_;
@@ -149,6 +160,7 @@ class Repository {
   std::string key_id_;
   FastCdc chunker_;
   Index index_;
+  std::unique_ptr<ReadAhead> read_ahead_;
   std::atomic<uint64_t> bytes_written_{0};
   std::atomic<uint64_t> bytes_added_{0};
   std::atomic<uint64_t> blobs_added_[2] = {0, 0};

@@ -15,6 +15,8 @@
 #include <mutex>
 #include <thread>
 
+#include "restorer/pack_order_fill.h"
+#include "restorer/sparse_write.h"
 #include "util/bounded_queue.h"
 #include "util/interrupt.h"
 
@@ -64,48 +66,6 @@ Result<int> OpenDirBeneath(int root, const std::string& rel) {
     pos = slash + 1;
   }
   return fd;
-}
-
-bool AllZero(const uint8_t* p, size_t n) {
-  static const uint8_t kZeros[4096] = {};
-  while (n >= sizeof kZeros) {
-    if (std::memcmp(p, kZeros, sizeof kZeros) != 0) return false;
-    p += sizeof kZeros;
-    n -= sizeof kZeros;
-  }
-  return std::memcmp(p, kZeros, n) == 0;
-}
-
-// Writes `data` at `offset`, leaving 4 KiB blocks of zeros as holes.
-// `*end` becomes the end of the last byte actually written, if later.
-Status WriteSparse(int fd, uint64_t offset, ByteView data, const std::string& path, uint64_t* end) {
-  constexpr size_t kBlock = 4096;
-  size_t i = 0;
-  while (i < data.size()) {
-    size_t n = std::min(kBlock, data.size() - i);
-    if (AllZero(data.data() + i, n)) {
-      i += n;
-      continue;
-    }
-    size_t j = i + n;  // extend the run of non-zero blocks
-    while (j < data.size()) {
-      size_t m = std::min(kBlock, data.size() - j);
-      if (AllZero(data.data() + j, m)) break;
-      j += m;
-    }
-    size_t done = i;
-    while (done < j) {
-      ssize_t w = ::pwrite(fd, data.data() + done, j - done, static_cast<off_t>(offset + done));
-      if (w < 0) {
-        if (errno == EINTR) continue;
-        return Status::FromErrno(errno, "write " + path);
-      }
-      done += static_cast<size_t>(w);
-    }
-    *end = std::max(*end, offset + j);
-    i = j;
-  }
-  return Status::Ok();
 }
 
 }  // namespace
@@ -210,7 +170,6 @@ class Restorer::Impl {
 
   Status RestoreFile(FileJob& job) {
     const Node& n = job.node;
-    int dirfd = job.dir->fd;
     int fd = job.fd;
     uint64_t offset = 0, written_end = 0;
     Status st;
@@ -229,26 +188,53 @@ class Restorer::Impl {
       offset += data->size();
       r_->progress_.bytes_done += data->size();
     }
-    // Only a file that ends in a hole needs its size set explicitly.
-    if (st.ok() && written_end < offset && ::ftruncate(fd, static_cast<off_t>(offset)) != 0)
+    return FinishFile(job, fd, st, offset, written_end);
+  }
+
+  // Completes a filled file (its size, if it ends in a hole; its metadata)
+  // and closes `fd`; or, if filling it failed, removes it: a file with wrong
+  // content is never left under its real name.
+  Status FinishFile(const FileJob& job, int fd, Status st, uint64_t size, uint64_t written_end) {
+    const Node& n = job.node;
+    int dirfd = job.dir->fd;
+    if (st.ok() && written_end < size && ::ftruncate(fd, static_cast<off_t>(size)) != 0)
       st = Status::FromErrno(errno, "truncate");
     if (st.ok()) SetMetadata(dirfd, n.name, n, fd);
     ::close(fd);
     if (!st.ok()) {
-      // Never leave a file with wrong content behind under its real name.
       (void)::unlinkat(dirfd, n.name.c_str(), 0);
       return st;
     }
     {
       std::lock_guard lock(mu_);
-      result_.bytes_written += offset;
+      result_.bytes_written += size;
       result_.files_restored++;
     }
     if (opts_.verify) return VerifyFile(job);
     return Status::Ok();
   }
 
-  Status VerifyFile(FileJob& job) {
+  // Fills the files Execute created pack by pack (pack_order_fill.h).
+  void FillByPacks(unsigned threads) {
+    std::vector<FileToFill> files;
+    files.reserve(pack_jobs_.size());
+    for (const FileJob& j : pack_jobs_) files.push_back({j.dir->fd, j.node.name, "/" + j.rel, j.node.content});
+    FillCallbacks cb;
+    cb.on_bytes = [this](uint64_t bytes) { r_->progress_.bytes_done += bytes; };
+    cb.on_done = [this](size_t i, const Status& status, uint64_t size, uint64_t written_end) {
+      const FileJob& job = pack_jobs_[i];
+      Status st = status;
+      int fd = ::openat(job.dir->fd, job.node.name.c_str(), O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+      if (fd < 0 && st.ok()) st = Status::FromErrno(errno, "open");
+      if (fd >= 0) st = FinishFile(job, fd, st, size, written_end);
+      else (void)::unlinkat(job.dir->fd, job.node.name.c_str(), 0);
+      if (!st.ok() && st.code() != ErrorCode::kInterrupted) Issue(job.rel, st.message());
+      r_->progress_.files_done++;
+    };
+    FillByPack(repo_, files, threads, 8 << 20, cb);
+  }
+
+  Status VerifyFile(const FileJob& job) {
     int fd = ::openat(job.dir->fd, job.node.name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) return Status::FromErrno(errno, "verify: open");
     uint64_t offset = 0;
@@ -300,12 +286,23 @@ class Restorer::Impl {
           }
           hardlinks_.emplace(key, rel);
         }
+        if (by_pack_ && !n.content.empty()) {
+          // Created by the fill, pack by pack, in parallel with the reads.
+          if (opts_.overwrite) ClearForOverwrite(fd->fd, n.name, false);
+          pack_jobs_.push_back({fd, rel, std::move(n), -1});
+          continue;
+        }
         auto file = CreateFile(fd->fd, n.name);
         if (!file.ok()) {
           Issue(rel, file.status().message());
           continue;
         }
-        if (!queue_->Push({fd, rel, std::move(n), *file})) ::close(*file);
+        if (by_pack_) {
+          ::close(*file);
+          pack_jobs_.push_back({fd, rel, std::move(n), -1});
+        } else if (!queue_->Push({fd, rel, std::move(n), *file})) {
+          ::close(*file);
+        }
         continue;
       }
       Status st = CreateSpecial(fd->fd, n);
@@ -423,14 +420,20 @@ class Restorer::Impl {
     int root = ::open(opts_.target.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (root < 0) return Status::FromErrno(errno, "open restore target " + opts_.target);
     auto root_fd = std::make_shared<DirFd>(root);
-    unsigned threads = opts_.threads ? opts_.threads : 2 * std::max(1u, std::thread::hardware_concurrency());
+    unsigned threads = opts_.threads ? opts_.threads
+                                     : std::max(2 * std::max(1u, std::thread::hardware_concurrency()),
+                                                static_cast<unsigned>(repo_->backend()->ReadConcurrency()));
+    // Over a network, each pack is read once in spans; from a disk, files
+    // are filled one after another as they are created.
+    by_pack_ = repo_->backend()->ReadConcurrency() > 1;
     queue_ = std::make_unique<BoundedQueue<FileJob>>(256);
     std::vector<std::thread> workers;
-    for (unsigned i = 0; i < threads; ++i) workers.emplace_back([this] { Worker(); });
+    for (unsigned i = 0; i < (by_pack_ ? 0 : threads); ++i) workers.emplace_back([this] { Worker(); });
     Status st = Execute(*plan, root_fd);
     queue_->Close();
     for (auto& t : workers) t.join();
     RETURN_IF_ERROR(st);
+    if (by_pack_) FillByPacks(threads);
     if (InterruptRequested()) return InterruptedStatus("the restore");
     MakeLinks(root);
     FinishDirs(*plan, root);
@@ -444,6 +447,8 @@ class Restorer::Impl {
   std::mutex mu_;
   RestoreResult result_;
   std::unique_ptr<BoundedQueue<FileJob>> queue_;
+  bool by_pack_ = false;
+  std::vector<FileJob> pack_jobs_;  // created files, in the order of the snapshot
   std::map<std::pair<uint64_t, uint64_t>, std::string> hardlinks_;
   std::vector<std::pair<std::string, std::string>> links_;  // (path, first path of the inode)
 };

@@ -99,11 +99,15 @@ class CachedBackend final : public Backend {
     return st;
   }
 
+  Result<std::vector<std::pair<std::string, uint64_t>>> ListSizes(FileType type) override {
+    return inner_->ListSizes(type);
+  }
   Result<std::vector<Leftover>> ListLeftovers() override { return inner_->ListLeftovers(); }
   Status RemoveLeftover(const std::string& name) override { return inner_->RemoveLeftover(name); }
   Status CheckRemovable() override { return inner_->CheckRemovable(); }
   std::vector<RequestCounts> Counts() const override { return inner_->Counts(); }
   int CommitConcurrency() const override { return inner_->CommitConcurrency(); }
+  int ReadConcurrency() const override { return inner_->ReadConcurrency(); }
 
  private:
   std::string PathOf(FileType type, const std::string& name) const {

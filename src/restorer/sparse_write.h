@@ -1,0 +1,18 @@
+// Writing restored file content so that runs of zeros stay holes.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "util/bytes.h"
+#include "util/status.h"
+
+namespace backspan {
+
+// Writes `data` at `offset` of `fd`, leaving 4 KiB blocks of zeros as
+// holes. `*end` becomes the end of the last byte actually written, if later
+// (a file that ends in a hole needs its size set afterwards). `path` names
+// the file in errors.
+Status WriteSparse(int fd, uint64_t offset, ByteView data, const std::string& path, uint64_t* end);
+
+}  // namespace backspan
