@@ -100,7 +100,7 @@ int RunForget(const GlobalOptions& g, const ForgetCommand& c) {
   trace::Span apply = JobSpan(g).StartChild("apply policy");
   apply.SetAttribute("backspan.forget.policy", policy.Describe());
   if (!policy.IsEmpty()) {
-    auto all = r->LoadAllSnapshots();
+    auto all = r->LoadAllSnapshots(/*vanished_is_error=*/!c.dry_run);
     if (!all.ok()) return Fail(g, all.status());
     std::vector<Snapshot> considered;
     for (auto& s : *all)

@@ -66,7 +66,7 @@ struct State {
 
 Result<State> LoadState(Repository* repo) {
   State st;
-  ASSIGN_OR_RETURN(st.snapshots, repo->LoadAllSnapshots());
+  ASSIGN_OR_RETURN(st.snapshots, repo->LoadAllSnapshots(/*vanished_is_error=*/true));
   repo->index().Clear();
   Status loaded = repo->LoadIndex(&st.listed, &st.index_files);
   if (loaded.code() == ErrorCode::kCorruption)

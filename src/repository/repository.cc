@@ -316,14 +316,16 @@ Result<Snapshot> Repository::LoadSnapshot(const std::string& id) {
   return s;
 }
 
-Result<std::vector<Snapshot>> Repository::LoadAllSnapshots() {
+Result<std::vector<Snapshot>> Repository::LoadAllSnapshots(bool vanished_is_error) {
   ASSIGN_OR_RETURN(auto names, backend_->List(FileType::kSnapshot));
   std::vector<Snapshot> out;
   out.reserve(names.size());
   for (const auto& name : names) {
     if (InterruptRequested()) return InterruptedStatus("loading the snapshots");
-    ASSIGN_OR_RETURN(Snapshot s, LoadSnapshot(name));
-    out.push_back(std::move(s));
+    auto s = LoadSnapshot(name);
+    if (!s.ok() && s.status().code() == ErrorCode::kNotFound && !vanished_is_error) continue;
+    if (!s.ok()) return s.status();
+    out.push_back(std::move(*s));
   }
   std::sort(out.begin(), out.end(), [](const Snapshot& a, const Snapshot& b) {
     return a.time_ns != b.time_ns ? a.time_ns < b.time_ns : a.id < b.id;

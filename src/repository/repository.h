@@ -118,8 +118,10 @@ class Repository {
   // Snapshots.
   Result<std::string> SaveSnapshot(const Snapshot& snapshot);
   Result<Snapshot> LoadSnapshot(const std::string& id);
-  // All snapshots, oldest first.
-  Result<std::vector<Snapshot>> LoadAllSnapshots();
+  // All snapshots, oldest first. A snapshot listed but gone when read was
+  // forgotten meanwhile by another process: skipped, unless `vanished_is_error`
+  // (a caller holding the exclusive lock, for whom that cannot happen).
+  Result<std::vector<Snapshot>> LoadAllSnapshots(bool vanished_is_error = false);
   // Resolves an id, a unique prefix of one, or "latest" (the newest
   // snapshot matching the filters).
   Result<Snapshot> FindSnapshot(const std::string& spec, const std::vector<std::string>& tags = {},

@@ -421,7 +421,8 @@ class S3Test(CloudCase, BackendSuite, RetriesSuite, AppendOnlySuite, ErrorsSuite
 
     def test_unfinished_uploads_are_leftovers_prune_aborts(self):
         self.run_cli("init", "-q")
-        src = self.source(files=12, size=1 << 20)
+        # Packs of several parts whichever packer the files land in.
+        src = self.source(files=16, size=2 << 20)
         # A backup killed while a part uploads leaves its multipart upload unfinished.
         self.proxy.faults({"method": "PUT", "query": "partNumber", "action": "stall", "ms": 30000, "times": 100})
         proc = subprocess.Popen([BIN, "-o", "part-size=5MiB", "backup", src], env=self.env,
