@@ -24,7 +24,7 @@ std::optional<int64_t> ParseCount(const std::string& text) {
 
 struct Transport {
   object::RestOptions rest;
-  size_t part_size = 8 << 20;
+  size_t part_size = 32 << 20;
 };
 
 Result<Transport> ParseTransport(const BackendOptions& o, bool s3) {
@@ -124,6 +124,7 @@ Result<std::unique_ptr<Backend>> OpenBackend(const Location& location, const Bac
   // The connections shared between packs uploading at once and their parts.
   bo.parallel_parts = static_cast<int>(std::clamp<size_t>(t.rest.connections / 2, 1, 4));
   bo.parallel_commits = static_cast<int>(std::clamp<size_t>(t.rest.connections / bo.parallel_parts, 1, 8));
+  bo.parallel_reads = static_cast<int>(t.rest.connections);
   return std::unique_ptr<Backend>(new object::ObjectBackend(std::move(store), prefix, o.env, bo));
 }
 

@@ -29,7 +29,7 @@ struct BackendOptions {
   // -o KEY=VALUE: connections=N (requests in flight, default 8),
   // timeout=DURATION (each read or write, default 60s), retries=N (retries
   // of one request, default 5), part-size=SIZE (of large uploads, default
-  // 8MiB, at least 5MiB on S3).
+  // 32MiB, at least 5MiB on S3).
   std::vector<std::pair<std::string, std::string>> extended;
   std::function<const char*(const char*)> getenv;  // std::getenv if unset
 };

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
+#include <vector>
 
 #include "util/text.h"
 
@@ -71,11 +73,22 @@ Result<PooledResponse> ConnectionPool::Send(const PooledRequest& request) noexce
     httplib::Request req;
     req.method = request.method;
     req.path = request.target;
-    req.body.assign(request.body.data(), request.body.size());
     for (const auto& [k, v] : request.headers) req.headers.emplace(k, v);
+    Status read_error;
+    std::vector<uint8_t> chunk;
+    if (request.body.size > 0) {
+      // Streamed a piece at a time: the body never sits whole in memory.
+      req.content_length_ = request.body.size;
+      req.content_provider_ = [&](size_t offset, size_t length, httplib::DataSink& sink) {
+        chunk.resize(std::min<size_t>(length, 256 << 10));
+        read_error = request.body.read(offset, chunk.data(), chunk.size());
+        return read_error.ok() && sink.write(reinterpret_cast<const char*>(chunk.data()), chunk.size());
+      };
+    }
     httplib::Response res;
     httplib::Error error = httplib::Error::Success;
     if (!conn->client.send(req, res, error)) {
+      if (!read_error.ok()) return read_error;
       // The connection is dropped; the query may carry a signature.
       const std::string path = request.target.substr(0, request.target.find('?'));
       return Status::IOError(request.method + " " + origin_ + path + ": " + Why(error));

@@ -6,13 +6,16 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
+#include "net/body_source.h"
 #include "util/status.h"
 
 namespace backspan::net {
@@ -25,7 +28,7 @@ struct PooledRequest {
   std::string method;
   std::string target;  // path and query, already percent-encoded
   std::vector<std::pair<std::string, std::string>> headers;
-  std::string_view body;  // borrowed for the call
+  BodySource body;
   int64_t timeout_ms = 60'000;  // connecting, and each read or write of the request
 };
 

@@ -124,13 +124,13 @@ TEST(AzureAuthTest, SharedKeyStringToSign) {
                                {"x-ms-blob-type", "BlockBlob"}},
                               {{"comp", "block"}, {"blockid", "QUJD"}});
   const std::string body = "12345";
-  r.body = AsBytes(body);
+  r.body = net::BodySource::Of(body);
   EXPECT_EQ(azure::SharedKeyStringToSign(r, "devstoreaccount1"),
             "PUT\n\n\n5\n\napplication/octet-stream\n\n\n\n*\n\n\n"
             "x-ms-blob-type:BlockBlob\nx-ms-date:Sun, 06 Dec 2026 10:00:00 GMT\nx-ms-version:2021-12-02\n"
             "/devstoreaccount1/devstoreaccount1/c1/data/ab/abcd\nblockid:QUJD\ncomp:block");
   // A zero length is an empty line, as version 2015-02-21 and later sign it.
-  r.body = {};
+  r.body = net::BodySource();
   EXPECT_EQ(azure::SharedKeyStringToSign(r, "a").substr(0, 11), "PUT\n\n\n\n\napp");
 }
 
@@ -240,11 +240,13 @@ class MemoryStore final : public object::ObjectStore {
   std::string Describe() const override { return "memory://"; }
   size_t PartSize() const override { return 1000; }
   Status CreateContainer() override { return Status::Ok(); }
-  Status Put(const std::string& key, ByteView data, bool create_only) override {
+  Status Put(const std::string& key, const net::BodySource& data, bool create_only) override {
+    std::string bytes(data.size, '\0');
+    RETURN_IF_ERROR(data.read(0, reinterpret_cast<uint8_t*>(bytes.data()), bytes.size()));
     std::lock_guard lock(mu);
     ++puts;
     if (create_only && objects.count(key)) return Status::AlreadyExists(key);
-    objects[key] = AsString(data);
+    objects[key] = bytes;
     return Status::Ok();
   }
   Result<std::unique_ptr<object::PartUpload>> StartUpload(const std::string& key) override;
@@ -289,16 +291,18 @@ class MemoryStore final : public object::ObjectStore {
 class MemoryUpload final : public object::PartUpload {
  public:
   MemoryUpload(MemoryStore* s, std::string key) : s_(s), key_(std::move(key)) {}
-  Status UploadPart(int index, ByteView data) override {
+  Status UploadPart(int index, const net::BodySource& data) override {
+    std::string bytes(data.size, '\0');
+    RETURN_IF_ERROR(data.read(0, reinterpret_cast<uint8_t*>(bytes.data()), bytes.size()));
     std::lock_guard lock(s_->mu);
     ++s_->parts;
-    parts_[index] = AsString(data);
+    parts_[index] = bytes;
     return Status::Ok();
   }
   Status Complete(int count, bool create_only) override {
     std::string all;
     for (int i = 0; i < count; ++i) all += parts_[i];
-    return s_->Put(key_, AsBytes(all), create_only);
+    return s_->Put(key_, net::BodySource::Of(all), create_only);
   }
   void Abort() override { ++s_->aborts; }
 

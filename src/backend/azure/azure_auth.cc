@@ -108,7 +108,7 @@ class TokenSigner final : public object::RequestSigner {
 
 std::string SharedKeyStringToSign(const object::RestRequest& r, const std::string& account) {
   std::string length = HeaderValue(r, "content-length");
-  if (length.empty() && !r.body.empty()) length = std::to_string(r.body.size());
+  if (length.empty() && r.body.size > 0) length = std::to_string(r.body.size);
   if (length == "0") length.clear();
   std::string s = r.method + "\n";
   for (const char* h : {"content-encoding", "content-language"}) s += HeaderValue(r, h) + "\n";
@@ -183,7 +183,7 @@ Status TokenCache::Fetch(int64_t now) {
   req.target = path == std::string::npos ? "/" : url.substr(path);
   req.headers = headers;
   req.headers.emplace_back("Host", ep.HostHeader());
-  req.body = body;
+  req.body = net::BodySource::Of(body);
   req.timeout_ms = 30'000;
   auto res = pool.Send(req);
   if (!res.ok()) return fail(res.status().message());

@@ -46,7 +46,7 @@ class AzureBlobStore final : public object::ObjectStore {
     return st;
   }
 
-  Status Put(const std::string& key, ByteView data, bool create_only) override {
+  Status Put(const std::string& key, const net::BodySource& data, bool create_only) override {
     RestRequest r = Request("put", "PUT", BlobPath(key));
     r.headers.emplace_back("x-ms-blob-type", "BlockBlob");
     r.headers.emplace_back("Content-Type", "application/octet-stream");
@@ -67,7 +67,7 @@ class AzureBlobStore final : public object::ObjectStore {
     }
     ASSIGN_OR_RETURN(auto res, client_->Call(std::move(r)));
     if (res.status != 200 && res.status != 206) return StatusFromResponse("reading " + key, res);
-    return Bytes(res.body.begin(), res.body.end());
+    return net::ToBytes(res.body);
   }
 
   Result<uint64_t> Size(const std::string& key) override {
@@ -154,7 +154,7 @@ class BlockUpload final : public object::PartUpload {
   BlockUpload(AzureBlobStore* store, std::string key) : store_(store), key_(std::move(key)) {
     tag_ = HexEncode(crypto::RandomKey()).substr(0, 16);
   }
-  Status UploadPart(int index, ByteView data) override {
+  Status UploadPart(int index, const net::BodySource& data) override {
     RestRequest r = store_->Request("put_block", "PUT", store_->BlobPath(key_));
     r.query = {{"comp", "block"}, {"blockid", BlockId(index)}};
     r.headers.emplace_back("Content-Type", "application/octet-stream");
@@ -171,7 +171,7 @@ class BlockUpload final : public object::PartUpload {
     r.query = {{"comp", "blocklist"}};
     r.headers.emplace_back("Content-Type", "application/xml");
     if (create_only) r.headers.emplace_back("If-None-Match", "*");
-    r.body = AsBytes(xml);
+    r.body = net::BodySource::Of(xml);
     ASSIGN_OR_RETURN(auto res, store_->client()->Call(std::move(r)));
     if (res.status == 201) return Status::Ok();
     return StatusFromResponse("committing the blocks of " + key_, res);

@@ -16,7 +16,7 @@ namespace backspan::azure {
 struct AzureOptions {
   object::RestOptions rest;
   bool allow_http = false;     // --insecure-http
-  size_t part_size = 8 << 20;  // block size of large blobs
+  size_t part_size = 32 << 20;  // larger blobs go in blocks of this size
 };
 
 // The store for container `container` with `credentials`.

@@ -51,17 +51,17 @@ Status ObjectBackend::AlreadyStored(FileType type, const std::string& name, cons
                             conflict.message() + "); run 'backspan check'");
 }
 
-Status ObjectBackend::Upload(FileType type, const std::string& name, uint64_t size,
-                             const std::function<Result<Bytes>(uint64_t, size_t)>& read) {
+Status ObjectBackend::Upload(FileType type, const std::string& name, const net::BodySource& body) {
   const std::string key = KeyOf(type, name);
   const size_t part = store_->PartSize();
   Status st;
-  if (size <= part) {
-    ASSIGN_OR_RETURN(Bytes all, read(0, size));
-    st = store_->Put(key, all, true);
+  if (body.size <= part) {
+    net::BodySource whole = body;
+    if (type != FileType::kConfig) whole.sha256_hex = name;  // every other file is named by its hash
+    st = store_->Put(key, whole, true);
   } else {
     ASSIGN_OR_RETURN(auto upload, store_->StartUpload(key));
-    const int parts = static_cast<int>((size + part - 1) / part);
+    const int parts = static_cast<int>((body.size + part - 1) / part);
     std::atomic<int> next{0};
     std::mutex mu;
     Status first_error;
@@ -71,9 +71,14 @@ Status ObjectBackend::Upload(FileType type, const std::string& name, uint64_t si
           std::lock_guard lock(mu);
           if (!first_error.ok()) return;
         }
-        const uint64_t offset = static_cast<uint64_t>(i) * part;
-        auto data = read(offset, static_cast<size_t>(std::min<uint64_t>(part, size - offset)));
-        Status s = data.ok() ? upload->UploadPart(i, *data) : data.status();
+        // Part i is its own body: a window on the object's.
+        const uint64_t base = static_cast<uint64_t>(i) * part;
+        net::BodySource piece;
+        piece.size = std::min<uint64_t>(part, body.size - base);
+        piece.read = [&body, base](uint64_t offset, uint8_t* dst, size_t length) {
+          return body.read(base + offset, dst, length);
+        };
+        Status s = upload->UploadPart(i, piece);
         if (!s.ok()) {
           std::lock_guard lock(mu);
           if (first_error.ok()) first_error = s;
@@ -92,16 +97,14 @@ Status ObjectBackend::Upload(FileType type, const std::string& name, uint64_t si
 }
 
 Status ObjectBackend::Save(FileType type, const std::string& name, ByteView data) {
-  return Upload(type, name, data.size(), [&](uint64_t offset, size_t length) -> Result<Bytes> {
-    return Bytes(data.begin() + static_cast<ptrdiff_t>(offset), data.begin() + static_cast<ptrdiff_t>(offset + length));
-  });
+  return Upload(type, name, net::BodySource::Of(data));
 }
 
 namespace {
 
 // A file whose name is known only when it is complete: it waits in an
 // unlinked temporary file (gone with the process, however it ends), then
-// uploads from there.
+// is sent from there a piece at a time.
 class SpilledFile final : public PendingFile {
  public:
   SpilledFile(ObjectBackend* backend, FileType type, std::unique_ptr<WritableFile> out,
@@ -119,17 +122,19 @@ class SpilledFile final : public PendingFile {
     out_.reset();
     RETURN_IF_ERROR(st.WithContext("writing the temporary file of " + name));
     std::mutex read_mu;  // ReadableFile is read by one thread at a time
-    return backend_->Upload(type_, name, size_, [&](uint64_t offset, size_t length) -> Result<Bytes> {
-      Bytes buf(length);
+    net::BodySource body;
+    body.size = size_;
+    body.read = [&](uint64_t offset, uint8_t* dst, size_t length) -> Status {
       std::lock_guard lock(read_mu);
       size_t got = 0;
       while (got < length) {
-        ASSIGN_OR_RETURN(size_t n, in_->ReadAt(offset + got, buf.data() + got, length - got));
+        ASSIGN_OR_RETURN(size_t n, in_->ReadAt(offset + got, dst + got, length - got));
         if (n == 0) return Status::IOError("the temporary file of " + name + " is shorter than written");
         got += n;
       }
-      return buf;
-    });
+      return Status::Ok();
+    };
+    return backend_->Upload(type_, name, body);
   }
 
  private:
@@ -154,10 +159,12 @@ Result<std::unique_ptr<PendingFile>> ObjectBackend::Begin(FileType type) {
 
 Result<Bytes> ObjectBackend::Load(FileType type, const std::string& name, uint64_t offset, uint64_t length) {
   ASSIGN_OR_RETURN(Bytes data, store_->Get(KeyOf(type, name), offset, length));
-  // A whole file named by its hash is checked against it: a body cut short
-  // under an honest-looking Content-Length is read again once; what is
-  // still wrong is the caller's to report as damage.
-  if (offset == 0 && length == 0 && type != FileType::kConfig && HexEncode(crypto::Sha256(data)) != name)
+  // A whole small file named by its hash is checked against it: a body cut
+  // short under an honest-looking Content-Length is read again once; what
+  // is still wrong is the caller's to report as damage. (Packs are read
+  // whole only by check, which hashes them itself and reads again.)
+  if (offset == 0 && length == 0 && type != FileType::kConfig && type != FileType::kPack &&
+      HexEncode(crypto::Sha256(data)) != name)
     return store_->Get(KeyOf(type, name), 0, 0);
   return data;
 }
@@ -166,12 +173,13 @@ Result<uint64_t> ObjectBackend::Size(FileType type, const std::string& name) {
   return store_->Size(KeyOf(type, name));
 }
 
-Result<std::vector<std::string>> ObjectBackend::List(FileType type) {
-  std::vector<std::string> names;
+Result<std::vector<std::pair<std::string, uint64_t>>> ObjectBackend::ListSizes(FileType type) {
+  std::vector<std::pair<std::string, uint64_t>> out;
   if (type == FileType::kConfig) {
-    ASSIGN_OR_RETURN(bool exists, IsRepository());
-    if (exists) names.push_back("config");
-    return names;
+    auto size = store_->Size(prefix_ + "config");
+    if (size.ok()) out.emplace_back("config", *size);
+    else if (size.status().code() != ErrorCode::kNotFound) return size.status();
+    return out;
   }
   const std::string dir = DirKey(type);
   RETURN_IF_ERROR(store_->List(dir, [&](const ObjectInfo& o) {
@@ -182,8 +190,16 @@ Result<std::vector<std::string>> ObjectBackend::List(FileType type) {
       rest = rest.substr(3);
     }
     if (rest.empty() || rest.find('/') != std::string::npos) return;
-    names.push_back(std::move(rest));
+    out.emplace_back(std::move(rest), o.size);
   }));
+  return out;
+}
+
+Result<std::vector<std::string>> ObjectBackend::List(FileType type) {
+  ASSIGN_OR_RETURN(auto sized, ListSizes(type));
+  std::vector<std::string> names;
+  names.reserve(sized.size());
+  for (auto& [name, size] : sized) names.push_back(std::move(name));
   return names;
 }
 

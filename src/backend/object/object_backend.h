@@ -26,6 +26,7 @@ struct ObjectBackendOptions {
   std::string spill_dir = "/tmp";  // where packs wait for their name (TMPDIR)
   int parallel_parts = 4;          // parts of one object uploading at once
   int parallel_commits = 3;        // packs uploading at once
+  int parallel_reads = 8;          // reads worth having in flight
 };
 
 class ObjectBackend final : public Backend {
@@ -41,6 +42,7 @@ class ObjectBackend final : public Backend {
   Result<Bytes> Load(FileType type, const std::string& name, uint64_t offset, uint64_t length) override;
   Result<uint64_t> Size(FileType type, const std::string& name) override;
   Result<std::vector<std::string>> List(FileType type) override;
+  Result<std::vector<std::pair<std::string, uint64_t>>> ListSizes(FileType type) override;
   Status Remove(FileType type, const std::string& name) override;
   // Unfinished part uploads (S3); named "<key>?uploadId=<id>".
   Result<std::vector<Leftover>> ListLeftovers() override;
@@ -48,11 +50,12 @@ class ObjectBackend final : public Backend {
   Status CheckRemovable() override;
   std::vector<RequestCounts> Counts() const override { return store_->Counts(); }
   int CommitConcurrency() const override { return options_.parallel_commits; }
+  int ReadConcurrency() const override { return options_.parallel_reads; }
 
-  // Stores `read_part(i)`'s parts 0..count-1 as `key`, create-only; the
-  // shared path of Save (from memory) and of a pending file (from disk).
-  Status Upload(FileType type, const std::string& name, uint64_t size,
-                const std::function<Result<Bytes>(uint64_t offset, size_t length)>& read);
+  // Stores `body` as the file (type, name), create-only: in one request if
+  // it fits a part, else in parts, several at a time. The shared path of
+  // Save (from memory) and of a pending file (from its temporary file).
+  Status Upload(FileType type, const std::string& name, const net::BodySource& body);
 
  private:
   std::string KeyOf(FileType type, const std::string& name) const;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "backend/backend.h"
+#include "net/body_source.h"
 #include "util/bytes.h"
 #include "util/status.h"
 
@@ -29,7 +30,7 @@ class PartUpload {
   virtual ~PartUpload() = default;
   // Uploads part `index` (0-based, in the object's order). Thread-safe:
   // parts may upload concurrently and in any order.
-  virtual Status UploadPart(int index, ByteView data) = 0;
+  virtual Status UploadPart(int index, const net::BodySource& data) = 0;
   // Makes the object visible from parts 0..count-1. With `create_only`,
   // AlreadyExists if the key exists (If-None-Match: *).
   virtual Status Complete(int count, bool create_only) = 0;
@@ -60,7 +61,7 @@ class ObjectStore {
 
   // Stores `data` under `key` in one request. With `create_only`,
   // AlreadyExists if the key exists, and nothing is overwritten.
-  virtual Status Put(const std::string& key, ByteView data, bool create_only) = 0;
+  virtual Status Put(const std::string& key, const net::BodySource& data, bool create_only) = 0;
   virtual Result<std::unique_ptr<PartUpload>> StartUpload(const std::string& key) = 0;
 
   // `length` bytes at `offset`, or the whole object when length is 0;

@@ -167,10 +167,10 @@ Result<net::PooledResponse> RestClient::Call(RestRequest request) {
     }
     pr.headers = signed_request.headers;
     pr.headers.emplace_back("Host", host);
-    pr.body = std::string_view(reinterpret_cast<const char*>(signed_request.body.data()), signed_request.body.size());
+    pr.body = signed_request.body;
     pr.timeout_ms = options_.timeout_ms;
     counter.requests++;
-    counter.sent += signed_request.body.size();
+    counter.sent += signed_request.body.size;
     auto response = pool_.Send(pr);
     std::string why;
     if (!response.ok()) {

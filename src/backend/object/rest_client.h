@@ -39,7 +39,7 @@ struct RestRequest {
   std::string path;  // percent-encoded, from the origin's root
   std::vector<std::pair<std::string, std::string>> query;    // names and values, not encoded
   std::vector<std::pair<std::string, std::string>> headers;  // besides Host, which the client sets
-  ByteView body;
+  net::BodySource body;
   // A 2xx body must have exactly this many bytes (a ranged read), else it
   // was cut short and the request is retried; -1: any.
   int64_t expect_body_bytes = -1;

@@ -42,7 +42,7 @@ class S3Store final : public object::ObjectStore {
     if (region_ != "us-east-1") {
       body = "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><LocationConstraint>" +
              region_ + "</LocationConstraint></CreateBucketConfiguration>";
-      r.body = AsBytes(body);
+      r.body = net::BodySource::Of(body);
     }
     ASSIGN_OR_RETURN(auto res, client_->Call(std::move(r)));
     if (res.status == 200) return Status::Ok();
@@ -58,7 +58,7 @@ class S3Store final : public object::ObjectStore {
     return st;
   }
 
-  Status Put(const std::string& key, ByteView data, bool create_only) override {
+  Status Put(const std::string& key, const net::BodySource& data, bool create_only) override {
     RestRequest r = Request("put", "PUT", ObjectPath(key));
     r.headers.emplace_back("Content-Type", "application/octet-stream");
     if (create_only) r.headers.emplace_back("If-None-Match", "*");
@@ -78,7 +78,7 @@ class S3Store final : public object::ObjectStore {
     }
     ASSIGN_OR_RETURN(auto res, client_->Call(std::move(r)));
     if (res.status != 200 && res.status != 206) return StatusFromResponse("reading " + key, res);
-    return Bytes(res.body.begin(), res.body.end());
+    return net::ToBytes(res.body);
   }
 
   Result<uint64_t> Size(const std::string& key) override {
@@ -187,7 +187,7 @@ class MultipartUpload final : public object::PartUpload {
   ~MultipartUpload() override {
     if (!done_) Abort();
   }
-  Status UploadPart(int index, ByteView data) override {
+  Status UploadPart(int index, const net::BodySource& data) override {
     RestRequest r = store_->Request("put_part", "PUT", store_->ObjectPath(key_));
     r.query = {{"partNumber", std::to_string(index + 1)}, {"uploadId", upload_id_}};
     r.body = data;
@@ -214,7 +214,7 @@ class MultipartUpload final : public object::PartUpload {
     r.query = {{"uploadId", upload_id_}};
     r.headers.emplace_back("Content-Type", "application/xml");
     if (create_only) r.headers.emplace_back("If-None-Match", "*");
-    r.body = AsBytes(xml);
+    r.body = net::BodySource::Of(xml);
     ASSIGN_OR_RETURN(auto res, store_->client()->Call(std::move(r)));
     // S3 may answer 200 and report the failure in the body.
     pugi::xml_document doc;

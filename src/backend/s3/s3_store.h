@@ -18,7 +18,7 @@ namespace backspan::s3 {
 struct S3Options {
   object::RestOptions rest;
   bool allow_http = false;     // --insecure-http
-  size_t part_size = 8 << 20;  // S3 needs at least 5 MiB but for the last part
+  size_t part_size = 32 << 20;  // larger objects go in parts of this size (S3: at least 5 MiB)
 };
 
 Result<std::unique_ptr<object::ObjectStore>> OpenS3Store(const std::string& bucket, const std::string& prefix,

@@ -92,7 +92,19 @@ class S3Signer final : public object::RequestSigner {
   S3Signer(AwsCredentials creds, std::string region) : creds_(std::move(creds)), region_(std::move(region)) {}
   Status Sign(object::RestRequest* r, const std::string& host, int64_t now) override {
     const std::string date = AmzDate(now);
-    const std::string payload = Hex(crypto::Sha256(r->body));
+    // The payload is signed: its hash is known (a file named by it), or
+    // it is hashed as it will be read for sending.
+    std::string payload = r->body.sha256_hex;
+    if (payload.empty()) {
+      crypto::Sha256Stream hash;
+      std::vector<uint8_t> buf(std::min<uint64_t>(r->body.size, 1 << 20));
+      for (uint64_t off = 0; off < r->body.size; off += buf.size()) {
+        const size_t n = static_cast<size_t>(std::min<uint64_t>(buf.size(), r->body.size - off));
+        RETURN_IF_ERROR(r->body.read(off, buf.data(), n));
+        hash.Update(ByteView(buf.data(), n));
+      }
+      payload = Hex(hash.Final());
+    }
     r->headers.emplace_back("x-amz-date", date);
     r->headers.emplace_back("x-amz-content-sha256", payload);
     if (!creds_.session_token.empty()) r->headers.emplace_back("x-amz-security-token", creds_.session_token);
