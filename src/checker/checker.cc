@@ -140,14 +140,18 @@ Result<CheckResult> Checker::Run() {
         std::vector<std::string> errs;
         std::vector<std::pair<BlobId, std::string>> bad;
         auto data = backend->Load(FileType::kPack, pid.Hex());
+        bool hash_matches = data.ok() && PackId{crypto::Sha256(*data)} == pid;
         // A pack that does not hash to its name is read once more before
         // it is called damaged: the first read may have been cut short.
-        if (data.ok() && PackId{crypto::Sha256(*data)} != pid) data = backend->Load(FileType::kPack, pid.Hex());
+        if (data.ok() && !hash_matches) {
+          data = backend->Load(FileType::kPack, pid.Hex());
+          hash_matches = data.ok() && PackId{crypto::Sha256(*data)} == pid;
+        }
         if (!data.ok()) {
           errs.push_back("pack " + pid.ShortHex() + ": " + data.status().message());
           for (const auto& e : by_pack.at(pid)) bad.push_back({e.id, "its pack could not be read"});
         } else {
-          if (PackId{crypto::Sha256(*data)} != pid)
+          if (!hash_matches)
             errs.push_back("pack " + pid.ShortHex() + " is damaged: its content does not match its name");
           auto header = ReadPackHeader(*data, repo_->master_key());
           if (!header.ok())

@@ -38,11 +38,4 @@ struct BodySource {
   }
 };
 
-// A response body as bytes (one copy, at memory speed).
-inline Bytes ToBytes(std::string_view body) {
-  Bytes out(body.size());
-  std::memcpy(out.data(), body.data(), body.size());
-  return out;
-}
-
 }  // namespace backspan::net

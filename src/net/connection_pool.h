@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "net/body_source.h"
+#include "util/bytes.h"
 #include "util/status.h"
 
 namespace backspan::net {
@@ -36,7 +37,7 @@ struct PooledResponse {
   int status = 0;
   int attempts = 1;  // set by a caller that retried
   std::map<std::string, std::string> headers;  // names in lower case
-  std::string body;
+  Bytes body;  // received into a buffer sized by Content-Length: no regrowth, no copy
 };
 
 class ConnectionPool {

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace backspan {
@@ -36,6 +37,9 @@ using ByteView = std::span<const uint8_t>;
 
 inline ByteView AsBytes(const std::string& s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
+inline std::string_view AsText(ByteView b) {
+  return {reinterpret_cast<const char*>(b.data()), b.size()};
 }
 inline std::string AsString(ByteView b) {
   return {reinterpret_cast<const char*>(b.data()), b.size()};

@@ -188,7 +188,7 @@ Status TokenCache::Fetch(int64_t now) {
   auto res = pool.Send(req);
   if (!res.ok()) return fail(res.status().message());
   std::string why;
-  const nlohmann::json doc = ParseBoundedJson(res->body, {}, &why);
+  const nlohmann::json doc = ParseBoundedJson(AsText(res->body), {}, &why);
   if (res->status != 200) {
     std::string err = doc.is_object() ? doc.value("error_description", doc.value("error", std::string())) : "";
     return fail("HTTP " + std::to_string(res->status) + (err.empty() ? "" : ": " + err.substr(0, 300)));

@@ -78,7 +78,7 @@ class S3Store final : public object::ObjectStore {
     }
     ASSIGN_OR_RETURN(auto res, client_->Call(std::move(r)));
     if (res.status != 200 && res.status != 206) return StatusFromResponse("reading " + key, res);
-    return net::ToBytes(res.body);
+    return std::move(res.body);
   }
 
   Result<uint64_t> Size(const std::string& key) override {
