@@ -99,6 +99,15 @@ std::string FormatLocalShort(int64_t unix_nanos) {
   return buf;
 }
 
+std::string FormatUtc(int64_t unix_nanos, const char* format) {
+  const time_t secs = static_cast<time_t>(unix_nanos / 1000000000);
+  struct tm tm {};
+  gmtime_r(&secs, &tm);
+  char buf[64];
+  const size_t n = std::strftime(buf, sizeof buf, format, &tm);
+  return std::string(buf, n);
+}
+
 std::optional<int64_t> ParseUserTime(std::string_view text) {
   if (auto t = ParseRfc3339(text)) return t;
   std::string s(text);
@@ -122,7 +131,8 @@ std::optional<int64_t> ParseHttpDate(std::string_view text) {
   std::tm tm{};
   const char* end = strptime(s.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
   if (!end || *end != '\0') return std::nullopt;
-  return static_cast<int64_t>(timegm(&tm)) * 1'000'000'000;
+  // A year such as 6 parses; its seconds do not fit in nanoseconds.
+  return ToNanos(static_cast<int64_t>(timegm(&tm)), 0);
 }
 
 }  // namespace backspan

@@ -203,6 +203,14 @@ TEST(Time, TimesBeyondSixtyFourBitsAreRefused) {
   EXPECT_EQ(ParseDuration("9000000000"), 9'000'000'000'000'000'000);
 }
 
+// Found by fuzzing (fuzz_otlp_response): a Retry-After date of year 6
+// ("Wed, 21 Oct6 07:28:00 GMT") overflowed the same way.
+TEST(Time, HttpDatesBeyondSixtyFourBitsAreRefused) {
+  EXPECT_FALSE(ParseHttpDate("Wed, 21 Oct6 07:28:00 GMT").has_value());
+  EXPECT_EQ(ParseHttpDate("Wed, 21 Oct 2015 07:28:00 GMT"), int64_t{1445412480} * 1'000'000'000);
+  EXPECT_EQ(FormatUtc(int64_t{1445412480} * 1'000'000'000, "%a, %d %b %Y %H:%M:%S GMT"), "Wed, 21 Oct 2015 07:28:00 GMT");
+}
+
 TEST(PathMatcher, ComponentAndPathPatterns) {
   PathMatcher m({"*.tmp", "/data/cache", "/home/*/secret"});
   EXPECT_TRUE(m.Matches("/a/b/x.tmp"));
