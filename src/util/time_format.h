@@ -26,4 +26,8 @@ std::optional<int64_t> ParseDuration(std::string_view text);
 // A short local display form: "2026-11-24 01:02:03".
 std::string FormatLocalShort(int64_t unix_nanos);
 
+// The UTC time at `unix_nanos` in a strftime(3) `format` (HTTP dates,
+// SigV4's basic ISO 8601).
+std::string FormatUtc(int64_t unix_nanos, const char* format);
+
 }  // namespace backspan

@@ -14,7 +14,7 @@ import time
 import unittest
 import urllib.request
 
-from helpers import BIN, CliTestCase, write
+from helpers import BIN, CliTestCase, make_certificates, write
 from identity import ACCESS, CLIENTS, NOW, Provider, b64
 from observatory import Observatory, json_span, random_hex, span_request
 
@@ -417,21 +417,6 @@ class AccessTest(CliTestCase):
         p = subprocess.run(["node", script, self.obs.url, self.tokens["reader-env"], self.tokens["agent-prod"], artifacts],
                            capture_output=True, timeout=180)
         self.assertEqual(p.returncode, 0, p.stdout.decode() + p.stderr.decode())
-
-
-def make_certificates(tmp):
-    """A throwaway CA and a certificate it signs for 127.0.0.1: (ca.pem, cert.pem, key.pem)."""
-    def run(*args):
-        subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=tmp)
-    with open(os.path.join(tmp, "san.ext"), "w") as f:
-        f.write("subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n")
-    run("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "ca.key",
-        "-out", "ca.pem", "-days", "1", "-subj", "/CN=backspan test CA")
-    run("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "key.pem",
-        "-out", "cert.csr", "-subj", "/CN=127.0.0.1")
-    run("x509", "-req", "-in", "cert.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "cert.pem",
-        "-days", "1", "-extfile", "san.ext")
-    return tuple(os.path.join(tmp, n) for n in ("ca.pem", "cert.pem", "key.pem"))
 
 
 class HttpsIssuerTest(CliTestCase):

@@ -15,9 +15,8 @@ import threading
 import time
 import unittest
 
-from helpers import BIN, FAULT_BIN, CliTestCase, make_tree, snapshot_of, write
-from storage import (DEV_ACCOUNT, DEV_KEY, Azurite, CloudRepo, Proxy, S3rver, TokenServer, free_port,
-                     make_certificates)
+from helpers import BIN, FAULT_BIN, CliTestCase, make_certificates, make_tree, snapshot_of, write
+from storage import DEV_ACCOUNT, DEV_KEY, Azurite, CloudRepo, Proxy, S3rver, TokenServer, free_port
 
 _names = itertools.count()
 

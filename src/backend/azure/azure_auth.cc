@@ -1,7 +1,6 @@
 #include "backend/azure/azure_auth.h"
 
 #include <algorithm>
-#include <ctime>
 #include <map>
 #include <vector>
 
@@ -10,18 +9,12 @@
 #include "util/hex.h"
 #include "util/json_number.h"
 #include "util/text.h"
+#include "util/time_format.h"
 
 namespace backspan::azure {
 namespace {
 
-std::string HttpDate(int64_t now_unix_ns) {
-  const time_t t = static_cast<time_t>(now_unix_ns / 1'000'000'000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[40];
-  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-  return buf;
-}
+std::string HttpDate(int64_t now_unix_ns) { return FormatUtc(now_unix_ns, "%a, %d %b %Y %H:%M:%S GMT"); }
 
 std::string HeaderValue(const object::RestRequest& r, std::string_view name) {
   for (const auto& [k, v] : r.headers)

@@ -3,6 +3,7 @@
 #include <pugixml.hpp>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cctype>
 #include <chrono>
 #include <ctime>
@@ -224,6 +225,18 @@ std::string ServiceErrorText(const net::PooledResponse& response) {
   message = message.substr(0, message.find('\n'));
   if (message.size() > 200) message = message.substr(0, 200) + "...";
   return message.empty() ? code : code + ": " + message;
+}
+
+Result<uint64_t> ContentLengthOf(const std::string& what, const net::PooledResponse& response) {
+  auto it = response.headers.find("content-length");
+  if (it == response.headers.end() || it->second.empty() || it->second.size() > 19 ||
+      it->second.find_first_not_of("0123456789") != std::string::npos)
+    return Status::IOError(what + ": the answer has no Content-Length");
+  return std::strtoull(it->second.c_str(), nullptr, 10);
+}
+
+std::string ByteRange(uint64_t offset, uint64_t length) {
+  return "bytes=" + std::to_string(offset) + "-" + std::to_string(offset + length - 1);
 }
 
 Status StatusFromResponse(const std::string& what, const net::PooledResponse& response) {

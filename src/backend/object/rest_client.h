@@ -127,4 +127,12 @@ std::string ServiceErrorText(const net::PooledResponse& response);
 // the service's error text.
 Status StatusFromResponse(const std::string& what, const net::PooledResponse& response);
 
+// The size a HEAD answer announces in Content-Length; kIOError naming `what`
+// if it has none.
+Result<uint64_t> ContentLengthOf(const std::string& what, const net::PooledResponse& response);
+
+// "bytes=FIRST-LAST" for `length` > 0 bytes from `offset` (HTTP Range, and
+// Azure's x-ms-range).
+std::string ByteRange(uint64_t offset, uint64_t length);
+
 }  // namespace backspan::object

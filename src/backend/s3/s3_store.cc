@@ -73,7 +73,7 @@ class S3Store final : public object::ObjectStore {
   Result<Bytes> Get(const std::string& key, uint64_t offset, uint64_t length) override {
     RestRequest r = Request("get", "GET", ObjectPath(key));
     if (length > 0) {
-      r.headers.emplace_back("Range", "bytes=" + std::to_string(offset) + "-" + std::to_string(offset + length - 1));
+      r.headers.emplace_back("Range", object::ByteRange(offset, length));
       r.expect_body_bytes = static_cast<int64_t>(length);
     }
     ASSIGN_OR_RETURN(auto res, client_->Call(std::move(r)));
@@ -84,10 +84,7 @@ class S3Store final : public object::ObjectStore {
   Result<uint64_t> Size(const std::string& key) override {
     ASSIGN_OR_RETURN(auto res, client_->Call(Request("head", "HEAD", ObjectPath(key))));
     if (res.status != 200) return StatusFromResponse("looking up " + key, res);
-    auto it = res.headers.find("content-length");
-    if (it == res.headers.end() || it->second.empty() || it->second.find_first_not_of("0123456789") != std::string::npos)
-      return Status::IOError("looking up " + key + ": the answer has no Content-Length");
-    return std::strtoull(it->second.c_str(), nullptr, 10);
+    return object::ContentLengthOf("looking up " + key, res);
   }
 
   Status List(const std::string& prefix, const std::function<void(object::ObjectInfo)>& each) override {

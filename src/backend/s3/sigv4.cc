@@ -1,13 +1,13 @@
 #include "backend/s3/sigv4.h"
 
 #include <algorithm>
-#include <ctime>
 #include <map>
 #include <vector>
 
 #include "crypto/crypto.h"
 #include "util/hex.h"
 #include "util/text.h"
+#include "util/time_format.h"
 
 namespace backspan::s3 {
 namespace {
@@ -32,14 +32,7 @@ std::string Hex(const crypto::Digest& d) { return HexEncode(ByteView(d.data(), d
 
 crypto::Digest Hmac(ByteView key, const std::string& data) { return crypto::HmacSha256(key, AsBytes(data)); }
 
-std::string AmzDate(int64_t now_unix_ns) {
-  const time_t t = static_cast<time_t>(now_unix_ns / 1'000'000'000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[20];
-  std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
-  return buf;
-}
+std::string AmzDate(int64_t now_unix_ns) { return FormatUtc(now_unix_ns, "%Y%m%dT%H%M%SZ"); }
 
 }  // namespace
 
