@@ -407,6 +407,12 @@ class Restorer::Impl {
     return Status::Ok();
   }
 
+  static uint64_t CountDirs(const PlanDir& dir) {
+    uint64_t n = 1;
+    for (const auto& d : dir.dirs) n += CountDirs(*d);
+    return n;
+  }
+
   Result<RestoreResult> Run(const Snapshot& snap) {
     ASSIGN_OR_RETURN(auto plan, Plan(snap.tree, "", false));
     if (!plan) plan = std::make_unique<PlanDir>();
@@ -424,8 +430,10 @@ class Restorer::Impl {
                                      : std::max(2 * std::max(1u, std::thread::hardware_concurrency()),
                                                 static_cast<unsigned>(repo_->backend()->ReadConcurrency()));
     // Over a network, each pack is read once in spans; from a disk, files
-    // are filled one after another as they are created.
-    by_pack_ = repo_->backend()->ReadConcurrency() > 1;
+    // are filled one after another as they are created. Filling by pack
+    // keeps every directory open until the end: only if they fit.
+    const uint64_t open_limit = ::getrlimit(RLIMIT_NOFILE, &rl) == 0 ? rl.rlim_cur : 1024;
+    by_pack_ = repo_->backend()->ReadConcurrency() > 1 && CountDirs(*plan) + 256 < open_limit;
     queue_ = std::make_unique<BoundedQueue<FileJob>>(256);
     std::vector<std::thread> workers;
     for (unsigned i = 0; i < (by_pack_ ? 0 : threads); ++i) workers.emplace_back([this] { Worker(); });
