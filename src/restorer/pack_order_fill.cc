@@ -38,7 +38,7 @@ struct Fds {
   int Get(const FileToFill& f, uint32_t index) {
     auto it = open.find(index);
     if (it != open.end()) return it->second;
-    if (open.size() >= 64) CloseAll();
+    if (open.size() >= kOpenFilesPerReader) CloseAll();
     // The first write creates the file (never through a symlink).
     int fd = ::openat(f.dirfd, f.name.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd >= 0) open[index] = fd;

@@ -32,6 +32,9 @@ struct FillCallbacks {
   std::function<void(size_t file, const Status& status, uint64_t size, uint64_t written_end)> on_done;
 };
 
+// How many files each reader keeps open between writes.
+inline constexpr unsigned kOpenFilesPerReader = 64;
+
 // Fills `files` with `threads` readers, reading spans of at most
 // `max_span` bytes (a larger blob is read alone). Returns when every file
 // is done; stops early, with each unfinished file reported interrupted,

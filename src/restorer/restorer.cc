@@ -431,9 +431,11 @@ class Restorer::Impl {
                                                 static_cast<unsigned>(repo_->backend()->ReadConcurrency()));
     // Over a network, each pack is read once in spans; from a disk, files
     // are filled one after another as they are created. Filling by pack
-    // keeps every directory open until the end: only if they fit.
+    // keeps every directory open until the end, beside each reader's
+    // files: only if they all fit.
     const uint64_t open_limit = ::getrlimit(RLIMIT_NOFILE, &rl) == 0 ? rl.rlim_cur : 1024;
-    by_pack_ = repo_->backend()->ReadConcurrency() > 1 && CountDirs(*plan) + 256 < open_limit;
+    const uint64_t fill_needs = CountDirs(*plan) + uint64_t{threads} * kOpenFilesPerReader + 64;
+    by_pack_ = repo_->backend()->ReadConcurrency() > 1 && fill_needs < open_limit;
     queue_ = std::make_unique<BoundedQueue<FileJob>>(256);
     std::vector<std::thread> workers;
     for (unsigned i = 0; i < (by_pack_ ? 0 : threads); ++i) workers.emplace_back([this] { Worker(); });
