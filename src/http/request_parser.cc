@@ -103,6 +103,11 @@ size_t RequestParser::FeedHead(std::string_view data) {
       return (Fail(400, "too many empty lines before the request line"), data.size());
   }
   for (size_t i = head_scanned_; i < head_.size(); ++i) {
+    // Past the limit nothing is looked at, so the answer does not depend on
+    // how the bytes were split across reads.
+    if (i >= limits_.max_head_bytes)
+      return (Fail(431, "the request's header fields are larger than the limit of " +
+                            std::to_string(limits_.max_head_bytes) + " bytes"), data.size());
     const char c = head_[i];
     if (c == '\n' && (i == 0 || head_[i - 1] != '\r'))
       return (Fail(400, "a header line ends with LF alone: HTTP lines end with CRLF"), data.size());
@@ -110,8 +115,6 @@ size_t RequestParser::FeedHead(std::string_view data) {
       return (Fail(400, "a header line holds a CR that is not followed by LF"), data.size());
     if (c == '\n' && i >= 3 && head_.compare(i - 3, 4, "\r\n\r\n") == 0) {
       const size_t end = i + 1;
-      if (end > limits_.max_head_bytes) return (Fail(431, "the request's header fields are larger than the limit of " +
-                                                          std::to_string(limits_.max_head_bytes) + " bytes"), data.size());
       const size_t leftover = head_.size() - end;
       head_.resize(end);
       head_.shrink_to_fit();
@@ -122,8 +125,6 @@ size_t RequestParser::FeedHead(std::string_view data) {
   }
   // A CR last is checked again with the byte after it, when that arrives.
   head_scanned_ = head_.size() - (!head_.empty() && head_.back() == '\r');
-  if (head_.size() > limits_.max_head_bytes)
-    Fail(431, "the request's header fields are larger than the limit of " + std::to_string(limits_.max_head_bytes) + " bytes");
   return data.size();
 }
 

@@ -132,6 +132,27 @@ TEST(RequestParser, HowBytesArriveDoesNotChangeTheOutcome) {
   EXPECT_EQ(lf_later.state(), State::kComplete) << lf_later.error();
 }
 
+// Found by fuzz_http_request: a malformed line beyond the head's limit was
+// a 400 when the bytes came at once and a 431 when they came in pieces
+// (the limit was reached before the line).
+TEST(RequestParser, NothingPastTheHeadLimitDecidesTheAnswer) {
+  ParserLimits limits;
+  limits.max_head_bytes = 1024;
+  const std::string wire = "GET / HTTP/1.1\r\nHost: x\r\nX: " + std::string(2000, 'a') + "\nY: b\r\n\r\n";
+  EXPECT_EQ(ParseAll(wire, limits).status, 431);
+  for (size_t step : {1, 8, 1000}) {
+    RequestParser p(limits);
+    for (size_t at = 0; at < wire.size() && p.state() != State::kError; at += step)
+      p.Feed(std::string_view(wire).substr(at, step));
+    EXPECT_EQ(p.error_status(), 431) << step;
+  }
+  // A head of exactly the limit is still read.
+  const std::string exact = "GET / HTTP/1.1\r\nHost: x\r\nX: ";
+  const std::string fill(1024 - exact.size() - 4, 'a');
+  EXPECT_EQ(ParseAll(exact + fill + "\r\n\r\n", limits).state, State::kComplete);
+  EXPECT_EQ(ParseAll(exact + fill + "a\r\n\r\n", limits).status, 431);
+}
+
 TEST(RequestParser, IdenticalContentLengthsAreOne) {
   Parsed p = ParseAll("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc");
   ASSERT_EQ(p.state, State::kComplete) << p.error;
