@@ -88,7 +88,10 @@ Result<std::vector<PackEntry>> DecodeHeader(ByteView sealed, uint64_t header_sta
     RETURN_IF_ERROR(dec.GetVarint(&raw_length));
     RETURN_IF_ERROR(dec.GetRaw(32, &id));
     if (type > 1) return Status::Corruption("pack header has an unknown blob type");
-    if (offset + length > header_start) return Status::Corruption("pack header entry lies outside the pack");
+    // offset <= header_start holds here; compared this way a huge length
+    // cannot wrap around.
+    if (length > header_start - offset) return Status::Corruption("pack header entry lies outside the pack");
+    if (raw_length > UINT32_MAX) return Status::Corruption("pack header entry has an implausible length");
     e.type = static_cast<BlobType>(type);
     e.compressed = flags & kFlagCompressed;
     e.offset = static_cast<uint32_t>(offset);

@@ -7,8 +7,10 @@
 #include "backend/local/local_backend.h"
 #include "repository/lock.h"
 #include "repository/object_aad.h"
+#include "repository/pack.h"
 #include "repository/repository.h"
 #include "test_util.h"
+#include "util/encoding.h"
 
 namespace backspan {
 namespace {
@@ -216,6 +218,32 @@ TEST(RepositoryFormatsTest, NumbersOutOfRangeAreDamage) {
   const char* config = R"({"version":1,"id":"x","chunker":{"min_size":5.1e21,"avg_size":1,"max_size":2,"gear_key":""}})";
   EXPECT_EQ(DecodeConfig(crypto::Seal(key.encryption, Text(config), aad::Of(aad::kConfig)), key).status().code(),
             ErrorCode::kCorruption);
+}
+
+// Found by fuzz_pack_header: after a first entry of 20 bytes, an entry of
+// length 2^64 - 16 wrapped the bounds check around and was accepted.
+TEST(RepositoryFormatsTest, PackHeaderEntriesOutsideThePackAreDamage) {
+  const MasterKey key{crypto::RandomKey(), crypto::RandomKey()};
+  for (uint64_t length : {uint64_t{81}, ~uint64_t{0} - 15}) {
+    Encoder header;
+    header.PutU8(1);  // version
+    header.PutVarint(2);
+    for (uint64_t entry_length : {uint64_t{20}, length}) {
+      header.PutU8(0);  // data blob
+      header.PutU8(0);  // not compressed
+      header.PutVarint(entry_length);
+      header.PutVarint(10);
+      header.PutRaw(Bytes(32, 0));
+    }
+    Bytes pack(100, 0);
+    const Bytes sealed = crypto::Seal(key.encryption, header.Take(), aad::Of(aad::kPackHeader));
+    pack.insert(pack.end(), sealed.begin(), sealed.end());
+    uint8_t len[4];
+    EncodeFixed32(len, static_cast<uint32_t>(sealed.size()));
+    pack.insert(pack.end(), len, len + 4);
+    auto entries = ReadPackHeader(pack, key);
+    EXPECT_EQ(entries.status().code(), ErrorCode::kCorruption) << length;
+  }
 }
 
 }  // namespace
