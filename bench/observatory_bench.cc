@@ -20,7 +20,7 @@
 #include <thread>
 #include <vector>
 
-#include "trace/otlp_encoding.h"
+#include "trace/export/otlp_encoding.h"
 
 using namespace backspan;
 using namespace backspan::trace;

@@ -11,9 +11,9 @@
 
 #include "env/env.h"
 #include "trace/batch_processor.h"
-#include "trace/job_history.h"
-#include "trace/otel_config.h"
-#include "trace/otlp_http_exporter.h"
+#include "trace/export/job_history.h"
+#include "trace/export/otel_config.h"
+#include "trace/export/otlp_http_exporter.h"
 #include "trace/redactor.h"
 #include "trace/tracer.h"
 

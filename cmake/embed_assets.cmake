@@ -29,7 +29,7 @@ foreach(pair ${ASSETS})
   math(EXPR i "${i} + 1")
 endforeach()
 file(WRITE "${OUTPUT}.tmp" "// Generated from web/ by cmake/embed_assets.cmake; do not edit.
-#include \"observatory/web_assets.h\"
+#include \"observatory/api/web_assets.h\"
 
 namespace backspan::observatory {
 namespace {

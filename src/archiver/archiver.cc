@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "trace/semconv.h"
 #include "util/bounded_queue.h"
 #include "util/interrupt.h"
 
@@ -91,8 +92,8 @@ void Archiver::Report(BackupIssue issue) {
   std::lock_guard lock(issues_mu_);
   if (issue.is_error) ++progress_.errors;
   if (on_issue_) on_issue_(issue);
-  process_span_.AddEvent(issue.is_error ? "backspan.file_error" : "backspan.file_notice",
-                         {{"file.path", issue.path}, {"backspan.message", issue.message}});
+  process_span_.AddEvent(issue.is_error ? semconv::kFileErrorEvent : semconv::kFileNoticeEvent,
+                         {{semconv::kFilePath, issue.path}, {semconv::kMessage, issue.message}});
   issues_.push_back(std::move(issue));
 }
 
@@ -275,8 +276,8 @@ void Archiver::ProcessFile(FileJob& job) {
   trace::Span file_span;
   if (item->scanned.size >= opts_.large_file_bytes) {
     file_span = process_span_.StartChild("large file");
-    file_span.SetAttribute("file.path", job.path);
-    file_span.SetAttribute("file.size", item->scanned.size);
+    file_span.SetAttribute(semconv::kFilePath, job.path);
+    file_span.SetAttribute(semconv::kFileSize, item->scanned.size);
   }
   const FastCdc& cdc = repo_->chunker();
   const size_t max = cdc.params().max_size;
@@ -426,7 +427,7 @@ Result<BackupResult> Archiver::Run() {
       break;
     }
   }
-  if (!snap.parent.empty()) find_parent.SetAttribute("backspan.snapshot.parent", snap.parent);
+  if (!snap.parent.empty()) find_parent.SetAttribute(semconv::kSnapshotParent, snap.parent);
   find_parent.End();
 
   process_span_ = phase("process files");
@@ -444,15 +445,15 @@ Result<BackupResult> Archiver::Run() {
     if (!scan_status.ok()) break;
   }
   progress_.scan_done = true;
-  scan.SetAttribute("backspan.files.total", progress_.files_total.load());
-  scan.SetAttribute("backspan.bytes.total", progress_.bytes_total.load());
+  scan.SetAttribute(semconv::kFilesTotal, progress_.files_total.load());
+  scan.SetAttribute(semconv::kBytesTotal, progress_.bytes_total.load());
   scan.RecordError(scan_status);
   scan.End();
   queues_->files.Close();
   for (auto& t : readers) t.join();
   queues_->blobs.Close();
   for (auto& t : savers) t.join();
-  process_span_.SetAttribute("backspan.bytes.read", progress_.bytes_read.load());
+  process_span_.SetAttribute(semconv::kBytesRead, progress_.bytes_read.load());
   process_span_.RecordError(failed_ ? first_failure_ : Status::Ok());
   process_span_.End();
   if (!scan_status.ok()) return scan_status;
@@ -480,7 +481,7 @@ Result<BackupResult> Archiver::Run() {
   s.duration_s = static_cast<double>(env_->MonotonicNanos() - start_mono) / 1e9;
   ASSIGN_OR_RETURN(snap.id, trace::InChildSpan(job, "save snapshot", [&](trace::Span& save) {
     auto id = repo_->SaveSnapshot(snap);
-    if (id.ok()) save.SetAttribute("backspan.snapshot.id", *id);
+    if (id.ok()) save.SetAttribute(semconv::kSnapshotId, *id);
     return id;
   }));
 

@@ -1,5 +1,5 @@
 // Repository locations: a local path ("/srv/backup" or "local:/srv/backup"),
-// "azure://container/prefix" and "s3://bucket/prefix" (backend/open_backend.h
+// "azure://container/prefix" and "s3://bucket/prefix" (backend/open/open_backend.h
 // opens them).
 #pragma once
 

@@ -1,6 +1,7 @@
 #include "backend/traced_backend.h"
 
 #include "env/env.h"
+#include "trace/semconv.h"
 
 namespace backspan {
 namespace {
@@ -14,11 +15,11 @@ class Timer {
     int64_t took = env_->MonotonicNanos() - start_;
     if (took < slow_ns_) return;
     span_->AddEvent(
-        "backspan.storage.slow_request",
-        {{"backspan.storage.operation", std::string(op_)},
-         {"backspan.storage.file_type", std::string(FileTypeDir(type_))},
-         {"backspan.storage.bytes", static_cast<int64_t>(bytes_)},
-         {"backspan.storage.duration_ms", static_cast<double>(took) / 1e6}});
+        semconv::kStorageSlowRequestEvent,
+        {{semconv::kStorageOperation, std::string(op_)},
+         {semconv::kStorageFileType, std::string(FileTypeDir(type_))},
+         {semconv::kStorageBytes, static_cast<int64_t>(bytes_)},
+         {semconv::kStorageDurationMs, static_cast<double>(took) / 1e6}});
   }
   void set_bytes(uint64_t b) { bytes_ = b; }
 

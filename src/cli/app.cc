@@ -214,8 +214,8 @@ int Main(int argc, char** argv) {
   JobsCommand jobs;
   auto* jb = app.add_subcommand("jobs", "list recent jobs from the local job history");
   jb->add_option("--tag", jobs.tags, "only jobs with tag KEY=VALUE (repeatable)")->allow_extra_args(false);
-  jb->add_option("--status", jobs.status, "only jobs that ended ok or with an error")
-      ->check(CLI::IsMember({"ok", "error"}));
+  jb->add_option("--status", jobs.status, "only jobs with this status (error: any but ok)")
+      ->check(CLI::IsMember({"ok", "partial", "failed", "interrupted", "error"}));
   jb->add_option("--since", jobs.since, "only jobs that started within DURATION, e.g. 24h or 7d");
   jb->add_option("-n,--limit", jobs.limit, "at most this many jobs, newest first (default 50)");
   jb->callback([&] { rc = RunJobs(g, jobs); });

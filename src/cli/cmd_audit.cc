@@ -6,7 +6,7 @@
 #include "cli/commands.h"
 #include "cli/context.h"
 #include "env/env.h"
-#include "trace/job_history.h"
+#include "trace/export/job_history.h"
 #include "util/time_format.h"
 
 namespace backspan::cli {

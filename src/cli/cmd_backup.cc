@@ -7,6 +7,7 @@
 #include "cli/json_output.h"
 #include "cli/progress.h"
 #include "cli/telemetry.h"
+#include "trace/semconv.h"
 #include "util/time_format.h"
 #include "version.h"
 
@@ -17,31 +18,31 @@ namespace {
 void RecordBackupSummary(trace::Span& job, const BackupResult& r) {
   const Snapshot& snap = r.snapshot;
   const BackupSummary& s = snap.summary;
-  job.SetAttribute("backspan.bytes.new", r.bytes_new);
-  job.SetAttribute("backspan.bytes.changed", r.bytes_changed);
-  job.SetAttribute("backspan.bytes.unmodified", r.bytes_unmodified);
-  job.SetAttribute("backspan.snapshot.id", snap.id);
-  if (!snap.parent.empty()) job.SetAttribute("backspan.snapshot.parent", snap.parent);
-  job.SetAttribute("backspan.files.new", s.files_new);
-  job.SetAttribute("backspan.files.changed", s.files_changed);
-  job.SetAttribute("backspan.files.unmodified", s.files_unmodified);
-  job.SetAttribute("backspan.files.total", s.total_files);
-  job.SetAttribute("backspan.files.errors", s.errors);
-  job.SetAttribute("backspan.dirs.new", s.dirs_new);
-  job.SetAttribute("backspan.dirs.changed", s.dirs_changed);
-  job.SetAttribute("backspan.dirs.unmodified", s.dirs_unmodified);
-  job.SetAttribute("backspan.bytes.total", s.total_bytes);
-  job.SetAttribute("backspan.bytes.read", s.bytes_read);
-  job.SetAttribute("backspan.bytes.added", s.bytes_added);
-  job.SetAttribute("backspan.bytes.stored", s.bytes_stored);
+  job.SetAttribute(semconv::kBytesNew, r.bytes_new);
+  job.SetAttribute(semconv::kBytesChanged, r.bytes_changed);
+  job.SetAttribute(semconv::kBytesUnmodified, r.bytes_unmodified);
+  job.SetAttribute(semconv::kSnapshotId, snap.id);
+  if (!snap.parent.empty()) job.SetAttribute(semconv::kSnapshotParent, snap.parent);
+  job.SetAttribute(semconv::kFilesNew, s.files_new);
+  job.SetAttribute(semconv::kFilesChanged, s.files_changed);
+  job.SetAttribute(semconv::kFilesUnmodified, s.files_unmodified);
+  job.SetAttribute(semconv::kFilesTotal, s.total_files);
+  job.SetAttribute(semconv::kFilesErrors, s.errors);
+  job.SetAttribute(semconv::kDirsNew, s.dirs_new);
+  job.SetAttribute(semconv::kDirsChanged, s.dirs_changed);
+  job.SetAttribute(semconv::kDirsUnmodified, s.dirs_unmodified);
+  job.SetAttribute(semconv::kBytesTotal, s.total_bytes);
+  job.SetAttribute(semconv::kBytesRead, s.bytes_read);
+  job.SetAttribute(semconv::kBytesAdded, s.bytes_added);
+  job.SetAttribute(semconv::kBytesStored, s.bytes_stored);
   // Dedup: how much of what the snapshot holds was already stored.
   // Compression: new data before compression over what it took on disk.
   if (s.bytes_added > 0)
-    job.SetAttribute("backspan.dedup.ratio", static_cast<double>(s.total_bytes) / static_cast<double>(s.bytes_added));
+    job.SetAttribute(semconv::kDedupRatio, static_cast<double>(s.total_bytes) / static_cast<double>(s.bytes_added));
   if (s.bytes_stored > 0)
-    job.SetAttribute("backspan.compression.ratio", static_cast<double>(s.bytes_added) / static_cast<double>(s.bytes_stored));
+    job.SetAttribute(semconv::kCompressionRatio, static_cast<double>(s.bytes_added) / static_cast<double>(s.bytes_stored));
   if (s.duration_s > 0)
-    job.SetAttribute("backspan.throughput.bytes_per_second", static_cast<double>(s.total_bytes) / s.duration_s);
+    job.SetAttribute(semconv::kThroughputBytesPerSecond, static_cast<double>(s.total_bytes) / s.duration_s);
 }
 
 }  // namespace
@@ -82,8 +83,8 @@ int RunBackup(const GlobalOptions& g, const BackupCommand& c) {
   if (g.job) opts.trace_id = g.job->trace_id();
   if (g.job) {
     trace::Span& job = g.job->root();
-    job.SetAttribute("backspan.paths", trace::StringArray(opts.paths));
-    job.SetAttribute("backspan.compression", c.compression);
+    job.SetAttribute(semconv::kPaths, trace::StringArray(opts.paths));
+    job.SetAttribute(semconv::kCompression, c.compression);
   }
   (*repo)->set_checkpoint_interval_ns(*checkpoint);
 
@@ -108,12 +109,12 @@ int RunBackup(const GlobalOptions& g, const BackupCommand& c) {
   reporter = &progress;
   // A running backup's snapshots in the observatory show how far it got.
   if (g.job) g.job->SetProgressSource([&p](trace::Attributes& a) {
-    trace::SetAttribute(a, "backspan.progress.files_done", static_cast<int64_t>(p.files_done.load()));
-    trace::SetAttribute(a, "backspan.progress.bytes_done", static_cast<int64_t>(p.bytes_done.load()));
-    trace::SetAttribute(a, "backspan.progress.files_total", static_cast<int64_t>(p.files_total.load()));
-    trace::SetAttribute(a, "backspan.progress.bytes_total", static_cast<int64_t>(p.bytes_total.load()));
-    trace::SetAttribute(a, "backspan.progress.errors", static_cast<int64_t>(p.errors.load()));
-    trace::SetAttribute(a, "backspan.progress.scan_done", p.scan_done.load());
+    trace::SetAttribute(a, semconv::kProgressFilesDone, static_cast<int64_t>(p.files_done.load()));
+    trace::SetAttribute(a, semconv::kProgressBytesDone, static_cast<int64_t>(p.bytes_done.load()));
+    trace::SetAttribute(a, semconv::kProgressFilesTotal, static_cast<int64_t>(p.files_total.load()));
+    trace::SetAttribute(a, semconv::kProgressBytesTotal, static_cast<int64_t>(p.bytes_total.load()));
+    trace::SetAttribute(a, semconv::kProgressErrors, static_cast<int64_t>(p.errors.load()));
+    trace::SetAttribute(a, semconv::kProgressScanDone, p.scan_done.load());
   });
   auto result = archiver.Run();
   if (g.job) g.job->SetProgressSource({});

@@ -5,6 +5,7 @@
 #include "cli/context.h"
 #include "cli/telemetry.h"
 #include "cli/json_output.h"
+#include "trace/semconv.h"
 
 namespace backspan::cli {
 
@@ -31,17 +32,17 @@ int RunCheck(const GlobalOptions& g, const CheckCommand& c) {
   auto result = checker.Run();
   phase.RecordError(result.status());
   if (result.ok()) {
-    phase.SetAttribute("backspan.check.packs_read", result->packs_read);
+    phase.SetAttribute(semconv::kCheckPacksRead, result->packs_read);
     for (size_t i = 0; i < result->errors.size() && i < 100; i++)
-      phase.AddEvent("backspan.check_error", {{"backspan.message", result->errors[i]}});
+      phase.AddEvent(semconv::kCheckErrorEvent, {{semconv::kMessage, result->errors[i]}});
   }
   phase.End();
   if (!result.ok()) return Fail(g, result.status());
   if (g.job) {
     trace::Span& job = g.job->root();
-    job.SetAttribute("backspan.check.errors", result->errors.size());
-    job.SetAttribute("backspan.check.packs", result->packs);
-    job.SetAttribute("backspan.check.snapshots", result->snapshots);
+    job.SetAttribute(semconv::kCheckErrors, result->errors.size());
+    job.SetAttribute(semconv::kCheckPacks, result->packs);
+    job.SetAttribute(semconv::kCheckSnapshots, result->snapshots);
     if (!result->ok())
       g.job->RecordError(Status::Corruption(std::to_string(result->errors.size()) + " errors found"));
   }

@@ -4,6 +4,7 @@
 #include "cli/telemetry.h"
 #include "cli/json_output.h"
 #include "retention/policy.h"
+#include "trace/semconv.h"
 #include "util/time_format.h"
 
 namespace backspan::cli {
@@ -98,7 +99,7 @@ int RunForget(const GlobalOptions& g, const ForgetCommand& c) {
   }
   std::vector<ForgetGroupResult> results;
   trace::Span apply = JobSpan(g).StartChild("apply policy");
-  apply.SetAttribute("backspan.forget.policy", policy.Describe());
+  apply.SetAttribute(semconv::kForgetPolicy, policy.Describe());
   if (!policy.IsEmpty()) {
     auto all = r->LoadAllSnapshots(/*vanished_is_error=*/!c.dry_run);
     if (!all.ok()) return Fail(g, all.status());
@@ -115,7 +116,7 @@ int RunForget(const GlobalOptions& g, const ForgetCommand& c) {
     }
   }
 
-  apply.SetAttribute("backspan.snapshots.to_remove", to_remove.size());
+  apply.SetAttribute(semconv::kSnapshotsToRemove, to_remove.size());
   apply.End();
   size_t removed = 0;
   trace::Span remove = JobSpan(g).StartChild("remove snapshots");
@@ -129,11 +130,11 @@ int RunForget(const GlobalOptions& g, const ForgetCommand& c) {
       ++removed;
     }
   }
-  remove.SetAttribute("backspan.snapshots.removed", removed);
+  remove.SetAttribute(semconv::kSnapshotsRemoved, removed);
   remove.End();
   if (g.job) {
-    g.job->root().SetAttribute("backspan.snapshots.removed", removed);
-    g.job->root().SetAttribute("backspan.dry_run", c.dry_run);
+    g.job->root().SetAttribute(semconv::kSnapshotsRemoved, removed);
+    g.job->root().SetAttribute(semconv::kDryRun, c.dry_run);
   }
   if (g.json) {
     std::printf("%s\n", ForgetJson(policy.Describe(), results, explicit_snaps, c.dry_run, removed).c_str());

@@ -4,6 +4,7 @@
 #include "cli/context.h"
 #include "cli/json_output.h"
 #include "cli/telemetry.h"
+#include "trace/semconv.h"
 
 namespace backspan::cli {
 
@@ -13,7 +14,7 @@ int RunInit(const GlobalOptions& g) {
     if (backend.status().code() == ErrorCode::kInvalidArgument) return UsageError(g, backend.status().message());
     return Fail(g, backend.status());
   }
-  if (g.job) g.job->root().SetAttribute("backspan.repository", (*backend)->Location());
+  if (g.job) g.job->root().SetAttribute(semconv::kRepository, (*backend)->Location());
   auto password = ReadPassword(g, true, JobSpan(g));
   if (!password.ok()) return Fail(g, password.status());
   auto repo = trace::InChildSpan(JobSpan(g), "create repository", [&](trace::Span&) {

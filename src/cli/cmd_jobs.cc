@@ -11,7 +11,8 @@
 #include "cli/json_output.h"
 #include "cli/progress.h"
 #include "env/env.h"
-#include "trace/job_history.h"
+#include "trace/export/job_history.h"
+#include "trace/semconv.h"
 #include "util/time_format.h"
 
 namespace backspan::cli {
@@ -83,8 +84,8 @@ int RunJobs(const GlobalOptions& g, const JobsCommand& c) {
   for (const auto& j : *jobs) {
     std::string tags;
     for (const auto& t : j.tags) tags += (tags.empty() ? "" : ",") + t;
-    std::string status = j.ok ? "ok" : j.error_type == "interrupted" ? "interrupted" : "error";
-    if (!j.ok && !j.error_type.empty() && status == "error") status += " (" + j.error_type + ")";
+    std::string status = j.status;
+    if (status == semconv::kJobStatusFailed && !j.error_type.empty()) status += " (" + j.error_type + ")";
     std::printf("%-16s  %-10s  %-19s  %9s  %-6s  %10s  %-8s  %s\n", j.job_id.c_str(), j.kind.c_str(),
                 FormatLocalShort(j.start_ns).c_str(), Ms(j.end_ns - j.start_ns).c_str(), status.c_str(),
                 j.kind == "backup" ? FormatBytes(static_cast<uint64_t>(j.bytes_added)).c_str() : "",
@@ -134,7 +135,7 @@ int RunTrace(const GlobalOptions& g, const TraceCommand& c) {
   for (const auto& j : jobs) {
     std::printf("%s job %s  trace %s  %s  %s  %s\n", j.kind.c_str(), j.job_id.c_str(), j.trace_id.c_str(),
                 FormatLocalShort(j.start_ns).c_str(), Ms(j.end_ns - j.start_ns).c_str(),
-                j.ok ? "ok" : ("error " + j.error_type).c_str());
+                (j.status + (j.error_type.empty() ? "" : " " + j.error_type)).c_str());
   }
   std::printf("%-*s %-*s %s\n", static_cast<int>(label), "", width, "0", Ms(t1 - t0).c_str());
   for (const auto& [s, depth] : rows) {

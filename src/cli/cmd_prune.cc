@@ -5,6 +5,7 @@
 #include "cli/telemetry.h"
 #include "cli/json_output.h"
 #include "pruner/pruner.h"
+#include "trace/semconv.h"
 #include "util/time_format.h"
 
 namespace backspan::cli {
@@ -46,13 +47,13 @@ int PruneOpened(const GlobalOptions& g, OpenedRepository& repo, const PruneComma
   const PruneStats& s = *stats;
   if (g.job) {
     trace::Span& job = g.job->root();
-    job.SetAttribute("backspan.prune.packs_repacked", s.packs_repacked);
-    job.SetAttribute("backspan.prune.packs_marked", s.packs_marked);
-    job.SetAttribute("backspan.prune.packs_deleted", s.packs_deleted);
-    job.SetAttribute("backspan.prune.marks_pending", s.marks_pending);
-    job.SetAttribute("backspan.prune.leftovers_removed", s.leftovers_removed);
-    job.SetAttribute("backspan.bytes.unused", s.bytes_unused);
-    job.SetAttribute("backspan.dry_run", c.dry_run);
+    job.SetAttribute(semconv::kPrunePacksRepacked, s.packs_repacked);
+    job.SetAttribute(semconv::kPrunePacksMarked, s.packs_marked);
+    job.SetAttribute(semconv::kPrunePacksDeleted, s.packs_deleted);
+    job.SetAttribute(semconv::kPruneMarksPending, s.marks_pending);
+    job.SetAttribute(semconv::kPruneLeftoversRemoved, s.leftovers_removed);
+    job.SetAttribute(semconv::kBytesUnused, s.bytes_unused);
+    job.SetAttribute(semconv::kDryRun, c.dry_run);
   }
   if (g.json) {
     std::printf("%s\n", PruneJson(s, c.dry_run).c_str());

@@ -5,6 +5,7 @@
 #include "cli/json_output.h"
 #include "cli/telemetry.h"
 #include "repairer/index_repair.h"
+#include "trace/semconv.h"
 
 namespace backspan::cli {
 
@@ -18,10 +19,10 @@ int RunRepairIndex(const GlobalOptions& g) {
   const IndexRepairStats& s = *stats;
   if (g.job) {
     trace::Span& job = g.job->root();
-    job.SetAttribute("backspan.repair.packs", s.packs);
-    job.SetAttribute("backspan.repair.packs_unreadable", s.unreadable.size());
-    job.SetAttribute("backspan.repair.index_files_removed", s.index_files_removed);
-    for (const auto& u : s.unreadable) job.AddEvent("pack unreadable", {{"exception.message", u}});
+    job.SetAttribute(semconv::kRepairPacks, s.packs);
+    job.SetAttribute(semconv::kRepairPacksUnreadable, s.unreadable.size());
+    job.SetAttribute(semconv::kRepairIndexFilesRemoved, s.index_files_removed);
+    for (const auto& u : s.unreadable) job.AddEvent("pack unreadable", {{semconv::kExceptionMessage, u}});
   }
   const bool complete = s.unreadable.empty();
   if (g.json) {

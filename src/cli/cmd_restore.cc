@@ -7,6 +7,7 @@
 #include "cli/json_output.h"
 #include "cli/progress.h"
 #include "restorer/restorer.h"
+#include "trace/semconv.h"
 
 namespace backspan::cli {
 
@@ -30,14 +31,14 @@ int RunRestore(const GlobalOptions& g, const RestoreCommand& c) {
 
   if (g.job) {
     trace::Span& job = g.job->root();
-    job.SetAttribute("backspan.snapshot.id", snap->id);
-    job.SetAttribute("backspan.restore.target", c.target);
+    job.SetAttribute(semconv::kSnapshotId, snap->id);
+    job.SetAttribute(semconv::kRestoreTarget, c.target);
     g.job->SetTagAttributes(snap->tags);
   }
   trace::Span phase = JobSpan(g).StartChild("restore files");
   ProgressReporter* reporter = nullptr;
   Restorer restorer(repo->get(), std::move(opts), [&](const RestoreIssue& issue) {
-    phase.AddEvent("backspan.file_error", {{"file.path", issue.path}, {"backspan.message", issue.message}});
+    phase.AddEvent(semconv::kFileErrorEvent, {{semconv::kFilePath, issue.path}, {semconv::kMessage, issue.message}});
     if (g.json) {
       std::printf("%s\n", RestoreIssueJson(issue).c_str());
       std::fflush(stdout);
@@ -61,12 +62,12 @@ int RunRestore(const GlobalOptions& g, const RestoreCommand& c) {
   if (!result.ok()) return Fail(g, result.status());
   if (g.job) {
     trace::Span& job = g.job->root();
-    job.SetAttribute("backspan.files.restored", result->files_restored);
-    job.SetAttribute("backspan.dirs.restored", result->dirs_restored);
-    job.SetAttribute("backspan.bytes.written", result->bytes_written);
-    job.SetAttribute("backspan.files.errors", result->issues.size());
+    job.SetAttribute(semconv::kFilesRestored, result->files_restored);
+    job.SetAttribute(semconv::kDirsRestored, result->dirs_restored);
+    job.SetAttribute(semconv::kBytesWritten, result->bytes_written);
+    job.SetAttribute(semconv::kFilesErrors, result->issues.size());
     if (result->duration_s > 0)
-      job.SetAttribute("backspan.throughput.bytes_per_second",
+      job.SetAttribute(semconv::kThroughputBytesPerSecond,
                        static_cast<double>(result->bytes_written) / result->duration_s);
   }
   if (g.json) {

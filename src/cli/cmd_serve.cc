@@ -13,11 +13,11 @@
 #include "cli/json_output.h"
 #include "env/env.h"
 #include "auth/oidc.h"
-#include "observatory/access_control.h"
-#include "observatory/plans.h"
-#include "observatory/server.h"
-#include "observatory/span_store.h"
-#include "trace/job_history.h"
+#include "observatory/access/access_control.h"
+#include "observatory/ops/plans.h"
+#include "observatory/api/server.h"
+#include "observatory/store/sqlite/sqlite_span_store.h"
+#include "trace/export/job_history.h"
 #include "util/byte_size.h"
 #include "util/time_format.h"
 
@@ -172,7 +172,7 @@ int RunServe(const GlobalOptions& g, const ServeCommand& c) {
     }
     so.program = *self;
   }
-  auto store = observatory::SpanStore::Open(store_options, env);
+  auto store = observatory::SqliteSpanStore::Open(store_options, env);
   if (!store.ok()) {
     std::fprintf(stderr, "Fatal: %s\n", store.status().message().c_str());
     return kExitFailure;

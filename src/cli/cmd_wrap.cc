@@ -6,6 +6,7 @@
 #include "cli/commands.h"
 #include "cli/context.h"
 #include "cli/telemetry.h"
+#include "trace/semconv.h"
 #include "wrap/child_process.h"
 #include "wrap/tool_output.h"
 
@@ -27,9 +28,9 @@ int RunWrap(const GlobalOptions& g, const WrapCommand& c) {
 
   JobTelemetry job(g, kind, c.tags);
   trace::Span& root = job.root();
-  root.SetAttribute("process.executable.name", command.tool);
-  root.SetAttribute("backspan.wrap.tool", command.tool);
-  if (!command.subcommand.empty()) root.SetAttribute("backspan.wrap.subcommand", command.subcommand);
+  root.SetAttribute(semconv::kProcessExecutableName, command.tool);
+  root.SetAttribute(semconv::kWrapTool, command.tool);
+  if (!command.subcommand.empty()) root.SetAttribute(semconv::kWrapSubcommand, command.subcommand);
   std::unique_ptr<wrap::ToolOutput> output = wrap::MakeToolOutput(command, root);
   job.SetProgressSource([&output](trace::Attributes& a) { output->Progress(a); });
 

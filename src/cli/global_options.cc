@@ -6,11 +6,12 @@
 
 #include "backend/location.h"
 #include "backend/cache/cached_backend.h"
-#include "backend/open_backend.h"
+#include "backend/open/open_backend.h"
 #include "backend/traced_backend.h"
 #include "cli/context.h"
 #include "cli/json_output.h"
 #include "cli/telemetry.h"
+#include "trace/semconv.h"
 
 namespace backspan::cli {
 
@@ -42,19 +43,19 @@ Result<std::unique_ptr<Backend>> OpenLocation(const GlobalOptions& g, const trac
 void RecordStorageCounts(const Backend& backend, trace::Span& span) {
   uint64_t requests = 0, retries = 0, sent = 0, received = 0;
   for (const RequestCounts& c : backend.Counts()) {
-    span.SetAttribute("backspan.storage." + c.operation + ".requests", static_cast<int64_t>(c.requests));
-    if (c.retries) span.SetAttribute("backspan.storage." + c.operation + ".retries", static_cast<int64_t>(c.retries));
-    if (c.failures) span.SetAttribute("backspan.storage." + c.operation + ".failures", static_cast<int64_t>(c.failures));
+    span.SetAttribute(semconv::kStoragePrefix + c.operation + ".requests", static_cast<int64_t>(c.requests));
+    if (c.retries) span.SetAttribute(semconv::kStoragePrefix + c.operation + ".retries", static_cast<int64_t>(c.retries));
+    if (c.failures) span.SetAttribute(semconv::kStoragePrefix + c.operation + ".failures", static_cast<int64_t>(c.failures));
     requests += c.requests;
     retries += c.retries;
     sent += c.bytes_sent;
     received += c.bytes_received;
   }
   if (requests == 0) return;
-  span.SetAttribute("backspan.storage.requests", static_cast<int64_t>(requests));
-  span.SetAttribute("backspan.storage.retries", static_cast<int64_t>(retries));
-  span.SetAttribute("backspan.storage.bytes_sent", static_cast<int64_t>(sent));
-  span.SetAttribute("backspan.storage.bytes_received", static_cast<int64_t>(received));
+  span.SetAttribute(semconv::kStorageRequests, static_cast<int64_t>(requests));
+  span.SetAttribute(semconv::kStorageRetries, static_cast<int64_t>(retries));
+  span.SetAttribute(semconv::kStorageBytesSent, static_cast<int64_t>(sent));
+  span.SetAttribute(semconv::kStorageBytesReceived, static_cast<int64_t>(received));
 }
 
 Result<OpenedRepository> OpenRepository(const GlobalOptions& g, bool load_index, LockKind lock,
@@ -79,14 +80,14 @@ Result<OpenedRepository> OpenRepository(const GlobalOptions& g, bool load_index,
       opened.repo->EnableReadAhead(4 << 20, 16);
     return Status::Ok();
   }));
-  if (g.job) g.job->root().SetAttribute("backspan.repository", opened.repo->backend()->Location());
+  if (g.job) g.job->root().SetAttribute(semconv::kRepository, opened.repo->backend()->Location());
   if (lock != LockKind::kNone) {
     bool exclusive = lock == LockKind::kExclusive;
     // An exclusive lock is for removing data: with credentials that may not
     // (append-only), fail before writing even the lock.
     if (exclusive) RETURN_IF_ERROR(opened.repo->backend()->CheckRemovable());
     ASSIGN_OR_RETURN(opened.lock, trace::InChildSpan(job, "lock", [&](trace::Span& phase) {
-      phase.SetAttribute("backspan.lock.exclusive", exclusive);
+      phase.SetAttribute(semconv::kLockExclusive, exclusive);
       return RepositoryLock::Acquire(opened.repo.get(), exclusive, command, Hostname(), Username());
     }));
   }
@@ -99,7 +100,7 @@ Status LoadIndexOrWarn(const GlobalOptions& g, Repository* repo, bool for_writin
   RETURN_IF_ERROR(trace::InChildSpan(JobSpan(g), "load index", [&](trace::Span& phase) {
     Status s = for_writing ? repo->LoadIndexForWriting(&damaged) : repo->LoadIndex(nullptr, nullptr, &damaged);
     for (const auto& why : damaged)
-      phase.AddEvent("index damaged", {{"exception.message", why}});
+      phase.AddEvent("index damaged", {{semconv::kExceptionMessage, why}});
     return s;
   }));
   for (const auto& why : damaged)

@@ -285,7 +285,7 @@ json JobJson(const trace::JobRecord& r) {
           {"kind", r.kind},
           {"start", FormatRfc3339(r.start_ns)},
           {"duration_s", static_cast<double>(r.end_ns - r.start_ns) / 1e9},
-          {"status", r.ok ? "ok" : r.error_type == "interrupted" ? "interrupted" : "error"},
+          {"status", r.status},
           {"error_type", r.error_type},
           {"repository", r.repository},
           {"host", r.host},

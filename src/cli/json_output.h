@@ -14,7 +14,7 @@
 #include "repository/lock.h"
 #include "retention/policy.h"
 #include "restorer/restorer.h"
-#include "trace/job_history.h"
+#include "trace/export/job_history.h"
 
 namespace backspan::cli {
 

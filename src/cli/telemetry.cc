@@ -12,11 +12,12 @@
 #include "crypto/crypto.h"
 #include "env/env.h"
 #include "trace/batch_processor.h"
-#include "trace/in_progress_reporter.h"
-#include "trace/job_history.h"
-#include "trace/otel_config.h"
-#include "trace/otlp_http_exporter.h"
+#include "trace/export/in_progress_reporter.h"
+#include "trace/export/job_history.h"
+#include "trace/export/otel_config.h"
+#include "trace/export/otlp_http_exporter.h"
 #include "trace/redactor.h"
+#include "trace/semconv.h"
 #include "util/time_format.h"
 #include "version.h"
 
@@ -122,11 +123,11 @@ JobTelemetry::JobTelemetry(const GlobalOptions& g, const std::string& kind, cons
   // The resource: who ran the job, and the user's tags for slicing.
   trace::Resource& r = pipeline_->resource;
   r.attributes = c.resource_attributes;
-  trace::SetAttribute(r.attributes, "service.name", c.service_name);
-  trace::SetAttribute(r.attributes, "service.version", std::string(BACKSPAN_VERSION));
-  trace::SetAttribute(r.attributes, "host.name", Hostname());
-  trace::SetAttribute(r.attributes, "process.pid", static_cast<int64_t>(getpid()));
-  trace::SetAttribute(r.attributes, "os.type", std::string("linux"));
+  trace::SetAttribute(r.attributes, semconv::kServiceName, c.service_name);
+  trace::SetAttribute(r.attributes, semconv::kServiceVersion, std::string(BACKSPAN_VERSION));
+  trace::SetAttribute(r.attributes, semconv::kHostName, Hostname());
+  trace::SetAttribute(r.attributes, semconv::kProcessPid, static_cast<int64_t>(getpid()));
+  trace::SetAttribute(r.attributes, semconv::kOsType, std::string("linux"));
   for (auto& a : TagAttributes(tags)) trace::SetAttribute(r.attributes, a.key, std::move(a.value));
 
   // Where spans go: redaction first, then the history and the exporter.
@@ -176,12 +177,12 @@ JobTelemetry::JobTelemetry(const GlobalOptions& g, const std::string& kind, cons
     else Warn(g, "ignoring TRACEPARENT '" + std::string(tp) + "': not a W3C traceparent");
   }
   root_ = pipeline_->tracer->StartSpan(kind, parent);
-  root_.SetAttribute("backspan.job.kind", kind);
-  root_.SetAttribute("cicd.pipeline.task.name", kind);
-  root_.SetAttribute("cicd.pipeline.task.run.id", trace::ToHex(root_.context().span_id));
-  root_.SetAttribute("host.name", Hostname());
+  root_.SetAttribute(semconv::kJobKind, kind);
+  root_.SetAttribute(semconv::kCicdPipelineTaskName, kind);
+  root_.SetAttribute(semconv::kCicdPipelineTaskRunId, trace::ToHex(root_.context().span_id));
+  root_.SetAttribute(semconv::kHostName, Hostname());
   SetTagAttributes(tags);
-  if (!tags.empty()) root_.SetAttribute("backspan.tags", trace::StringArray(tags));
+  if (!tags.empty()) root_.SetAttribute(semconv::kTags, trace::StringArray(tags));
   // Child processes (hooks, password commands) continue this trace.
   setenv("TRACEPARENT", root_.context().ToTraceparent().c_str(), 1);
 
@@ -213,11 +214,11 @@ void JobTelemetry::Finish(int exit_code) {
                        : exit_code == kExitUsage        ? "error"
                        : exit_code == kExitInterrupted  ? "cancellation"
                                                         : "failure";
-  root_.SetAttribute("cicd.pipeline.task.run.result", result);
-  root_.SetAttribute("process.exit.code", exit_code);
+  root_.SetAttribute(semconv::kCicdPipelineTaskRunResult, result);
+  root_.SetAttribute(semconv::kProcessExitCode, exit_code);
   if (exit_code == kExitOk) root_.SetOk();
   else if (!error_recorded_) root_.RecordError(Status::Internal("the job failed with exit code " + std::to_string(exit_code)));
-  if (uint64_t dropped = pipeline_->tracer->spans_dropped()) root_.SetAttribute("backspan.spans.dropped", dropped);
+  if (uint64_t dropped = pipeline_->tracer->spans_dropped()) root_.SetAttribute(semconv::kSpansDropped, dropped);
   // No snapshot may follow the finished span.
   if (pipeline_->in_progress) pipeline_->in_progress->Stop();
   root_.End();

@@ -6,22 +6,16 @@
 #include <map>
 #include <tuple>
 
+#include "util/time_format.h"
+
 namespace backspan {
 namespace {
 
-constexpr int64_t kNanos = 1000000000;
 const char* const kPeriodName[kPeriods] = {"hourly", "daily", "weekly", "monthly", "yearly"};
-
-struct tm LocalTime(int64_t t_ns) {
-  time_t secs = static_cast<time_t>(t_ns >= 0 ? t_ns / kNanos : (t_ns - kNanos + 1) / kNanos);
-  struct tm tm {};
-  localtime_r(&secs, &tm);
-  return tm;
-}
 
 // The calendar period a time falls in, as a number unique per period.
 int64_t PeriodOf(int64_t t_ns, Period p) {
-  struct tm tm = LocalTime(t_ns);
+  struct tm tm = LocalCalendar(t_ns);
   int64_t y = tm.tm_year + 1900, m = tm.tm_mon + 1, d = tm.tm_mday, h = tm.tm_hour;
   switch (p) {
     case Period::kHour: return ((y * 100 + m) * 100 + d) * 100 + h;
@@ -40,58 +34,6 @@ int64_t PeriodOf(int64_t t_ns, Period p) {
 std::string CountText(int n) { return n < 0 ? "all" : std::to_string(n); }
 
 }  // namespace
-
-std::string CalendarDuration::ToString() const {
-  std::string s;
-  if (years) s += std::to_string(years) + "y";
-  if (months) s += std::to_string(months) + "m";
-  if (days) s += std::to_string(days) + "d";
-  if (hours) s += std::to_string(hours) + "h";
-  return s.empty() ? "0h" : s;
-}
-
-Result<CalendarDuration> ParseCalendarDuration(const std::string& text) {
-  CalendarDuration d;
-  size_t i = 0;
-  if (text.empty()) return Status::InvalidArgument("empty duration; use e.g. 1y5m7d2h");
-  while (i < text.size()) {
-    size_t start = i;
-    while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) ++i;
-    if (i == start || i == text.size() || i - start > 6)
-      return Status::InvalidArgument("invalid duration '" + text + "'; use e.g. 1y5m7d2h");
-    int n = std::stoi(text.substr(start, i - start));
-    switch (text[i++]) {
-      case 'y': d.years += n; break;
-      case 'm': d.months += n; break;
-      case 'd': d.days += n; break;
-      case 'h': d.hours += n; break;
-      default:
-        return Status::InvalidArgument("invalid duration '" + text +
-                                       "': units are y (years), m (months), d (days), h (hours)");
-    }
-  }
-  return d;
-}
-
-Result<int> ParseKeepCount(const std::string& text) {
-  if (text == "unlimited") return -1;
-  if (text.empty() || text.size() > 9 ||
-      !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; }))
-    return Status::InvalidArgument("invalid count '" + text + "': use a number or 'unlimited'");
-  return std::stoi(text);
-}
-
-int64_t SubtractCalendar(int64_t t_ns, const CalendarDuration& d) {
-  struct tm tm = LocalTime(t_ns);
-  time_t secs = static_cast<time_t>(t_ns >= 0 ? t_ns / kNanos : (t_ns - kNanos + 1) / kNanos);
-  int64_t sub_ns = t_ns - static_cast<int64_t>(secs) * kNanos;
-  tm.tm_year -= d.years;
-  tm.tm_mon -= d.months;
-  tm.tm_mday -= d.days;
-  tm.tm_isdst = -1;  // let mktime decide for the new date
-  time_t back = mktime(&tm) - static_cast<time_t>(d.hours) * 3600;
-  return static_cast<int64_t>(back) * kNanos + sub_ns;
-}
 
 bool RetentionPolicy::IsEmpty() const {
   if (last != 0 || !within.IsZero() || !keep_tags.empty()) return false;

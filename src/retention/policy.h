@@ -7,28 +7,10 @@
 #include <vector>
 
 #include "repository/snapshot.h"
+#include "retention/policy_values.h"
 #include "util/status.h"
 
 namespace backspan {
-
-// A calendar duration such as "1y5m7d2h": years, months, days, hours.
-struct CalendarDuration {
-  int years = 0, months = 0, days = 0, hours = 0;
-  bool IsZero() const { return years == 0 && months == 0 && days == 0 && hours == 0; }
-  std::string ToString() const;
-};
-
-// Parses "1y5m7d2h" (any subset, in this order or not); kInvalidArgument
-// for anything else.
-Result<CalendarDuration> ParseCalendarDuration(const std::string& text);
-
-// A --keep-* count: a non-negative number or "unlimited" (returned as -1).
-Result<int> ParseKeepCount(const std::string& text);
-
-// Instant `d` before `t` (nanoseconds since the epoch), stepping back the
-// calendar in local time: months of different lengths, leap years and
-// daylight-saving changes count as the calendar says.
-int64_t SubtractCalendar(int64_t t_ns, const CalendarDuration& d);
 
 enum class Period { kHour, kDay, kWeek, kMonth, kYear };
 inline constexpr int kPeriods = 5;

@@ -9,6 +9,7 @@
 #include <regex>
 #include <string_view>
 
+#include "trace/semconv.h"
 #include "util/hex.h"
 #include "util/text.h"
 
@@ -67,8 +68,8 @@ const std::regex& AbsolutePath() {
 }
 
 bool IsPathKey(const std::string& key) {
-  return key == "file.path" || key == "file.directory" || key.ends_with(".path") || key.ends_with(".paths") ||
-         key == "backspan.restore.target";
+  return key == semconv::kFilePath || key == semconv::kFileDirectory || key.ends_with(".path") || key.ends_with(".paths") ||
+         key == semconv::kRestoreTarget;
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "env/env.h"
+#include "trace/semconv.h"
 
 namespace backspan::trace {
 
@@ -69,12 +70,12 @@ void Span::SetOk() {
 
 void Span::RecordError(const Status& error) {
   if (!state_ || error.ok()) return;
-  AddEvent("exception", {{"exception.type", std::string(error.CodeName())},
-                         {"exception.message", error.message()}});
+  AddEvent("exception", {{semconv::kExceptionType, std::string(error.CodeName())},
+                         {semconv::kExceptionMessage, error.message()}});
   std::lock_guard<std::mutex> l(state_->mu);
   state_->data.status = StatusCode::kError;
   state_->data.status_message = error.message();
-  trace::SetAttribute(state_->data.attributes, "error.type", std::string(error.CodeName()));
+  trace::SetAttribute(state_->data.attributes, semconv::kErrorType, std::string(error.CodeName()));
 }
 
 void Span::End() {

@@ -99,6 +99,14 @@ std::string FormatLocalShort(int64_t unix_nanos) {
   return buf;
 }
 
+struct tm LocalCalendar(int64_t unix_nanos) {
+  constexpr int64_t kNanos = 1000000000;
+  const time_t secs = static_cast<time_t>(unix_nanos >= 0 ? unix_nanos / kNanos : (unix_nanos - kNanos + 1) / kNanos);
+  struct tm tm {};
+  localtime_r(&secs, &tm);
+  return tm;
+}
+
 std::string FormatUtc(int64_t unix_nanos, const char* format) {
   const time_t secs = static_cast<time_t>(unix_nanos / 1000000000);
   struct tm tm {};

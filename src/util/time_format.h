@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <ctime>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,6 +26,10 @@ std::optional<int64_t> ParseDuration(std::string_view text);
 
 // A short local display form: "2026-11-24 01:02:03".
 std::string FormatLocalShort(int64_t unix_nanos);
+
+// The local calendar time of an instant, its seconds rounded down (also
+// before 1970).
+struct tm LocalCalendar(int64_t unix_nanos);
 
 // The UTC time at `unix_nanos` in a strftime(3) `format` (HTTP dates,
 // SigV4's basic ISO 8601).

@@ -1,4 +1,5 @@
 #include "wrap/tool_output.h"
+#include "trace/semconv.h"
 
 #include <cmath>
 #include <deque>
@@ -29,13 +30,13 @@ class OutputBase : public ToolOutput {
 
   void Finish(int exit_code) override {
     EndPhases();
-    if (errors_ > 0) root_.SetAttribute("backspan.errors", errors_);
+    if (errors_ > 0) root_.SetAttribute(semconv::kErrors, errors_);
     // What the tool said last explains most failures ("Fatal: wrong password").
     if (!tail_.empty() && (exit_code != 0 || !structured_)) {
       std::string text;
       for (const auto& l : tail_) text += l + "\n";
       trace::Attributes a;
-      trace::SetAttribute(a, "process.stderr.tail", text);
+      trace::SetAttribute(a, semconv::kProcessStderrTail, text);
       root_.AddEvent("stderr", std::move(a));
     }
   }
@@ -53,7 +54,7 @@ class OutputBase : public ToolOutput {
   }
   void SetProgress(std::string_view key, int64_t value) {
     std::lock_guard<std::mutex> l(mu_);
-    trace::SetAttribute(progress_, std::string("backspan.progress.") + std::string(key), value);
+    trace::SetAttribute(progress_, std::string(semconv::kProgressPrefix) + std::string(key), value);
   }
   // Starts phase `name`, ending the current one.
   void StartPhase(std::string_view name) {
@@ -68,7 +69,7 @@ class OutputBase : public ToolOutput {
   void Error(const std::string& message, trace::Attributes extra = {}) {
     ++errors_;
     trace::Attributes a = std::move(extra);
-    trace::SetAttribute(a, "exception.message", message.substr(0, kMaxLine));
+    trace::SetAttribute(a, semconv::kExceptionMessage, message.substr(0, kMaxLine));
     root_.AddEvent("exception", std::move(a));
   }
 
@@ -137,19 +138,19 @@ class ResticOutput : public OutputBase {
       }
     } else if (type == "summary") {
       StartPhase("finish");
-      root_.SetAttribute("backspan.files.total", Int(j, "total_files_processed"));
-      root_.SetAttribute("backspan.bytes.total", Int(j, "total_bytes_processed"));
-      root_.SetAttribute("backspan.bytes.added", Int(j, "data_added"));
-      root_.SetAttribute("backspan.files.new", Int(j, "files_new"));
-      root_.SetAttribute("backspan.files.changed", Int(j, "files_changed"));
-      root_.SetAttribute("backspan.files.unmodified", Int(j, "files_unmodified"));
-      root_.SetAttribute("backspan.dirs.new", Int(j, "dirs_new"));
-      if (auto id = Str(j, "snapshot_id"); !id.empty()) root_.SetAttribute("backspan.snapshot.id", id);
+      root_.SetAttribute(semconv::kFilesTotal, Int(j, "total_files_processed"));
+      root_.SetAttribute(semconv::kBytesTotal, Int(j, "total_bytes_processed"));
+      root_.SetAttribute(semconv::kBytesAdded, Int(j, "data_added"));
+      root_.SetAttribute(semconv::kFilesNew, Int(j, "files_new"));
+      root_.SetAttribute(semconv::kFilesChanged, Int(j, "files_changed"));
+      root_.SetAttribute(semconv::kFilesUnmodified, Int(j, "files_unmodified"));
+      root_.SetAttribute(semconv::kDirsNew, Int(j, "dirs_new"));
+      if (auto id = Str(j, "snapshot_id"); !id.empty()) root_.SetAttribute(semconv::kSnapshotId, id);
     } else if (type == "error") {
       trace::Attributes a;
       if (auto it = j.find("error"); it != j.end() && it->is_object()) {
-        if (auto during = Str(j, "during"); !during.empty()) trace::SetAttribute(a, "backspan.error.during", during);
-        if (auto item = Str(j, "item"); !item.empty()) trace::SetAttribute(a, "file.path", item);
+        if (auto during = Str(j, "during"); !during.empty()) trace::SetAttribute(a, semconv::kErrorDuring, during);
+        if (auto item = Str(j, "item"); !item.empty()) trace::SetAttribute(a, semconv::kFilePath, item);
         // restic 0.16+ writes {"message": ...}; older ones the error's Go fields.
         std::string message = Str(*it, "message");
         Error(message.empty() ? it->dump() : message, std::move(a));
@@ -167,8 +168,8 @@ class ResticOutput : public OutputBase {
       if (auto k = g.find("keep"); k != g.end() && k->is_array()) keep += static_cast<int64_t>(k->size());
       if (auto r = g.find("remove"); r != g.end() && r->is_array()) remove += static_cast<int64_t>(r->size());
     }
-    root_.SetAttribute("backspan.snapshots.kept", keep);
-    root_.SetAttribute("backspan.snapshots.removed", remove);
+    root_.SetAttribute(semconv::kSnapshotsKept, keep);
+    root_.SetAttribute(semconv::kSnapshotsRemoved, remove);
   }
 
   std::string work_;
@@ -213,7 +214,7 @@ class BorgOutput : public OutputBase {
       const std::string message = Str(j, "message");
       KeepTail(message);
       trace::Attributes a;
-      if (auto id = Str(j, "msgid"); !id.empty()) trace::SetAttribute(a, "backspan.error.id", id);
+      if (auto id = Str(j, "msgid"); !id.empty()) trace::SetAttribute(a, semconv::kErrorId, id);
       if (level == "ERROR" || level == "CRITICAL") {
         Error(message, std::move(a));
       } else if (level == "WARNING") {
@@ -226,16 +227,16 @@ class BorgOutput : public OutputBase {
   void Finish(int exit_code) override {
     // borg's exit code 1 is a warning (a file changed while read): the
     // archive was made, as with restic's exit code 3.
-    if (exit_code == 1) root_.SetAttribute("backspan.job.status", std::string("partial"));
+    if (exit_code == 1) root_.SetAttribute(semconv::kJobStatus, std::string("partial"));
     json doc = json::parse(stdout_, nullptr, false);
     if (doc.is_object()) {
       if (auto a = doc.find("archive"); a != doc.end() && a->is_object()) {
-        if (auto id = Str(*a, "id"); !id.empty()) root_.SetAttribute("backspan.snapshot.id", id);
-        if (auto name = Str(*a, "name"); !name.empty()) root_.SetAttribute("backspan.archive.name", name);
+        if (auto id = Str(*a, "id"); !id.empty()) root_.SetAttribute(semconv::kSnapshotId, id);
+        if (auto name = Str(*a, "name"); !name.empty()) root_.SetAttribute(semconv::kArchiveName, name);
         if (auto s = a->find("stats"); s != a->end() && s->is_object()) {
-          root_.SetAttribute("backspan.files.total", Int(*s, "nfiles"));
-          root_.SetAttribute("backspan.bytes.total", Int(*s, "original_size"));
-          root_.SetAttribute("backspan.bytes.added", Int(*s, "deduplicated_size"));
+          root_.SetAttribute(semconv::kFilesTotal, Int(*s, "nfiles"));
+          root_.SetAttribute(semconv::kBytesTotal, Int(*s, "original_size"));
+          root_.SetAttribute(semconv::kBytesAdded, Int(*s, "deduplicated_size"));
         }
       }
     }

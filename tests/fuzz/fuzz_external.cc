@@ -2,8 +2,8 @@
 // Azure Backup job records (arrays, JSON lines, Log Analytics tables) and
 // the job-events API, chosen by BACKSPAN_FUZZ_EXTERNAL.
 #include "fuzz.h"
-#include "observatory/azure_ingest.h"
-#include "observatory/job_events.h"
+#include "observatory/ingest/azure_events.h"
+#include "observatory/ingest/job_events.h"
 
 using namespace backspan::observatory;
 

@@ -3,7 +3,7 @@
 // ids of the API's query parameters.
 #include "backend/location.h"
 #include "fuzz.h"
-#include "observatory/external_spans.h"
+#include "observatory/ingest/external_spans.h"
 #include "retention/policy.h"
 #include "trace/span_data.h"
 #include "util/byte_size.h"

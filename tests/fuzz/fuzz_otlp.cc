@@ -2,7 +2,8 @@
 // finished spans or the in-progress extension (by the first byte), with
 // and without a writer's scope: what the receiver does with each request.
 #include "fuzz.h"
-#include "observatory/otlp_decoder.h"
+#include "observatory/ingest/otlp_decoder.h"
+#include "observatory/store/trace_chunk.h"
 
 using namespace backspan::observatory;
 

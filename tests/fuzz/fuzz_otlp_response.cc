@@ -2,7 +2,7 @@
 // success) in protobuf and JSON, google.rpc.Status errors, Retry-After.
 #include "fuzz.h"
 #include "net/http_client.h"
-#include "trace/otlp_encoding.h"
+#include "trace/export/otlp_encoding.h"
 
 using namespace backspan;
 

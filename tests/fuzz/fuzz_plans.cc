@@ -7,7 +7,7 @@
 
 #include "env/env.h"
 #include "fuzz.h"
-#include "observatory/plans.h"
+#include "observatory/ops/plans.h"
 
 using namespace backspan;
 

@@ -334,7 +334,7 @@ class HistoryTest(TracingCase):
         self.assertEqual(ok_backup["snapshot_id"], summary["snapshot_id"])
         self.assertEqual(ok_backup["trace_id"], summary["trace_id"])
         self.assertEqual(ok_backup["tags"], ["env=prod"])
-        self.assertEqual(jobs[1]["status"], "error")
+        self.assertEqual(jobs[1]["status"], "failed")
         self.assertEqual(jobs[1]["error_type"], "not_found")
         self.assertEqual([j["kind"] for j in json.loads(self.run_cli("--json", "jobs", "--tag", "env=prod").stdout)],
                          ["backup"])

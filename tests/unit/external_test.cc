@@ -3,10 +3,10 @@
 #include <gtest/gtest.h>
 
 #include "env/env.h"
-#include "observatory/azure_ingest.h"
-#include "observatory/external_ingest.h"
-#include "observatory/job_events.h"
-#include "observatory/span_store.h"
+#include "observatory/ingest/azure_events.h"
+#include "observatory/ingest/external_span_writer.h"
+#include "observatory/ingest/job_events.h"
+#include "observatory/store/sqlite/sqlite_span_store.h"
 #include "test_util.h"
 #include "trace/exporter.h"
 #include "trace/tracer.h"
@@ -85,13 +85,13 @@ class ExternalStoreTest : public ::testing::Test {
     StoreOptions o;
     o.dir = dir_.path();
     o.sync_full = false;
-    auto s = SpanStore::Open(o, Env::Default());
+    auto s = SqliteSpanStore::Open(o, Env::Default());
     ASSERT_TRUE(s.ok());
     store_ = std::move(*s);
-    ingest_ = std::make_unique<ExternalIngest>(store_.get(), Env::Default());
+    ingest_ = std::make_unique<ExternalSpanWriter>(store_.get(), Env::Default());
   }
   int64_t Count(const std::string& status) {
-    auto counts = store_->JobCounts();
+    auto counts = store_->JobCounts(Scope::All());
     int64_t n = 0;
     if (counts.ok())
       for (const auto& c : *counts) n += c.status == status ? c.count : 0;
@@ -107,7 +107,7 @@ class ExternalStoreTest : public ::testing::Test {
 
   testing::TempDir dir_;
   std::unique_ptr<SpanStore> store_;
-  std::unique_ptr<ExternalIngest> ingest_;
+  std::unique_ptr<ExternalSpanWriter> ingest_;
 };
 
 TEST_F(ExternalStoreTest, ARevisedJobIsCountedOnce) {

@@ -9,10 +9,12 @@
 #include <vector>
 
 #include "env/env.h"
-#include "observatory/otlp_decoder.h"
-#include "observatory/span_store.h"
+#include "observatory/ingest/otlp_decoder.h"
+#include "observatory/store/sqlite/sqlite_span_store.h"
 #include "storage/sqlite.h"
 #include "test_util.h"
+#include "trace/export/job_history.h"
+#include "trace/export/otlp_encoding.h"
 #include "util/bounded_json.h"
 
 namespace backspan::observatory {
@@ -76,11 +78,11 @@ TEST(OtlpDecoderTest, RootSpansBecomeJobsAndTracesBecomeChunks) {
   ASSERT_EQ(b.jobs.size(), 2u);
   const JobRecord& partial = b.jobs[0].host == "db1" ? b.jobs[0] : b.jobs[1];
   const JobRecord& failed = b.jobs[0].host == "db1" ? b.jobs[1] : b.jobs[0];
-  EXPECT_EQ(partial.status, kStatusPartial);  // exit 3: a snapshot with unreadable files
+  EXPECT_EQ(partial.status, semconv::kJobStatusPartial);  // exit 3: a snapshot with unreadable files
   EXPECT_EQ(partial.kind, "backup");
   EXPECT_EQ(partial.resource_group, "rg-a");
   EXPECT_FALSE(partial.source_key.empty());
-  EXPECT_EQ(failed.status, kStatusFailed);
+  EXPECT_EQ(failed.status, semconv::kJobStatusFailed);
   EXPECT_EQ(failed.error_message, "disk full");
 }
 
@@ -102,18 +104,65 @@ TEST(OtlpDecoderTest, BadInputIsRejectedWithAReason) {
   EXPECT_EQ(z->rejected, 2);
 }
 
+// `backspan jobs` and the observatory summarise a root span with one
+// function, so a job has the same status in both (an exit-3 backup was
+// "error" in one and "partial" in the other).
+TEST(JobSummaryTest, TheJobHistoryAndTheObservatoryAgreeOnEveryStatus) {
+  struct Case {
+    int64_t exit_code;
+    bool error;
+    std::string error_type, job_status, want;
+  };
+  const std::vector<Case> cases = {
+      {0, false, "", "", semconv::kJobStatusOk},
+      {3, true, "io_error", "", semconv::kJobStatusPartial},
+      {1, true, "partial_failure", "partial", semconv::kJobStatusPartial},  // borg's warning, wrapped
+      {1, true, "wrong_password", "", semconv::kJobStatusFailed},
+      {130, true, "interrupted", "", semconv::kJobStatusInterrupted},
+  };
+  testing::TempDir dir;
+  auto history = trace::JobHistory::Open(dir.path());
+  ASSERT_TRUE(history.ok()) << history.status().message();
+  trace::Resource resource;
+  trace::SetAttribute(resource.attributes, semconv::kServiceName, std::string("backspan"));
+  const int64_t t = Now();
+  for (size_t i = 0; i < cases.size(); ++i) {
+    const Case& c = cases[i];
+    trace::SpanData root;
+    root.trace_id[0] = static_cast<uint8_t>(i + 1);
+    root.span_id[0] = static_cast<uint8_t>(i + 1);
+    root.name = "backup";
+    root.start_ns = t + static_cast<int64_t>(i);
+    root.end_ns = root.start_ns + 1000;
+    trace::SetAttribute(root.attributes, semconv::kJobKind, std::string("backup"));
+    trace::SetAttribute(root.attributes, semconv::kProcessExitCode, c.exit_code);
+    if (!c.error_type.empty()) trace::SetAttribute(root.attributes, semconv::kErrorType, c.error_type);
+    if (!c.job_status.empty()) trace::SetAttribute(root.attributes, semconv::kJobStatus, c.job_status);
+    if (c.error) root.status = trace::StatusCode::kError;
+    ASSERT_TRUE((*history)->Store(resource, {root}, t).ok());
+    auto decoded = DecodeTraceRequest(trace::EncodeOtlpProtobuf(resource, "test", {root}), WireFormat::kProtobuf, false);
+    ASSERT_TRUE(decoded.ok() && decoded->jobs.size() == 1);
+    EXPECT_EQ(decoded->jobs[0].status, c.want) << "exit " << c.exit_code;
+    trace::JobFilter newest;
+    newest.limit = 1;
+    auto listed = (*history)->ListJobs(newest);
+    ASSERT_TRUE(listed.ok() && listed->size() == 1);
+    EXPECT_EQ((*listed)[0].status, c.want) << "exit " << c.exit_code;
+  }
+}
+
 class SpanStoreTest : public ::testing::Test {
  protected:
   std::unique_ptr<SpanStore> Open() {
     StoreOptions o;
     o.dir = dir_.path();
     o.sync_full = false;
-    auto s = SpanStore::Open(o, Env::Default());
+    auto s = SqliteSpanStore::Open(o, Env::Default());
     EXPECT_TRUE(s.ok()) << s.status().message();
     return s.ok() ? std::move(*s) : nullptr;
   }
   void Write(SpanStore& store, const std::vector<JobSpec>& jobs, bool in_progress = false) {
-    Status st = store.Write(Decode(jobs, in_progress)).status();
+    Status st = store.Write(Decode(jobs, in_progress), Scope::All()).status();
     ASSERT_TRUE(st.ok()) << st.message();
   }
   // Jobs counted by each aggregate: sources, counters and the hourly trend.
@@ -126,7 +175,7 @@ class SpanStoreTest : public ::testing::Test {
     EXPECT_TRUE(sources.ok());
     if (sources.ok())
       for (const auto& s : *sources) c.sources += s.jobs_total;
-    auto counts = store.JobCounts();
+    auto counts = store.JobCounts(Scope::All());
     EXPECT_TRUE(counts.ok());
     if (counts.ok())
       for (const auto& n : *counts) c.counters += n.count;
@@ -239,7 +288,7 @@ TEST_F(SpanStoreTest, AWriteMayReplaceOnlyWhatItsScopeAllows) {
   ASSERT_TRUE(in_a.ok());
   EXPECT_EQ(in_a->jobs.size(), 1u);
   // Everything is in an unrestricted writer's scope.
-  out = store->Write(Decode({forged}));
+  out = store->Write(Decode({forged}), Scope::All());
   ASSERT_TRUE(out.ok());
   EXPECT_EQ(out->rejected, 0);
 }

@@ -8,8 +8,8 @@
 #include <thread>
 
 #include "env/env.h"
-#include "observatory/job_runner.h"
-#include "observatory/plans.h"
+#include "observatory/ops/job_runner.h"
+#include "observatory/ops/plans.h"
 #include "test_util.h"
 
 namespace backspan::observatory {

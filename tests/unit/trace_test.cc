@@ -13,10 +13,11 @@
 #include <thread>
 
 #include "env/env.h"
+#include "storage/sqlite.h"
 #include "trace/batch_processor.h"
-#include "trace/in_progress_reporter.h"
-#include "trace/job_history.h"
-#include "trace/otel_config.h"
+#include "trace/export/in_progress_reporter.h"
+#include "trace/export/job_history.h"
+#include "trace/export/otel_config.h"
 #include "trace/redactor.h"
 #include "trace/tracer.h"
 
@@ -422,6 +423,44 @@ TEST(OtelConfigTest, BadValuesNameTheVariable) {
   EXPECT_FALSE(ConfigFrom({{"OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4318"}}).ok());
 }
 
+// A history written before jobs had a status (schema 1: ok or not) opens,
+// and its jobs read with the statuses they had then.
+TEST(JobHistoryTest, AHistoryOfSchemaOneIsUpgraded) {
+  std::string dir = std::filesystem::temp_directory_path() / ("backspan-history-v1-" + std::to_string(getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  {
+    auto db = sql::Db::Open(dir + "/jobs.db", true, true);
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE(db->Exec(R"(
+CREATE TABLE jobs (
+  job_id TEXT PRIMARY KEY, trace_id TEXT NOT NULL, kind TEXT NOT NULL,
+  start_ns INTEGER NOT NULL, end_ns INTEGER NOT NULL, ok INTEGER NOT NULL, error_type TEXT,
+  repository TEXT, host TEXT, snapshot_id TEXT,
+  bytes_read INTEGER, bytes_added INTEGER, bytes_stored INTEGER, tags TEXT NOT NULL);
+CREATE TABLE spans (
+  trace_id TEXT NOT NULL, span_id TEXT NOT NULL, parent_span_id TEXT NOT NULL, name TEXT NOT NULL,
+  kind INTEGER NOT NULL, start_ns INTEGER NOT NULL, end_ns INTEGER NOT NULL,
+  status INTEGER NOT NULL, status_message TEXT NOT NULL, attributes TEXT NOT NULL, events TEXT NOT NULL,
+  dropped_events INTEGER NOT NULL, PRIMARY KEY (trace_id, span_id));
+INSERT INTO jobs VALUES ('01', 'aa', 'backup', 1, 2, 1, '', '', 'db1', '', 0, 0, 0, '[]');
+INSERT INTO jobs VALUES ('02', 'bb', 'backup', 3, 4, 0, 'interrupted', '', 'db1', '', 0, 0, 0, '[]');
+INSERT INTO jobs VALUES ('03', 'cc', 'check', 5, 6, 0, 'corruption', '', 'db1', '', 0, 0, 0, '[]');
+PRAGMA user_version = 1;)").ok());
+  }
+  auto h = JobHistory::Open(dir);
+  ASSERT_TRUE(h.ok()) << h.status().message();
+  auto all = (*h)->ListJobs({});
+  ASSERT_TRUE(all.ok()) << all.status().message();
+  std::vector<std::string> statuses;
+  for (const JobRecord& j : *all) statuses.push_back(j.status);
+  EXPECT_EQ(statuses, (std::vector<std::string>{"failed", "interrupted", "ok"}));
+  JobFilter failed;
+  failed.status = "error";
+  EXPECT_EQ((*h)->ListJobs(failed)->size(), 2u);
+  std::filesystem::remove_all(dir);
+}
+
 TEST(JobHistoryTest, StoresListsAndLoadsJobs) {
   std::string dir = std::filesystem::temp_directory_path() / ("backspan-history-" + std::to_string(getpid()));
   std::filesystem::remove_all(dir);
@@ -452,7 +491,7 @@ TEST(JobHistoryTest, StoresListsAndLoadsJobs) {
   ASSERT_TRUE(all.ok());
   ASSERT_EQ(all->size(), 2u);
   EXPECT_EQ((*all)[0].kind, "check");  // newest first
-  EXPECT_FALSE((*all)[0].ok);
+  EXPECT_EQ((*all)[0].status, "failed");
   EXPECT_EQ((*all)[0].error_type, "corruption");
   const JobRecord& backup = (*all)[1];
   EXPECT_EQ(backup.host, "db1");

@@ -12,6 +12,7 @@
 #include "crypto/crypto.h"
 #include "env/env.h"
 #include "net/http_client.h"
+#include "trace/semconv.h"
 #include "trace/tracer.h"
 #include "util/interrupt.h"
 #include "util/text.h"
@@ -143,10 +144,10 @@ int64_t RestClient::BackoffMs(int attempt, const net::PooledResponse* last) {
 
 void RestClient::NoteRetry(const RestRequest& r, int attempt, int64_t delay_ms, const std::string& why) {
   if (!options_.span) return;
-  options_.span->AddEvent("backspan.storage.retry", {{"backspan.storage.operation", r.operation},
-                                                     {"backspan.storage.attempt", static_cast<int64_t>(attempt)},
-                                                     {"backspan.storage.retry_delay_ms", delay_ms},
-                                                     {"exception.message", why}});
+  options_.span->AddEvent(semconv::kStorageRetryEvent, {{semconv::kStorageOperation, r.operation},
+                                                     {semconv::kStorageAttempt, static_cast<int64_t>(attempt)},
+                                                     {semconv::kStorageRetryDelayMs, delay_ms},
+                                                     {semconv::kExceptionMessage, why}});
 }
 
 Result<net::PooledResponse> RestClient::Call(RestRequest request) {

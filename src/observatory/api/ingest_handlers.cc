@@ -1,0 +1,243 @@
+// The write endpoints: OTLP traces, other systems' backup events, and alert
+// acknowledgements. Each admits the caller first, then reads the body
+// (undoing its Content-Encoding within the endpoint's limit), decodes it,
+// keeps what the caller may write, and stores it; one bad item is a
+// rejected item, never an error of the whole request.
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "auth/access_policy.h"
+#include "crypto/crypto.h"
+#include "env/env.h"
+#include "http/content_coding.h"
+#include "observatory/ingest/azure_events.h"
+#include "observatory/ingest/job_events.h"
+#include "observatory/api/server_context.h"
+#include "observatory/store/span_store.h"
+#include "trace/semconv.h"
+#include "util/text.h"
+#include "util/time_format.h"
+
+namespace backspan::observatory {
+namespace {
+
+using Outcome = http::DecodedBody::Outcome;
+
+// gRPC status codes for google.rpc.Status bodies.
+constexpr int kGrpcInvalidArgument = 3;
+constexpr int kGrpcPermissionDenied = 7;
+constexpr int kGrpcResourceExhausted = 8;
+constexpr int kGrpcUnavailable = 14;
+constexpr int kGrpcUnauthenticated = 16;
+
+// The media type without parameters ("application/json; charset=utf-8").
+std::string MediaType(const http::Request& req) {
+  std::string ct = AsciiLower(req.headers.Get("Content-Type"));
+  ct = ct.substr(0, ct.find(';'));
+  while (!ct.empty() && ct.back() == ' ') ct.pop_back();
+  return ct;
+}
+
+std::string TooLargeMessage(size_t limit, const char* flag) {
+  return "the request body, decompressed, is larger than the limit of " + std::to_string(limit) + " bytes" +
+         (flag ? std::string(" (") + flag + ")" : std::string());
+}
+
+// An OTLP answer in the request's format.
+void AnswerRpc(http::Response& res, WireFormat f, int http_status, int grpc_code, const std::string& message) {
+  res.Set(http_status, EncodeRpcStatus(f, grpc_code, message),
+          f == WireFormat::kJson ? "application/json" : "application/x-protobuf");
+  if (http_status == 503) res.AddHeader("Retry-After", "5");
+}
+
+std::string Dump(const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
+
+}  // namespace
+
+size_t ExternalBodyLimit(const ServerOptions& options, ExternalFormat format) {
+  switch (format) {
+    case ExternalFormat::kAzureMonitor: return kMaxAlertBytes;
+    case ExternalFormat::kJobEvents: return std::min<size_t>(options.max_body_bytes, 1 << 20);
+    case ExternalFormat::kAzureBackupJobs: break;
+  }
+  return options.max_body_bytes;
+}
+
+void HandleOtlp(ServerContext& ctx, http::Request& req, http::Response& res, bool in_progress) {
+  IngestCounters& counters = ctx.counters;
+  const std::string media = MediaType(req);
+  const bool protobuf = media == "application/x-protobuf" || media == "application/protobuf";
+  // Until the type is known to be protobuf, answers are JSON.
+  const WireFormat format = protobuf ? WireFormat::kProtobuf : WireFormat::kJson;
+  const std::string action = in_progress ? "ingest.otlp.in_progress" : "ingest.otlp";
+  AccessDecision who = ctx.Admit(req, auth::kIngest, action, true);
+  if (who.status != 200) {
+    AnswerRpc(res, format, who.status, who.status == 401 ? kGrpcUnauthenticated : kGrpcPermissionDenied, who.error);
+    if (who.status == 401) res.AddHeader("WWW-Authenticate", "Bearer error=\"invalid_token\"");
+    return;
+  }
+  auto reject = [&](int status, int grpc, const std::string& why) {
+    counters.requests_rejected++;
+    AnswerRpc(res, format, status, grpc, why);
+  };
+  if (!protobuf && media != "application/json")
+    return reject(415, kGrpcInvalidArgument,
+                  "unsupported Content-Type '" + media + "': send application/x-protobuf or application/json");
+  const size_t limit = ctx.options.max_body_bytes;
+  if (req.body_too_large) return reject(413, kGrpcResourceExhausted, TooLargeMessage(limit, "--max-body"));
+  http::DecodedBody body = http::DecodeContent(std::move(req.body), req.headers.Get("Content-Encoding"), limit);
+  counters.bytes_received += body.body.size();
+  if (body.outcome == Outcome::kTooLarge) return reject(413, kGrpcResourceExhausted, TooLargeMessage(limit, "--max-body"));
+  if (body.outcome == Outcome::kUnsupported) return reject(415, kGrpcInvalidArgument, body.error);
+  if (body.outcome == Outcome::kMalformed) return reject(400, kGrpcInvalidArgument, body.error);
+  // JSON: its tree, then the protobuf messages made from it.
+  MemoryBudget::Lease lease = ctx.Reserve(body.body, !protobuf, 2);
+  if (!lease.ok()) {
+    counters.requests_failed++;
+    return AnswerRpc(res, format, 503, kGrpcUnavailable, "the server is decoding too many requests at once: retry later");
+  }
+
+  const bool writes_anything = who.scope.AllowsEverything();
+  auto batch = DecodeTraceRequest(body.body, format, in_progress, ctx.options.limits, writes_anything ? nullptr : &who.scope);
+  body.body = std::string();
+  if (!batch.ok()) return reject(400, kGrpcInvalidArgument, batch.status().message());
+  const std::string run_token = http::AuthorizationCredentials(req, "Bearer");
+  if (ctx.runner && !batch->jobs.empty() && run_token.rfind("run.", 0) == 0)
+    ctx.runner->NoteTrace(run_token, trace::ToHex(batch->jobs.front().trace_id));
+  int64_t accepted = batch->accepted, rejected = batch->rejected;
+  std::string rejection = batch->rejection;
+  if (accepted > 0) {
+    const int64_t t0 = ctx.env->MonotonicNanos();
+    auto written = ctx.store->Write(std::move(*batch), who.scope);
+    counters.commit_wait_micros += static_cast<uint64_t>((ctx.env->MonotonicNanos() - t0) / 1000);
+    if (!written.ok()) {
+      // The client retries on 503: nothing of this request was stored.
+      counters.requests_failed++;
+      return AnswerRpc(res, format, HttpStatusForServerFailure(written.status()), kGrpcUnavailable,
+                       "the store could not save the spans: " + written.status().message());
+    }
+    accepted -= written->rejected;
+    rejected += written->rejected;
+    if (rejection.empty()) rejection = written->rejection;
+  }
+  counters.spans_rejected += static_cast<uint64_t>(rejected);
+  if (rejected > 0) ctx.AuditOutcome(who, action, req, "denied", std::to_string(rejected) + " spans rejected; the first: " + rejection);
+  if (accepted == 0 && rejected > 0) {
+    // Nothing usable: a client error, not a partial success.
+    return reject(400, kGrpcInvalidArgument, "all " + std::to_string(rejected) + " spans were rejected; the first: " + rejection);
+  }
+  counters.spans_accepted += static_cast<uint64_t>(accepted);
+  (rejected ? counters.requests_partial : counters.requests_ok)++;
+  res.Set(200, EncodeExportResponse(format, rejected, rejected ? rejection : ""),
+          format == WireFormat::kJson ? "application/json" : "application/x-protobuf");
+}
+
+void HandleExternal(ServerContext& ctx, http::Request& req, http::Response& res, ExternalFormat format) {
+  IngestCounters& counters = ctx.counters;
+  auto fail = [&](int status, const std::string& message) {
+    counters.requests_rejected++;
+    AnswerJson(res, ApiError(status, message));
+  };
+  AccessDecision who;
+  if (ctx.options.access) {
+    who = ctx.Admit(req, auth::kIngest, "ingest.external", true);
+    if (who.status != 200) return AnswerRefusal(res, who);
+  } else {
+    who.scope = Scope::All();
+    if (!ctx.options.ingest_token.empty()) {
+      std::string given = req.Param("token");
+      if (given.empty()) given = http::AuthorizationCredentials(req, "Bearer");
+      if (given.empty()) return fail(401, "this endpoint needs the ingest token: ?token=... or Authorization: Bearer ...");
+      if (!crypto::SecretEquals(given, ctx.options.ingest_token)) return fail(401, "the ingest token is wrong");
+    }
+  }
+  const size_t limit = ExternalBodyLimit(ctx.options, format);
+  if (req.body_too_large) return fail(413, TooLargeMessage(limit, nullptr));
+  http::DecodedBody body = http::DecodeContent(std::move(req.body), req.headers.Get("Content-Encoding"), limit);
+  counters.bytes_received += body.body.size();
+  if (body.outcome == Outcome::kTooLarge) return fail(413, TooLargeMessage(limit, nullptr));
+  if (body.outcome != Outcome::kOk) return fail(body.outcome == Outcome::kUnsupported ? 415 : 400, body.error);
+  // Its tree, the spans made from it, and the batch those are encoded into.
+  MemoryBudget::Lease lease = ctx.Reserve(body.body, true, 3);
+  if (!lease.ok()) {
+    counters.requests_failed++;
+    return AnswerJson(res, ApiError(503, "the server is decoding too many requests at once: retry later"));
+  }
+  const int64_t now = ctx.env->NowUnixNanos();
+  ParsedSpans parsed;
+  if (format == ExternalFormat::kAzureMonitor) {
+    auto alert = AzureAlertSpan(body.body, now);
+    if (!alert.ok()) return fail(400, alert.status().message());
+    parsed.spans.push_back(std::move(*alert));
+  } else {
+    auto spans = format == ExternalFormat::kAzureBackupJobs ? AzureBackupJobSpans(body.body, now) : JobEventSpans(body.body, now);
+    if (!spans.ok()) return fail(400, spans.status().message());
+    parsed = std::move(*spans);
+  }
+  // What the caller brings must be in its scope; what it would change is
+  // checked by the store.
+  const size_t brought = parsed.spans.size();
+  std::erase_if(parsed.spans, [&](const ExternalSpan& es) {
+    if (ScopeAllowsAttributes(who.scope, es.span.attributes)) return false;
+    parsed.rejected.push_back("'" + es.span.name + "' is outside the scopes the caller may write");
+    return true;
+  });
+  const size_t outside = brought - parsed.spans.size();
+  ExternalOutcome outcome;
+  if (!parsed.spans.empty()) {
+    auto stored = ctx.external.Store(parsed.spans, who.scope);
+    if (!stored.ok()) {
+      // Azure Monitor retries on 503: nothing of this request was stored.
+      counters.requests_failed++;
+      return AnswerJson(res, ServerFailure(stored.status(), "the store could not save the events: "));
+    }
+    outcome = std::move(*stored);
+  }
+  size_t foreign = 0;
+  for (const auto& why : outcome.rejected) {
+    foreign += why.find("outside the scopes") != std::string::npos;
+    parsed.rejected.push_back(why);
+  }
+  if (outside + foreign > 0)
+    ctx.AuditOutcome(who, "ingest.external", req, "denied",
+                     std::to_string(outside + foreign) + " items outside the caller's scope; the first: " + parsed.rejected[0]);
+  nlohmann::json errors = nlohmann::json::array();
+  for (size_t i = 0; i < parsed.rejected.size() && i < 20; ++i) errors.push_back(parsed.rejected[i]);
+  counters.spans_rejected += parsed.rejected.size();
+  if (outcome.stored + outcome.unchanged == 0) {
+    counters.requests_rejected++;
+    AnswerJson(res, {400, Dump({{"error", parsed.rejected.empty() ? "nothing to store" : parsed.rejected[0]}, {"errors", errors}})});
+    return;
+  }
+  counters.spans_accepted += static_cast<uint64_t>(outcome.stored);
+  (parsed.rejected.empty() ? counters.requests_ok : counters.requests_partial)++;
+  AnswerJson(res, {200, Dump({{"stored", outcome.stored},
+                              {"unchanged", outcome.unchanged},
+                              {"rejected", parsed.rejected.size()},
+                              {"errors", errors}})});
+}
+
+void HandleAcknowledge(ServerContext& ctx, http::Request& req, http::Response& res) {
+  AccessDecision who = ctx.Admit(req, auth::kAcknowledge, "alerts.acknowledge", true);
+  if (who.status != 200) return AnswerRefusal(res, who);
+  const auto tid = trace::TraceIdFromHex(req.captures[0]);
+  const auto sid = trace::SpanIdFromHex(req.captures[1]);
+  if (req.body_too_large) return AnswerJson(res, ApiError(413, "the request body is larger than 1 MiB"));
+  nlohmann::json body = nlohmann::json::parse(req.body.empty() ? "{}" : req.body, nullptr, false);
+  if (!tid || !sid || !body.is_object())
+    return AnswerJson(res, ApiError(400, "ids must be hex (32 and 16 digits); the body, if any, a JSON object"));
+  const std::string by = who.principal.name.empty() ? who.principal.subject : who.principal.name;
+  const int64_t now = ctx.env->NowUnixNanos();
+  trace::Attributes attrs, event_attrs;
+  trace::SetAttribute(attrs, semconv::kAzureMonitorAlertAcknowledgedBy, by.empty() ? std::string("anonymous") : by);
+  trace::SetAttribute(attrs, semconv::kAzureMonitorAlertAcknowledgedAt, FormatRfc3339(now));
+  trace::SetAttribute(event_attrs, semconv::kEnduserId, who.principal.subject);
+  if (body.contains("comment") && body["comment"].is_string())
+    trace::SetAttribute(event_attrs, "message", body["comment"].get<std::string>().substr(0, 2048));
+  auto done = ctx.external.AnnotateAlert(*tid, *sid, attrs, {"alert acknowledged", now, event_attrs}, who.scope);
+  if (!done.ok()) return AnswerJson(res, ApiErrorFor(done.status()));
+  if (!done->rejected.empty()) return AnswerJson(res, ApiError(404, "no such alert"));
+  AnswerJson(res, {200, Dump({{"acknowledged", true}, {"by", by}})});
+}
+
+}  // namespace backspan::observatory

@@ -1,0 +1,222 @@
+#include "observatory/api/server.h"
+
+#include <nlohmann/json.hpp>
+
+#include "auth/access_policy.h"
+#include "env/env.h"
+#include "http/router.h"
+#include "observatory/api/server_context.h"
+#include "observatory/store/span_store.h"
+#include "observatory/api/web_assets.h"
+
+namespace backspan::observatory {
+namespace {
+
+ApiRequest ToApi(const http::Request& req, const Scope& scope) {
+  ApiRequest out;
+  out.params = req.params;
+  out.scope = scope;
+  return out;
+}
+
+// The audit result of an answered request: a 403 or 404 (something outside
+// the caller's scope, answered as if it did not exist) is a denial.
+std::string AuditResult(const ApiResponse& out, std::string* why) {
+  if (out.status < 400 && !out.out_of_scope) return "allowed";
+  const nlohmann::json j = nlohmann::json::parse(out.body, nullptr, false);
+  *why = j.is_object() && j.contains("error") && j["error"].is_string() ? j["error"].get<std::string>() : out.body.substr(0, 200);
+  return out.out_of_scope || out.status == 404 || out.status == 403 ? "denied" : "error";
+}
+
+}  // namespace
+
+struct Server::Impl {
+  ServerContext ctx;
+  http::Router router;
+  std::unique_ptr<http::Server> http;
+
+  Impl(ServerOptions o, SpanStore* s, Env* e) : ctx(std::move(o), s, e) {}
+
+  // A read of the API: allowed in the caller's scope, audited once with
+  // its outcome.
+  template <typename Handler>
+  void Read(const http::Request& q, http::Response& r, const char* action, Handler&& handler) {
+    AccessDecision who = ctx.Admit(q, auth::kRead, action, false);
+    if (who.status != 200) return AnswerRefusal(r, who);
+    ApiResponse out = handler(ToApi(q, who.scope));
+    std::string why;
+    const std::string result = AuditResult(out, &why);
+    ctx.AuditOutcome(who, action, q, result == "error" ? "allowed" : result, why);
+    AnswerJson(r, out);
+  }
+
+  // An operation (docs/api.md, "Operations"): allowed where the caller holds
+  // `permission`; audited once, with its outcome: allowed, denied (outside
+  // the caller's scope) or error (and why).
+  template <typename Handler>
+  void Operate(const http::Request& q, http::Response& r, const char* permission, const std::string& action,
+               Handler&& handler) {
+    AccessDecision who = ctx.Admit(q, permission, action, false);
+    if (who.status != 200) return AnswerRefusal(r, who);
+    ApiResponse out = q.body_too_large ? ApiError(413, "the request body is larger than 1 MiB") : handler(who);
+    std::string why;
+    const std::string result = AuditResult(out, &why);
+    if (out.status == 202) {
+      const nlohmann::json j = nlohmann::json::parse(out.body, nullptr, false);
+      if (j.is_object() && j.contains("id") && j["id"].is_string()) why = "run " + j["id"].get<std::string>();
+    }
+    ctx.AuditOutcome(who, action, q, result, why);
+    AnswerJson(r, out);
+  }
+
+  void ReadRoute(const char* pattern, const char* action, std::function<ApiResponse(const http::Request&, const ApiRequest&)> fn) {
+    router.Get(pattern, [this, action, fn](http::Request& q, http::Response& r) {
+      Read(q, r, action, [&](const ApiRequest& a) { return fn(q, a); });
+    });
+  }
+
+  void IngestRoutes() {
+    router.Post("/v1/traces", [this](http::Request& q, http::Response& r) { HandleOtlp(ctx, q, r, false); });
+    router.Post("/v1/traces/in-progress", [this](http::Request& q, http::Response& r) { HandleOtlp(ctx, q, r, true); });
+    for (auto [path, format] : {std::pair{"/api/v1/ingest/azure-monitor", ExternalFormat::kAzureMonitor},
+                                std::pair{"/api/v1/ingest/azure-backup-jobs", ExternalFormat::kAzureBackupJobs},
+                                std::pair{"/api/v1/ingest/events", ExternalFormat::kJobEvents}})
+      router.Post(path, [this, f = format](http::Request& q, http::Response& r) { HandleExternal(ctx, q, r, f); },
+                  ExternalBodyLimit(ctx.options, format));
+    router.Post("/api/v1/alerts/*/*/acknowledge", [this](http::Request& q, http::Response& r) { HandleAcknowledge(ctx, q, r); },
+                kMaxOperationBody);
+  }
+
+  void ReadRoutes() {
+    ReadRoute("/api/v1/jobs", "jobs.list", [this](const http::Request&, const ApiRequest& a) { return ctx.api.Jobs(a); });
+    ReadRoute("/api/v1/traces/*", "traces.get",
+              [this](const http::Request& q, const ApiRequest& a) { return ctx.api.Trace(q.captures[0], a); });
+    ReadRoute("/api/v1/trends", "trends.get", [this](const http::Request&, const ApiRequest& a) { return ctx.api.Trends(a); });
+    ReadRoute("/api/v1/freshness", "freshness.get",
+              [this](const http::Request&, const ApiRequest& a) { return ctx.api.Freshness(a); });
+    ReadRoute("/api/v1/tags", "tags.list", [this](const http::Request&, const ApiRequest& a) { return ctx.api.Tags(a); });
+    ReadRoute("/api/v1/plans", "plans.list", [this](const http::Request&, const ApiRequest& a) { return ctx.ops->Plans(a.scope); });
+    ReadRoute("/api/v1/runs", "runs.list", [this](const http::Request&, const ApiRequest& a) { return ctx.ops->Runs(a.scope); });
+    ReadRoute("/api/v1/runs/*", "runs.get",
+              [this](const http::Request& q, const ApiRequest& a) { return ctx.ops->Run(q.captures[0], a.scope); });
+    router.Get("/metrics", [this](http::Request& q, http::Response& r) {
+      AccessDecision who = ctx.Admit(q, auth::kRead, "metrics.get", true);
+      if (who.status != 200) return AnswerRefusal(r, who);
+      Metrics(r, who.scope);
+    });
+  }
+
+  void OperationRoutes() {
+    for (const char* command : {"backup", "restore", "forget"}) {
+      const bool forget = std::string(command) == "forget";
+      router.Post(std::string("/api/v1/plans/*/") + command, [this, command, forget](http::Request& q, http::Response& r) {
+        Operate(q, r, forget ? auth::kForget : auth::kTrigger, forget ? "snapshots.forget" : std::string("jobs.") + command,
+                [&](const AccessDecision& who) {
+                  return ctx.ops->Trigger(q.captures[0], command, q.body, who.scope, who.principal.subject);
+                });
+      }, kMaxOperationBody);
+    }
+    router.Put("/api/v1/plans/*/retention", [this](http::Request& q, http::Response& r) {
+      Operate(q, r, auth::kPolicies, "policies.write",
+              [&](const AccessDecision& who) { return ctx.ops->SetRetention(q.captures[0], q.body, who.scope); });
+    }, kMaxOperationBody);
+    router.Get("/api/v1/access", [this](http::Request& q, http::Response& r) {
+      Operate(q, r, auth::kRoles, "roles.read", [&](const AccessDecision& who) { return ctx.ops->GetAccess(who.scope); });
+    });
+    router.Put("/api/v1/access", [this](http::Request& q, http::Response& r) {
+      Operate(q, r, auth::kRoles, "roles.write", [&](const AccessDecision& who) { return ctx.ops->PutAccess(q.body, who.scope); });
+    }, kMaxOperationBody);
+    router.Get("/api/v1/audit", [this](http::Request& q, http::Response& r) {
+      Operate(q, r, auth::kAudit, "audit.list", [&](const AccessDecision& who) { return ctx.ops->Audit(ToApi(q, who.scope)); });
+    });
+  }
+
+  // Health and the UI's files: answered on the event loop, so they stay
+  // fast however busy the workers are.
+  void StaticRoutes() {
+    router.Get("/healthz", [](http::Request&, http::Response& r) { r.Set(200, "ok\n", "text/plain"); },
+               http::RunOn::kEventLoop);
+    router.Get("/readyz", [this](http::Request&, http::Response& r) {
+      Status s = ctx.store->CheckReadable();
+      if (s.ok()) return r.Set(200, "ready\n", "text/plain");
+      r.Set(503, "not ready: " + s.message() + "\n", "text/plain");
+    });
+    auto asset = [](const std::string& path, http::Response& r) {
+      const WebAsset* a = FindWebAsset(path);
+      if (!a) return r.Set(404, "not found\n", "text/plain");
+      r.Set(200, std::string(a->data), a->content_type);
+      r.AddHeader("Cache-Control", "no-cache");
+    };
+    for (const char* index : {"/", "/index.html"})
+      router.Get(index, [asset](http::Request&, http::Response& r) { asset("index.html", r); }, http::RunOn::kEventLoop);
+    router.Get("/assets/*", [asset](http::Request& q, http::Response& r) { asset("assets/" + q.captures[0], r); },
+               http::RunOn::kEventLoop);
+  }
+
+  // Scoped: a caller restricted to some resource groups sees the sources,
+  // jobs and counts there; the server's own counters and the store's size
+  // only a caller who may read everything.
+  void Metrics(http::Response& res, const Scope& scope) {
+    MetricsInput in;
+    auto sources = ctx.store->Sources(scope);
+    auto counts = ctx.store->JobCounts(scope);
+    auto stats = ctx.store->Stats(scope);
+    if (!sources.ok() || !counts.ok() || !stats.ok()) {
+      const Status& s = !sources.ok() ? sources.status() : !counts.ok() ? counts.status() : stats.status();
+      res.Set(HttpStatusForServerFailure(s), "# the store could not be read: " + s.message() + "\n", "text/plain");
+      return;
+    }
+    in.sources = std::move(*sources);
+    in.job_counts = std::move(*counts);
+    in.stats = *stats;
+    in.server_wide = scope.unrestricted;
+    in.ingest = &ctx.counters;
+    if (http) in.http = http->stats();
+    in.now_ns = ctx.env->NowUnixNanos();
+    in.default_stale_ns = ctx.options.default_stale_ns;
+    in.process_start_seconds = ctx.start_seconds;
+    res.Set(200, RenderMetrics(in), "text/plain; version=0.0.4; charset=utf-8");
+  }
+};
+
+Server::Server(ServerOptions options, SpanStore* store, Env* env)
+    : impl_(std::make_unique<Impl>(std::move(options), store, env)) {
+  ServerContext& ctx = impl_->ctx;
+  ctx.start_seconds = static_cast<double>(env->NowUnixNanos()) / 1e9;
+  impl_->IngestRoutes();
+  impl_->ReadRoutes();
+  impl_->OperationRoutes();
+  impl_->StaticRoutes();
+  http::ServerLimits limits = ctx.options.http;
+  limits.parser.max_body_bytes = ctx.options.max_body_bytes;
+  impl_->http = std::make_unique<http::Server>(limits, &impl_->router);
+  ctx.http = impl_->http.get();
+  if (AccessControl* ac = ctx.options.access) {
+    ctx.audit_spans = std::make_unique<AuditSpanWriter>(&ctx.external);
+    AuditSpanWriter* writer = ctx.audit_spans.get();
+    ac->OnRecord([writer](const audit::AuditRecord& r) { writer->Push(r); });
+  }
+}
+
+Server::~Server() = default;
+
+Status Server::Bind() {
+  ServerContext& ctx = impl_->ctx;
+  RETURN_IF_ERROR(impl_->http->Listen(ctx.options.host, ctx.options.port));
+  if (ctx.options.plans) {
+    // Runs export to this server over loopback when it listens on every address.
+    std::string host = ctx.options.host;
+    if (host.empty() || host == "0.0.0.0") host = "127.0.0.1";
+    else if (host == "::") host = "::1";
+    if (host.find(':') != std::string::npos) host = "[" + host + "]";
+    ctx.runner = std::make_unique<JobRunner>(ctx.options.program, "http://" + host + ":" + std::to_string(port()), ctx.env);
+  }
+  ctx.ops = std::make_unique<OperationsApi>(ctx.options.plans, ctx.runner.get(), ctx.options.access, ctx.env);
+  return Status::Ok();
+}
+
+void Server::Run() { impl_->http->Run(); }
+void Server::Stop() { impl_->http->Stop(); }
+int Server::port() const { return impl_->http->port(); }
+
+}  // namespace backspan::observatory

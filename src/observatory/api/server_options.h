@@ -1,0 +1,42 @@
+// How `backspan serve` is set up: its address, limits, and the access
+// control and plans it answers with.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "http/server.h"
+#include "observatory/ingest/otlp_decoder.h"
+
+namespace backspan::observatory {
+
+class AccessControl;
+class PlanBook;
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  int port = 4318;                        // 0: any free port (see Server::port)
+  size_t max_body_bytes = 20 << 20;       // as sent and after gzip
+  // Memory for decoding request bodies at once (a request reserves about
+  // twenty times its decoded size; beyond the budget, requests wait, then
+  // get 503).
+  uint64_t decode_memory_bytes = 512ull << 20;
+  // Connections, timeouts, queues and worker threads (its parser's body
+  // limit is max_body_bytes).
+  http::ServerLimits http;
+  int64_t default_stale_ns = 26LL * 3600 * 1'000'000'000;
+  SpanLimits limits;
+  // The shared secret the /api/v1/ingest/* endpoints require (in ?token= or
+  // a bearer header); empty: they take requests from anyone who can connect.
+  std::string ingest_token;
+  // When set, every request but the health checks and the UI's static files
+  // needs a bearer token whose roles allow it (docs/security.md); not owned.
+  AccessControl* access = nullptr;
+  // Backup plans the API may run, retention policies it may change
+  // (docs/api.md, "Operations"); not owned. Runs execute `program`, this
+  // backspan binary, exporting to this server.
+  PlanBook* plans = nullptr;
+  std::string program;
+};
+
+}  // namespace backspan::observatory

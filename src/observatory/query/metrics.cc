@@ -1,0 +1,138 @@
+#include "observatory/query/metrics.h"
+
+#include <cstdio>
+
+#include "observatory/query/freshness.h"
+
+namespace backspan::observatory {
+namespace {
+
+// A label value escaped as the exposition format requires.
+std::string Escape(const std::string& v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\') out += "\\\\";
+    else if (c == '"') out += "\\\"";
+    else if (c == '\n') out += "\\n";
+    else out.push_back(c);
+  }
+  return out;
+}
+
+std::string Num(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%.17g", v);
+  return buf;
+}
+
+class Writer {
+ public:
+  void Family(const char* name, const char* type, const char* help) {
+    out_ += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
+  }
+  void Sample(const std::string& name, const std::string& labels, double v) {
+    out_ += name + (labels.empty() ? "" : "{" + labels + "}") + " " + Num(v) + "\n";
+  }
+  std::string Take() { return std::move(out_); }
+
+ private:
+  std::string out_;
+};
+
+std::string SourceLabels(const SourceState& s) {
+  return "source=\"" + Escape(s.host + ":" + s.paths) + "\",host=\"" + Escape(s.host) + "\",resource_group=\"" +
+         Escape(s.resource_group) + "\"";
+}
+
+}  // namespace
+
+std::string RenderMetrics(const MetricsInput& in) {
+  Writer w;
+  const auto& src = in.sources;
+  auto per_source = [&](const char* name, const char* type, const char* help, auto value) {
+    w.Family(name, type, help);
+    for (const auto& s : src) w.Sample(name, SourceLabels(s), value(s));
+  };
+  per_source("backspan_backup_attempt_total", "counter", "Backup jobs run, per source.",
+             [](const SourceState& s) { return static_cast<double>(s.jobs_total); });
+  per_source("backspan_backup_success_total", "counter", "Backups that succeeded, per source.",
+             [](const SourceState& s) { return static_cast<double>(s.success_total); });
+  per_source("backspan_backup_partial_failure_total", "counter",
+             "Backups that saved a snapshot but could not read some files, per source.",
+             [](const SourceState& s) { return static_cast<double>(s.partial_total); });
+  per_source("backspan_backup_failure_total", "counter", "Backups that failed, per source.",
+             [](const SourceState& s) { return static_cast<double>(s.failed_total); });
+  per_source("backspan_backup_bytes_added_total", "counter", "New data added to the repository by backups, per source.",
+             [](const SourceState& s) { return static_cast<double>(s.bytes_added_total); });
+  per_source("backspan_backup_last_successful_timestamp", "gauge",
+             "When the last successful backup of the source ended, in unix seconds (0: never).",
+             [](const SourceState& s) { return static_cast<double>(s.last_success_ns) / 1e9; });
+  per_source("backspan_backup_last_status", "gauge", "Result of the source's last backup: 1 success, 0 failure, 0.5 partial.",
+             [](const SourceState& s) {
+               return s.last_status == "ok" ? 1.0 : s.last_status == "partial" ? 0.5 : 0.0;
+             });
+  per_source("backspan_backup_overdue", "gauge", "1 if the source's last success is older than its schedule allows.",
+             [&](const SourceState& s) {
+               return EvaluateFreshness(s, in.now_ns, in.default_stale_ns).overdue ? 1.0 : 0.0;
+             });
+
+  w.Family("backspan_backup_duration_seconds", "histogram", "How long backups took, per source.");
+  for (const auto& s : src) {
+    const std::string labels = SourceLabels(s);
+    int64_t cumulative = 0;
+    for (size_t b = 0; b < s.duration_buckets.size(); ++b) {
+      cumulative += s.duration_buckets[b];
+      std::string le = b < std::size(kDurationBucketsSeconds) ? Num(kDurationBucketsSeconds[b]) : "+Inf";
+      w.Sample("backspan_backup_duration_seconds_bucket", labels + ",le=\"" + le + "\"", static_cast<double>(cumulative));
+    }
+    w.Sample("backspan_backup_duration_seconds_sum", labels, s.duration_seconds_sum);
+    w.Sample("backspan_backup_duration_seconds_count", labels, static_cast<double>(s.jobs_total));
+  }
+
+  w.Family("backspan_jobs_total", "counter", "Jobs of every kind stored, by kind and status.");
+  for (const auto& c : in.job_counts)
+    w.Sample("backspan_jobs_total", "kind=\"" + Escape(c.kind) + "\",status=\"" + Escape(c.status) + "\"",
+             static_cast<double>(c.count));
+  w.Family("backspan_jobs_running", "gauge", "Jobs reported in progress and not yet finished.");
+  w.Sample("backspan_jobs_running", "", static_cast<double>(in.stats.running_jobs));
+  w.Family("backspan_store_jobs", "gauge", "Jobs in the store.");
+  w.Sample("backspan_store_jobs", "", static_cast<double>(in.stats.jobs));
+  if (!in.server_wide) return w.Take();
+
+  w.Family("backspan_store_size_bytes", "gauge", "Size of the store's database file.");
+  w.Sample("backspan_store_size_bytes", "", static_cast<double>(in.stats.bytes));
+  const http::ServerStats& h = in.http;
+  w.Family("backspan_http_connections_open", "gauge", "HTTP connections open now.");
+  w.Sample("backspan_http_connections_open", "", static_cast<double>(h.connections_open));
+  w.Family("backspan_http_connections_total", "counter", "HTTP connections accepted, by result.");
+  w.Sample("backspan_http_connections_total", "result=\"served\"",
+           static_cast<double>(h.connections_accepted - h.connections_refused));
+  w.Sample("backspan_http_connections_total", "result=\"refused\"", static_cast<double>(h.connections_refused));
+  w.Family("backspan_http_requests_refused_total", "counter",
+           "Requests refused before a handler ran, by reason: malformed framing, too slow, server busy.");
+  w.Sample("backspan_http_requests_refused_total", "reason=\"malformed\"", static_cast<double>(h.malformed));
+  w.Sample("backspan_http_requests_refused_total", "reason=\"timeout\"", static_cast<double>(h.timeouts));
+  w.Sample("backspan_http_requests_refused_total", "reason=\"busy\"", static_cast<double>(h.busy));
+  w.Family("backspan_http_buffered_bytes", "gauge", "Bytes of requests and responses the server holds now.");
+  w.Sample("backspan_http_buffered_bytes", "", static_cast<double>(h.buffered_bytes));
+
+  if (const IngestCounters* c = in.ingest) {
+    w.Family("backspan_ingest_requests_total", "counter", "OTLP export requests received, by result.");
+    w.Sample("backspan_ingest_requests_total", "result=\"ok\"", static_cast<double>(c->requests_ok));
+    w.Sample("backspan_ingest_requests_total", "result=\"partial\"", static_cast<double>(c->requests_partial));
+    w.Sample("backspan_ingest_requests_total", "result=\"rejected\"", static_cast<double>(c->requests_rejected));
+    w.Sample("backspan_ingest_requests_total", "result=\"failed\"", static_cast<double>(c->requests_failed));
+    w.Family("backspan_ingest_spans_total", "counter", "Spans received, by result.");
+    w.Sample("backspan_ingest_spans_total", "result=\"accepted\"", static_cast<double>(c->spans_accepted));
+    w.Sample("backspan_ingest_spans_total", "result=\"rejected\"", static_cast<double>(c->spans_rejected));
+    w.Family("backspan_ingest_received_bytes_total", "counter", "Bytes of request bodies received, after decompression.");
+    w.Sample("backspan_ingest_received_bytes_total", "", static_cast<double>(c->bytes_received));
+    w.Family("backspan_ingest_commit_wait_seconds_total", "counter", "Time requests spent waiting for their commit.");
+    w.Sample("backspan_ingest_commit_wait_seconds_total", "", static_cast<double>(c->commit_wait_micros) / 1e6);
+  }
+  w.Family("process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds.");
+  w.Sample("process_start_time_seconds", "", in.process_start_seconds);
+  return w.Take();
+}
+
+}  // namespace backspan::observatory

@@ -1,0 +1,40 @@
+// /metrics in the Prometheus text exposition format (version 0.0.4): per
+// backup source the metrics Velero exposes per schedule, and the server's
+// own ingest counters.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "http/server.h"
+#include "observatory/store/span_store.h"
+
+namespace backspan::observatory {
+
+// Counted by the receiver since the process started.
+struct IngestCounters {
+  std::atomic<uint64_t> requests_ok{0}, requests_partial{0}, requests_rejected{0}, requests_failed{0};
+  std::atomic<uint64_t> spans_accepted{0}, spans_rejected{0}, bytes_received{0};
+  std::atomic<uint64_t> commit_wait_micros{0};  // total time requests waited for their commit
+};
+
+struct MetricsInput {
+  std::vector<SourceState> sources;
+  std::vector<JobCount> job_counts;
+  StoreStats stats;
+  // Whether the caller may read everything: only then are the server's own
+  // counters (ingest, HTTP) and the store's size shown, since they count
+  // what happens in every scope.
+  bool server_wide = true;
+  const IngestCounters* ingest = nullptr;
+  http::ServerStats http;
+  int64_t now_ns = 0;
+  int64_t default_stale_ns = 0;
+  double process_start_seconds = 0;
+};
+
+std::string RenderMetrics(const MetricsInput& in);
+
+}  // namespace backspan::observatory

@@ -1,0 +1,89 @@
+#include "observatory/store/trace_chunk.h"
+
+#include <algorithm>
+
+#include "compress/compressor.h"
+#include "observatory/access/otlp_scope.h"
+#include "opentelemetry/proto/trace/v1/trace.pb.h"
+
+namespace backspan::observatory {
+
+namespace tracepb = opentelemetry::proto::trace::v1;
+
+void CompressChunk(const std::string& raw, TraceChunk* chunk) {
+  thread_local Bytes scratch;
+  size_t n = CompressBlob(CompressionMode::kAuto, ByteView(reinterpret_cast<const uint8_t*>(raw.data()), raw.size()), &scratch);
+  if (n == 0) {
+    chunk->body = raw;
+    chunk->raw_length = 0;
+  } else {
+    chunk->body.assign(reinterpret_cast<const char*>(scratch.data()), n);
+    chunk->raw_length = raw.size();
+  }
+}
+
+Result<std::vector<trace::SpanId>> SpansOutsideScope(std::string_view resource_spans, const Scope& scope) {
+  tracepb::ResourceSpans rs;
+  if (resource_spans.size() > static_cast<size_t>(INT32_MAX) ||
+      !rs.ParseFromArray(resource_spans.data(), static_cast<int>(resource_spans.size())))
+    return Status::Corruption("a stored span chunk does not parse");
+  std::vector<trace::SpanId> out;
+  for (const auto& ss : rs.scope_spans())
+    for (const auto& span : ss.spans())
+      if (!ScopeAllowsSpan(scope, rs.resource().attributes(), span.attributes()))
+        out.push_back(trace::IdFromBytes<8>(span.span_id()));
+  return out;
+}
+
+Result<std::string> SpansInScope(std::string_view resource_spans, const Scope& scope, std::set<trace::SpanId>* hidden) {
+  tracepb::ResourceSpans rs;
+  if (resource_spans.size() > static_cast<size_t>(INT32_MAX) ||
+      !rs.ParseFromArray(resource_spans.data(), static_cast<int>(resource_spans.size())))
+    return Status::Corruption("a stored span chunk does not parse");
+  bool any = false, dropped = false;
+  for (auto& ss : *rs.mutable_scope_spans()) {
+    auto* spans = ss.mutable_spans();
+    for (int i = spans->size() - 1; i >= 0; --i) {
+      if (ScopeAllowsSpan(scope, rs.resource().attributes(), spans->Get(i).attributes())) {
+        any = true;
+        continue;
+      }
+      hidden->insert(trace::IdFromBytes<8>(spans->Get(i).span_id()));
+      spans->DeleteSubrange(i, 1);
+      dropped = true;
+    }
+  }
+  if (!any) return std::string();
+  return dropped ? rs.SerializeAsString() : std::string(resource_spans);
+}
+
+bool DropSpans(TraceChunk* chunk, const std::vector<trace::SpanId>& drop) {
+  std::string raw = chunk->body;
+  if (chunk->raw_length != 0) {
+    auto inflated = DecompressBlob(ByteView(reinterpret_cast<const uint8_t*>(chunk->body.data()), chunk->body.size()),
+                                   chunk->raw_length);
+    if (!inflated.ok()) return false;
+    raw.assign(inflated->begin(), inflated->end());
+  }
+  tracepb::ResourceSpans rs;
+  if (!rs.ParseFromString(raw)) return false;
+  chunk->span_ids.clear();
+  chunk->span_count = 0;
+  chunk->start_ns = INT64_MAX;
+  for (auto& ss : *rs.mutable_scope_spans()) {
+    auto* spans = ss.mutable_spans();
+    for (int i = spans->size() - 1; i >= 0; --i)
+      if (std::find(drop.begin(), drop.end(), trace::IdFromBytes<8>(spans->Get(i).span_id())) != drop.end())
+        spans->DeleteSubrange(i, 1);
+    for (const auto& span : *spans) {
+      chunk->span_ids.push_back(trace::IdFromBytes<8>(span.span_id()));
+      chunk->span_count++;
+      chunk->start_ns = std::min(chunk->start_ns, static_cast<int64_t>(span.start_time_unix_nano()));
+    }
+  }
+  if (chunk->span_count == 0) return false;
+  CompressChunk(rs.SerializeAsString(), chunk);
+  return true;
+}
+
+}  // namespace backspan::observatory

@@ -1,0 +1,35 @@
+// The stored form of a trace's spans (TraceChunk, records.h): a serialized
+// OTLP ResourceSpans, compressed. The decoder makes chunks; the store's
+// write rule looks inside stored ones and cuts spans out of new ones.
+#pragma once
+
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "observatory/access/scope.h"
+#include "observatory/store/records.h"
+#include "util/status.h"
+
+namespace backspan::observatory {
+
+// Sets chunk's body to `raw` (a serialized ResourceSpans), compressed when
+// that makes it smaller (raw_length is then the uncompressed size, else 0).
+void CompressChunk(const std::string& raw, TraceChunk* chunk);
+
+// The ids of the spans in `resource_spans` (a stored chunk's or live span's
+// serialized ResourceSpans, uncompressed) that `scope` does not allow.
+// Corruption if it does not parse.
+Result<std::vector<trace::SpanId>> SpansOutsideScope(std::string_view resource_spans, const Scope& scope);
+
+// `resource_spans` (serialized, uncompressed) with only the spans `scope`
+// allows: "" if it allows none. The ids of the spans left out are added to
+// `hidden`. Corruption if it does not parse.
+Result<std::string> SpansInScope(std::string_view resource_spans, const Scope& scope, std::set<trace::SpanId>* hidden);
+
+// Removes the spans with ids in `drop` from `chunk`, re-encoding it; false
+// if no span is left (the chunk is then to be dropped whole).
+bool DropSpans(TraceChunk* chunk, const std::vector<trace::SpanId>& drop);
+
+}  // namespace backspan::observatory
