@@ -26,6 +26,8 @@ struct FileInfo {
   uint64_t dev = 0, inode = 0, nlink = 0, rdev = 0;
 };
 
+class Directory;
+
 struct DirEntry {
   std::string name;
 };
@@ -84,6 +86,11 @@ class Env {
   virtual Status CreateDir(const std::string& path) = 0;
   // fsyncs a directory so that renames and creations in it are durable.
   virtual Status SyncDir(const std::string& path) = 0;
+
+  // Opens directory `path` to create and change files beneath it
+  // (directory.h). Links in `path` itself are followed, as in any path a
+  // user names; nothing beneath it is.
+  virtual Result<std::unique_ptr<Directory>> OpenDirectory(const std::string& path) = 0;
 
   // Clock.
   virtual int64_t NowUnixNanos() = 0;    // wall clock

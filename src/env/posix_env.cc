@@ -10,10 +10,10 @@
 
 #include "env/env.h"
 #include "env/posix_direct_file.h"
+#include "env/posix_files.h"
 #include "util/hex.h"
 
 namespace backspan {
-namespace {
 
 FileInfo InfoFromStat(const struct stat& st) {
   FileInfo info;
@@ -39,6 +39,8 @@ FileInfo InfoFromStat(const struct stat& st) {
   info.rdev = st.st_rdev;
   return info;
 }
+
+namespace {
 
 class PosixReadableFile final : public ReadableFile {
  public:
@@ -110,7 +112,7 @@ class PosixEnv final : public Env {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOATIME);
     if (fd < 0 && errno == EPERM) fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) return Status::FromErrno(errno, "open " + path);
-    return std::unique_ptr<ReadableFile>(new PosixReadableFile(fd, path));
+    return NewPosixReadableFile(fd, path);
   }
 
   Result<FileInfo> Lstat(const std::string& path) override {
@@ -188,6 +190,12 @@ class PosixEnv final : public Env {
     return Status::Ok();
   }
 
+  Result<std::unique_ptr<Directory>> OpenDirectory(const std::string& path) override {
+    int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return Status::FromErrno(errno, "open directory " + path);
+    return NewPosixDirectory(fd, path);
+  }
+
   int64_t NowUnixNanos() override {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -202,6 +210,10 @@ class PosixEnv final : public Env {
 };
 
 }  // namespace
+
+std::unique_ptr<ReadableFile> NewPosixReadableFile(int fd, std::string path) {
+  return std::make_unique<PosixReadableFile>(fd, std::move(path));
+}
 
 namespace {
 std::atomic<Env*> g_default_env{nullptr};

@@ -1,8 +1,5 @@
 #include "restorer/pack_order_fill.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <atomic>
 #include <map>
@@ -32,28 +29,18 @@ struct FileState {
   Status error;  // the first failure
 };
 
-// A reader's open files, so consecutive blobs of one file share a descriptor.
+// A reader's open files, so consecutive blobs of one file share one.
 struct Fds {
-  std::map<uint32_t, int> open;
-  int Get(const FileToFill& f, uint32_t index) {
+  std::map<uint32_t, std::unique_ptr<PositionalFile>> open;
+  Result<PositionalFile*> Get(const FileToFill& f, uint32_t index) {
     auto it = open.find(index);
-    if (it != open.end()) return it->second;
-    if (open.size() >= kOpenFilesPerReader) CloseAll();
+    if (it != open.end()) return it->second.get();
+    if (open.size() >= kOpenFilesPerReader) open.clear();
     // The first write creates the file (never through a symlink).
-    int fd = ::openat(f.dirfd, f.name.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd >= 0) open[index] = fd;
-    return fd;
+    ASSIGN_OR_RETURN(auto file, f.dir->OpenForWrite(f.name, true));
+    return (open[index] = std::move(file)).get();
   }
-  void Close(uint32_t index) {
-    auto it = open.find(index);
-    if (it == open.end()) return;
-    ::close(it->second);
-    open.erase(it);
-  }
-  void CloseAll() {
-    for (auto& [i, fd] : open) ::close(fd);
-    open.clear();
-  }
+  void Close(uint32_t index) { open.erase(index); }
 };
 
 // Spans of neighbouring pieces: blobs less than this apart are read in one
@@ -126,7 +113,7 @@ class Filler {
         a = b;
       }
     }
-    fds.CloseAll();
+    fds.open.clear();
   }
 
   void ReadSpan(const std::vector<Piece>& pieces, size_t a, size_t b, uint64_t start, uint64_t end, Fds* fds);
@@ -189,9 +176,9 @@ void Filler::ReadSpan(const std::vector<Piece>& pieces, size_t a, size_t b, uint
     }
     const FileToFill& f = files_[p.file];
     FileState& st = state_[p.file];
-    const int fd = fds->Get(f, p.file);
+    auto file = fds->Get(f, p.file);
     uint64_t written_end = 0;
-    Status w = fd < 0 ? Status::FromErrno(errno, "open " + f.path) : WriteSparse(fd, p.file_offset, *plain, f.path, &written_end);
+    Status w = file.ok() ? WriteSparse(*file, p.file_offset, *plain, &written_end) : file.status();
     if (!w.ok()) {
       Fail(p.file, w, false);
       continue;

@@ -12,13 +12,14 @@
 #include <string>
 #include <vector>
 
+#include "env/directory.h"
 #include "repository/repository.h"
 
 namespace backspan {
 
 // A file to fill: created, empty, by its first write.
 struct FileToFill {
-  int dirfd;         // its directory, open for the whole fill
+  Directory* dir;    // its directory, open for the whole fill
   std::string name;  // within it
   std::string path;  // for messages
   std::vector<BlobId> content;

@@ -1,20 +1,14 @@
 #include "restorer/restorer.h"
 
-#include <fcntl.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
-#include <sys/sysmacros.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <filesystem>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <thread>
 
+#include "env/directory.h"
 #include "restorer/pack_order_fill.h"
 #include "restorer/sparse_write.h"
 #include "util/bounded_queue.h"
@@ -23,49 +17,26 @@
 namespace backspan {
 namespace {
 
-// An open directory, shared by the file jobs inside it.
-struct DirFd {
-  explicit DirFd(int f) : fd(f) {}
-  ~DirFd() {
-    if (fd >= 0) ::close(fd);
-  }
-  DirFd(const DirFd&) = delete;
-  DirFd& operator=(const DirFd&) = delete;
-  int fd;
-};
-
 std::string JoinRel(const std::string& dir, const std::string& name) {
   return dir.empty() ? name : dir + "/" + name;
 }
 
-timespec ToTimespec(int64_t ns) {
-  timespec ts;
-  ts.tv_sec = static_cast<time_t>(ns / 1000000000);
-  ts.tv_nsec = static_cast<long>(ns % 1000000000);
-  if (ts.tv_nsec < 0) {
-    ts.tv_nsec += 1000000000;
-    --ts.tv_sec;
-  }
-  return ts;
-}
-
 // Opens `rel` below `root` one component at a time, never following symlinks.
-Result<int> OpenDirBeneath(int root, const std::string& rel) {
-  int fd = ::dup(root);
-  if (fd < 0) return Status::FromErrno(errno, "dup");
+Result<std::unique_ptr<Directory>> OpenDirBeneath(Directory* root, const std::string& rel) {
+  ASSIGN_OR_RETURN(auto dir, root->OpenDir("."));
   size_t pos = 0;
   while (pos < rel.size()) {
     size_t slash = rel.find('/', pos);
     if (slash == std::string::npos) slash = rel.size();
-    std::string comp = rel.substr(pos, slash - pos);
-    int next = ::openat(fd, comp.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    int err = errno;
-    ::close(fd);
-    if (next < 0) return Status::FromErrno(err, "open directory " + rel);
-    fd = next;
+    ASSIGN_OR_RETURN(dir, dir->OpenDir(rel.substr(pos, slash - pos)));
     pos = slash + 1;
   }
-  return fd;
+  return dir;
+}
+
+std::pair<std::string, std::string> SplitParent(const std::string& rel) {
+  size_t s = rel.rfind('/');
+  return s == std::string::npos ? std::make_pair(std::string(), rel) : std::make_pair(rel.substr(0, s), rel.substr(s + 1));
 }
 
 }  // namespace
@@ -78,16 +49,17 @@ struct Restorer::PlanDir {
 };
 
 struct Restorer::FileJob {
-  std::shared_ptr<DirFd> dir;
+  std::shared_ptr<Directory> dir;
   std::string rel;
   Node node;
-  int fd;  // created by the planning thread: creating files from several
-           // threads in one directory only contends on its lock
+  // Created by the planning thread: creating files from several threads in
+  // one directory only contends on its lock.
+  std::unique_ptr<PositionalFile> file;
 };
 
 class Restorer::Impl {
  public:
-  Impl(Restorer* r) : r_(r), repo_(r->repo_), opts_(r->opts_) {}
+  Impl(Restorer* r) : r_(r), repo_(r->repo_), env_(r->repo_->env()), opts_(r->opts_) {}
 
   Result<std::unique_ptr<PlanDir>> Plan(const BlobId& tree_id, const std::string& rel,
                                         bool include_all) {
@@ -133,44 +105,41 @@ class Restorer::Impl {
     result_.issues.push_back(std::move(issue));
   }
 
-  // Removes whatever is at `name` in `dirfd` if overwriting is allowed.
-  bool ClearForOverwrite(int dirfd, const std::string& name, bool keep_dir) {
+  // Removes whatever is at `name` in `dir` if overwriting is allowed.
+  bool ClearForOverwrite(Directory* dir, const std::string& name, bool keep_dir) {
     if (!opts_.overwrite) return false;
-    struct stat st;
-    if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return errno == ENOENT;
-    if (S_ISDIR(st.st_mode)) return keep_dir;
-    return ::unlinkat(dirfd, name.c_str(), 0) == 0;
+    auto info = dir->Lstat(name);
+    if (!info.ok()) return info.status().code() == ErrorCode::kNotFound;
+    if (info->kind == FileKind::kDir) return keep_dir;
+    return dir->Remove(name).ok();
   }
 
-  void SetMetadata(int dirfd, const std::string& name, const Node& n, int fd) {
-    bool link = n.kind == FileKind::kSymlink;
-    if (opts_.restore_owner) {
-      int rc = fd >= 0 ? ::fchown(fd, n.uid, n.gid)
-                       : ::fchownat(dirfd, name.c_str(), n.uid, n.gid, AT_SYMLINK_NOFOLLOW);
-      (void)rc;  // best effort, as with every backup tool
-    }
-    if (!link) {
-      if (fd >= 0) (void)::fchmod(fd, n.mode);
-      else (void)::fchmodat(dirfd, name.c_str(), n.mode, 0);
-    }
-    timespec times[2] = {ToTimespec(n.mtime_ns), ToTimespec(n.mtime_ns)};
-    if (fd >= 0) (void)::futimens(fd, times);
-    else (void)::utimensat(dirfd, name.c_str(), times, AT_SYMLINK_NOFOLLOW);
+  FileMetadata MetadataOf(const Node& n) const {
+    FileMetadata m;
+    m.mode = n.mode;
+    m.uid = n.uid;
+    m.gid = n.gid;
+    m.set_owner = opts_.restore_owner;
+    m.mtime_ns = n.mtime_ns;
+    return m;
   }
 
-  // Creates a file to restore into; the caller owns the descriptor.
-  Result<int> CreateFile(int dirfd, const std::string& name) {
-    int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
-    int fd = ::openat(dirfd, name.c_str(), flags, 0600);
-    if (fd < 0 && errno == EEXIST && ClearForOverwrite(dirfd, name, false))
-      fd = ::openat(dirfd, name.c_str(), flags, 0600);
-    if (fd < 0) return Status::FromErrno(errno, "create");
-    return fd;
+  // Best effort, as with every backup tool: the content is what matters.
+  void SetMetadata(Directory* dir, const Node& n, PositionalFile* file) {
+    if (file) (void)file->SetMetadata(MetadataOf(n));
+    else (void)dir->SetMetadata(n.name, MetadataOf(n));
+  }
+
+  // Creates a file to restore into.
+  Result<std::unique_ptr<PositionalFile>> CreateFile(Directory* dir, const std::string& name) {
+    auto file = dir->CreateFile(name);
+    if (!file.ok() && file.status().code() == ErrorCode::kAlreadyExists && ClearForOverwrite(dir, name, false))
+      file = dir->CreateFile(name);
+    return file;
   }
 
   Status RestoreFile(FileJob& job) {
     const Node& n = job.node;
-    int fd = job.fd;
     uint64_t offset = 0, written_end = 0;
     Status st;
     for (const auto& id : n.content) {
@@ -183,26 +152,26 @@ class Restorer::Impl {
         st = data.status();
         break;
       }
-      st = WriteSparse(fd, offset, *data, "/" + job.rel, &written_end);
+      st = WriteSparse(job.file.get(), offset, *data, &written_end);
       if (!st.ok()) break;
       offset += data->size();
       r_->progress_.bytes_done += data->size();
     }
-    return FinishFile(job, fd, st, offset, written_end);
+    return FinishFile(job, std::move(job.file), st, offset, written_end);
   }
 
   // Completes a filled file (its size, if it ends in a hole; its metadata)
-  // and closes `fd`; or, if filling it failed, removes it: a file with wrong
+  // and closes it; or, if filling it failed, removes it: a file with wrong
   // content is never left under its real name.
-  Status FinishFile(const FileJob& job, int fd, Status st, uint64_t size, uint64_t written_end) {
+  Status FinishFile(const FileJob& job, std::unique_ptr<PositionalFile> file, Status st, uint64_t size,
+                    uint64_t written_end) {
     const Node& n = job.node;
-    int dirfd = job.dir->fd;
-    if (st.ok() && written_end < size && ::ftruncate(fd, static_cast<off_t>(size)) != 0)
-      st = Status::FromErrno(errno, "truncate");
-    if (st.ok()) SetMetadata(dirfd, n.name, n, fd);
-    ::close(fd);
+    if (st.ok() && written_end < size) st = file->Truncate(size);
+    if (st.ok()) SetMetadata(job.dir.get(), n, file.get());
+    Status closed = file->Close();
+    if (st.ok()) st = closed;
     if (!st.ok()) {
-      (void)::unlinkat(dirfd, n.name.c_str(), 0);
+      (void)job.dir->Remove(n.name);
       return st;
     }
     {
@@ -218,16 +187,19 @@ class Restorer::Impl {
   void FillByPacks(unsigned threads) {
     std::vector<FileToFill> files;
     files.reserve(pack_jobs_.size());
-    for (const FileJob& j : pack_jobs_) files.push_back({j.dir->fd, j.node.name, "/" + j.rel, j.node.content});
+    for (const FileJob& j : pack_jobs_) files.push_back({j.dir.get(), j.node.name, "/" + j.rel, j.node.content});
     FillCallbacks cb;
     cb.on_bytes = [this](uint64_t bytes) { r_->progress_.bytes_done += bytes; };
     cb.on_done = [this](size_t i, const Status& status, uint64_t size, uint64_t written_end) {
       const FileJob& job = pack_jobs_[i];
       Status st = status;
-      int fd = ::openat(job.dir->fd, job.node.name.c_str(), O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
-      if (fd < 0 && st.ok()) st = Status::FromErrno(errno, "open");
-      if (fd >= 0) st = FinishFile(job, fd, st, size, written_end);
-      else (void)::unlinkat(job.dir->fd, job.node.name.c_str(), 0);
+      auto file = job.dir->OpenForWrite(job.node.name, false);
+      if (file.ok()) {
+        st = FinishFile(job, std::move(*file), st, size, written_end);
+      } else {
+        if (st.ok()) st = file.status();
+        (void)job.dir->Remove(job.node.name);
+      }
       if (!st.ok() && st.code() != ErrorCode::kInterrupted) Issue(job.rel, st.message());
       r_->progress_.files_done++;
     };
@@ -235,32 +207,28 @@ class Restorer::Impl {
   }
 
   Status VerifyFile(const FileJob& job) {
-    int fd = ::openat(job.dir->fd, job.node.name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) return Status::FromErrno(errno, "verify: open");
+    auto file = job.dir->OpenForRead(job.node.name);
+    if (!file.ok()) return file.status().WithContext("verify");
     uint64_t offset = 0;
-    Status st;
     Bytes buf;
     for (const auto& id : job.node.content) {
       auto loc = repo_->index().Lookup(id);
-      if (!loc) {
-        st = Status::NotFound("verify: blob " + id.ShortHex() + " is not in the index");
-        break;
-      }
+      if (!loc) return Status::NotFound("verify: blob " + id.ShortHex() + " is not in the index");
       buf.resize(loc->entry.raw_length);
-      ssize_t got = ::pread(fd, buf.data(), buf.size(), static_cast<off_t>(offset));
-      if (got != static_cast<ssize_t>(buf.size()) || repo_->HashBlob(buf) != id) {
-        st = Status::Corruption("verify: restored content differs from the snapshot at offset " +
-                                std::to_string(offset));
-        break;
+      size_t got = 0;
+      while (got < buf.size()) {
+        auto n = (*file)->ReadAt(offset + got, buf.data() + got, buf.size() - got);
+        if (!n.ok()) return n.status().WithContext("verify");
+        if (*n == 0) break;
+        got += *n;
       }
+      if (got != buf.size() || repo_->HashBlob(buf) != id)
+        return Status::Corruption("verify: restored content differs from the snapshot at offset " + std::to_string(offset));
       offset += buf.size();
     }
-    ::close(fd);
-    if (st.ok()) {
-      std::lock_guard lock(mu_);
-      result_.files_verified++;
-    }
-    return st;
+    std::lock_guard lock(mu_);
+    result_.files_verified++;
+    return Status::Ok();
   }
 
   void Worker() {
@@ -271,11 +239,11 @@ class Restorer::Impl {
     }
   }
 
-  // Creates what `dir` lists inside the open directory `fd`.
-  Status Execute(PlanDir& dir, const std::shared_ptr<DirFd>& fd) {
-    for (auto& n : dir.entries) {
+  // Creates what `plan` lists inside the open directory `dir`.
+  Status Execute(PlanDir& plan, const std::shared_ptr<Directory>& dir) {
+    for (auto& n : plan.entries) {
       if (InterruptRequested()) return InterruptedStatus("the restore");
-      std::string rel = JoinRel(dir.rel, n.name);
+      std::string rel = JoinRel(plan.rel, n.name);
       if (n.kind == FileKind::kFile) {
         if (n.nlink > 1) {
           auto key = std::make_pair(n.dev, n.inode);
@@ -288,65 +256,62 @@ class Restorer::Impl {
         }
         if (by_pack_ && !n.content.empty()) {
           // Created by the fill, pack by pack, in parallel with the reads.
-          if (opts_.overwrite) ClearForOverwrite(fd->fd, n.name, false);
-          pack_jobs_.push_back({fd, rel, std::move(n), -1});
+          if (opts_.overwrite) ClearForOverwrite(dir.get(), n.name, false);
+          pack_jobs_.push_back({dir, rel, std::move(n), nullptr});
           continue;
         }
-        auto file = CreateFile(fd->fd, n.name);
+        auto file = CreateFile(dir.get(), n.name);
         if (!file.ok()) {
           Issue(rel, file.status().message());
           continue;
         }
         if (by_pack_) {
-          ::close(*file);
-          pack_jobs_.push_back({fd, rel, std::move(n), -1});
-        } else if (!queue_->Push({fd, rel, std::move(n), *file})) {
-          ::close(*file);
+          (void)(*file)->Close();  // an empty file: complete once its metadata is set
+          pack_jobs_.push_back({dir, rel, std::move(n), nullptr});
+        } else {
+          (void)queue_->Push({dir, rel, std::move(n), std::move(*file)});
         }
         continue;
       }
-      Status st = CreateSpecial(fd->fd, n);
+      Status st = CreateSpecial(dir.get(), n);
       if (!st.ok()) Issue(rel, st.message());
     }
-    for (auto& sub : dir.dirs) {
+    for (auto& sub : plan.dirs) {
       const std::string& name = sub->node.name;
-      if (::mkdirat(fd->fd, name.c_str(), 0700) != 0) {
-        if (errno != EEXIST || !ClearForOverwrite(fd->fd, name, true) ||
-            (::mkdirat(fd->fd, name.c_str(), 0700) != 0 && errno != EEXIST)) {
-          Issue(sub->rel, std::strerror(errno) + std::string(" (creating directory)"));
-          continue;
-        }
+      Status made = dir->MakeDir(name);
+      if (!made.ok() && made.code() == ErrorCode::kAlreadyExists && ClearForOverwrite(dir.get(), name, true)) {
+        made = dir->MakeDir(name);  // where something else was; a directory that is there stays
+        if (made.code() == ErrorCode::kAlreadyExists) made = Status::Ok();
       }
-      int child = ::openat(fd->fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-      if (child < 0) {
-        Issue(sub->rel, std::string("open directory: ") + std::strerror(errno));
+      if (!made.ok()) {
+        Issue(sub->rel, made.message());
+        continue;
+      }
+      auto child = dir->OpenDir(name);
+      if (!child.ok()) {
+        Issue(sub->rel, child.status().message());
         continue;
       }
       result_.dirs_restored++;
-      RETURN_IF_ERROR(Execute(*sub, std::make_shared<DirFd>(child)));
+      RETURN_IF_ERROR(Execute(*sub, std::shared_ptr<Directory>(std::move(*child))));
     }
     return Status::Ok();
   }
 
-  Status CreateSpecial(int dirfd, const Node& n) {
-    const char* name = n.name.c_str();
-    int rc = -1;
+  Status CreateSpecial(Directory* dir, const Node& n) {
+    if ((n.kind == FileKind::kDev || n.kind == FileKind::kCharDev) && !opts_.restore_owner)
+      return Status::Unsupported("device node skipped (needs root)");
+    if (n.kind != FileKind::kSymlink && n.kind != FileKind::kFifo && n.kind != FileKind::kDev &&
+        n.kind != FileKind::kCharDev)
+      return Status::Unsupported("unsupported file type skipped");
+    Status st;
     for (int attempt = 0; attempt < 2; ++attempt) {
-      switch (n.kind) {
-        case FileKind::kSymlink: rc = ::symlinkat(n.link_target.c_str(), dirfd, name); break;
-        case FileKind::kFifo: rc = ::mkfifoat(dirfd, name, 0600); break;
-        case FileKind::kDev:
-        case FileKind::kCharDev:
-          if (!opts_.restore_owner) return Status::Unsupported("device node skipped (needs root)");
-          rc = ::mknodat(dirfd, name, (n.kind == FileKind::kDev ? S_IFBLK : S_IFCHR) | 0600,
-                         static_cast<dev_t>(n.rdev));
-          break;
-        default: return Status::Unsupported("unsupported file type skipped");
-      }
-      if (rc == 0 || errno != EEXIST || !ClearForOverwrite(dirfd, n.name, false)) break;
+      st = n.kind == FileKind::kSymlink ? dir->MakeSymlink(n.name, n.link_target)
+                                        : dir->MakeSpecial(n.name, n.kind, n.rdev);
+      if (st.ok() || st.code() != ErrorCode::kAlreadyExists || !ClearForOverwrite(dir, n.name, false)) break;
     }
-    if (rc != 0) return Status::FromErrno(errno, "create");
-    SetMetadata(dirfd, n.name, n, -1);
+    if (!st.ok()) return st;
+    SetMetadata(dir, n, nullptr);
     std::lock_guard lock(mu_);
     result_.files_restored++;
     return Status::Ok();
@@ -354,56 +319,49 @@ class Restorer::Impl {
 
   // Directory metadata last, deepest first, so that restoring contents does
   // not change a directory's mtime or trip over read-only permissions.
-  void FinishDirs(PlanDir& dir, int root) {
-    for (auto& sub : dir.dirs) FinishDirs(*sub, root);
-    if (dir.rel.empty()) return;
-    size_t slash = dir.rel.rfind('/');
-    std::string parent = slash == std::string::npos ? "" : dir.rel.substr(0, slash);
-    auto pfd = OpenDirBeneath(root, parent);
-    if (!pfd.ok()) return;
-    SetMetadata(*pfd, dir.node.name, dir.node, -1);
-    ::close(*pfd);
+  void FinishDirs(PlanDir& plan, Directory* root) {
+    for (auto& sub : plan.dirs) FinishDirs(*sub, root);
+    if (plan.rel.empty()) return;
+    auto parent = OpenDirBeneath(root, SplitParent(plan.rel).first);
+    if (parent.ok()) SetMetadata(parent->get(), plan.node, nullptr);
   }
 
-  void MakeLinks(int root) {
+  void MakeLinks(Directory* root) {
     for (const auto& [rel, first] : links_) {
-      auto split = [](const std::string& p) {
-        size_t s = p.rfind('/');
-        return s == std::string::npos ? std::make_pair(std::string(), p)
-                                      : std::make_pair(p.substr(0, s), p.substr(s + 1));
-      };
-      auto [from_dir, from_name] = split(first);
-      auto [to_dir, to_name] = split(rel);
+      auto [from_dir, from_name] = SplitParent(first);
+      auto [to_dir, to_name] = SplitParent(rel);
       auto from = OpenDirBeneath(root, from_dir);
       auto to = OpenDirBeneath(root, to_dir);
-      if (from.ok() && to.ok()) {
-        int rc = ::linkat(*from, from_name.c_str(), *to, to_name.c_str(), 0);
-        if (rc != 0 && errno == EEXIST && ClearForOverwrite(*to, to_name, false))
-          rc = ::linkat(*from, from_name.c_str(), *to, to_name.c_str(), 0);
-        if (rc == 0) result_.links_restored++;
-        else Issue(rel, std::string("hard link: ") + std::strerror(errno));
-      } else {
+      if (!from.ok() || !to.ok()) {
         Issue(rel, "hard link: cannot open its directory");
+        continue;
       }
-      if (from.ok()) ::close(*from);
-      if (to.ok()) ::close(*to);
+      Status st = (*from)->Link(from_name, to->get(), to_name);
+      if (!st.ok() && st.code() == ErrorCode::kAlreadyExists && ClearForOverwrite(to->get(), to_name, false))
+        st = (*from)->Link(from_name, to->get(), to_name);
+      if (st.ok()) result_.links_restored++;
+      else Issue(rel, st.message());
     }
   }
 
   // Creates the target if needed; refuses a non-empty one without --overwrite.
   Status PrepareTarget() {
-    std::error_code ec;
-    std::filesystem::path target(opts_.target);
-    if (std::filesystem::exists(target, ec)) {
-      if (!std::filesystem::is_directory(target, ec))
-        return Status::InvalidArgument("restore target " + opts_.target + " is not a directory");
-      if (!opts_.overwrite && !std::filesystem::is_empty(target, ec))
-        return Status::InvalidArgument("restore target " + opts_.target +
-                                       " is not empty; use --overwrite to restore into it, or choose an empty directory");
+    auto info = env_->Lstat(opts_.target);
+    if (!info.ok()) {
+      if (info.status().code() != ErrorCode::kNotFound) return info.status();
+      Status made = CreateDirs(env_, opts_.target);
+      if (!made.ok()) return Status::IOError("cannot create restore target " + opts_.target + ": " + made.message());
       return Status::Ok();
     }
-    std::filesystem::create_directories(target, ec);
-    if (ec) return Status::IOError("cannot create restore target " + opts_.target + ": " + ec.message());
+    // Links in the path the user names are followed: a link to a directory is one.
+    const bool is_dir = info->kind == FileKind::kDir ||
+                        (info->kind == FileKind::kSymlink && env_->OpenDirectory(opts_.target).ok());
+    if (!is_dir) return Status::InvalidArgument("restore target " + opts_.target + " is not a directory");
+    if (opts_.overwrite) return Status::Ok();
+    ASSIGN_OR_RETURN(auto entries, env_->ReadDir(opts_.target));
+    if (!entries.empty())
+      return Status::InvalidArgument("restore target " + opts_.target +
+                                     " is not empty; use --overwrite to restore into it, or choose an empty directory");
     return Status::Ok();
   }
 
@@ -423,9 +381,9 @@ class Restorer::Impl {
       (void)::setrlimit(RLIMIT_NOFILE, &rl);
     }
     RETURN_IF_ERROR(PrepareTarget());
-    int root = ::open(opts_.target.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (root < 0) return Status::FromErrno(errno, "open restore target " + opts_.target);
-    auto root_fd = std::make_shared<DirFd>(root);
+    auto opened = env_->OpenDirectory(opts_.target);
+    if (!opened.ok()) return opened.status().WithContext("restore target");
+    std::shared_ptr<Directory> root(std::move(*opened));
     unsigned threads = opts_.threads ? opts_.threads
                                      : std::max(2 * std::max(1u, std::thread::hardware_concurrency()),
                                                 static_cast<unsigned>(repo_->backend()->ReadConcurrency()));
@@ -439,20 +397,21 @@ class Restorer::Impl {
     queue_ = std::make_unique<BoundedQueue<FileJob>>(256);
     std::vector<std::thread> workers;
     for (unsigned i = 0; i < (by_pack_ ? 0 : threads); ++i) workers.emplace_back([this] { Worker(); });
-    Status st = Execute(*plan, root_fd);
+    Status st = Execute(*plan, root);
     queue_->Close();
     for (auto& t : workers) t.join();
     RETURN_IF_ERROR(st);
     if (by_pack_) FillByPacks(threads);
     if (InterruptRequested()) return InterruptedStatus("the restore");
-    MakeLinks(root);
-    FinishDirs(*plan, root);
+    MakeLinks(root.get());
+    FinishDirs(*plan, root.get());
     return std::move(result_);
   }
 
  private:
   Restorer* r_;
   Repository* repo_;
+  Env* env_;
   const RestoreOptions& opts_;
   std::mutex mu_;
   RestoreResult result_;

@@ -1,9 +1,6 @@
 #include "restorer/sparse_write.h"
 
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <cstring>
 
 namespace backspan {
@@ -21,7 +18,7 @@ bool AllZero(const uint8_t* p, size_t n) {
 
 }  // namespace
 
-Status WriteSparse(int fd, uint64_t offset, ByteView data, const std::string& path, uint64_t* end) {
+Status WriteSparse(PositionalFile* file, uint64_t offset, ByteView data, uint64_t* end) {
   constexpr size_t kBlock = 4096;
   size_t i = 0;
   while (i < data.size()) {
@@ -36,15 +33,7 @@ Status WriteSparse(int fd, uint64_t offset, ByteView data, const std::string& pa
       if (AllZero(data.data() + j, m)) break;
       j += m;
     }
-    size_t done = i;
-    while (done < j) {
-      ssize_t w = ::pwrite(fd, data.data() + done, j - done, static_cast<off_t>(offset + done));
-      if (w < 0) {
-        if (errno == EINTR) continue;
-        return Status::FromErrno(errno, "write " + path);
-      }
-      done += static_cast<size_t>(w);
-    }
+    RETURN_IF_ERROR(file->WriteAt(offset + i, data.subspan(i, j - i)));
     *end = std::max(*end, offset + j);
     i = j;
   }

@@ -5,6 +5,7 @@
 #include <functional>
 #include <string>
 
+#include "env/directory.h"
 #include "env/env.h"
 
 namespace backspan::testing {
@@ -14,7 +15,12 @@ namespace backspan::testing {
 // prove that I/O errors and crashes are reported cleanly and lose nothing.
 class FaultEnv : public Env {
  public:
-  enum class Op { kOpenForRead, kRead, kNewWritableFile, kAppend, kSync, kRename, kRemove, kSyncDir };
+  // Files created through a Directory count as kNewWritableFile, their
+  // positional writes as kAppend.
+  enum class Op {
+    kOpenForRead, kRead, kNewWritableFile, kAppend, kSync, kRename, kRemove, kSyncDir,
+    kMakeDir, kMakeLink, kTruncate, kSetMetadata
+  };
   // Returned by `fault` to die by SIGKILL at this operation; an append
   // first writes half its data, like a write torn by a crash.
   static constexpr int kCrash = -1;
@@ -34,6 +40,7 @@ class FaultEnv : public Env {
   Status Remove(const std::string& path) override;
   Status CreateDir(const std::string& path) override { return base()->CreateDir(path); }
   Status SyncDir(const std::string& path) override;
+  Result<std::unique_ptr<Directory>> OpenDirectory(const std::string& path) override;
   int64_t NowUnixNanos() override { return base()->NowUnixNanos(); }
   int64_t MonotonicNanos() override { return base()->MonotonicNanos(); }
 

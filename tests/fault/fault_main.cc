@@ -4,20 +4,23 @@
 // BACKSPAN_FAULT selects one fault; counting is over this process's
 // operations of the named kind, from 1:
 //   crash:N          SIGKILL at the N-th write-side operation (create,
-//                    append, fsync, rename, remove, directory fsync); an
-//                    append writes half its data first
+//                    append, fsync, rename, remove, directory fsync, and a
+//                    restore's mkdir, link, truncate, metadata); an append
+//                    (any write) writes half its data first
 //   count            inject nothing; print "fault-ops: N" (the write-side
 //                    operations) on stderr at exit, to choose crash points
 //   OP:ERRNO:N       the N-th OP fails with ERRNO (EIO or ENOSPC); OP is
-//                    create, append (half the data lands: a short write),
-//                    fsync, rename or remove
+//                    create, append (any write; half the data lands: a short
+//                    write), fsync, rename, remove, mkdir, link (symlinks,
+//                    hard links, special files), truncate or metadata
 //   slow-read:MS     every read of a file outside the repository takes MS
 //                    milliseconds longer: a slow source disk, for long jobs
 //   slow-repo-read:MS  every read of a repository file takes MS longer: slow
 //                    storage, for long restores, checks and prunes
 // Only files under the repository (BACKSPAN_REPOSITORY) are affected, or
 // under BACKSPAN_FAULT_SCOPE if set (a cloud repository's files are not
-// local: its packs wait in temporary files there, TMPDIR).
+// local: its packs wait in temporary files there, TMPDIR; a restore's
+// target).
 #include <cerrno>
 #include <chrono>
 #include <thread>
@@ -73,11 +76,15 @@ int main(int argc, char** argv) {
       std::string op_name = s.substr(0, a), err_name = s.substr(a + 1, b - a - 1);
       long n = std::atol(s.c_str() + b + 1);
       int err = err_name == "ENOSPC" ? ENOSPC : EIO;
-      FaultEnv::Op op = op_name == "create"   ? FaultEnv::Op::kNewWritableFile
-                        : op_name == "append" ? FaultEnv::Op::kAppend
-                        : op_name == "fsync"  ? FaultEnv::Op::kSync
-                        : op_name == "rename" ? FaultEnv::Op::kRename
-                                              : FaultEnv::Op::kRemove;
+      FaultEnv::Op op = op_name == "create"     ? FaultEnv::Op::kNewWritableFile
+                        : op_name == "append"   ? FaultEnv::Op::kAppend
+                        : op_name == "fsync"    ? FaultEnv::Op::kSync
+                        : op_name == "rename"   ? FaultEnv::Op::kRename
+                        : op_name == "mkdir"    ? FaultEnv::Op::kMakeDir
+                        : op_name == "link"     ? FaultEnv::Op::kMakeLink
+                        : op_name == "truncate" ? FaultEnv::Op::kTruncate
+                        : op_name == "metadata" ? FaultEnv::Op::kSetMetadata
+                                                : FaultEnv::Op::kRemove;
       env.fault = [op, err, n, scope](FaultEnv::Op o, const std::string& path) {
         if (o != op || path.rfind(scope, 0) != 0) return 0;
         return ++counter == n ? err : 0;

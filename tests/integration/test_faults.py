@@ -214,6 +214,81 @@ class IoErrorTest(FaultCase):
         self.assertGreater(failed, 0)
 
 
+class RestoreFaultTest(FaultCase):
+    """A restore through a failing or dying filesystem: each fault is a clean
+    error naming its cause, nothing outside the target is touched, and a
+    rerun with --overwrite restores everything."""
+
+    def setUp(self):
+        super().setUp()
+        src = os.path.join(self.tmp, "restore-src")
+        for i in range(30):
+            write(f"{src}/d{i % 3}/e{i % 2}/f{i}.txt", (f"file {i}\n" * (50 + i)).encode())
+        write(f"{src}/big.bin", random.Random(7).randbytes(3 << 20))
+        with open(f"{src}/sparse.bin", "wb") as f:  # ends in a hole: restored with a truncate
+            f.write(random.Random(8).randbytes(1 << 20))
+            f.truncate(4 << 20)
+        os.symlink("d0/e0/f0.txt", f"{src}/link")
+        os.link(f"{src}/d1/e1/f1.txt", f"{src}/hardlink")
+        os.mkfifo(f"{src}/fifo")
+        self.restore_src = src
+        self.backup(src)
+        self.parent = os.path.join(self.tmp, "restores")
+        self.target = os.path.join(self.parent, "target")
+        write(os.path.join(self.parent, "canary", "keep.txt"), b"outside the target")
+        self.canary = snapshot_of(self.parent)
+
+    def restore(self, fault, overwrite=False):
+        args = ["restore", "latest", "--target", self.target, "-q"] + (["--overwrite"] if overwrite else [])
+        return self.fault_run({"BACKSPAN_FAULT_SCOPE": self.target}, fault, *args)
+
+    def assert_outside_untouched(self):
+        now = snapshot_of(self.parent, skip={b"target"})
+        now = {k: v for k, v in now.items() if not k.startswith(b"target" + os.sep.encode())}
+        before = {k: v for k, v in self.canary.items() if k != b"."}
+        self.assertEqual({k: v for k, v in now.items() if k != b"."}, before)
+
+    def assert_rerun_completes(self):
+        p = self.restore("count", overwrite=True)
+        self.assertEqual(p.returncode, 0, p.stderr.decode())
+        self.assertEqual(snapshot_of(self.restore_src), snapshot_of(self.target + self.restore_src))
+
+    def test_io_errors_during_restore_fail_cleanly(self):
+        faults = ["append:EIO", "append:ENOSPC", "create:EIO", "create:ENOSPC", "mkdir:EIO", "link:EIO",
+                  "truncate:EIO", "metadata:EIO"]
+        failed = 0
+        for i in range(ITERATIONS):
+            for fault in faults:
+                shutil.rmtree(self.target, ignore_errors=True)
+                spec = f"{fault}:{self.rng.randint(1, 3)}"
+                p = self.restore(spec)
+                err = p.stderr.decode()
+                self.assertIn(p.returncode, (0, 1), f"{spec}: {err}")
+                if p.returncode == 1:
+                    failed += 1
+                    self.assertRegex(err, r"(Input/output error|No space left on device)", spec)
+                    self.assertIn(self.target, err, f"{spec}: the error names the path")
+                self.assert_outside_untouched()
+                self.assert_rerun_completes()
+        print(f"{self.id()}: {ITERATIONS * len(faults)} injected faults, {failed} failed the restore cleanly",
+              flush=True)
+        self.assertGreater(failed, 0)
+
+    def test_kill_during_restore(self):
+        shutil.rmtree(self.target, ignore_errors=True)
+        p = self.restore("count")
+        self.assertEqual(p.returncode, 0, p.stderr.decode())
+        ops = int([l for l in p.stderr.decode().splitlines() if l.startswith("fault-ops: ")][-1].split()[1])
+        self.assertGreater(ops, 40)
+        for _ in range(ITERATIONS):
+            shutil.rmtree(self.target, ignore_errors=True)
+            k = self.rng.randint(1, ops)
+            p = self.restore(f"crash:{k}")
+            self.assertEqual(p.returncode, -9, f"crash:{k} of {ops}: {p.stderr.decode()}")
+            self.assert_outside_untouched()
+            self.assert_rerun_completes()
+
+
 class CorruptionTest(FaultCase):
     def flip_a_byte(self, env, kind):
         """Flips a random byte of a random file of `kind` (data, index, ...); says which."""
