@@ -12,12 +12,16 @@
 #include <vector>
 
 #include "repository/repository.h"
+#include "trace/tracer.h"
 
 namespace backspan {
 
 struct CheckOptions {
   bool read_data = false;
   double read_data_percent = 100;  // with read_data: share of packs to read, chosen at random
+  // The job's span: each phase becomes a child span, the problems it finds
+  // its events.
+  const trace::Span* trace = nullptr;
 };
 
 struct CheckResult {

@@ -27,16 +27,9 @@ int RunCheck(const GlobalOptions& g, const CheckCommand& c) {
   uncached.no_cache = true;
   auto repo = OpenRepository(uncached, false, LockKind::kShared, "check");
   if (!repo.ok()) return Fail(g, repo.status());
+  opts.trace = &JobSpan(g);
   Checker checker(repo->get(), opts);
-  trace::Span phase = JobSpan(g).StartChild(opts.read_data ? "check structure and data" : "check structure");
   auto result = checker.Run();
-  phase.RecordError(result.status());
-  if (result.ok()) {
-    phase.SetAttribute(semconv::kCheckPacksRead, result->packs_read);
-    for (size_t i = 0; i < result->errors.size() && i < 100; i++)
-      phase.AddEvent(semconv::kCheckErrorEvent, {{semconv::kMessage, result->errors[i]}});
-  }
-  phase.End();
   if (!result.ok()) return Fail(g, result.status());
   if (g.job) {
     trace::Span& job = g.job->root();

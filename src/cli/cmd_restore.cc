@@ -35,10 +35,9 @@ int RunRestore(const GlobalOptions& g, const RestoreCommand& c) {
     job.SetAttribute(semconv::kRestoreTarget, c.target);
     g.job->SetTagAttributes(snap->tags);
   }
-  trace::Span phase = JobSpan(g).StartChild("restore files");
+  opts.trace = &JobSpan(g);
   ProgressReporter* reporter = nullptr;
   Restorer restorer(repo->get(), std::move(opts), [&](const RestoreIssue& issue) {
-    phase.AddEvent(semconv::kFileErrorEvent, {{semconv::kFilePath, issue.path}, {semconv::kMessage, issue.message}});
     if (g.json) {
       std::printf("%s\n", RestoreIssueJson(issue).c_str());
       std::fflush(stdout);
@@ -57,8 +56,6 @@ int RunRestore(const GlobalOptions& g, const RestoreCommand& c) {
   auto result = restorer.Run(*snap);
   progress.Stop();
   reporter = nullptr;
-  phase.RecordError(result.status());
-  phase.End();
   if (!result.ok()) return Fail(g, result.status());
   if (g.job) {
     trace::Span& job = g.job->root();

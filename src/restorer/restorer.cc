@@ -11,6 +11,7 @@
 #include "env/directory.h"
 #include "restorer/pack_order_fill.h"
 #include "restorer/sparse_write.h"
+#include "trace/semconv.h"
 #include "util/bounded_queue.h"
 #include "util/interrupt.h"
 
@@ -101,6 +102,8 @@ class Restorer::Impl {
     std::lock_guard lock(mu_);
     r_->progress_.errors++;
     RestoreIssue issue{"/" + rel, message};
+    if (phase_)
+      phase_->AddEvent(semconv::kFileErrorEvent, {{semconv::kFilePath, issue.path}, {semconv::kMessage, message}});
     if (r_->on_issue_) r_->on_issue_(issue);
     result_.issues.push_back(std::move(issue));
   }
@@ -372,40 +375,70 @@ class Restorer::Impl {
   }
 
   Result<RestoreResult> Run(const Snapshot& snap) {
-    ASSIGN_OR_RETURN(auto plan, Plan(snap.tree, "", false));
-    if (!plan) plan = std::make_unique<PlanDir>();
+    static const trace::Span kUntraced;
+    const trace::Span& job = opts_.trace ? *opts_.trace : kUntraced;
+    std::unique_ptr<PlanDir> plan;
+    RETURN_IF_ERROR(Phase(job, "plan restore", [&]() -> Status {
+      ASSIGN_OR_RETURN(plan, Plan(snap.tree, "", false));
+      if (!plan) plan = std::make_unique<PlanDir>();
+      return PrepareTarget();
+    }));
+    auto opened = env_->OpenDirectory(opts_.target);
+    if (!opened.ok()) return opened.status().WithContext("restore target");
+    std::shared_ptr<Directory> root(std::move(*opened));
+    RETURN_IF_ERROR(Phase(job, "restore files", [&] { return RestoreFiles(*plan, root); }));
+    RETURN_IF_ERROR(Phase(job, "finish restore", [&] {
+      MakeLinks(root.get());
+      FinishDirs(*plan, root.get());
+      return Status::Ok();
+    }));
+    return std::move(result_);
+  }
+
+  // Runs one phase in a child span of `job`; the paths it could not restore
+  // become events on it.
+  template <typename Fn>
+  Status Phase(const trace::Span& job, std::string_view name, Fn&& fn) {
+    trace::Span span = job.StartChild(name);
+    {
+      std::lock_guard lock(mu_);
+      phase_ = &span;
+    }
+    Status st = fn();
+    if (st.ok() && InterruptRequested()) st = InterruptedStatus("the restore");
+    span.RecordError(st);
+    std::lock_guard lock(mu_);
+    phase_ = nullptr;
+    return st;
+  }
+
+  // Creates every file and directory of `plan` below `root` and fills the
+  // files: from a disk one after another as they are created, over a
+  // network pack by pack.
+  Status RestoreFiles(PlanDir& plan, const std::shared_ptr<Directory>& root) {
     // Deep trees keep one descriptor per level open.
     struct rlimit rl;
     if (::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
       rl.rlim_cur = rl.rlim_max;
       (void)::setrlimit(RLIMIT_NOFILE, &rl);
     }
-    RETURN_IF_ERROR(PrepareTarget());
-    auto opened = env_->OpenDirectory(opts_.target);
-    if (!opened.ok()) return opened.status().WithContext("restore target");
-    std::shared_ptr<Directory> root(std::move(*opened));
     unsigned threads = opts_.threads ? opts_.threads
                                      : std::max(2 * std::max(1u, std::thread::hardware_concurrency()),
                                                 static_cast<unsigned>(repo_->backend()->ReadConcurrency()));
-    // Over a network, each pack is read once in spans; from a disk, files
-    // are filled one after another as they are created. Filling by pack
-    // keeps every directory open until the end, beside each reader's
-    // files: only if they all fit.
+    // Filling by pack keeps every directory open until the end, beside each
+    // reader's files: only if they all fit.
     const uint64_t open_limit = ::getrlimit(RLIMIT_NOFILE, &rl) == 0 ? rl.rlim_cur : 1024;
-    const uint64_t fill_needs = CountDirs(*plan) + uint64_t{threads} * kOpenFilesPerReader + 64;
+    const uint64_t fill_needs = CountDirs(plan) + uint64_t{threads} * kOpenFilesPerReader + 64;
     by_pack_ = repo_->backend()->ReadConcurrency() > 1 && fill_needs < open_limit;
     queue_ = std::make_unique<BoundedQueue<FileJob>>(256);
     std::vector<std::thread> workers;
     for (unsigned i = 0; i < (by_pack_ ? 0 : threads); ++i) workers.emplace_back([this] { Worker(); });
-    Status st = Execute(*plan, root);
+    Status st = Execute(plan, root);
     queue_->Close();
     for (auto& t : workers) t.join();
     RETURN_IF_ERROR(st);
     if (by_pack_) FillByPacks(threads);
-    if (InterruptRequested()) return InterruptedStatus("the restore");
-    MakeLinks(root.get());
-    FinishDirs(*plan, root.get());
-    return std::move(result_);
+    return Status::Ok();
   }
 
  private:
@@ -416,6 +449,7 @@ class Restorer::Impl {
   std::mutex mu_;
   RestoreResult result_;
   std::unique_ptr<BoundedQueue<FileJob>> queue_;
+  const trace::Span* phase_ = nullptr;  // the phase running, for events (under mu_)
   bool by_pack_ = false;
   std::vector<FileJob> pack_jobs_;  // created files, in the order of the snapshot
   std::map<std::pair<uint64_t, uint64_t>, std::string> hardlinks_;

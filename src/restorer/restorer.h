@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "repository/repository.h"
+#include "trace/tracer.h"
 #include "util/path_matcher.h"
 
 namespace backspan {
@@ -23,6 +24,9 @@ struct RestoreOptions {
   bool verify = false;      // re-read restored files and check them against their blob ids
   bool restore_owner = false;  // chown to the recorded uid/gid (needs root)
   unsigned threads = 0;     // 0: twice the number of cores
+  // The job's span: each phase becomes a child span, each path not restored
+  // a backspan.file_error event on it.
+  const trace::Span* trace = nullptr;
 };
 
 struct RestoreProgress {

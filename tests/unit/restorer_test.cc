@@ -6,8 +6,11 @@
 
 #include "archiver/archiver.h"
 #include "backend/local/local_backend.h"
+#include "checker/checker.h"
 #include "restorer/restorer.h"
 #include "test_util.h"
+#include "trace/exporter.h"
+#include "trace/tracer.h"
 
 namespace backspan {
 namespace {
@@ -69,6 +72,71 @@ TEST_F(RestorerTest, SymlinksInTheTargetAreReplacedNotFollowed) {
   EXPECT_EQ(testing::ReadFile(restored + "/file.txt"), "content");
   EXPECT_TRUE(fs::is_symlink(restored + "/etc-link"));
   EXPECT_EQ(fs::read_symlink(restored + "/etc-link"), "/etc");
+}
+
+// Restore and check emit their phases as spans from the engine, as backup
+// and prune do: the command line only hands them the job's span.
+TEST_F(RestorerTest, RestoreAndCheckReportTheirPhasesAsSpans) {
+  trace::Resource resource;
+  trace::InMemoryExporter exporter;
+  trace::SimpleProcessor processor(&resource, &exporter);
+  trace::Tracer tracer(&processor, Env::Default());
+  std::vector<std::string> names;
+  auto phases = [&](const trace::SpanData& root) {
+    std::vector<std::string> out;
+    for (const auto& s : exporter.spans())
+      if (s.parent_span_id == root.span_id) out.push_back(s.name);
+    return out;
+  };
+  {
+    trace::Span job = tracer.StartSpan("restore");
+    RestoreOptions opts;
+    opts.target = dir_.Sub("out");
+    opts.trace = &job;
+    ASSERT_TRUE(Restorer(repo_.get(), opts).Run(snapshot_).ok());
+  }
+  const trace::SpanData restore = exporter.spans().back();
+  EXPECT_EQ(phases(restore), (std::vector<std::string>{"plan restore", "restore files", "finish restore"}));
+  {
+    trace::Span job = tracer.StartSpan("check");
+    CheckOptions opts;
+    opts.read_data = true;
+    opts.trace = &job;
+    auto result = Checker(repo_.get(), opts).Run();
+    ASSERT_TRUE(result.ok() && result->ok());
+  }
+  const trace::SpanData check = exporter.spans().back();
+  EXPECT_EQ(phases(check), (std::vector<std::string>{"check packs", "read data", "check file names", "check snapshots"}));
+}
+
+// A path that cannot be restored is an event on the phase that met it.
+TEST_F(RestorerTest, APathNotRestoredIsAnEventOnItsPhase) {
+  // A directory where the snapshot has a file: --overwrite replaces files,
+  // never directories.
+  fs::create_directories(dir_.Sub("out") + dir_.Sub("src") + "/file.txt/inside");
+  trace::Resource resource;
+  trace::InMemoryExporter exporter;
+  trace::SimpleProcessor processor(&resource, &exporter);
+  trace::Tracer tracer(&processor, Env::Default());
+  {
+    trace::Span job = tracer.StartSpan("restore");
+    RestoreOptions opts;
+    opts.target = dir_.Sub("out");
+    opts.overwrite = true;
+    opts.trace = &job;
+    auto result = Restorer(repo_.get(), opts).Run(snapshot_);
+    ASSERT_TRUE(result.ok());
+    ASSERT_EQ(result->issues.size(), 1u);
+  }
+  const trace::SpanData* files = nullptr;
+  for (const auto& s : exporter.spans())
+    if (s.name == "restore files") files = &s;
+  ASSERT_NE(files, nullptr);
+  ASSERT_EQ(files->events.size(), 1u);
+  EXPECT_EQ(files->events[0].name, "backspan.file_error");
+  const trace::AttributeValue* path = trace::FindAttribute(files->events[0].attributes, "file.path");
+  ASSERT_NE(path, nullptr);
+  EXPECT_EQ(trace::AttributeText(*path), dir_.Sub("src") + "/file.txt");
 }
 
 }  // namespace
