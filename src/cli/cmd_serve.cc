@@ -33,20 +33,24 @@ int Usage(const std::string& message) {
   return kExitUsage;
 }
 
-}  // namespace
-
-int RunServe(const GlobalOptions& g, const ServeCommand& c) {
-  observatory::ServerOptions so;
-  auto colon = c.listen.rfind(':');
-  if (colon == std::string::npos) return Usage("--listen must be HOST:PORT, e.g. 127.0.0.1:4318");
-  so.host = c.listen.substr(0, colon);
-  if (so.host.size() > 2 && so.host.front() == '[' && so.host.back() == ']') so.host = so.host.substr(1, so.host.size() - 2);
+// HOST:PORT, with an IPv6 host in brackets.
+Status ParseListen(const std::string& listen, observatory::ServerOptions* so) {
+  auto colon = listen.rfind(':');
+  if (colon == std::string::npos) return Status::InvalidArgument("--listen must be HOST:PORT, e.g. 127.0.0.1:4318");
+  so->host = listen.substr(0, colon);
+  if (so->host.size() > 2 && so->host.front() == '[' && so->host.back() == ']') so->host = so->host.substr(1, so->host.size() - 2);
   try {
-    so.port = std::stoi(c.listen.substr(colon + 1));
+    so->port = std::stoi(listen.substr(colon + 1));
   } catch (...) {
-    return Usage("--listen must be HOST:PORT, e.g. 127.0.0.1:4318");
+    return Status::InvalidArgument("--listen must be HOST:PORT, e.g. 127.0.0.1:4318");
   }
-  if (so.port < 0 || so.port > 65535) return Usage("the port must be between 0 and 65535");
+  if (so->port < 0 || so->port > 65535) return Status::InvalidArgument("the port must be between 0 and 65535");
+  return Status::Ok();
+}
+
+// The HTTP server's limits and the API's defaults, from their flags.
+Status ParseLimits(const ServeCommand& c, observatory::ServerOptions* out) {
+  observatory::ServerOptions& so = *out;
   so.http.threads = c.threads;
   so.http.max_connections = static_cast<size_t>(c.max_connections);
   so.http.max_queued = static_cast<size_t>(c.max_queued);
@@ -60,42 +64,46 @@ int RunServe(const GlobalOptions& g, const ServeCommand& c) {
                                 DurationFlag{"--idle-timeout", c.idle_timeout, &so.http.idle_timeout_ns},
                                 DurationFlag{"--shutdown-timeout", c.shutdown_timeout, &so.http.shutdown_timeout_ns}}) {
     auto d = ParseDuration(f.value);
-    if (!d || *d <= 0) return Usage(std::string(f.name) + " must be a duration such as 10s");
+    if (!d || *d <= 0) return Status::InvalidArgument(std::string(f.name) + " must be a duration such as 10s");
     *f.out = *d;
   }
   so.http.write_timeout_ns = so.http.body_timeout_ns + 10'000'000'000;
   auto header_size = ParseByteSize(c.max_header_size);
   if (!header_size || *header_size < 1024 || *header_size > (16 << 20))
-    return Usage("--max-header-size must be a size between 1KiB and 16MiB, such as 64KiB");
+    return Status::InvalidArgument("--max-header-size must be a size between 1KiB and 16MiB, such as 64KiB");
   so.http.parser.max_head_bytes = static_cast<size_t>(*header_size);
   auto min_rate = ParseByteSize(c.min_rate);
-  if (!min_rate || *min_rate < 1) return Usage("--min-rate must be a size per second, such as 500B");
+  if (!min_rate || *min_rate < 1) return Status::InvalidArgument("--min-rate must be a size per second, such as 500B");
   so.http.min_rate_bytes_per_s = static_cast<uint64_t>(*min_rate);
   auto stale = ParseDuration(c.stale_after);
-  if (!stale || *stale <= 0) return Usage("--stale-after must be a duration such as 26h");
+  if (!stale || *stale <= 0) return Status::InvalidArgument("--stale-after must be a duration such as 26h");
   so.default_stale_ns = *stale;
   auto max_body = ParseByteSize(c.max_body);
-  if (!max_body || *max_body < 1024) return Usage("--max-body must be a size of at least 1KiB, such as 20MiB");
+  if (!max_body || *max_body < 1024) return Status::InvalidArgument("--max-body must be a size of at least 1KiB, such as 20MiB");
   so.max_body_bytes = static_cast<size_t>(*max_body);
   auto max_buffered = ParseByteSize(c.max_buffered);
   if (!max_buffered || *max_buffered < *max_body)
-    return Usage("--max-buffered must be a size no smaller than --max-body, such as 256MiB");
+    return Status::InvalidArgument("--max-buffered must be a size no smaller than --max-body, such as 256MiB");
   so.http.max_buffered_bytes = static_cast<uint64_t>(*max_buffered);
   auto decode_memory = ParseByteSize(c.decode_memory);
-  if (!decode_memory || *decode_memory < (16 << 20)) return Usage("--decode-memory must be a size of at least 16MiB, such as 512MiB");
+  if (!decode_memory || *decode_memory < (16 << 20)) return Status::InvalidArgument("--decode-memory must be a size of at least 16MiB, such as 512MiB");
   so.decode_memory_bytes = static_cast<uint64_t>(*decode_memory);
+  return Status::Ok();
+}
 
-  observatory::StoreOptions store_options;
+// Where the store lives and what it keeps, from the flags.
+Status ParseStoreOptions(const GlobalOptions& g, const ServeCommand& c, observatory::StoreOptions* out) {
+  observatory::StoreOptions& store_options = *out;
   std::string state = g.trace.state_dir.empty() ? trace::DefaultStateDir() : g.trace.state_dir;
   store_options.dir = c.data.empty() ? state + "/observatory" : c.data;
   if (!c.retention.empty()) {
     auto r = ParseDuration(c.retention);
-    if (!r || *r <= 0) return Usage("--retention must be a duration such as 30d");
+    if (!r || *r <= 0) return Status::InvalidArgument("--retention must be a duration such as 30d");
     store_options.retention_ns = *r;
   }
   if (!c.max_size.empty()) {
     auto m = ParseByteSize(c.max_size);
-    if (!m || *m < (1 << 20)) return Usage("--max-size must be a size of at least 1MiB, such as 10GiB");
+    if (!m || *m < (1 << 20)) return Status::InvalidArgument("--max-size must be a size of at least 1MiB, such as 10GiB");
     store_options.max_bytes = *m;
   }
   store_options.sync_full = c.sync != "normal";
@@ -103,98 +111,88 @@ int RunServe(const GlobalOptions& g, const ServeCommand& c) {
     store_options.lost_after_ns = 0;
   } else {
     auto lost = ParseDuration(c.lost_after);
-    if (!lost || *lost <= 0) return Usage("--lost-after must be a duration such as 6h, or 0");
+    if (!lost || *lost <= 0) return Status::InvalidArgument("--lost-after must be a duration such as 6h, or 0");
     store_options.lost_after_ns = *lost;
   }
-  // The ingest secret comes from a file or the environment, never the
-  // command line, where every user of the machine could read it.
-  if (!c.ingest_token_file.empty()) {
-    auto token = ReadWholeFile(Env::Default(), c.ingest_token_file);
-    if (!token.ok()) return Usage("--ingest-token-file: " + token.status().message());
-    so.ingest_token.assign(token->begin(), token->end());
-    while (!so.ingest_token.empty() && std::isspace(static_cast<unsigned char>(so.ingest_token.back()))) so.ingest_token.pop_back();
-    if (so.ingest_token.empty()) return Usage("--ingest-token-file: the file is empty");
-  } else if (const char* t = std::getenv("BACKSPAN_INGEST_TOKEN"); t && *t) {
-    so.ingest_token = t;
-  }
+  return Status::Ok();
+}
 
-#ifdef __GLIBC__
-  // Buffers of 256 KiB and more (request bodies, decoded batches) are
-  // mapped and unmapped whole, so a burst of large requests does not leave
-  // the heap at its peak; the server trims the rest when idle.
-  mallopt(M_MMAP_THRESHOLD, 256 << 10);
-#endif
-  // SIGINT and SIGTERM stop the server from a thread of their own; blocked
-  // before any thread starts, so every thread inherits the mask.
+// The ingest secret comes from a file or the environment, never the
+// command line, where every user of the machine could read it.
+Status ReadIngestToken(const ServeCommand& c, std::string* token) {
+  if (!c.ingest_token_file.empty()) {
+    auto read = ReadWholeFile(Env::Default(), c.ingest_token_file);
+    if (!read.ok()) return Status::InvalidArgument("--ingest-token-file: " + read.status().message());
+    token->assign(read->begin(), read->end());
+    while (!token->empty() && std::isspace(static_cast<unsigned char>(token->back()))) token->pop_back();
+    if (token->empty()) return Status::InvalidArgument("--ingest-token-file: the file is empty");
+  } else if (const char* t = std::getenv("BACKSPAN_INGEST_TOKEN"); t && *t) {
+    *token = t;
+  }
+  return Status::Ok();
+}
+
+// Secure by default: without access control, only this machine may connect.
+Status CheckAuthenticationChoice(const ServeCommand& c, const std::string& host) {
+  if (c.oidc_issuer.empty() && !IsLoopback(host) && !c.insecure_no_auth)
+    return Status::InvalidArgument("refusing to serve " + host +
+                                   " without authentication: set --oidc-issuer and --access-config, "
+                                   "or pass --insecure-no-auth");
+  if (c.oidc_issuer.empty() != c.access_config.empty())
+    return Status::InvalidArgument("--oidc-issuer and --access-config go together");
+  return Status::Ok();
+}
+
+// The access control, or none without --oidc-issuer.
+Result<std::unique_ptr<observatory::AccessControl>> OpenAccessControl(const ServeCommand& c, const std::string& store_dir,
+                                                                      Env* env) {
+  if (c.oidc_issuer.empty()) return std::unique_ptr<observatory::AccessControl>();
+  observatory::AccessOptions ao;
+  ao.jwt.issuer = c.oidc_issuer;
+  ao.jwt.audiences = c.oidc_audiences.empty() ? std::vector<std::string>{"backspan"} : c.oidc_audiences;
+  ao.policy_file = c.access_config;
+  ao.audit_dir = store_dir + "/audit";
+  return observatory::AccessControl::Create(ao, auth::HttpFetch(), env);
+}
+
+// The backup plans, or none without --plans; `program` becomes this very
+// binary, whatever the PATH says, for their runs.
+Result<std::unique_ptr<observatory::PlanBook>> LoadPlans(const ServeCommand& c, Env* env, std::string* program) {
+  if (c.plans.empty()) return std::unique_ptr<observatory::PlanBook>();
+  ASSIGN_OR_RETURN(auto plans, observatory::PlanBook::Load(env, c.plans));
+  auto self = env->ReadLink("/proc/self/exe");
+  if (!self.ok()) return self.status().WithContext("cannot find this program to run plans' jobs");
+  *program = *self;
+  return plans;
+}
+
+// SIGINT and SIGTERM stop the server from a thread of their own; blocked
+// before any thread starts, so every thread inherits the mask.
+sigset_t BlockStopSignals() {
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  return stop_signals;
+}
 
-  // Secure by default: without access control, only this machine may connect.
-  if (c.oidc_issuer.empty() && !IsLoopback(so.host) && !c.insecure_no_auth)
-    return Usage("refusing to serve " + so.host + " without authentication: set --oidc-issuer and --access-config, "
-                 "or pass --insecure-no-auth");
-  if (c.oidc_issuer.empty() != c.access_config.empty())
-    return Usage("--oidc-issuer and --access-config go together");
-
-  Env* env = Env::Default();
-  std::unique_ptr<observatory::AccessControl> access;
-  if (!c.oidc_issuer.empty()) {
-    observatory::AccessOptions ao;
-    ao.jwt.issuer = c.oidc_issuer;
-    ao.jwt.audiences = c.oidc_audiences.empty() ? std::vector<std::string>{"backspan"} : c.oidc_audiences;
-    ao.policy_file = c.access_config;
-    ao.audit_dir = store_options.dir + "/audit";
-    auto created = observatory::AccessControl::Create(ao, auth::HttpFetch(), env);
-    if (!created.ok()) {
-      std::fprintf(stderr, "Fatal: %s\n", created.status().message().c_str());
-      return kExitFailure;
-    }
-    access = std::move(*created);
-    so.access = access.get();
-  }
-  std::unique_ptr<observatory::PlanBook> plans;
-  if (!c.plans.empty()) {
-    auto loaded = observatory::PlanBook::Load(env, c.plans);
-    if (!loaded.ok()) {
-      std::fprintf(stderr, "Fatal: %s\n", loaded.status().message().c_str());
-      return kExitFailure;
-    }
-    plans = std::move(*loaded);
-    so.plans = plans.get();
-    // Runs are this very binary, whatever the PATH says.
-    auto self = env->ReadLink("/proc/self/exe");
-    if (!self.ok()) {
-      std::fprintf(stderr, "Fatal: cannot find this program to run plans' jobs: %s\n", self.status().message().c_str());
-      return kExitFailure;
-    }
-    so.program = *self;
-  }
-  auto store = observatory::SqliteSpanStore::Open(store_options, env);
-  if (!store.ok()) {
-    std::fprintf(stderr, "Fatal: %s\n", store.status().message().c_str());
-    return kExitFailure;
-  }
-  observatory::Server server(so, store->get(), env);
-  if (Status s = server.Bind(); !s.ok()) {
-    std::fprintf(stderr, "Fatal: %s\n", s.message().c_str());
-    return kExitFailure;
-  }
-  const std::string url = "http://" + (so.host.find(':') != std::string::npos ? "[" + so.host + "]" : so.host) + ":" +
-                          std::to_string(server.port());
+void PrintListening(const GlobalOptions& g, const std::string& url, const std::string& store_dir, bool authenticated,
+                    const std::string& host) {
   if (g.json) {
-    std::printf("%s\n", ServeListeningJson(url, store_options.dir).c_str());
+    std::printf("%s\n", ServeListeningJson(url, store_dir).c_str());
   } else {
-    std::printf("backspan observatory listening on %s (store: %s)\n", url.c_str(), store_options.dir.c_str());
+    std::printf("backspan observatory listening on %s (store: %s)\n", url.c_str(), store_dir.c_str());
     std::printf("  send traces: OTEL_EXPORTER_OTLP_ENDPOINT=%s backspan backup ...\n", url.c_str());
   }
   std::fflush(stdout);
-  if (!access && !g.quiet)
-    std::fprintf(stderr, "%s: serving without authentication%s\n", IsLoopback(so.host) ? "note" : "warning",
-                 IsLoopback(so.host) ? " (loopback only; set --oidc-issuer to require tokens)" : " to the network (--insecure-no-auth)");
+  if (!authenticated && !g.quiet)
+    std::fprintf(stderr, "%s: serving without authentication%s\n", IsLoopback(host) ? "note" : "warning",
+                 IsLoopback(host) ? " (loopback only; set --oidc-issuer to require tokens)" : " to the network (--insecure-no-auth)");
+}
 
+// Serves until a stop signal, then drains.
+void ServeUntilStopped(observatory::Server& server, sigset_t stop_signals) {
   std::atomic<bool> run_returned{false};
   std::thread signals([&] {
     int sig = 0;
@@ -211,6 +209,45 @@ int RunServe(const GlobalOptions& g, const ServeCommand& c) {
   // Run also returns if the listener fails; wake the signal thread then.
   pthread_kill(signals.native_handle(), SIGTERM);
   signals.join();
+}
+
+int Fatal(const Status& st) {
+  std::fprintf(stderr, "Fatal: %s\n", st.message().c_str());
+  return kExitFailure;
+}
+
+}  // namespace
+
+int RunServe(const GlobalOptions& g, const ServeCommand& c) {
+  observatory::ServerOptions so;
+  observatory::StoreOptions store_options;
+  for (Status st : {ParseListen(c.listen, &so), ParseLimits(c, &so), ParseStoreOptions(g, c, &store_options),
+                    ReadIngestToken(c, &so.ingest_token)})
+    if (!st.ok()) return Usage(st.message());
+#ifdef __GLIBC__
+  // Buffers of 256 KiB and more (request bodies, decoded batches) are
+  // mapped and unmapped whole, so a burst of large requests does not leave
+  // the heap at its peak; the server trims the rest when idle.
+  mallopt(M_MMAP_THRESHOLD, 256 << 10);
+#endif
+  const sigset_t stop_signals = BlockStopSignals();
+  if (Status st = CheckAuthenticationChoice(c, so.host); !st.ok()) return Usage(st.message());
+
+  Env* env = Env::Default();
+  auto access = OpenAccessControl(c, store_options.dir, env);
+  if (!access.ok()) return Fatal(access.status());
+  so.access = access->get();
+  auto plans = LoadPlans(c, env, &so.program);
+  if (!plans.ok()) return Fatal(plans.status());
+  so.plans = plans->get();
+  auto store = observatory::SqliteSpanStore::Open(store_options, env);
+  if (!store.ok()) return Fatal(store.status());
+  observatory::Server server(so, store->get(), env);
+  if (Status s = server.Bind(); !s.ok()) return Fatal(s);
+  const std::string url = "http://" + (so.host.find(':') != std::string::npos ? "[" + so.host + "]" : so.host) + ":" +
+                          std::to_string(server.port());
+  PrintListening(g, url, store_options.dir, so.access != nullptr, so.host);
+  ServeUntilStopped(server, stop_signals);
   if (!g.quiet && !g.json) std::fprintf(stderr, "stopped\n");
   return kExitOk;
 }
