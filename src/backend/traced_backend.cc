@@ -1,3 +1,4 @@
+#include "backend/forwarding_backend.h"
 #include "backend/traced_backend.h"
 
 #include "env/env.h"
@@ -56,51 +57,40 @@ class TracedPendingFile final : public PendingFile {
   uint64_t bytes_ = 0;
 };
 
-class TracedBackend final : public Backend {
+class TracedBackend final : public ForwardingBackend {
  public:
-  TracedBackend(std::unique_ptr<Backend> inner, const trace::Span* span, Env* env, int64_t slow_ns)
-      : inner_(std::move(inner)), span_(span), env_(env), slow_ns_(slow_ns) {}
+  TracedBackend(std::unique_ptr<Backend> base, const trace::Span* span, Env* env, int64_t slow_ns)
+      : ForwardingBackend(std::move(base)), span_(span), env_(env), slow_ns_(slow_ns) {}
 
-  std::string Location() const override { return inner_->Location(); }
-  Status Create() override { return inner_->Create(); }
-  Result<bool> IsRepository() override { return inner_->IsRepository(); }
   Status Save(FileType type, const std::string& name, ByteView data) override {
     Timer t(span_, env_, slow_ns_, "save", type, data.size());
-    return inner_->Save(type, name, data);
+    return inner()->Save(type, name, data);
   }
   Result<std::unique_ptr<PendingFile>> Begin(FileType type) override {
-    ASSIGN_OR_RETURN(auto file, inner_->Begin(type));
+    ASSIGN_OR_RETURN(auto file, inner()->Begin(type));
     return std::unique_ptr<PendingFile>(new TracedPendingFile(std::move(file), span_, env_, slow_ns_, type));
   }
   Result<Bytes> Load(FileType type, const std::string& name, uint64_t offset, uint64_t length) override {
     Timer t(span_, env_, slow_ns_, "load", type, length);
-    return inner_->Load(type, name, offset, length);
+    return inner()->Load(type, name, offset, length);
   }
   Result<Bytes> LoadTreeRange(const std::string& pack, uint64_t offset, uint64_t length) override {
     Timer t(span_, env_, slow_ns_, "load", FileType::kPack, length);
-    return inner_->LoadTreeRange(pack, offset, length);
+    return inner()->LoadTreeRange(pack, offset, length);
   }
-  Result<uint64_t> Size(FileType type, const std::string& name) override { return inner_->Size(type, name); }
   Result<std::vector<std::string>> List(FileType type) override {
     Timer t(span_, env_, slow_ns_, "list", type);
-    return inner_->List(type);
+    return inner()->List(type);
   }
   Status Remove(FileType type, const std::string& name) override {
     Timer t(span_, env_, slow_ns_, "remove", type);
-    return inner_->Remove(type, name);
+    return inner()->Remove(type, name);
   }
   Result<std::vector<std::pair<std::string, uint64_t>>> ListSizes(FileType type) override {
-    return inner_->ListSizes(type);
+    return inner()->ListSizes(type);
   }
-  Result<std::vector<Leftover>> ListLeftovers() override { return inner_->ListLeftovers(); }
-  Status RemoveLeftover(const std::string& name) override { return inner_->RemoveLeftover(name); }
-  Status CheckRemovable() override { return inner_->CheckRemovable(); }
-  std::vector<RequestCounts> Counts() const override { return inner_->Counts(); }
-  int CommitConcurrency() const override { return inner_->CommitConcurrency(); }
-  int ReadConcurrency() const override { return inner_->ReadConcurrency(); }
 
  private:
-  std::unique_ptr<Backend> inner_;
   const trace::Span* span_;
   Env* env_;
   int64_t slow_ns_;

@@ -1,3 +1,4 @@
+#include "backend/forwarding_backend.h"
 #include "backend/cache/cached_backend.h"
 
 #include <cstdlib>
@@ -24,29 +25,25 @@ bool Cacheable(FileType type) {
 
 bool Matches(ByteView data, const std::string& name) { return HexEncode(crypto::Sha256(data)) == name; }
 
-class CachedBackend final : public Backend {
+class CachedBackend final : public ForwardingBackend {
  public:
-  CachedBackend(std::unique_ptr<Backend> inner, const std::string& dir, Env* env)
-      : inner_(std::move(inner)), env_(env) {
-    const std::string location = inner_->Location();
+  CachedBackend(std::unique_ptr<Backend> base, const std::string& dir, Env* env)
+      : ForwardingBackend(std::move(base)), env_(env) {
+    const std::string location = inner()->Location();
     dir_ = dir + "/" + HexEncode(crypto::Sha256(AsBytes(location))).substr(0, 24);
   }
 
-  std::string Location() const override { return inner_->Location(); }
-  Status Create() override { return inner_->Create(); }
-  Result<bool> IsRepository() override { return inner_->IsRepository(); }
 
   Status Save(FileType type, const std::string& name, ByteView data) override {
-    RETURN_IF_ERROR(inner_->Save(type, name, data));
+    RETURN_IF_ERROR(inner()->Save(type, name, data));
     if (Cacheable(type)) Store(type, name, data);  // what we wrote, we will read
     return Status::Ok();
   }
-  Result<std::unique_ptr<PendingFile>> Begin(FileType type) override { return inner_->Begin(type); }
 
   Result<Bytes> Load(FileType type, const std::string& name, uint64_t offset, uint64_t length) override {
-    if (!Cacheable(type) || offset != 0 || length != 0) return inner_->Load(type, name, offset, length);
+    if (!Cacheable(type) || offset != 0 || length != 0) return inner()->Load(type, name, offset, length);
     if (auto cached = Read(type, name)) return std::move(*cached);
-    ASSIGN_OR_RETURN(Bytes data, inner_->Load(type, name, 0, 0));
+    ASSIGN_OR_RETURN(Bytes data, inner()->Load(type, name, 0, 0));
     if (Matches(data, name)) Store(type, name, data);
     return data;
   }
@@ -63,9 +60,9 @@ class CachedBackend final : public Backend {
       }
       std::lock_guard fetch_lock(*fetching);
       if (!CachedPack(pack)) {
-        ASSIGN_OR_RETURN(Bytes whole, inner_->Load(FileType::kPack, pack, 0, 0));
+        ASSIGN_OR_RETURN(Bytes whole, inner()->Load(FileType::kPack, pack, 0, 0));
         if (!Matches(whole, pack) || offset + length > whole.size())
-          return inner_->Load(FileType::kPack, pack, offset, length);  // let the caller find the damage
+          return inner()->Load(FileType::kPack, pack, offset, length);  // let the caller find the damage
         Store(FileType::kPack, pack, whole);
         std::lock_guard lock(mu_);
         verified_.insert(pack);
@@ -82,32 +79,25 @@ class CachedBackend final : public Backend {
     }
     if (got == length) return out;
     Forget(FileType::kPack, pack);  // removed or cut short since it was verified
-    return inner_->Load(FileType::kPack, pack, offset, length);
+    return inner()->Load(FileType::kPack, pack, offset, length);
   }
 
-  Result<uint64_t> Size(FileType type, const std::string& name) override { return inner_->Size(type, name); }
 
   Result<std::vector<std::string>> List(FileType type) override {
-    ASSIGN_OR_RETURN(auto names, inner_->List(type));
+    ASSIGN_OR_RETURN(auto names, inner()->List(type));
     if (Cacheable(type) || type == FileType::kPack) DropAllBut(type, names);
     return names;
   }
 
   Status Remove(FileType type, const std::string& name) override {
-    Status st = inner_->Remove(type, name);
+    Status st = inner()->Remove(type, name);
     if (Cacheable(type) || type == FileType::kPack) Forget(type, name);
     return st;
   }
 
   Result<std::vector<std::pair<std::string, uint64_t>>> ListSizes(FileType type) override {
-    return inner_->ListSizes(type);
+    return inner()->ListSizes(type);
   }
-  Result<std::vector<Leftover>> ListLeftovers() override { return inner_->ListLeftovers(); }
-  Status RemoveLeftover(const std::string& name) override { return inner_->RemoveLeftover(name); }
-  Status CheckRemovable() override { return inner_->CheckRemovable(); }
-  std::vector<RequestCounts> Counts() const override { return inner_->Counts(); }
-  int CommitConcurrency() const override { return inner_->CommitConcurrency(); }
-  int ReadConcurrency() const override { return inner_->ReadConcurrency(); }
 
  private:
   std::string PathOf(FileType type, const std::string& name) const {
@@ -162,7 +152,6 @@ class CachedBackend final : public Backend {
       if (!keep.count(e.name)) Forget(type, e.name);
   }
 
-  std::unique_ptr<Backend> inner_;
   Env* env_;
   std::string dir_;
   std::mutex mu_;
