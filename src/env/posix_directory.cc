@@ -62,12 +62,7 @@ class PosixPositionalFile final : public PositionalFile {
     return first;
   }
 
-  Status Close() override {
-    int fd = fd_;
-    fd_ = -1;
-    if (::close(fd) != 0) return Status::FromErrno(errno, "close " + path_);
-    return Status::Ok();
-  }
+  Status Close() override { return CloseFd(&fd_, path_); }
 
  private:
   int fd_;

@@ -93,12 +93,7 @@ class PosixWritableFile final : public WritableFile {
     return Status::Ok();
   }
 
-  Status Close() override {
-    int fd = fd_;
-    fd_ = -1;
-    if (::close(fd) != 0) return Status::FromErrno(errno, "close " + path_);
-    return Status::Ok();
-  }
+  Status Close() override { return CloseFd(&fd_, path_); }
 
  private:
   int fd_;
@@ -210,6 +205,13 @@ class PosixEnv final : public Env {
 };
 
 }  // namespace
+
+Status CloseFd(int* fd, const std::string& path) {
+  const int closing = *fd;
+  *fd = -1;
+  if (::close(closing) != 0) return Status::FromErrno(errno, "close " + path);
+  return Status::Ok();
+}
 
 std::unique_ptr<ReadableFile> NewPosixReadableFile(int fd, std::string path) {
   return std::make_unique<PosixReadableFile>(fd, std::move(path));

@@ -15,6 +15,9 @@ namespace backspan {
 FileInfo InfoFromStat(const struct stat& st);
 // Takes ownership of `fd`.
 std::unique_ptr<ReadableFile> NewPosixReadableFile(int fd, std::string path);
+// Closes `*fd` and sets it to -1, so a destructor does not close it again;
+// `path` names the file in the error.
+Status CloseFd(int* fd, const std::string& path);
 // Takes ownership of `fd` (an O_RDONLY | O_DIRECTORY descriptor).
 std::unique_ptr<Directory> NewPosixDirectory(int fd, std::string path);
 
