@@ -88,7 +88,7 @@ class ExternalStoreTest : public ::testing::Test {
     auto s = SqliteSpanStore::Open(o, Env::Default());
     ASSERT_TRUE(s.ok());
     store_ = std::move(*s);
-    ingest_ = std::make_unique<ExternalSpanWriter>(store_.get(), Env::Default());
+    ingest_ = std::make_unique<ExternalSpanWriter>(store_.get());
   }
   int64_t Count(const std::string& status) {
     auto counts = store_->JobCounts(Scope::All());

@@ -21,7 +21,7 @@ namespace backspan::observatory {
 
 struct ServerContext {
   ServerContext(ServerOptions o, SpanStore* s, Env* e)
-      : options(std::move(o)), store(s), env(e), api(s, e, options.default_stale_ns), external(s, e),
+      : options(std::move(o)), store(s), env(e), api(s, e, options.default_stale_ns), external(s),
         decoding(options.decode_memory_bytes) {}
 
   ServerOptions options;

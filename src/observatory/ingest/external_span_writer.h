@@ -14,10 +14,6 @@
 #include "observatory/access/scope.h"
 #include "util/status.h"
 
-namespace backspan {
-class Env;
-}
-
 namespace backspan::observatory {
 
 class SpanStore;
@@ -33,7 +29,7 @@ struct ExternalOutcome {
 
 class ExternalSpanWriter {
  public:
-  ExternalSpanWriter(SpanStore* store, Env* env) : store_(store), env_(env) {}
+  explicit ExternalSpanWriter(SpanStore* store) : store_(store) {}
 
   // Merges and stores `spans` in order, in one commit, for a caller who may
   // write in `writer`; returns once it is durable. Calls are serialized:
@@ -53,7 +49,6 @@ class ExternalSpanWriter {
   // Store, with the lock held.
   Result<ExternalOutcome> StoreLocked(const std::vector<ExternalSpan>& spans, const Scope& writer);
 
-  Env* env_;
   std::mutex mu_;
 };
 
