@@ -2,7 +2,8 @@
 # Installs the Debian 12 packages backspan needs to build, test and benchmark
 # (restic and borgbackup: the wrap tests run them, the benchmarks race them;
 # openssl: the access tests make a certificate authority for an https issuer;
-# clang: the fuzz targets).
+# clang: the fuzz targets; python3-croniter: the cron oracle; prometheus:
+# promtool checks the shipped alerting rules).
 # Skips apt entirely when everything is already installed.
 set -euo pipefail
 packages=(
@@ -10,7 +11,9 @@ packages=(
   libssl-dev openssl libsodium-dev libzstd-dev nlohmann-json3-dev libcli11-dev
   libgtest-dev libbenchmark-dev python3 util-linux
   protobuf-compiler libprotobuf-dev libcpp-httplib-dev libsqlite3-dev zlib1g-dev libbrotli-dev libpugixml-dev
+  libhowardhinnant-date-dev tzdata libtomlplusplus-dev
   nodejs npm chromium fonts-dejavu-core restic borgbackup
+  python3-croniter prometheus
 )
 # Beside the test suite: the fuzzers' compiler (clang with libFuzzer) is
 # needed by the tests too (CI fuzzes for a few minutes); gnuplot draws the
