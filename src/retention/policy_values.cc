@@ -65,4 +65,27 @@ int64_t SubtractCalendar(int64_t t_ns, const CalendarDuration& d) {
   return static_cast<int64_t>(back) * kNanos + sub_ns;
 }
 
+Status CheckRetentionOption(const std::string& option, const std::string& value) {
+  static constexpr const char* kCounts[] = {"keep-last", "keep-hourly", "keep-daily", "keep-weekly", "keep-monthly",
+                                            "keep-yearly"};
+  static constexpr const char* kDurations[] = {"keep-within", "keep-within-hourly", "keep-within-daily",
+                                               "keep-within-weekly", "keep-within-monthly", "keep-within-yearly"};
+  const auto is = [&](const auto& names) {
+    return std::any_of(std::begin(names), std::end(names), [&](const char* n) { return option == n; });
+  };
+  if (is(kCounts)) {
+    if (!ParseKeepCount(value).ok())
+      return Status::InvalidArgument("retention '" + option + "' must be a count (0 or more) or \"unlimited\"");
+    return Status::Ok();
+  }
+  if (is(kDurations)) {
+    if (!ParseCalendarDuration(value).ok())
+      return Status::InvalidArgument("retention '" + option + "' must be a duration such as \"1y5m7d2h\"");
+    return Status::Ok();
+  }
+  return Status::InvalidArgument("unknown retention option '" + option +
+                                 "' (keep-last, keep-hourly, keep-daily, keep-weekly, keep-monthly, keep-yearly, "
+                                 "keep-within and keep-within-{hourly,daily,weekly,monthly,yearly})");
+}
+
 }  // namespace backspan

@@ -24,6 +24,11 @@ Result<CalendarDuration> ParseCalendarDuration(const std::string& text);
 // A --keep-* count: a non-negative number or "unlimited" (returned as -1).
 Result<int> ParseKeepCount(const std::string& text);
 
+// Checks one option of a retention policy as forget takes it, without the
+// "--" ("keep-daily" with "7", "keep-within" with "1y2m"); InvalidArgument
+// naming the option and what it takes.
+Status CheckRetentionOption(const std::string& option, const std::string& value);
+
 // Instant `d` before `t` (nanoseconds since the epoch), stepping back the
 // calendar in local time: months of different lengths, leap years and
 // daylight-saving changes count as the calendar says.

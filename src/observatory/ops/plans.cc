@@ -14,16 +14,6 @@ namespace {
 
 using json = nlohmann::json;
 
-// forget's policy options a plan may hold: counts, and durations.
-constexpr const char* kCountOptions[] = {"keep-last", "keep-hourly", "keep-daily", "keep-weekly", "keep-monthly",
-                                         "keep-yearly"};
-constexpr const char* kDurationOptions[] = {"keep-within", "keep-within-hourly", "keep-within-daily",
-                                            "keep-within-weekly", "keep-within-monthly", "keep-within-yearly"};
-
-bool IsOneOf(const std::string& s, const auto& list) {
-  return std::find_if(std::begin(list), std::end(list), [&](const char* x) { return s == x; }) != std::end(list);
-}
-
 bool IsPlanName(const std::string& s) {
   return !s.empty() && s.size() <= 128 && std::all_of(s.begin(), s.end(), [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
@@ -35,22 +25,11 @@ Result<std::map<std::string, std::string>> RetentionFromJson(const json& j) {
   std::map<std::string, std::string> out;
   for (const auto& [key, value] : j.items()) {
     // Checked as forget will check them, so a policy that is stored runs.
-    if (IsOneOf(key, kCountOptions)) {
-      const std::string text = value.is_number_unsigned() ? std::to_string(value.get<uint64_t>())
-                               : value.is_string()        ? value.get<std::string>()
-                                                          : std::string();
-      if (!ParseKeepCount(text).ok())
-        return Status::InvalidArgument("retention '" + key + "' must be a count (0 or more) or \"unlimited\"");
-      out[key] = text;
-    } else if (IsOneOf(key, kDurationOptions)) {
-      if (!value.is_string() || !ParseCalendarDuration(value.get<std::string>()).ok())
-        return Status::InvalidArgument("retention '" + key + "' must be a duration such as \"1y5m7d2h\"");
-      out[key] = value.get<std::string>();
-    } else {
-      return Status::InvalidArgument("unknown retention option '" + key +
-                                     "' (keep-last, keep-hourly, keep-daily, keep-weekly, keep-monthly, keep-yearly, "
-                                     "keep-within and keep-within-{hourly,daily,weekly,monthly,yearly})");
-    }
+    const std::string text = value.is_number_unsigned() ? std::to_string(value.get<uint64_t>())
+                             : value.is_string()        ? value.get<std::string>()
+                                                        : std::string();
+    if (Status s = CheckRetentionOption(key, text); !s.ok()) return s;
+    out[key] = text;
   }
   return out;
 }
@@ -100,7 +79,9 @@ json PlanToJson(const Plan& p, bool with_secrets) {
   json tags = json::object(), retention = json::object();
   for (const auto& [k, v] : p.tags) tags[k] = v;
   for (const auto& [k, v] : p.retention) {
-    if (IsOneOf(k, kCountOptions) && v != "unlimited") retention[k] = std::stoull(v);
+    // Counts are numbers; "unlimited" and durations stay text.
+    if (!v.empty() && std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; }))
+      retention[k] = std::stoull(v);
     else retention[k] = v;
   }
   json j = {{"name", p.name}, {"repository", p.repository}, {"paths", p.paths}, {"tags", tags}, {"retention", retention}};
