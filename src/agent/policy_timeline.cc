@@ -41,7 +41,12 @@ void PolicyTimeline::ReportOverrun(int64_t now, std::vector<Action>& out) {
 std::vector<Action> PolicyTimeline::Poll(int64_t now) {
   std::vector<Action> out;
   const schedule::Schedule& schedule = *policy_->schedule;
-  if (state_.last_tick == 0) state_.last_tick = now;  // first sight: from the next tick on
+  if (state_.last_tick == 0) {
+    // First sight: the newest tick is due if its window is still open;
+    // older ticks are not the agent's to report.
+    state_.last_tick = now;
+    if (auto latest = schedule.LastAtOrBefore(now); latest && now < policy_->Deadline(*latest)) state_.last_tick = *latest - 1;
+  }
   if (state_.last_forget_tick == 0) state_.last_forget_tick = now;
   if (state_.last_check_tick == 0) state_.last_check_tick = now;
 

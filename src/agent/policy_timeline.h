@@ -58,7 +58,8 @@ struct Action {
 class PolicyTimeline {
  public:
   // `policy` must outlive this. `state` is what was saved; a policy seen
-  // for the first time starts with its next tick, not a catch-up.
+  // for the first time runs its newest tick if that tick's window is still
+  // open, and otherwise starts with its next tick.
   PolicyTimeline(const Policy* policy, std::string host, PolicyState state);
 
   // What to do at `now` (unix seconds): runs to start and ticks to report

@@ -52,6 +52,7 @@ struct Commands {
   JobsCommand jobs;
   TraceCommand trace_cmd;
   ServeCommand serve;
+  AgentCommand agent;
   AuditCommand audit_cmd;
   WrapCommand wrap_cmd;
 };
@@ -283,6 +284,14 @@ void AddServeCommand(CLI::App& app, Commands* cmds) {
   sv->add_option("--shutdown-timeout", cmds->serve.shutdown_timeout,
                  "on SIGTERM, time to finish answering what was read in full (default 10s)")->group(limits);
   sv->callback([cmds] { cmds->rc = RunServe(cmds->g, cmds->serve); });
+
+  auto* ag = app.add_subcommand("agent", "run this host's backup policies on their schedules (docs/agent.md)");
+  ag->add_option("--config", cmds->agent.config, "the agent's configuration file (TOML)")->required();
+  ag->add_flag("--once", cmds->agent.once, "run what is due now, report what was missed, and exit (for cron)");
+  ag->add_flag("--check", cmds->agent.check, "check the file and print each policy's next five runs");
+  ag->add_option("--deliver-timeout", cmds->agent.deliver_timeout,
+                 "with --once: how long to try delivering to the observatory before leaving it spooled (default 30s)");
+  ag->callback([cmds] { cmds->rc = RunAgent(cmds->g, cmds->agent); });
 
 }
 

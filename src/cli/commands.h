@@ -101,6 +101,12 @@ struct TraceCommand {
   std::string id;  // job id or trace id, or a unique prefix
   unsigned width = 0;  // bar width; 0: fit the terminal
 };
+struct AgentCommand {
+  std::string config;
+  bool once = false;   // run what is due now and exit
+  bool check = false;  // validate the file and print the next runs
+  std::string deliver_timeout = "30s";  // --once: how long to try delivering the spool
+};
 struct ServeCommand {
   std::string listen = "127.0.0.1:4318";
   std::string data;            // default: <state dir>/observatory
@@ -158,6 +164,7 @@ int RunRepairIndex(const GlobalOptions& g);
 int RunJobs(const GlobalOptions& g, const JobsCommand& c);
 int RunTrace(const GlobalOptions& g, const TraceCommand& c);
 int RunServe(const GlobalOptions& g, const ServeCommand& c);
+int RunAgent(const GlobalOptions& g, const AgentCommand& c);
 int RunWrap(const GlobalOptions& g, const WrapCommand& c);
 int RunAuditVerify(const GlobalOptions& g, const AuditCommand& c);
 int RunAuditList(const GlobalOptions& g, const AuditCommand& c);

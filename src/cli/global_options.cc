@@ -130,6 +130,8 @@ int UsageError(const GlobalOptions& g, const std::string& message) {
 }
 
 std::string Hostname() {
+  // The agent names the host its jobs run for (its configuration's host).
+  if (const char* h = std::getenv("BACKSPAN_HOST"); h && *h) return h;
   char buf[256] = {};
   if (gethostname(buf, sizeof buf - 1) != 0) return "localhost";
   return buf;

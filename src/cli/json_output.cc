@@ -37,6 +37,25 @@ std::string ErrorJson(const Status& status, int exit_code) {
                {"error_type", status.CodeName()}, {"message", status.message()}});
 }
 
+std::string AgentCheckJson(const std::string& path, const std::string& host, const std::vector<AgentPolicyCheck>& policies) {
+  json list = json::array();
+  for (const auto& p : policies) {
+    json j = {{"name", p.name}, {"ok", p.error.empty()}};
+    if (!p.error.empty()) {
+      j["error"] = p.error;
+    } else {
+      j["schedule"] = p.schedule;
+      j["timezone"] = p.timezone;
+      json runs = json::array();
+      for (const auto& r : p.runs)
+        runs.push_back({{"wall_clock", r.wall_clock}, {"start", FormatRfc3339(r.start_ns)}, {"deadline", FormatRfc3339(r.deadline_ns)}});
+      j["next_runs"] = runs;
+    }
+    list.push_back(j);
+  }
+  return json{{"message_type", "agent_check"}, {"config", path}, {"host", host}, {"policies", list}}.dump();
+}
+
 std::string ServeListeningJson(const std::string& url, const std::string& data_dir) {
   return Dump({{"message_type", "listening"}, {"url", url}, {"data", data_dir}});
 }

@@ -18,6 +18,16 @@
 
 namespace backspan::cli {
 
+// One policy as `agent --check` shows it.
+struct AgentPolicyCheck {
+  std::string name, error, schedule, timezone;
+  struct Run {
+    int64_t start_ns = 0, deadline_ns = 0;
+    std::string wall_clock;  // the tick in the policy's zone
+  };
+  std::vector<Run> runs;
+};
+
 struct DiffEntry {
   std::string path;
   char modifier;  // '+' added, '-' removed, 'M' content changed, 'U' metadata only, 'T' type changed
@@ -32,6 +42,7 @@ struct ForgetGroupResult {
 std::string ErrorJson(const Status& status, int exit_code);
 std::string WarningJson(const std::string& message);
 // {"message_type":"listening","url":…,"data":…}: `backspan serve` is up.
+std::string AgentCheckJson(const std::string& path, const std::string& host, const std::vector<AgentPolicyCheck>& policies);
 std::string ServeListeningJson(const std::string& url, const std::string& data_dir);
 std::string InitJson(const std::string& repo_id, const std::string& location);
 std::string BackupStatusJson(const BackupProgress& p, double elapsed_s);

@@ -14,6 +14,7 @@
 #include "trace/batch_processor.h"
 #include "trace/export/in_progress_reporter.h"
 #include "trace/export/job_history.h"
+#include "trace/export/spool.h"
 #include "trace/export/otel_config.h"
 #include "trace/export/otlp_http_exporter.h"
 #include "trace/redactor.h"
@@ -74,6 +75,7 @@ struct JobTelemetry::Pipeline {
   trace::BatchProcessor* otlp = nullptr;  // owned by `processor`
   std::string otlp_url;
   int64_t timeout_ns = 10'000'000'000;
+  std::unique_ptr<trace::Spool> spool;  // when an agent collects the job's spans
   std::unique_ptr<trace::Tracer> tracer;
   std::unique_ptr<trace::InProgressReporter> in_progress;  // stopped before the tracer goes
 };
@@ -104,7 +106,15 @@ JobTelemetry::JobTelemetry(const GlobalOptions& g, const std::string& kind, cons
     if (eq == std::string::npos) Warn(g, "--otlp-header must be KEY=VALUE, not '" + h + "'");
     else c.headers.emplace_back(h.substr(0, eq), h.substr(eq + 1));
   }
-  bool export_otlp = !c.sdk_disabled && !c.traces_url.empty();
+  // A job the agent runs hands its spans to the agent's spool, which
+  // delivers them when the observatory answers (docs/agent.md).
+  const char* spool_dir = std::getenv("BACKSPAN_OTLP_SPOOL");
+  if (spool_dir && *spool_dir) {
+    int64_t limit_mib = 256;
+    if (const char* l = std::getenv("BACKSPAN_OTLP_SPOOL_LIMIT_MIB"); l && std::atoll(l) > 0) limit_mib = std::atoll(l);
+    pipeline_->spool = std::make_unique<trace::Spool>(env, spool_dir, limit_mib << 20);
+  }
+  bool export_otlp = !c.sdk_disabled && !c.traces_url.empty() && !pipeline_->spool;
   if (export_otlp && !c.grpc_asked_by.empty() && o.otlp_protocol.empty())
     Warn(g, c.grpc_asked_by + "=grpc: OTLP over gRPC is not supported; sending http/" +
                 (c.protocol == trace::OtlpProtocol::kJson ? "json" : "protobuf") + " to " + c.traces_url +
@@ -147,6 +157,15 @@ JobTelemetry::JobTelemetry(const GlobalOptions& g, const std::string& kind, cons
         &r, std::make_unique<trace::OtlpHttpExporter>(std::move(eo), env), env, bo);
     pipeline_->otlp = batch.get();
     pipeline_->otlp_url = c.traces_url;
+    fanout->Add(std::move(batch));
+    any = true;
+  }
+  if (pipeline_->spool) {
+    trace::BatchOptions bo;
+    auto batch = std::make_unique<trace::BatchProcessor>(
+        &r, std::make_unique<trace::SpoolExporter>(pipeline_->spool.get(), BACKSPAN_VERSION), env, bo);
+    pipeline_->otlp = batch.get();
+    pipeline_->otlp_url = "spool " + pipeline_->spool->dir();
     fanout->Add(std::move(batch));
     any = true;
   }

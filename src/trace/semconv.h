@@ -125,6 +125,19 @@ inline constexpr char kThroughputBytesPerSecond[] = "backspan.throughput.bytes_p
 inline constexpr char kWrapSubcommand[] = "backspan.wrap.subcommand";
 inline constexpr char kWrapTool[] = "backspan.wrap.tool";
 
+// The agent's runs and missed ticks (docs/agent.md).
+inline constexpr char kAgentAttempt[] = "backspan.agent.attempt";
+inline constexpr char kAgentCatchUp[] = "backspan.agent.catch_up";
+inline constexpr char kAgentTask[] = "backspan.agent.task";
+inline constexpr char kAgentTrigger[] = "backspan.agent.trigger";
+inline constexpr char kHookIndex[] = "backspan.hook.index";
+inline constexpr char kHookKind[] = "backspan.hook.kind";
+inline constexpr char kJobDeadline[] = "backspan.job.deadline";
+inline constexpr char kMissedEarlier[] = "backspan.missed.earlier";
+inline constexpr char kMissedReason[] = "backspan.missed.reason";
+inline constexpr char kPolicyName[] = "backspan.policy.name";
+inline constexpr char kScheduleTick[] = "backspan.schedule.tick";
+
 // backspan's span events (docs/tracing.md, "Span events").
 inline constexpr char kCheckErrorEvent[] = "backspan.check_error";
 inline constexpr char kFileErrorEvent[] = "backspan.file_error";
@@ -210,5 +223,11 @@ inline constexpr char kJobStatusInterrupted[] = "interrupted";
 // its process died, or its system never reported the end. Derived when
 // read, never stored, so a late end still finishes the job.
 inline constexpr char kJobStatusLost[] = "lost";
+
+// Job kinds the agent adds to the commands' own (backup, check, ...): the
+// run that serves a schedule tick, and a tick that ended its window
+// without a successful backup.
+inline constexpr char kJobKindAgentRun[] = "agent run";
+inline constexpr char kJobKindMissed[] = "missed";
 
 }  // namespace backspan::semconv

@@ -36,4 +36,21 @@ inline std::vector<std::string_view> SplitView(std::string_view s, char sep) {
   }
 }
 
+// `s` percent-encoded, all but letters, digits and "-_.~" (RFC 3986
+// unreserved): values in OTEL_RESOURCE_ATTRIBUTES (W3C Baggage rules).
+inline std::string PercentEncode(std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
 }  // namespace backspan

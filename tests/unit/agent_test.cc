@@ -129,9 +129,14 @@ class TimelineTest : public ::testing::Test {
 };
 
 TEST_F(TimelineTest, RunsEachTickOnceAndNothingBeforeTheFirst) {
+  {
+    // First sight at 02:00, inside today's window: today's run is due.
+    PolicyTimeline t(&policy_, "h", {});
+    EXPECT_EQ(Describe(t.Poll(kMonday + 2 * kHour)), "backup d0 #1 catch-up");
+  }
   PolicyTimeline t(&policy_, "h", {});
-  EXPECT_EQ(Describe(t.Poll(kMonday + 2 * kHour)), "");  // first sight at 02:00: the next tick is tomorrow's
-  EXPECT_EQ(t.NextWake(kMonday + 2 * kHour), kMonday + kDay + kHour);
+  EXPECT_EQ(Describe(t.Poll(kMonday + 6 * kHour)), "");  // first sight at 06:00: the next tick is tomorrow's
+  EXPECT_EQ(t.NextWake(kMonday + 6 * kHour), kMonday + kDay + kHour);
   EXPECT_EQ(Describe(t.Poll(kMonday + kDay + kHour)), "backup d1 #1");
   EXPECT_EQ(Describe(t.Poll(kMonday + kDay + kHour + 5)), "");
   EXPECT_EQ(Describe(t.Finished(kMonday + kDay + 2 * kHour, Outcome::kOk)), "");

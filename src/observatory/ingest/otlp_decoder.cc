@@ -155,8 +155,9 @@ JobRecord MakeJob(const tracepb::Span& s, const KeyValues& resource, bool in_pro
   job.error_message = std::move(summary.error_message);
   job.snapshot_id = std::move(summary.snapshot_id);
   job.tags = attrs.Tags();
-  if (job.kind == "backup") {
+  if (job.kind == "backup" || job.kind == semconv::kJobKindMissed) {
     // A source is what a schedule backs up: the same host, paths and tags.
+    // A missed run lands on the source it should have backed up.
     std::vector<std::string> paths = attrs.List(semconv::kPaths);
     std::vector<std::string> tags = attrs.List(semconv::kTags);
     std::sort(paths.begin(), paths.end());

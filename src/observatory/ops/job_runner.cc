@@ -10,6 +10,7 @@
 #include "env/env.h"
 #include "trace/semconv.h"
 #include "util/hex.h"
+#include "util/text.h"
 #include "util/time_format.h"
 #include "wrap/child_process.h"
 
@@ -25,21 +26,6 @@ std::string RandomHex(size_t bytes) {
   return HexEncode(ByteView(b.data(), b.size()));
 }
 
-// OTEL_RESOURCE_ATTRIBUTES values are percent-encoded (W3C Baggage rules).
-std::string PercentEncode(const std::string& s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
-}
 
 }  // namespace
 
