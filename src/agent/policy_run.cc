@@ -145,6 +145,7 @@ std::vector<std::string> PolicyRunner::JobEnvironment(const Policy& policy, cons
       "BACKSPAN_HOST=" + config_->host,
       "BACKSPAN_STATE_DIR=" + config_->state_dir + "/history",
       "OTEL_SDK_DISABLED=false",
+      "OTEL_SERVICE_NAME=backspan",  // the service the heartbeat declares the policy's source under
       "OTEL_RESOURCE_ATTRIBUTES=" + std::string(semconv::kPolicyName) + "=" + PercentEncode(policy.name),
   };
 }

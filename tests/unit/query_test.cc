@@ -8,6 +8,7 @@
 #include "env/env.h"
 #include "observatory/access/scope.h"
 #include "observatory/api/query_api.h"
+#include "observatory/ingest/agent_heartbeat.h"
 #include "observatory/ingest/otlp_decoder.h"
 #include "observatory/query/freshness.h"
 #include "observatory/query/metrics.h"
@@ -196,11 +197,11 @@ TEST_F(QueryTest, FreshnessLearnsTheScheduleAndMetricsShowIt) {
   auto sources = store_->Sources(Scope::All());
   ASSERT_TRUE(sources.ok());
   ASSERT_EQ(sources->size(), 1u);
-  const Freshness f = EvaluateFreshness((*sources)[0], now_, 26 * kHour);
+  const Freshness f = EvaluateFreshness((*sources)[0], nullptr, now_, 26 * kHour);
   EXPECT_EQ(f.expected_interval_ns, kDay);
   EXPECT_EQ(f.overdue_after_ns, 2 * kDay);
   EXPECT_FALSE(f.overdue);  // the last success was a day ago
-  EXPECT_TRUE(EvaluateFreshness((*sources)[0], now_ + 2 * kDay, 26 * kHour).overdue);
+  EXPECT_TRUE(EvaluateFreshness((*sources)[0], nullptr, now_ + 2 * kDay, 26 * kHour).overdue);
 
   MetricsInput in;
   in.sources = *sources;
@@ -217,6 +218,89 @@ TEST_F(QueryTest, FreshnessLearnsTheScheduleAndMetricsShowIt) {
   // A caller who may not read everything sees no server-wide counters.
   in.server_wide = false;
   EXPECT_EQ(RenderMetrics(in).find("backspan_ingest_requests_total"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace backspan::observatory
+
+namespace backspan::observatory {
+namespace {
+
+// A daily 01:00 UTC policy declared by an agent, its window to 05:00, 30 min grace.
+struct DeclaredFixture {
+  AgentRecord agent;
+  DeclaredFixture() {
+    agent.name = agent.host = "web-01";
+    DeclaredPolicy p;
+    p.name = "etc";
+    p.schedule = "0 1 * * *";
+    p.timezone = "UTC";
+    p.window_seconds = 4 * 3600;
+    p.grace_seconds = 1800;
+    p.paths = {"/etc"};
+    p.source_key = "k";
+    agent.policies.push_back(p);
+  }
+};
+
+TEST(FreshnessTest, ADeclaredScheduleGivesHealthchecksStates) {
+  DeclaredFixture d;
+  std::vector<AgentRecord> agents = {d.agent};
+  const auto declared = Declarations(agents);
+  ASSERT_EQ(declared.size(), 1u);
+  const Declaration* decl = &declared.at("k");
+  constexpr int64_t kMonday = 1796601600 * kSecond;  // 2026-12-07 00:00 UTC
+  SourceState s;
+  s.key = "k";
+  s.last_status = "ok";
+  s.last_success_ns = kMonday + kHour + 60 * kSecond;  // Monday's 01:00 run
+  auto state_at = [&](int64_t t) { return std::string(HealthName(EvaluateFreshness(s, decl, t, kDay).state)); };
+  EXPECT_EQ(state_at(kMonday + 2 * kHour), "ok");
+  EXPECT_EQ(state_at(kMonday + kDay + 4 * kHour), "ok");                  // Tuesday's run may still come
+  EXPECT_EQ(state_at(kMonday + kDay + 5 * kHour), "late");                // its window ended
+  EXPECT_EQ(state_at(kMonday + kDay + 5 * kHour + 1800 * kSecond), "overdue");  // and the grace
+  const Freshness f = EvaluateFreshness(s, decl, kMonday + kDay, kDay);
+  EXPECT_EQ(f.expected_by_ns, kMonday + kDay + 5 * kHour);
+  EXPECT_EQ(f.grace_ns, 1800 * kSecond);
+  s.last_status = "failed";
+  EXPECT_EQ(state_at(kMonday + 2 * kHour), "failing");
+  s.last_status = "running";
+  EXPECT_EQ(state_at(kMonday + kDay + 6 * kHour), "running");
+  agents[0].policies[0].paused = true;
+  EXPECT_EQ(state_at(kMonday), "paused");
+}
+
+TEST(FreshnessTest, ADeclaredSourceWithoutJobsIsOnTheBoardAndGoesOverdue) {
+  DeclaredFixture d;
+  constexpr int64_t kMonday = 1796601600 * kSecond;
+  d.agent.policies[0].first_declared_ns = kMonday;
+  d.agent.received_ns = kMonday;
+  const std::vector<AgentRecord> agents = {d.agent};
+  const auto declared = Declarations(agents);
+  auto board = FreshnessBoard({}, declared, kMonday + 2 * kHour, kDay);
+  ASSERT_EQ(board.size(), 1u);
+  EXPECT_EQ(board[0].source.host, "web-01");
+  EXPECT_EQ(std::string(HealthName(board[0].freshness.state)), "ok");
+  board = FreshnessBoard({}, declared, kMonday + 6 * kHour, kDay);
+  EXPECT_EQ(std::string(HealthName(board[0].freshness.state)), "overdue");
+  EXPECT_TRUE(AgentUp(d.agent, kMonday + 179 * kSecond));
+  EXPECT_FALSE(AgentUp(d.agent, kMonday + 181 * kSecond));
+}
+
+TEST(HeartbeatTest, PoliciesOutsideTheWritersScopeOrWithBadSchedulesAreRejectedItems) {
+  const std::string body = R"({"agent": "web-01", "host": "web-01", "interval_seconds": 60, "policies": [
+    {"name": "a", "paths": ["/etc"], "tags": {"azure.resource_group.name": "rg-a"}, "schedule": "@daily", "timezone": "UTC"},
+    {"name": "b", "paths": ["/srv"], "tags": {"azure.resource_group.name": "rg-b"}, "schedule": "@daily", "timezone": "UTC"},
+    {"name": "c", "paths": ["/var"], "tags": {"azure.resource_group.name": "rg-a"}, "schedule": "0 25 * * *"}]})";
+  auto parsed = ParseHeartbeat(body, Scope::Of({"rg-a"}, {}), 5);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  ASSERT_EQ(parsed->agent.policies.size(), 1u);
+  EXPECT_EQ(parsed->agent.policies[0].source_key, "web-01\x1f" "backspan\x1f/etc\x1f" "azure.resource_group.name=rg-a,");
+  ASSERT_EQ(parsed->rejected.size(), 2u);
+  EXPECT_EQ(parsed->rejected[0], "policy 'b': outside what this caller may write (resource group 'rg-b')");
+  EXPECT_EQ(parsed->rejected[1], "policy 'c': schedule: hour field '25': 25 is out of range 0-23");
+  EXPECT_FALSE(ParseHeartbeat("[]", Scope::All(), 5).ok());
+  EXPECT_FALSE(ParseHeartbeat(R"({"host": "x"})", Scope::All(), 5).ok());
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include "crypto/crypto.h"
 #include "env/env.h"
 #include "http/content_coding.h"
+#include "observatory/ingest/agent_heartbeat.h"
 #include "observatory/ingest/azure_events.h"
 #include "observatory/ingest/job_events.h"
 #include "observatory/api/server_context.h"
@@ -51,6 +52,24 @@ void AnswerRpc(http::Response& res, WireFormat f, int http_status, int grpc_code
 }
 
 std::string Dump(const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
+
+// Who may write through a JSON ingest endpoint: a token with the ingest
+// permission under access control; else the ingest token, if one is set
+// (?token=... for systems that cannot set a header).
+AccessDecision AdmitWriter(ServerContext& ctx, const http::Request& req, const char* action) {
+  if (ctx.options.access) return ctx.Admit(req, auth::kIngest, action, true);
+  AccessDecision who;
+  who.scope = Scope::All();
+  if (ctx.options.ingest_token.empty()) return who;
+  std::string given = req.Param("token");
+  if (given.empty()) given = http::AuthorizationCredentials(req, "Bearer");
+  if (given.empty() || !crypto::SecretEquals(given, ctx.options.ingest_token)) {
+    who.status = 401;
+    who.error = given.empty() ? "this endpoint needs the ingest token: ?token=... or Authorization: Bearer ..."
+                              : "the ingest token is wrong";
+  }
+  return who;
+}
 
 }  // namespace
 
@@ -138,18 +157,10 @@ void HandleExternal(ServerContext& ctx, http::Request& req, http::Response& res,
     counters.requests_rejected++;
     AnswerJson(res, ApiError(status, message));
   };
-  AccessDecision who;
-  if (ctx.options.access) {
-    who = ctx.Admit(req, auth::kIngest, "ingest.external", true);
-    if (who.status != 200) return AnswerRefusal(res, who);
-  } else {
-    who.scope = Scope::All();
-    if (!ctx.options.ingest_token.empty()) {
-      std::string given = req.Param("token");
-      if (given.empty()) given = http::AuthorizationCredentials(req, "Bearer");
-      if (given.empty()) return fail(401, "this endpoint needs the ingest token: ?token=... or Authorization: Bearer ...");
-      if (!crypto::SecretEquals(given, ctx.options.ingest_token)) return fail(401, "the ingest token is wrong");
-    }
+  AccessDecision who = AdmitWriter(ctx, req, "ingest.external");
+  if (who.status != 200) {
+    counters.requests_rejected++;
+    return AnswerRefusal(res, who);
   }
   const size_t limit = ExternalBodyLimit(ctx.options, format);
   if (req.body_too_large) return fail(413, TooLargeMessage(limit, nullptr));
@@ -238,6 +249,46 @@ void HandleAcknowledge(ServerContext& ctx, http::Request& req, http::Response& r
   if (!done.ok()) return AnswerJson(res, ApiErrorFor(done.status()));
   if (!done->rejected.empty()) return AnswerJson(res, ApiError(404, "no such alert"));
   AnswerJson(res, {200, Dump({{"acknowledged", true}, {"by", by}})});
+}
+
+void HandleHeartbeat(ServerContext& ctx, http::Request& req, http::Response& res) {
+  constexpr const char* kAction = "ingest.heartbeat";
+  AccessDecision who = AdmitWriter(ctx, req, kAction);
+  if (who.status != 200) return AnswerRefusal(res, who);
+  constexpr size_t kLimit = 1 << 20;
+  if (req.body_too_large) return AnswerJson(res, ApiError(413, TooLargeMessage(kLimit, nullptr)));
+  http::DecodedBody body = http::DecodeContent(std::move(req.body), req.headers.Get("Content-Encoding"), kLimit);
+  if (body.outcome == Outcome::kTooLarge) return AnswerJson(res, ApiError(413, TooLargeMessage(kLimit, nullptr)));
+  if (body.outcome != Outcome::kOk) return AnswerJson(res, ApiError(body.outcome == Outcome::kUnsupported ? 415 : 400, body.error));
+  auto parsed = ParseHeartbeat(body.body, who.scope, ctx.env->NowUnixNanos());
+  if (!parsed.ok()) return AnswerJson(res, ApiError(400, parsed.status().message()));
+  // What the heartbeat replaces must be the caller's too: an agent's policies
+  // in a group the caller cannot write are not the caller's to drop.
+  auto stored = ctx.store->Agents(Scope::All());
+  if (!stored.ok()) return AnswerJson(res, ServerFailure(stored.status(), "the store could not be read: "));
+  for (DeclaredPolicy& p : parsed->agent.policies) p.first_declared_ns = parsed->agent.received_ns;
+  for (const AgentRecord& old : *stored) {
+    if (old.name != parsed->agent.name) continue;
+    for (DeclaredPolicy& p : parsed->agent.policies)
+      for (const DeclaredPolicy& was : old.policies)
+        if (was.source_key == p.source_key && was.first_declared_ns) p.first_declared_ns = was.first_declared_ns;
+    for (const DeclaredPolicy& p : old.policies)
+      if (!who.scope.Allows(p.resource_group, p.tags, false)) {
+        ctx.AuditOutcome(who, kAction, req, "denied", "agent '" + old.name + "' has policies outside the caller's scope");
+        return AnswerJson(res, ApiError(403, "agent '" + old.name + "' has policies in resource group '" +
+                                                 p.resource_group + "', which this caller may not write"));
+      }
+  }
+  const size_t rejected = parsed->rejected.size();
+  if (rejected) ctx.AuditOutcome(who, kAction, req, "denied", std::to_string(rejected) + " policies rejected; the first: " + parsed->rejected[0]);
+  if (parsed->agent.policies.empty() && rejected)
+    return AnswerJson(res, {400, Dump({{"error", parsed->rejected[0]}, {"errors", parsed->rejected}})});
+  IngestBatch batch;
+  const size_t accepted = parsed->agent.policies.size();
+  batch.agents.push_back(std::move(parsed->agent));
+  auto written = ctx.store->Write(std::move(batch), who.scope);
+  if (!written.ok()) return AnswerJson(res, ServerFailure(written.status(), "the store could not save the heartbeat: "));
+  AnswerJson(res, {200, Dump({{"accepted", accepted}, {"rejected", rejected}, {"errors", parsed->rejected}})});
 }
 
 }  // namespace backspan::observatory

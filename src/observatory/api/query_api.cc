@@ -6,6 +6,7 @@
 
 #include "env/env.h"
 #include "observatory/query/freshness.h"
+#include "observatory/store/agent_record.h"
 #include "observatory/query/trace_view.h"
 #include "util/time_format.h"
 
@@ -211,34 +212,62 @@ ApiResponse Api::Freshness(const ApiRequest& req) const {
     const int64_t stale = DurationParam(req, "stale_after", default_stale_ns_);
     auto sources = store_->Sources(req.scope);
     if (!sources.ok()) return FromStatus(sources.status());
+    auto agents = store_->Agents(req.scope);
+    if (!agents.ok()) return FromStatus(agents.status());
+    const auto declared = Declarations(*agents);
     json out = json::array();
     int overdue = 0;
-    for (const auto& s : *sources) {
-      observatory::Freshness f = EvaluateFreshness(s, now, stale);
+    json states = json::object();
+    for (const char* name : {"ok", "running", "late", "overdue", "failing", "paused"}) states[name] = 0;
+    for (const SourceView& v : FreshnessBoard(std::move(*sources), declared, now, stale)) {
+      const SourceState& s = v.source;
+      const observatory::Freshness& f = v.freshness;
       overdue += f.overdue;
-      out.push_back({{"source_id", s.id},
-                     {"host", s.host},
-                     {"service", s.service},
-                     {"paths", s.paths},
-                     {"resource_group", s.resource_group},
-                     {"tags", TagsJson(s.tags)},
-                     {"last_success", Rfc3339OrNull(s.last_success_ns)},
-                     {"last_job", Rfc3339OrNull(s.last_job_ns)},
-                     {"last_status", s.last_status},
-                     {"last_trace_id", s.last_trace_id},
-                     {"age_seconds", static_cast<double>(f.age_ns) / 1e9},
-                     {"expected_interval_seconds", static_cast<double>(f.expected_interval_ns) / 1e9},
-                     {"overdue_after_seconds", static_cast<double>(f.overdue_after_ns) / 1e9},
-                     {"overdue", f.overdue},
-                     {"jobs", s.jobs_total},
-                     {"failed", s.failed_total}});
+      states[HealthName(f.state)] = states[HealthName(f.state)].get<int>() + 1;
+      json j = {{"source_id", s.id ? json(s.id) : json(nullptr)},
+                {"host", s.host},
+                {"service", s.service},
+                {"paths", s.paths},
+                {"resource_group", s.resource_group},
+                {"tags", TagsJson(s.tags)},
+                {"state", HealthName(f.state)},
+                {"last_success", Rfc3339OrNull(s.last_success_ns)},
+                {"last_job", Rfc3339OrNull(s.last_job_ns)},
+                {"last_status", s.last_status},
+                {"last_trace_id", s.last_trace_id},
+                {"age_seconds", static_cast<double>(f.age_ns) / 1e9},
+                {"expected_interval_seconds", static_cast<double>(f.expected_interval_ns) / 1e9},
+                {"overdue_after_seconds", static_cast<double>(f.overdue_after_ns) / 1e9},
+                {"overdue", f.overdue},
+                {"jobs", s.jobs_total},
+                {"failed", s.failed_total}};
+      if (v.declared) {
+        const DeclaredPolicy& p = *v.declared->policy;
+        j["schedule"] = {{"policy", p.name},        {"cron", p.schedule},
+                         {"timezone", p.timezone},  {"agent", v.declared->agent->name},
+                         {"agent_up", AgentUp(*v.declared->agent, now)},
+                         {"expected_by", Rfc3339OrNull(f.expected_by_ns)},
+                         {"grace_seconds", static_cast<double>(f.grace_ns) / 1e9}};
+      }
+      out.push_back(std::move(j));
     }
-    // Overdue first, then the stalest.
-    std::stable_sort(out.begin(), out.end(), [](const json& a, const json& b) {
-      if (a["overdue"] != b["overdue"]) return a["overdue"].get<bool>();
-      return a["age_seconds"].get<double>() > b["age_seconds"].get<double>();
-    });
-    return {200, Dump({{"sources", std::move(out)}, {"overdue", overdue}})};
+    return {200, Dump({{"sources", std::move(out)}, {"overdue", overdue}, {"states", states}})};
+  });
+}
+
+ApiResponse Api::Agents(const ApiRequest& req) const {
+  return Guard([&]() -> ApiResponse {
+    const int64_t now = env_->NowUnixNanos();
+    auto agents = store_->Agents(req.scope);
+    if (!agents.ok()) return FromStatus(agents.status());
+    json out = json::array();
+    for (const AgentRecord& a : *agents) {
+      json j = json::parse(AgentRecordToJson(a, req.scope));
+      j["up"] = AgentUp(a, now);
+      j["heartbeat_age_seconds"] = static_cast<double>(now - a.received_ns) / 1e9;
+      out.push_back(std::move(j));
+    }
+    return {200, Dump({{"agents", std::move(out)}})};
   });
 }
 

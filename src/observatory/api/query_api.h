@@ -38,6 +38,8 @@ class Api {
   ApiResponse Freshness(const ApiRequest& req) const;
   // GET /api/v1/tags
   ApiResponse Tags(const ApiRequest& req) const;
+  // GET /api/v1/agents: each agent's newest heartbeat, whether it is heard from.
+  ApiResponse Agents(const ApiRequest& req) const;
 
  private:
   SpanStore* store_;

@@ -78,6 +78,7 @@ struct Server::Impl {
   void IngestRoutes() {
     router.Post("/v1/traces", [this](http::Request& q, http::Response& r) { HandleOtlp(ctx, q, r, false); });
     router.Post("/v1/traces/in-progress", [this](http::Request& q, http::Response& r) { HandleOtlp(ctx, q, r, true); });
+    router.Post("/api/v1/agents/heartbeat", [this](http::Request& q, http::Response& r) { HandleHeartbeat(ctx, q, r); });
     for (auto [path, format] : {std::pair{"/api/v1/ingest/azure-monitor", ExternalFormat::kAzureMonitor},
                                 std::pair{"/api/v1/ingest/azure-backup-jobs", ExternalFormat::kAzureBackupJobs},
                                 std::pair{"/api/v1/ingest/events", ExternalFormat::kJobEvents}})
@@ -94,6 +95,7 @@ struct Server::Impl {
     ReadRoute("/api/v1/trends", "trends.get", [this](const http::Request&, const ApiRequest& a) { return ctx.api.Trends(a); });
     ReadRoute("/api/v1/freshness", "freshness.get",
               [this](const http::Request&, const ApiRequest& a) { return ctx.api.Freshness(a); });
+    ReadRoute("/api/v1/agents", "agents.list", [this](const http::Request&, const ApiRequest& a) { return ctx.api.Agents(a); });
     ReadRoute("/api/v1/tags", "tags.list", [this](const http::Request&, const ApiRequest& a) { return ctx.api.Tags(a); });
     ReadRoute("/api/v1/plans", "plans.list", [this](const http::Request&, const ApiRequest& a) { return ctx.ops->Plans(a.scope); });
     ReadRoute("/api/v1/runs", "runs.list", [this](const http::Request&, const ApiRequest& a) { return ctx.ops->Runs(a.scope); });
@@ -161,12 +163,14 @@ struct Server::Impl {
     auto sources = ctx.store->Sources(scope);
     auto counts = ctx.store->JobCounts(scope);
     auto stats = ctx.store->Stats(scope);
-    if (!sources.ok() || !counts.ok() || !stats.ok()) {
-      const Status& s = !sources.ok() ? sources.status() : !counts.ok() ? counts.status() : stats.status();
+    auto agents = ctx.store->Agents(scope);
+    if (!sources.ok() || !counts.ok() || !stats.ok() || !agents.ok()) {
+      const Status& s = !sources.ok() ? sources.status() : !counts.ok() ? counts.status() : !stats.ok() ? stats.status() : agents.status();
       res.Set(HttpStatusForServerFailure(s), "# the store could not be read: " + s.message() + "\n", "text/plain");
       return;
     }
     in.sources = std::move(*sources);
+    in.agents = std::move(*agents);
     in.job_counts = std::move(*counts);
     in.stats = *stats;
     in.server_wide = scope.unrestricted;

@@ -77,6 +77,8 @@ size_t ExternalBodyLimit(const ServerOptions& options, ExternalFormat format);
 inline constexpr size_t kMaxOperationBody = 1 << 20;
 // POST /api/v1/ingest/{azure-monitor,azure-backup-jobs,events}.
 void HandleExternal(ServerContext& ctx, http::Request& req, http::Response& res, ExternalFormat format);
+// POST /api/v1/agents/heartbeat: an agent's liveness and declared schedules.
+void HandleHeartbeat(ServerContext& ctx, http::Request& req, http::Response& res);
 // POST /api/v1/alerts/{trace}/{span}/acknowledge.
 void HandleAcknowledge(ServerContext& ctx, http::Request& req, http::Response& res);
 

@@ -158,13 +158,8 @@ JobRecord MakeJob(const tracepb::Span& s, const KeyValues& resource, bool in_pro
   if (job.kind == "backup" || job.kind == semconv::kJobKindMissed) {
     // A source is what a schedule backs up: the same host, paths and tags.
     // A missed run lands on the source it should have backed up.
-    std::vector<std::string> paths = attrs.List(semconv::kPaths);
-    std::vector<std::string> tags = attrs.List(semconv::kTags);
-    std::sort(paths.begin(), paths.end());
-    std::sort(tags.begin(), tags.end());
-    for (const auto& p : paths) job.source_paths += (job.source_paths.empty() ? "" : " ") + p;
-    job.source_key = job.host + "\x1f" + job.service + "\x1f" + job.source_paths + "\x1f";
-    for (const auto& t : tags) job.source_key += t + ",";
+    job.source_key = SourceKey(job.host, job.service, attrs.List(semconv::kPaths), attrs.List(semconv::kTags),
+                               &job.source_paths);
   }
   return job;
 }

@@ -1,8 +1,11 @@
 #include "observatory/query/metrics.h"
 
+#include <cctype>
 #include <cstdio>
+#include <set>
 
 #include "observatory/query/freshness.h"
+#include "util/text.h"
 
 namespace backspan::observatory {
 namespace {
@@ -44,6 +47,33 @@ std::string SourceLabels(const SourceState& s) {
          Escape(s.resource_group) + "\"";
 }
 
+// A tag key as a label name: Prometheus allows [a-zA-Z_][a-zA-Z0-9_]*.
+std::string LabelName(const std::string& key) {
+  std::string out;
+  for (char c : key) out += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+  if (out.empty() || std::isdigit(static_cast<unsigned char>(out[0]))) out = "_" + out;
+  return out;
+}
+
+// The source, its host and resource group, and each tag its jobs carry
+// (`--tag KEY=VALUE`, the last part of its key), not every attribute.
+std::string SourceTagLabels(const SourceState& s) {
+  std::string labels = SourceLabels(s);
+  std::set<std::string> used = {"source", "host", "resource_group", "state"};
+  const size_t tags_at = s.key.rfind('\x1f');
+  if (tags_at == std::string::npos) return labels;
+  for (std::string_view tag : SplitView(std::string_view(s.key).substr(tags_at + 1), ',')) {
+    const size_t eq = tag.find('=');
+    if (eq == std::string_view::npos) continue;
+    const std::string name = LabelName(std::string(tag.substr(0, eq)));
+    if (!used.insert(name).second) continue;  // a tag named like a label, or two keys alike
+    labels += "," + name + "=\"" + Escape(std::string(tag.substr(eq + 1))) + "\"";
+  }
+  return labels;
+}
+
+std::string AgentLabels(const AgentRecord& a) { return "agent=\"" + Escape(a.name) + "\",host=\"" + Escape(a.host) + "\""; }
+
 }  // namespace
 
 std::string RenderMetrics(const MetricsInput& in) {
@@ -71,10 +101,45 @@ std::string RenderMetrics(const MetricsInput& in) {
              [](const SourceState& s) {
                return s.last_status == "ok" ? 1.0 : s.last_status == "partial" ? 0.5 : 0.0;
              });
+  // Freshness by the agents' declared schedules where there are any; the
+  // sources' own tags become labels, so alerts can route by them.
+  const auto declared = Declarations(in.agents);
+  const auto board = FreshnessBoard(src, declared, in.now_ns, in.default_stale_ns);
   per_source("backspan_backup_overdue", "gauge", "1 if the source's last success is older than its schedule allows.",
              [&](const SourceState& s) {
-               return EvaluateFreshness(s, in.now_ns, in.default_stale_ns).overdue ? 1.0 : 0.0;
+               for (const auto& v : board)
+                 if (v.source.id == s.id) return v.freshness.overdue ? 1.0 : 0.0;
+               return 0.0;
              });
+  const auto source_families = [&](const char* name, const char* type, const char* help, auto value) {
+    w.Family(name, type, help);
+    for (const auto& v : board) w.Sample(name, SourceTagLabels(v.source), value(v));
+  };
+  source_families("backspan_source_last_success_timestamp_seconds", "gauge",
+                  "When the source's last successful backup started, in unix seconds (0: never); labels are its tags.",
+                  [](const SourceView& v) { return static_cast<double>(v.source.last_success_ns) / 1e9; });
+  source_families("backspan_source_overdue", "gauge",
+                  "1 if the source missed its schedule by more than the grace (declared or learned).",
+                  [](const SourceView& v) { return v.freshness.overdue ? 1.0 : 0.0; });
+  source_families("backspan_source_expected_by_timestamp_seconds", "gauge",
+                  "When the source's next successful backup is due by its declared schedule (0: no declared schedule).",
+                  [](const SourceView& v) { return static_cast<double>(v.freshness.expected_by_ns) / 1e9; });
+  w.Family("backspan_source_state", "gauge", "1 for the source's state: ok, running, late, overdue, failing or paused.");
+  for (const auto& v : board)
+    for (SourceHealth h : {SourceHealth::kOk, SourceHealth::kRunning, SourceHealth::kLate, SourceHealth::kOverdue,
+                           SourceHealth::kFailing, SourceHealth::kPaused})
+      w.Sample("backspan_source_state", SourceTagLabels(v.source) + ",state=\"" + HealthName(h) + "\"",
+               v.freshness.state == h ? 1.0 : 0.0);
+  w.Family("backspan_agent_up", "gauge", "1 if the agent's last heartbeat is at most three intervals old.");
+  for (const auto& a : in.agents) w.Sample("backspan_agent_up", AgentLabels(a), AgentUp(a, in.now_ns) ? 1.0 : 0.0);
+  w.Family("backspan_agent_last_heartbeat_timestamp_seconds", "gauge", "When the agent's last heartbeat arrived.");
+  for (const auto& a : in.agents)
+    w.Sample("backspan_agent_last_heartbeat_timestamp_seconds", AgentLabels(a), static_cast<double>(a.received_ns) / 1e9);
+  w.Family("backspan_agent_spool_entries", "gauge", "Entries waiting in the agent's spool at its last heartbeat.");
+  for (const auto& a : in.agents) w.Sample("backspan_agent_spool_entries", AgentLabels(a), static_cast<double>(a.spool_entries));
+  w.Family("backspan_agent_spool_dropped_total", "counter", "Spool entries the agent dropped to stay under its limit.");
+  for (const auto& a : in.agents)
+    w.Sample("backspan_agent_spool_dropped_total", AgentLabels(a), static_cast<double>(a.spool_dropped));
 
   w.Family("backspan_backup_duration_seconds", "histogram", "How long backups took, per source.");
   for (const auto& s : src) {

@@ -22,6 +22,7 @@ struct IngestCounters {
 
 struct MetricsInput {
   std::vector<SourceState> sources;
+  std::vector<AgentRecord> agents;
   std::vector<JobCount> job_counts;
   StoreStats stats;
   // Whether the caller may read everything: only then are the server's own

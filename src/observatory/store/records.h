@@ -16,6 +16,39 @@
 
 namespace backspan::observatory {
 
+// A backup source's identity: the host, the service that reported it, the
+// paths (sorted, joined with spaces) and the job's tags ("KEY=VALUE",
+// sorted). Backups and missed runs compute it from their spans, agents
+// from the policies they declare, so the two meet on one source.
+std::string SourceKey(const std::string& host, const std::string& service, std::vector<std::string> paths,
+                      std::vector<std::string> tags, std::string* joined_paths = nullptr);
+
+// A policy an agent declares in its heartbeat: when its source is expected.
+struct DeclaredPolicy {
+  std::string name, schedule, timezone, repository;
+  std::vector<std::string> paths;
+  std::vector<Tag> tags;
+  std::string resource_group;  // its azure.resource_group.name tag
+  std::string source_key;      // where its backups land (SourceKey)
+  int64_t window_seconds = 0;  // 0: until the next tick
+  int64_t grace_seconds = 0;   // 0: the default (docs/agent.md)
+  std::string error;           // the agent cannot run it
+  std::string last_outcome;
+  bool running = false, paused = false;
+  int64_t first_declared_ns = 0;  // when the observatory first heard of it
+};
+
+// The newest heartbeat of an agent.
+struct AgentRecord {
+  std::string name, host, version;
+  int64_t sent_ns = 0;      // the agent's clock
+  int64_t received_ns = 0;  // the observatory's
+  int64_t interval_seconds = 60;
+  bool stopping = false;
+  int64_t spool_entries = 0, spool_bytes = 0, spool_dropped = 0;
+  std::vector<DeclaredPolicy> policies;
+};
+
 
 // A job: any root span (one without a parent). Columns the queries filter,
 // group and sum by are pulled out of its attributes (resource attributes
@@ -69,6 +102,7 @@ struct IngestBatch {
   std::vector<LiveSpan> live;            // only from the in-progress endpoint
   std::vector<trace::SpanId> finished;   // span ids stored, to retire their live snapshots
   std::vector<JobRecord> jobs;
+  std::vector<AgentRecord> agents;       // heartbeats; a newer one replaces an older
   int64_t accepted = 0, rejected = 0;
   std::string rejection;  // why the first rejected span was rejected
 };

@@ -79,6 +79,7 @@ struct Trend {
 // A backup source: what one schedule backs up (host, paths, tags).
 struct SourceState {
   int64_t id = 0;
+  std::string key;  // SourceKey
   std::string host, service, paths, resource_group;
   std::vector<Tag> tags;
   int64_t first_seen_ns = 0, last_job_ns = 0, last_success_ns = 0;
@@ -134,6 +135,9 @@ class SpanStore {
   virtual Result<StoredTrace> GetTrace(const trace::TraceId& id, const Scope& scope) = 0;
   virtual Result<Trend> GetTrend(const TrendQuery& q, const Scope& scope) = 0;
   virtual Result<std::vector<SourceState>> Sources(const Scope& scope) = 0;
+  // The agents' newest heartbeats (Write stores them), those `scope`
+  // reaches (AgentInScope), with only the policies it reaches.
+  virtual Result<std::vector<AgentRecord>> Agents(const Scope& scope) = 0;
   // Jobs ever stored by kind and status (counters that survive restarts).
   // A restricted scope (or one without the audit log) counts the finished
   // jobs it can see that are still stored instead (the counters are not

@@ -6,6 +6,7 @@
 
 #include "compress/compressor.h"
 #include "env/env.h"
+#include "observatory/store/agent_record.h"
 #include "observatory/store/sqlite/sqlite_span_store_impl.h"
 #include "observatory/store/trace_chunk.h"
 #include "trace/semconv.h"
@@ -186,10 +187,26 @@ Result<std::vector<SourceState>> SqliteSpanStore::Sources(const Scope& scope) {
   Impl::Reader db(impl_.get());
   if (!db.status().ok()) return db.status();
   std::vector<SourceState> out;
-  Status scan = ForEachRow(db.db(), "SELECT id, state FROM sources ORDER BY id", nullptr, [&](sql::Stmt& row) {
+  Status scan = ForEachRow(db.db(), "SELECT id, state, key FROM sources ORDER BY id", nullptr, [&](sql::Stmt& row) {
     SourceState s = SourceFromJson(row.Text(1));
     s.id = row.Int(0);
+    s.key = row.Text(2);
     if (scope.Allows(s.resource_group, s.tags, false)) out.push_back(std::move(s));  // a source is never the audit log's
+    return true;
+  });
+  if (!scan.ok()) return scan;
+  return out;
+}
+
+Result<std::vector<AgentRecord>> SqliteSpanStore::Agents(const Scope& scope) {
+  Impl::Reader db(impl_.get());
+  if (!db.status().ok()) return db.status();
+  std::vector<AgentRecord> out;
+  Status scan = ForEachRow(db.db(), "SELECT body FROM agents ORDER BY name", nullptr, [&](sql::Stmt& row) {
+    auto agent = AgentRecordFromJson(row.Text(0));
+    if (!agent.ok() || !AgentInScope(*agent, scope)) return true;
+    std::erase_if(agent->policies, [&](const DeclaredPolicy& p) { return !scope.Allows(p.resource_group, p.tags, false); });
+    out.push_back(std::move(*agent));
     return true;
   });
   if (!scan.ok()) return scan;

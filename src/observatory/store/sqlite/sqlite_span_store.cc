@@ -2,6 +2,8 @@
 // rollup and source bookkeeping of each batch, and retention.
 #include "observatory/store/sqlite/sqlite_span_store.h"
 
+#include "observatory/store/agent_record.h"
+
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
@@ -15,7 +17,7 @@ namespace {
 // can hand freed pages back to the filesystem. Neither may run in a transaction.
 const char kPragmas[] = "PRAGMA auto_vacuum = INCREMENTAL; PRAGMA journal_mode = WAL;";
 
-constexpr int64_t kSchemaVersion = 3;
+constexpr int64_t kSchemaVersion = 4;  // 4: agents' heartbeats
 const char kSchema[] = R"(
 CREATE TABLE IF NOT EXISTS span_chunks (
   id INTEGER PRIMARY KEY, trace_id BLOB NOT NULL, start_ns INTEGER NOT NULL,
@@ -61,6 +63,7 @@ CREATE TABLE IF NOT EXISTS sources (
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS job_counts (
   kind TEXT NOT NULL, status TEXT NOT NULL, count INTEGER NOT NULL, PRIMARY KEY (kind, status)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS agents (name TEXT PRIMARY KEY, sent_ns INTEGER NOT NULL, body TEXT NOT NULL) WITHOUT ROWID;
 )";
 
 // Schemas 1 and 2 had no daily rollups: the aggregates are rebuilt from the
@@ -88,7 +91,7 @@ Result<std::unique_ptr<SpanStore>> SqliteSpanStore::Open(const StoreOptions& opt
   if (Status s = impl->wdb.Exec(kPragmas); !s.ok()) return s;
   if (*version < kSchemaVersion) {
     std::string upgrade = std::string("BEGIN IMMEDIATE;") + kSchema + ";";
-    if (*version >= 1) upgrade += std::string(kRebuildAggregates) + ";";
+    if (*version >= 1 && *version < 3) upgrade += std::string(kRebuildAggregates) + ";";
     upgrade += "PRAGMA user_version = " + std::to_string(kSchemaVersion) + "; COMMIT;";
     if (Status s = impl->wdb.Exec(upgrade); !s.ok()) {
       (void)impl->wdb.Exec("ROLLBACK");
@@ -258,6 +261,16 @@ Status SqliteSpanStore::Impl::Apply(IngestBatch& batch) {
   }
   for (const JobRecord& job : batch.jobs)
     if (Status s = ApplyJob(job); !s.ok()) return s;
+  if (!batch.agents.empty()) {
+    // A heartbeat delivered late from an agent's spool never replaces a newer one.
+    sql::Stmt* up = wdb.Cached(
+        "INSERT INTO agents (name, sent_ns, body) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
+        "sent_ns = excluded.sent_ns, body = excluded.body WHERE excluded.sent_ns >= agents.sent_ns");
+    if (!up) return wdb.Error("preparing a statement");
+    for (const AgentRecord& a : batch.agents)
+      if (Status s = up->Bind(1, a.name).Bind(2, a.sent_ns).Bind(3, AgentRecordToJson(a, Scope::All())).Run(); !s.ok())
+        return s;
+  }
   return Status::Ok();
 }
 

@@ -29,6 +29,7 @@ class SqliteSpanStore final : public SpanStore {
   Result<StoredTrace> GetTrace(const trace::TraceId& id, const Scope& scope) override;
   Result<Trend> GetTrend(const TrendQuery& q, const Scope& scope) override;
   Result<std::vector<SourceState>> Sources(const Scope& scope) override;
+  Result<std::vector<AgentRecord>> Agents(const Scope& scope) override;
   Result<std::vector<JobCount>> JobCounts(const Scope& scope) override;
   Result<std::vector<std::pair<std::string, std::vector<std::string>>>> TagKeys(int values_per_key,
                                                                                const Scope& scope) override;
