@@ -11,9 +11,9 @@ packages=(
   libssl-dev openssl libsodium-dev libzstd-dev nlohmann-json3-dev libcli11-dev
   libgtest-dev libbenchmark-dev python3 util-linux
   protobuf-compiler libprotobuf-dev libcpp-httplib-dev libsqlite3-dev zlib1g-dev libbrotli-dev libpugixml-dev
-  libhowardhinnant-date-dev tzdata libtomlplusplus-dev
+  libhowardhinnant-date-dev tzdata libtomlplusplus-dev libcurl4-openssl-dev
   nodejs npm chromium fonts-dejavu-core restic borgbackup
-  python3-croniter prometheus
+  python3-croniter python3-aiosmtpd prometheus
 )
 # Beside the test suite: the fuzzers' compiler (clang with libFuzzer) is
 # needed by the tests too (CI fuzzes for a few minutes); gnuplot draws the

@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "env/env.h"
+#include "notify/notify_config.h"
 #include "trace/export/job_history.h"
 #include "trace/semconv.h"
 #include "util/interrupt.h"
@@ -59,6 +60,15 @@ Status Agent::Open() {
   runner_ = std::make_unique<PolicyRunner>(config_, processor_.get(), env_, SpoolDir(*config_));
   client_ = std::make_unique<ObservatoryClient>(config_->observatory, env_);
   if (client_->configured()) shipper_ = std::make_unique<SpoolShipper>(spool_.get(), client_.get(), log_);
+  if (!config_->notify_config.empty()) {
+    ASSIGN_OR_RETURN(notify::NotifyConfig nc, notify::LoadNotifyConfig(env_, config_->notify_config));
+    auto log = log_;
+    notifier_ = std::make_unique<notify::Notifier>(std::move(nc), env_, config_->state_dir + "/notify-state.json",
+                                                   [log](const notify::Delivery& d) {
+                                                     if (!d.result.ok()) log("notification not delivered: " + d.result.message());
+                                                   });
+    RETURN_IF_ERROR(notifier_->Open());
+  }
 
   const int64_t now = NowSeconds();
   for (const Policy& p : config_->policies) {
@@ -103,6 +113,7 @@ void Agent::Handle(PolicySlot& slot, const std::vector<Action>& actions, int64_t
       log_("policy '" + slot.timeline->policy().name + "': missed its run of " + Rfc3339Seconds(a.tick) + " (" +
            a.reason + ")");
       runner_->ReportMissed(slot.timeline->policy(), a, now);
+      Notify(slot.timeline->policy(), a, Outcome::kFailed, nullptr);
       worst_exit_ = std::max(worst_exit_, 1);
     } else {
       Start(slot, a, "schedule");
@@ -127,6 +138,7 @@ void Agent::Step() {
                                                                                                 : 1;
         worst_exit_ = std::max(worst_exit_, code);
       }
+      if (action.kind == Action::kBackup) Notify(slot.timeline->policy(), action, result.outcome, &result);
       Handle(slot, slot.timeline->Finished(now, result.outcome), now);
       changed = true;
     }
@@ -143,6 +155,7 @@ void Agent::Step() {
     Handle(slot, actions, now);
   }
   if (changed) {
+    (void)processor_->ForceFlush(env_->MonotonicNanos() + 5'000'000'000);  // the job history
     SaveLocked();
     if (shipper_) shipper_->Notify();
   }
@@ -163,6 +176,7 @@ int Agent::RunOnce(int64_t deliver_timeout_ms) {
   }
   Step();
   SendHeartbeat();
+  if (notifier_) notifier_->Drain(deliver_timeout_ms);
   if (shipper_) {
     const int64_t until = env_->MonotonicNanos() + deliver_timeout_ms * 1000000;
     while (!shipper_->DeliverAll() && env_->MonotonicNanos() < until) SleepUnlessInterrupted(500'000'000);
@@ -262,6 +276,27 @@ std::string Agent::HeartbeatJson() const {
               {"spool", spool},
               {"policies", policies}}
       .dump();
+}
+
+void Agent::Notify(const Policy& policy, const Action& action, Outcome outcome, const RunResult* result) {
+  if (!notifier_) return;
+  notify::Event e;
+  if (action.kind == Action::kMissed) e.kind = notify::EventKind::kMissed;
+  else if (outcome == Outcome::kOk) e.kind = notify::EventKind::kRecovered;
+  else if (outcome == Outcome::kPartial) e.kind = notify::EventKind::kPartial;
+  else if (outcome == Outcome::kFailed) e.kind = notify::EventKind::kFailure;
+  else return;  // skipped or interrupted: not news
+  e.key = policy.name;
+  e.host = config_->host;
+  for (const auto& p : policy.paths) e.paths += (e.paths.empty() ? "" : " ") + p;
+  e.tags = policy.tags;
+  for (const auto& [k, v] : policy.tags)
+    if (k == semconv::kAzureResourceGroupName) e.resource_group = v;
+  e.job_kind = "backup";
+  e.detail = action.kind == Action::kMissed ? "missed: " + action.reason : result ? result->message : "";
+  if (result) e.trace_id = result->trace_id;
+  e.time_ns = env_->NowUnixNanos();
+  notifier_->Publish(std::move(e));
 }
 
 void Agent::SendHeartbeat() {

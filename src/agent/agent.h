@@ -21,6 +21,7 @@
 #include "agent/policy_run.h"
 #include "agent/policy_timeline.h"
 #include "agent/spool_shipper.h"
+#include "notify/notifier.h"
 #include "trace/export/spool.h"
 
 namespace backspan {
@@ -65,6 +66,8 @@ class Agent {
   void Handle(PolicySlot& slot, const std::vector<Action>& actions, int64_t now);
   void SaveLocked();
   void SendHeartbeat();
+  // Tells the agent's own notifier, if it has one, what a run or a miss means.
+  void Notify(const Policy& policy, const Action& action, Outcome outcome, const RunResult* result);
   int64_t NowSeconds() const;
 
   const AgentConfig* config_;
@@ -77,6 +80,7 @@ class Agent {
   std::unique_ptr<PolicyRunner> runner_;
   std::unique_ptr<ObservatoryClient> client_;
   std::unique_ptr<SpoolShipper> shipper_;
+  std::unique_ptr<notify::Notifier> notifier_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::map<std::string, PolicySlot> slots_;  // runnable policies, by name

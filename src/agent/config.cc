@@ -1,7 +1,6 @@
 #include "agent/config.h"
 
-// toml++ stays in this file.
-#include <toml++/toml.h>
+#include "config/toml_reader.h"
 
 #include <algorithm>
 #include <cctype>
@@ -18,103 +17,7 @@
 namespace backspan::agent {
 namespace {
 
-// Reads one TOML table, remembering which keys were asked for, so that a
-// misspelt key is an error instead of a silently ignored setting.
-class TableReader {
- public:
-  TableReader(const toml::table* table, std::string where) : table_(table), where_(std::move(where)) {}
-
-  const std::string& where() const { return where_; }
-  Status error() const { return error_; }
-  bool ok() const { return error_.ok(); }
-
-  std::string Text(const char* key, bool required = false) {
-    const toml::node* n = Get(key);
-    if (!n) {
-      if (required) Fail(std::string(key) + " is missing");
-      return "";
-    }
-    if (!n->is_string() || n->as_string()->get().empty()) {
-      Fail(std::string(key) + " must be a non-empty string");
-      return "";
-    }
-    return n->as_string()->get();
-  }
-  int64_t Integer(const char* key, int64_t fallback, int64_t min, int64_t max) {
-    const toml::node* n = Get(key);
-    if (!n) return fallback;
-    if (!n->is_integer() || n->as_integer()->get() < min || n->as_integer()->get() > max) {
-      Fail(std::string(key) + " must be a whole number from " + std::to_string(min) + " to " + std::to_string(max));
-      return fallback;
-    }
-    return n->as_integer()->get();
-  }
-  double Number(const char* key, double fallback, double min, double max) {
-    const toml::node* n = Get(key);
-    if (!n) return fallback;
-    const std::optional<double> v = n->value<double>();
-    if (!v || *v < min || *v > max) {
-      Fail(std::string(key) + " must be a number from " + FormatNumber(min) + " to " + FormatNumber(max));
-      return fallback;
-    }
-    return *v;
-  }
-  // A duration such as "90s", "5m", "2h", "1d", in seconds.
-  int64_t Duration(const char* key, int64_t fallback) {
-    const std::string text = Text(key);
-    if (text.empty()) return fallback;
-    auto ns = ParseDuration(text);
-    if (!ns) {
-      Fail(std::string(key) + " '" + text + "' is not a duration (90s, 5m, 2h, 1d)");
-      return fallback;
-    }
-    return *ns / 1000000000;
-  }
-  std::vector<std::string> List(const char* key) {
-    std::vector<std::string> out;
-    const toml::node* n = Get(key);
-    if (!n) return out;
-    const toml::array* a = n->as_array();
-    bool good = a != nullptr;
-    if (a)
-      for (const toml::node& item : *a) {
-        if (!item.is_string() || item.as_string()->get().empty()) good = false;
-        else out.push_back(item.as_string()->get());
-      }
-    if (!good) Fail(std::string(key) + " must be a list of non-empty strings");
-    return out;
-  }
-  const toml::table* Table(const char* key) {
-    const toml::node* n = Get(key);
-    if (n && !n->is_table()) Fail(std::string(key) + " must be a table");
-    return n ? n->as_table() : nullptr;
-  }
-  // Fails on any key nobody asked for.
-  void RejectUnknown() {
-    if (!table_) return;
-    for (const auto& [key, value] : *table_)
-      if (!seen_.count(std::string(key.str()))) Fail("unknown setting '" + std::string(key.str()) + "'");
-  }
-  void Fail(const std::string& why) {
-    if (error_.ok()) error_ = Status::InvalidArgument(where_ + ": " + why);
-  }
-
- private:
-  static std::string FormatNumber(double v) {
-    std::string s = std::to_string(v);
-    while (s.size() > 1 && s.back() == '0') s.pop_back();
-    if (!s.empty() && s.back() == '.') s.pop_back();
-    return s;
-  }
-  const toml::node* Get(const char* key) {
-    seen_.insert(key);
-    return table_ ? table_->get(key) : nullptr;
-  }
-  const toml::table* table_;
-  std::string where_;
-  std::set<std::string> seen_;
-  Status error_;
-};
+using config::TableReader;
 
 bool IsPolicyName(const std::string& s) {
   return !s.empty() && s.size() <= 128 && std::all_of(s.begin(), s.end(), [](char c) {
@@ -155,23 +58,11 @@ void ReadRetention(TableReader& r, Policy& p) {
 }
 
 void ReadTags(TableReader& r, Policy& p) {
-  const toml::table* t = r.Table("tags");
-  if (!t) return;
-  for (const auto& [key, value] : *t) {
-    if (!value.is_string()) return r.Fail("tags: '" + std::string(key.str()) + "' must be a string");
-    const std::string k(key.str()), v = value.as_string()->get();
-    if (k.empty() || k.find_first_of("=,") != std::string::npos || v.find(',') != std::string::npos)
+  for (auto& [k, v] : r.StringTable("tags")) {
+    if (k.find_first_of("=,") != std::string::npos || v.find(',') != std::string::npos)
       return r.Fail("tags: '" + k + "' must not hold '=' or ',' in its name or ',' in its value");
-    p.tags.emplace_back(k, v);
+    p.tags.emplace_back(std::move(k), std::move(v));
   }
-}
-
-void ReadNested(TableReader& r, const char* key, const std::function<void(TableReader&)>& read) {
-  const toml::table* t = r.Table(key);
-  TableReader nested(t, r.where() + ": " + key);
-  read(nested);
-  nested.RejectUnknown();
-  if (!nested.ok()) r.Fail(nested.error().message().substr(r.where().size() + 2));
 }
 
 // The window may not reach the next tick: runs of a policy never overlap.
@@ -190,7 +81,7 @@ void CheckWindow(TableReader& r, const Policy& p) {
   }
 }
 
-Policy ReadPolicy(const toml::table* table, size_t index, const std::set<std::string>& names_before) {
+Policy ReadPolicy(Env* env, const toml::table* table, size_t index, const std::set<std::string>& names_before) {
   Policy p;
   TableReader r(table, "policy " + std::to_string(index + 1));
   p.name = r.Text("name", true);
@@ -205,6 +96,8 @@ Policy ReadPolicy(const toml::table* table, size_t index, const std::set<std::st
   p.password_command = r.Text("password_command");
   if (p.password_file.empty() == p.password_command.empty())
     r.Fail("set one of password_file and password_command");
+  if (!p.password_file.empty() && !env->Exists(p.password_file))
+    r.Fail("password_file: " + p.password_file + " does not exist");
   p.paths = r.List("paths");
   if (r.ok() && p.paths.empty()) r.Fail("paths: at least one path is needed");
   for (const auto& path : p.paths)
@@ -222,20 +115,20 @@ Policy ReadPolicy(const toml::table* table, size_t index, const std::set<std::st
     if (p.window_seconds) r.Fail("set window or done_by, not both");
   }
   p.grace_seconds = r.Duration("grace", 0);
-  ReadNested(r, "hooks", [&](TableReader& h) {
+  r.Nested("hooks", [&](TableReader& h) {
     p.hooks.before = h.List("before");
     p.hooks.after = h.List("after");
     p.hooks.on_error = h.List("on_error");
   });
-  ReadNested(r, "retry", [&](TableReader& t) {
+  r.Nested("retry", [&](TableReader& t) {
     p.retry.attempts = int(t.Integer("attempts", 1, 1, 100));
     p.retry.delay_seconds = t.Duration("delay", p.retry.delay_seconds);
     p.retry.backoff = t.Number("backoff", p.retry.backoff, 1, 10);
     p.retry.max_delay_seconds = t.Duration("max_delay", p.retry.max_delay_seconds);
   });
-  ReadNested(r, "forget", [&](TableReader& t) { p.forget_schedule = ReadSchedule(t, "schedule", zone, false); });
+  r.Nested("forget", [&](TableReader& t) { p.forget_schedule = ReadSchedule(t, "schedule", zone, false); });
   if (p.forget_schedule && p.retention.empty()) r.Fail("forget: a schedule needs a retention policy");
-  ReadNested(r, "check", [&](TableReader& t) {
+  r.Nested("check", [&](TableReader& t) {
     p.check_schedule = ReadSchedule(t, "schedule", zone, false);
     if (std::string subset = t.Text("read_data_subset"); !subset.empty()) p.check_subset = subset;
   });
@@ -306,32 +199,25 @@ const Policy* AgentConfig::Find(const std::string& name) const {
 
 Result<AgentConfig> LoadAgentConfig(Env* env, const std::string& path, const std::string& default_program,
                                     const std::string& default_host) {
-  auto bytes = ReadWholeFile(env, path);
-  if (!bytes.ok()) return bytes.status().WithContext("agent configuration");
-  toml::table root;
-  try {
-    root = toml::parse(AsText(*bytes), path);
-  } catch (const toml::parse_error& e) {
-    return Status::InvalidArgument(path + ":" + std::to_string(e.source().begin.line) + ":" +
-                                   std::to_string(e.source().begin.column) + ": " + std::string(e.description()));
-  }
+  ASSIGN_OR_RETURN(toml::table root, config::ParseTomlFile(env, path));
   AgentConfig config;
   config.path = path;
   TableReader top(&root, path);
   const toml::table* agent = top.Table("agent");
   const toml::table* observatory = top.Table("observatory");
   const toml::node* policies = root.get("policy");
-  top.Table("policy");  // marks it known; it is an array of tables
+  top.Known("policy");
   top.RejectUnknown();
+  if (!top.ok()) return top.error();
   if (policies && !policies->is_array_of_tables())
     return Status::InvalidArgument(path + ": policies are [[policy]] tables");
-  if (!top.ok() && !(policies && policies->is_array_of_tables())) return top.error();
 
   TableReader a(agent, "[agent]");
   config.host = a.Text("host");
   if (config.host.empty()) config.host = default_host;
   config.state_dir = a.Text("state_dir", true);
   config.program = a.Text("program");
+  config.notify_config = a.Text("notify_config");
   if (config.program.empty()) config.program = default_program;
   config.spool_limit_bytes = a.Integer("spool_limit_mib", 256, 1, 1 << 20) << 20;
   a.RejectUnknown();
@@ -341,7 +227,7 @@ Result<AgentConfig> LoadAgentConfig(Env* env, const std::string& path, const std
   std::set<std::string> names;
   if (policies)
     for (const toml::node& node : *policies->as_array()) {
-      config.policies.push_back(ReadPolicy(node.as_table(), config.policies.size(), names));
+      config.policies.push_back(ReadPolicy(env, node.as_table(), config.policies.size(), names));
       names.insert(config.policies.back().name);
     }
   return config;

@@ -81,6 +81,9 @@ struct AgentConfig {
   std::string state_dir;   // the agent's state, spool and job history
   std::string program;     // the backspan binary jobs run; default: this one
   int64_t spool_limit_bytes = int64_t{256} << 20;
+  // Notification channels and rules (docs/notifications.md) the agent uses
+  // itself, for hosts without an observatory; empty: none.
+  std::string notify_config;
   ObservatoryConfig observatory;
   std::vector<Policy> policies;
 

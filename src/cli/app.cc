@@ -262,6 +262,7 @@ void AddServeCommand(CLI::App& app, Commands* cmds) {
       ->allow_extra_args(false);
   sv->add_option("--access-config", cmds->serve.access_config, "roles and assignments (JSON; re-read when it changes)");
   sv->add_option("--plans", cmds->serve.plans, "backup plans the API may run and whose retention it may change (JSON)");
+  sv->add_option("--notify", cmds->serve.notify, "notification channels and rules (TOML; docs/notifications.md)");
   sv->add_flag("--insecure-no-auth", cmds->serve.insecure_no_auth, "serve a non-loopback address without access control");
   sv->add_option("--threads", cmds->serve.threads, "HTTP worker threads (default 8)")->check(CLI::Range(2, 256));
   const std::string limits = "Limits (docs/observatory.md)";

@@ -1,8 +1,10 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 
 #include "archiver/archiver.h"
+
 #include "cli/context.h"
 #include "cli/json_output.h"
 #include "cli/progress.h"
@@ -45,6 +47,21 @@ void RecordBackupSummary(trace::Span& job, const BackupResult& r) {
     job.SetAttribute(semconv::kThroughputBytesPerSecond, static_cast<double>(s.total_bytes) / s.duration_s);
 }
 
+// The paths as the source is known by: absolute and lexically normal
+// ("./data/" from /srv is /srv/data).
+trace::StringArray AbsolutePaths(const std::vector<std::string>& paths) {
+  trace::StringArray out;
+  std::error_code ec;
+  const std::filesystem::path cwd = std::filesystem::current_path(ec);
+  for (const auto& p : paths) {
+    std::filesystem::path abs = std::filesystem::path(p).is_absolute() || ec ? std::filesystem::path(p) : cwd / p;
+    std::string text = abs.lexically_normal().string();
+    while (text.size() > 1 && text.back() == '/') text.pop_back();
+    out.push_back(text);
+  }
+  return out;
+}
+
 }  // namespace
 
 int RunBackup(const GlobalOptions& g, const BackupCommand& c) {
@@ -76,16 +93,18 @@ int RunBackup(const GlobalOptions& g, const BackupCommand& c) {
     if (!st.ok()) return Fail(g, st);
   }
 
+  // The source is on the job before anything can fail (a wrong password, an
+  // unreachable repository), so a failure lands on the source it is about.
+  if (g.job) {
+    trace::Span& job = g.job->root();
+    job.SetAttribute(semconv::kPaths, AbsolutePaths(opts.paths));
+    job.SetAttribute(semconv::kCompression, c.compression);
+  }
   auto repo = OpenRepository(g, false, LockKind::kShared, "backup");
   if (!repo.ok()) return Fail(g, repo.status());
   if (Status loaded = LoadIndexOrWarn(g, repo->get(), true); !loaded.ok()) return Fail(g, loaded);
   opts.trace = &JobSpan(g);
   if (g.job) opts.trace_id = g.job->trace_id();
-  if (g.job) {
-    trace::Span& job = g.job->root();
-    job.SetAttribute(semconv::kPaths, trace::StringArray(opts.paths));
-    job.SetAttribute(semconv::kCompression, c.compression);
-  }
   (*repo)->set_checkpoint_interval_ns(*checkpoint);
 
   ProgressReporter* reporter = nullptr;

@@ -4,6 +4,7 @@
 
 #include <cctype>
 #include <cstdio>
+#include <optional>
 #include <cstdlib>
 #include <atomic>
 #include <chrono>
@@ -14,6 +15,7 @@
 #include "env/env.h"
 #include "auth/oidc.h"
 #include "observatory/access/access_control.h"
+#include "notify/notify_config.h"
 #include "observatory/ops/plans.h"
 #include "observatory/api/server.h"
 #include "observatory/store/sqlite/sqlite_span_store.h"
@@ -240,6 +242,14 @@ int RunServe(const GlobalOptions& g, const ServeCommand& c) {
   auto plans = LoadPlans(c, env, &so.program);
   if (!plans.ok()) return Fatal(plans.status());
   so.plans = plans->get();
+  std::optional<notify::NotifyConfig> notify_config;
+  if (!c.notify.empty()) {
+    auto nc = notify::LoadNotifyConfig(env, c.notify);
+    if (!nc.ok()) return Fatal(nc.status());
+    notify_config = std::move(*nc);
+    so.notify = &*notify_config;
+    so.notify_state_path = store_options.dir + "/notify-state.json";
+  }
   auto store = observatory::SqliteSpanStore::Open(store_options, env);
   if (!store.ok()) return Fatal(store.status());
   observatory::Server server(so, store->get(), env);

@@ -122,6 +122,7 @@ struct ServeCommand {
   std::string access_config;      // roles and assignments; required with an issuer
   bool insecure_no_auth = false;  // serve a non-loopback address without access control
   std::string plans;              // backup plans the API may run; empty: none
+  std::string notify;             // notification channels and rules (TOML); empty: none
   int threads = 8;
   // The HTTP server's limits (docs/observatory.md, "Limits").
   int max_connections = 1024;

@@ -125,6 +125,14 @@ inline constexpr char kThroughputBytesPerSecond[] = "backspan.throughput.bytes_p
 inline constexpr char kWrapSubcommand[] = "backspan.wrap.subcommand";
 inline constexpr char kWrapTool[] = "backspan.wrap.tool";
 
+// Notifications the observatory sent (docs/notifications.md).
+inline constexpr char kNotifyAttempts[] = "backspan.notify.attempts";
+inline constexpr char kNotifyChannel[] = "backspan.notify.channel";
+inline constexpr char kNotifyChannelType[] = "backspan.notify.channel_type";
+inline constexpr char kNotifyEvent[] = "backspan.notify.event";
+inline constexpr char kNotifyIncident[] = "backspan.notify.incident";
+inline constexpr char kNotifyReminder[] = "backspan.notify.reminder";
+
 // The agent's runs and missed ticks (docs/agent.md).
 inline constexpr char kAgentAttempt[] = "backspan.agent.attempt";
 inline constexpr char kAgentCatchUp[] = "backspan.agent.catch_up";
@@ -229,5 +237,7 @@ inline constexpr char kJobStatusLost[] = "lost";
 // without a successful backup.
 inline constexpr char kJobKindAgentRun[] = "agent run";
 inline constexpr char kJobKindMissed[] = "missed";
+// A notification about no job (an overdue source), as a job of its own.
+inline constexpr char kJobKindNotification[] = "notification";
 
 }  // namespace backspan::semconv

@@ -23,8 +23,9 @@ class AgentConfigTest : public ::testing::Test {
     return LoadAgentConfig(Env::Default(), path, "/usr/bin/backspan", "host-a");
   }
   std::string Policy(const std::string& extra) {
+    std::ofstream(dir_.path() + "/pw") << "secret\n";
     return "[agent]\nstate_dir = \"" + dir_.path() + "/state\"\n[[policy]]\nname = \"etc\"\nrepository = \"/srv/repo\"\n"
-           "password_file = \"/etc/pw\"\npaths = [\"/etc\"]\nschedule = \"0 1 * * *\"\n" + extra;
+           "password_file = \"" + dir_.path() + "/pw\"\npaths = [\"/etc\"]\nschedule = \"0 1 * * *\"\n" + extra;
   }
   backspan::testing::TempDir dir_;
 };
@@ -69,7 +70,7 @@ read_data_subset = "10%"
 
 TEST_F(AgentConfigTest, ABrokenPolicyNamesItselfAndTheFieldAndSparesTheOthers) {
   auto error_of = [&](const std::string& extra) {
-    auto c = Load(Policy(extra) + "[[policy]]\nname = \"good\"\nrepository = \"/r\"\npassword_file = \"/p\"\n"
+    auto c = Load(Policy(extra) + "[[policy]]\nname = \"good\"\nrepository = \"/r\"\npassword_file = \"" + dir_.path() + "/pw\"\n"
                                   "paths = [\"/home\"]\nschedule = \"@daily\"\n");
     EXPECT_TRUE(c.ok()) << c.status().message();
     EXPECT_EQ(c->policies.size(), 2u);
@@ -88,7 +89,7 @@ TEST_F(AgentConfigTest, ABrokenPolicyNamesItselfAndTheFieldAndSparesTheOthers) {
 
 TEST_F(AgentConfigTest, ABadScheduleIsOneLineNamingThePolicy) {
   auto c = Load("[agent]\nstate_dir = \"/tmp/x\"\n[[policy]]\nname = \"db\"\nrepository = \"/r\"\n"
-                "password_file = \"/p\"\npaths = [\"/var\"]\nschedule = \"0 25 * * *\"\n");
+                "password_command = \"echo pw\"\npaths = [\"/var\"]\nschedule = \"0 25 * * *\"\n");
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(c->policies[0].error, "policy 'db': schedule: hour field '25': 25 is out of range 0-23");
 }

@@ -125,6 +125,8 @@ void HandleOtlp(ServerContext& ctx, http::Request& req, http::Response& res, boo
     ctx.runner->NoteTrace(run_token, trace::ToHex(batch->jobs.front().trace_id));
   int64_t accepted = batch->accepted, rejected = batch->rejected;
   std::string rejection = batch->rejection;
+  std::vector<notify::Event> events;
+  if (ctx.notifier && !in_progress) events = EventsFromJobs(batch->jobs);
   if (accepted > 0) {
     const int64_t t0 = ctx.env->MonotonicNanos();
     auto written = ctx.store->Write(std::move(*batch), who.scope);
@@ -138,6 +140,9 @@ void HandleOtlp(ServerContext& ctx, http::Request& req, http::Response& res, boo
     accepted -= written->rejected;
     rejected += written->rejected;
     if (rejection.empty()) rejection = written->rejection;
+    // Queued, never waited for: a slow channel does not slow ingest.
+    if (!written->rejected)
+      for (auto& e : events) ctx.notifier->Publish(std::move(e));
   }
   counters.spans_rejected += static_cast<uint64_t>(rejected);
   if (rejected > 0) ctx.AuditOutcome(who, action, req, "denied", std::to_string(rejected) + " spans rejected; the first: " + rejection);

@@ -1,5 +1,7 @@
 #include "observatory/api/server.h"
 
+#include <cstdio>
+
 #include <nlohmann/json.hpp>
 
 #include "auth/access_policy.h"
@@ -179,6 +181,10 @@ struct Server::Impl {
     in.now_ns = ctx.env->NowUnixNanos();
     in.default_stale_ns = ctx.options.default_stale_ns;
     in.process_start_seconds = ctx.start_seconds;
+    if (ctx.notifier && scope.unrestricted) {
+      const auto st = ctx.notifier->stats();
+      in.notify = NotifyCounters{st.events, st.dropped, st.notifications, st.delivered, st.failed, st.open_incidents};
+    }
     res.Set(200, RenderMetrics(in), "text/plain; version=0.0.4; charset=utf-8");
   }
 };
@@ -199,6 +205,15 @@ Server::Server(ServerOptions options, SpanStore* store, Env* env)
     ctx.audit_spans = std::make_unique<AuditSpanWriter>(&ctx.external);
     AuditSpanWriter* writer = ctx.audit_spans.get();
     ac->OnRecord([writer](const audit::AuditRecord& r) { writer->Push(r); });
+  }
+  if (const notify::NotifyConfig* nc = ctx.options.notify) {
+    ExternalSpanWriter* spans = &ctx.external;
+    ctx.notifier = std::make_unique<notify::Notifier>(*nc, env, ctx.options.notify_state_path,
+                                                      [spans](const notify::Delivery& d) { RecordDelivery(spans, d); });
+    // The channels were checked when the file was read.
+    if (Status s = ctx.notifier->Open(); !s.ok()) std::fprintf(stderr, "notifications: %s\n", s.message().c_str());
+    ctx.watcher = std::make_unique<ExpectationWatcher>(store, ctx.notifier.get(), env, nc->check_interval_seconds,
+                                                       ctx.options.default_stale_ns);
   }
 }
 

@@ -7,7 +7,9 @@
 #include <string>
 
 #include "http/message.h"
+#include "notify/notifier.h"
 #include "observatory/access/access_control.h"
+#include "observatory/alerting/alerting.h"
 #include "observatory/api/operations_api.h"
 #include "observatory/api/server_options.h"
 #include "observatory/api/query_api.h"
@@ -33,6 +35,10 @@ struct ServerContext {
   std::unique_ptr<AuditSpanWriter> audit_spans;  // with access control: the audit log, as spans
   std::unique_ptr<JobRunner> runner;             // with plans: runs their jobs (made in Bind: it needs the port)
   std::unique_ptr<OperationsApi> ops;
+  // With notifications: the notifier, and the check of sources against their
+  // schedules (stopped first: it publishes to the notifier).
+  std::unique_ptr<notify::Notifier> notifier;
+  std::unique_ptr<ExpectationWatcher> watcher;
   const http::Server* http = nullptr;            // for its counters in /metrics
   double start_seconds = 0;
   // What decoding the bodies of requests in flight may take (see Reserve).

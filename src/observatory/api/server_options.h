@@ -11,6 +11,12 @@
 namespace backspan::observatory {
 
 class AccessControl;
+}
+namespace backspan::notify {
+struct NotifyConfig;
+}
+namespace backspan::observatory {
+
 class PlanBook;
 
 struct ServerOptions {
@@ -37,6 +43,10 @@ struct ServerOptions {
   // backspan binary, exporting to this server.
   PlanBook* plans = nullptr;
   std::string program;
+  // Notifications (docs/notifications.md): channels and rules, and where
+  // open incidents are kept; not owned. Null: none are sent.
+  const notify::NotifyConfig* notify = nullptr;
+  std::string notify_state_path;
 };
 
 }  // namespace backspan::observatory

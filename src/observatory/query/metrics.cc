@@ -181,6 +181,17 @@ std::string RenderMetrics(const MetricsInput& in) {
   w.Family("backspan_http_buffered_bytes", "gauge", "Bytes of requests and responses the server holds now.");
   w.Sample("backspan_http_buffered_bytes", "", static_cast<double>(h.buffered_bytes));
 
+  if (in.notify) {
+    const NotifyCounters& n = *in.notify;
+    w.Family("backspan_notify_events_total", "counter", "Events offered to the notifier, by result (queued or dropped: the queue was full).");
+    w.Sample("backspan_notify_events_total", "result=\"queued\"", static_cast<double>(n.events - n.dropped));
+    w.Sample("backspan_notify_events_total", "result=\"dropped\"", static_cast<double>(n.dropped));
+    w.Family("backspan_notify_deliveries_total", "counter", "Notification deliveries, by result (failed: given up after retries).");
+    w.Sample("backspan_notify_deliveries_total", "result=\"delivered\"", static_cast<double>(n.delivered));
+    w.Sample("backspan_notify_deliveries_total", "result=\"failed\"", static_cast<double>(n.failed));
+    w.Family("backspan_notify_open_incidents", "gauge", "Incidents open now (a problem not yet recovered).");
+    w.Sample("backspan_notify_open_incidents", "", static_cast<double>(n.open_incidents));
+  }
   if (const IngestCounters* c = in.ingest) {
     w.Family("backspan_ingest_requests_total", "counter", "OTLP export requests received, by result.");
     w.Sample("backspan_ingest_requests_total", "result=\"ok\"", static_cast<double>(c->requests_ok));

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdint>
 #include <string>
+#include <optional>
 #include <vector>
 
 #include "http/server.h"
@@ -18,6 +19,11 @@ struct IngestCounters {
   std::atomic<uint64_t> requests_ok{0}, requests_partial{0}, requests_rejected{0}, requests_failed{0};
   std::atomic<uint64_t> spans_accepted{0}, spans_rejected{0}, bytes_received{0};
   std::atomic<uint64_t> commit_wait_micros{0};  // total time requests waited for their commit
+};
+
+// The notifier's counters (server-wide).
+struct NotifyCounters {
+  int64_t events = 0, dropped = 0, notifications = 0, delivered = 0, failed = 0, open_incidents = 0;
 };
 
 struct MetricsInput {
@@ -34,6 +40,7 @@ struct MetricsInput {
   int64_t now_ns = 0;
   int64_t default_stale_ns = 0;
   double process_start_seconds = 0;
+  std::optional<NotifyCounters> notify;  // with notifications configured
 };
 
 std::string RenderMetrics(const MetricsInput& in);

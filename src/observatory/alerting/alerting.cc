@@ -1,0 +1,157 @@
+#include "observatory/alerting/alerting.h"
+
+#include <chrono>
+
+#include "crypto/crypto.h"
+#include "env/env.h"
+#include "observatory/ingest/external_span_writer.h"
+#include "observatory/query/freshness.h"
+#include "trace/semconv.h"
+
+namespace backspan::observatory {
+namespace {
+
+// A source's tags from its key's last part ("k=v,k2=v2,").
+std::vector<std::pair<std::string, std::string>> KeyTags(const std::string& key) {
+  std::vector<std::pair<std::string, std::string>> out;
+  const size_t at = key.rfind('\x1f');
+  if (at == std::string::npos) return out;
+  size_t start = at + 1;
+  while (start < key.size()) {
+    size_t end = key.find(',', start);
+    if (end == std::string::npos) end = key.size();
+    const std::string tag = key.substr(start, end - start);
+    if (const size_t eq = tag.find('='); eq != std::string::npos) out.emplace_back(tag.substr(0, eq), tag.substr(eq + 1));
+    start = end + 1;
+  }
+  return out;
+}
+
+std::string TagValue(const std::vector<Tag>& tags, const char* key) {
+  for (const auto& [k, v] : tags)
+    if (k == key) return v;
+  return "";
+}
+
+}  // namespace
+
+std::vector<notify::Event> EventsFromJobs(const std::vector<JobRecord>& jobs) {
+  std::vector<notify::Event> out;
+  for (const JobRecord& j : jobs) {
+    if (j.status == semconv::kJobStatusRunning || j.kind == semconv::kJobKindAgentRun || j.kind == "audit") continue;
+    notify::Event e;
+    if (j.kind == semconv::kJobKindMissed) e.kind = notify::EventKind::kMissed;
+    else if (j.status == semconv::kJobStatusFailed) e.kind = notify::EventKind::kFailure;
+    else if (j.status == semconv::kJobStatusPartial) e.kind = notify::EventKind::kPartial;
+    else if (j.status == semconv::kJobStatusOk) e.kind = notify::EventKind::kRecovered;
+    else continue;  // interrupted: not news
+    e.key = !j.source_key.empty() ? j.source_key : j.host + "\x1f" + j.kind;
+    e.host = j.host;
+    e.paths = j.source_paths;
+    e.resource_group = j.resource_group;
+    e.job_kind = j.kind == semconv::kJobKindMissed ? "backup" : j.kind;
+    e.tags = j.source_key.empty() ? j.tags : KeyTags(j.source_key);
+    e.trace_id = trace::ToHex(j.trace_id);
+    e.job_id = trace::ToHex(j.span_id);
+    e.detail = j.error_message;
+    if (e.kind == notify::EventKind::kMissed) {
+      const std::string reason = TagValue(j.tags, semconv::kMissedReason);
+      if (!reason.empty() && e.detail.empty()) e.detail = "missed: " + reason;
+    }
+    e.time_ns = j.end_ns;
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+void RecordDelivery(ExternalSpanWriter* writer, const notify::Delivery& d) {
+  ExternalSpan es;
+  trace::SpanData& s = es.span;
+  const notify::Event& e = d.notification.event;
+  crypto::RandomBytes(s.span_id.data(), s.span_id.size());
+  auto trace_id = trace::TraceIdFromHex(e.trace_id);
+  auto parent = trace::SpanIdFromHex(e.job_id);
+  if (trace_id && parent) {
+    s.trace_id = *trace_id;
+    s.parent_span_id = *parent;
+  } else {
+    crypto::RandomBytes(s.trace_id.data(), s.trace_id.size());
+    trace::SetAttribute(s.attributes, semconv::kJobKind, std::string(semconv::kJobKindNotification));
+  }
+  s.name = "notify " + d.channel;
+  s.start_ns = d.start_ns;
+  s.end_ns = d.end_ns;
+  trace::SetAttribute(s.attributes, semconv::kNotifyChannel, d.channel);
+  trace::SetAttribute(s.attributes, semconv::kNotifyChannelType, d.channel_type);
+  trace::SetAttribute(s.attributes, semconv::kNotifyEvent, std::string(notify::EventKindName(e.kind)));
+  trace::SetAttribute(s.attributes, semconv::kNotifyIncident, d.notification.incident_id);
+  trace::SetAttribute(s.attributes, semconv::kNotifyReminder, d.notification.reminder);
+  trace::SetAttribute(s.attributes, semconv::kNotifyAttempts, int64_t{d.attempts});
+  trace::SetAttribute(s.attributes, semconv::kHostName, e.host);
+  if (!e.resource_group.empty()) trace::SetAttribute(s.attributes, semconv::kAzureResourceGroupName, e.resource_group);
+  for (const auto& [k, v] : e.tags) trace::SetAttribute(s.attributes, k, v);
+  if (d.result.ok()) {
+    s.status = trace::StatusCode::kOk;
+  } else {
+    s.status = trace::StatusCode::kError;
+    s.status_message = d.result.message();
+  }
+  trace::SetAttribute(es.resource.attributes, semconv::kServiceName, std::string("backspan-observatory"));
+  (void)writer->Store({es});
+}
+
+ExpectationWatcher::ExpectationWatcher(SpanStore* store, notify::Notifier* notifier, Env* env, int64_t interval_seconds,
+                                       int64_t default_stale_ns)
+    : store_(store), notifier_(notifier), env_(env), interval_seconds_(interval_seconds), default_stale_ns_(default_stale_ns) {
+  thread_ = std::thread([this] {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!cv_.wait_for(lock, std::chrono::seconds(interval_seconds_), [&] { return stop_; })) {
+      lock.unlock();
+      CheckOnce();
+      lock.lock();
+    }
+  });
+}
+
+ExpectationWatcher::~ExpectationWatcher() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+    cv_.notify_all();
+  }
+  thread_.join();
+}
+
+void ExpectationWatcher::CheckOnce() {
+  const int64_t now = env_->NowUnixNanos();
+  auto sources = store_->Sources(Scope::All());
+  auto agents = store_->Agents(Scope::All());
+  if (!sources.ok() || !agents.ok()) return;  // the next check tries again
+  const auto declared = Declarations(*agents);
+  for (const SourceView& v : FreshnessBoard(std::move(*sources), declared, now, default_stale_ns_)) {
+    const SourceHealth state = v.freshness.state;
+    if (state != SourceHealth::kOverdue && state != SourceHealth::kOk) continue;
+    notify::Event e;
+    e.kind = state == SourceHealth::kOverdue ? notify::EventKind::kOverdue : notify::EventKind::kRecovered;
+    e.key = v.source.key;
+    e.host = v.source.host;
+    e.paths = v.source.paths;
+    e.resource_group = v.source.resource_group;
+    e.job_kind = "backup";
+    e.tags = KeyTags(v.source.key);
+    e.trace_id = v.source.last_trace_id;
+    e.time_ns = now;
+    if (e.kind == notify::EventKind::kOverdue) {
+      const double hours = static_cast<double>(v.freshness.age_ns) / 3.6e12;
+      char why[160];
+      std::snprintf(why, sizeof why, "no successful backup for %.1f h%s", hours,
+                    v.declared && !AgentUp(*v.declared->agent, now) ? "; its agent is not heard from" : "");
+      e.detail = why;
+      e.trace_id.clear();  // the last job is not what is wrong
+    }
+    notifier_->Publish(std::move(e));
+  }
+  notifier_->Remind();
+}
+
+}  // namespace backspan::observatory

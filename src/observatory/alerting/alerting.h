@@ -1,0 +1,55 @@
+// What the observatory notifies about: finished jobs (a failure, a partial
+// backup, a missed run, and the success that recovers its source), and its
+// own check of every source against its schedule on the observatory's
+// clock (overdue, and recovered), so a dead agent's sources still alarm.
+// Deliveries are recorded as spans: in the job's trace when there is one.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "notify/notifier.h"
+#include "observatory/store/records.h"
+#include "observatory/store/span_store.h"
+
+namespace backspan {
+class Env;
+}
+
+namespace backspan::observatory {
+
+class ExternalSpanWriter;
+
+// The events finished jobs raise (none for running jobs and kinds that are
+// not a backup's business, such as audit records).
+std::vector<notify::Event> EventsFromJobs(const std::vector<JobRecord>& jobs);
+
+// A delivery as a span: a child of the job's root if it has a trace id.
+void RecordDelivery(ExternalSpanWriter* writer, const notify::Delivery& d);
+
+class ExpectationWatcher {
+ public:
+  // Checks the sources every `interval_seconds` in a thread of its own.
+  ExpectationWatcher(SpanStore* store, notify::Notifier* notifier, Env* env, int64_t interval_seconds,
+                     int64_t default_stale_ns);
+  ~ExpectationWatcher();
+  // One check, now (the thread's body; tests call it).
+  void CheckOnce();
+
+ private:
+  SpanStore* store_;
+  notify::Notifier* notifier_;
+  Env* env_;
+  int64_t interval_seconds_, default_stale_ns_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+}  // namespace backspan::observatory
