@@ -307,22 +307,40 @@ async function trendsPage() {
 
 async function freshnessPage() {
   const data = await api('/api/v1/freshness');
+  const notice = h('div', {'data-testid': 'freshness-notice'});
+  const backupNow = async (s) => {
+    const {agent, policy} = s.schedule;
+    try {
+      const r = await api(`/api/v1/agents/${encodeURIComponent(agent)}/policies/${encodeURIComponent(policy)}/backup`, {method: 'POST', body: '{}'});
+      notice.replaceChildren(h('p', {class: 'muted', 'data-testid': 'backup-requested'}, `Backup of ${policy} requested from agent ${agent} (request ${r.id}); it starts when the agent next asks.`));
+    } catch (err) {
+      if (err instanceof SignInNeeded) return route();
+      notice.replaceChildren(h('div', {class: 'error', role: 'alert', 'data-testid': 'backup-refused', text: `Back up now refused: ${err.message}`}));
+    }
+  };
+  const colour = {ok: 'green', running: 'green', late: 'amber', failing: 'amber', overdue: 'red', paused: 'grey'};
   const rows = data.sources.map((s) => h('tr', {class: s.overdue ? 'overdue' : 'fresh', 'data-testid': 'source-row',
-    'data-overdue': s.overdue ? 'true' : 'false'},
-  h('td', {}, h('span', {class: `dot ${s.overdue ? 'red' : s.last_status === 'failed' ? 'amber' : 'green'}`}), s.overdue ? ' overdue' : ' ok'),
+    'data-overdue': s.overdue ? 'true' : 'false', 'data-state': s.state},
+  h('td', {}, h('span', {class: `dot ${colour[s.state] || 'green'}`}), ` ${s.state}`),
   h('td', {}, s.host),
   h('td', {class: 'mono'}, s.paths),
   h('td', {}, s.resource_group),
   h('td', {title: s.last_success}, ago(s.last_success)),
   h('td', {}, s.last_trace_id ? h('a', {href: `#/trace/${s.last_trace_id}`}, badge(s.last_status)) : badge(s.last_status)),
-  h('td', {class: 'num'}, s.expected_interval_seconds ? duration(s.expected_interval_seconds * 1000) : 'learning'),
-  h('td', {class: 'num'}, duration(s.overdue_after_seconds * 1000)),
-  h('td', {class: 'num'}, `${s.jobs} (${s.failed} failed)`)));
+  h('td', {}, s.schedule ? h('span', {title: `agent ${s.schedule.agent}${s.schedule.agent_up ? '' : ' (not heard from)'}`},
+    h('code', {}, s.schedule.cron), ` ${s.schedule.timezone}`, s.schedule.agent_up ? '' : h('span', {class: 'badge failed'}, 'agent down'))
+    : (s.expected_interval_seconds ? `learned: every ${duration(s.expected_interval_seconds * 1000)}` : 'learning')),
+  h('td', {title: s.schedule ? s.schedule.expected_by : ''}, s.schedule && s.schedule.expected_by ? localTime(s.schedule.expected_by) : duration(s.overdue_after_seconds * 1000)),
+  h('td', {class: 'num'}, `${s.jobs} (${s.failed} failed)`),
+  h('td', {class: 'actions'}, s.schedule ? h('button', {'data-testid': 'backup-now', onclick: () => backupNow(s)}, 'Back up now') : null)));
+  const states = data.states || {};
   $main.replaceChildren(
     h('h1', {}, 'Freshness ', data.overdue ? h('span', {class: 'badge failed', 'data-testid': 'overdue-count'}, `${data.overdue} overdue`) : h('span', {class: 'badge ok'}, 'all fresh')),
-    h('p', {class: 'muted'}, 'A source is what one schedule backs up: the same host, paths and tags. It is overdue when its last success is older than twice its usual interval (or --stale-after until that is learned).'),
+    h('p', {class: 'muted', 'data-testid': 'state-counts'}, Object.entries(states).filter(([, n]) => n).map(([k, n]) => `${n} ${k}`).join(' · ')),
+    h('p', {class: 'muted'}, 'A source is what one schedule backs up: the same host, paths and tags. With an agent, its declared schedule says when the next success is due; late is past its window, overdue past the grace too. Without one, the usual interval is learned.'),
+    notice,
     data.sources.length ? h('table', {class: 'jobs', 'data-testid': 'freshness-table'},
-      h('thead', {}, h('tr', {}, ['', 'Host', 'Paths', 'Resource group', 'Last success', 'Last job', 'Usual interval', 'Overdue after', 'Jobs'].map((t) => h('th', {text: t})))),
+      h('thead', {}, h('tr', {}, ['State', 'Host', 'Paths', 'Resource group', 'Last success', 'Last job', 'Schedule', 'Due by', 'Jobs', ''].map((t) => h('th', {text: t})))),
       h('tbody', {}, rows)) : h('p', {class: 'muted'}, 'No backups reported yet.'));
   refreshTimer = setTimeout(route, 30000);
 }

@@ -9,6 +9,7 @@
 #include "trace/export/job_history.h"
 #include "trace/semconv.h"
 #include "util/interrupt.h"
+#include "util/text.h"
 #include "util/time_format.h"
 
 namespace backspan::agent {
@@ -37,6 +38,7 @@ Agent::Agent(const AgentConfig* config, Env* env, std::function<void(const std::
 
 Agent::~Agent() {
   Stop();
+  if (poller_.joinable()) poller_.join();
   for (auto& [name, slot] : slots_)
     if (slot.thread.joinable()) slot.thread.join();
   if (shipper_) shipper_->Stop();
@@ -150,6 +152,13 @@ void Agent::Step() {
       }
       continue;
     }
+    if (!slot.asked_by.empty() && slot.timeline->StartManual()) {
+      const std::string by = std::move(slot.asked_by.front());
+      slot.asked_by.pop_front();
+      Start(slot, Action{Action::kBackup, now, 1, false, ""}, by);
+      changed = true;
+      continue;
+    }
     auto actions = slot.timeline->Poll(now);
     changed |= !actions.empty();
     Handle(slot, actions, now);
@@ -186,6 +195,7 @@ int Agent::RunOnce(int64_t deliver_timeout_ms) {
 
 int Agent::RunUntilStopped() {
   if (shipper_) shipper_->Start();
+  if (client_->configured()) poller_ = std::thread([this] { PollRequests(); });
   int64_t next_heartbeat = 0;
   for (;;) {
     if (InterruptRequested()) Stop();
@@ -297,6 +307,41 @@ void Agent::Notify(const Policy& policy, const Action& action, Outcome outcome, 
   if (result) e.trace_id = result->trace_id;
   e.time_ns = env_->NowUnixNanos();
   notifier_->Publish(std::move(e));
+}
+
+void Agent::PollRequests() {
+  int64_t backoff_ms = 1000;
+  const std::string path = "/api/v1/agents/" + PercentEncode(config_->host) + "/requests?wait=25s";
+  for (;;) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stop_) return;
+    }
+    auto resp = client_->Send("GET", path, "", "", 35'000);
+    const bool ok = resp.ok() && resp->status == 200;
+    if (ok) {
+      backoff_ms = 1000;
+      const json j = json::parse(resp->body, nullptr, false);
+      std::lock_guard<std::mutex> lock(mu_);
+      if (j.is_object() && j.contains("requests") && j["requests"].is_array())
+        for (const auto& r : j["requests"]) {
+          const std::string policy = r.value("policy", ""), by = r.value("requested_by", "");
+          auto slot = slots_.find(policy);
+          if (slot == slots_.end()) {
+            log_("ignoring a request to back up unknown policy '" + policy + "'");
+            continue;
+          }
+          log_("policy '" + policy + "': backup requested by " + by);
+          slot->second.asked_by.push_back(by.empty() ? "api" : by);
+        }
+      cv_.notify_all();
+      continue;
+    }
+    // The observatory is away or refuses: ask again later, or when stopping.
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait_for(lock, std::chrono::milliseconds(backoff_ms), [&] { return stop_; });
+    backoff_ms = std::min<int64_t>(backoff_ms * 2, 60'000);
+  }
 }
 
 void Agent::SendHeartbeat() {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <condition_variable>
+#include <deque>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -59,6 +60,7 @@ class Agent {
     std::thread thread;
     bool busy = false;
     std::optional<std::pair<Action, RunResult>> finished;
+    std::deque<std::string> asked_by;  // "back up now" requests waiting to run
   };
   // Polls every policy; starts due runs; reports missed ticks.
   void Step();
@@ -66,6 +68,8 @@ class Agent {
   void Handle(PolicySlot& slot, const std::vector<Action>& actions, int64_t now);
   void SaveLocked();
   void SendHeartbeat();
+  // Fetches "back up now" requests from the observatory (a long poll) until stopped.
+  void PollRequests();
   // Tells the agent's own notifier, if it has one, what a run or a miss means.
   void Notify(const Policy& policy, const Action& action, Outcome outcome, const RunResult* result);
   int64_t NowSeconds() const;
@@ -81,6 +85,7 @@ class Agent {
   std::unique_ptr<ObservatoryClient> client_;
   std::unique_ptr<SpoolShipper> shipper_;
   std::unique_ptr<notify::Notifier> notifier_;
+  std::thread poller_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::map<std::string, PolicySlot> slots_;  // runnable policies, by name

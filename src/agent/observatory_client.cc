@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "env/env.h"
+#include "util/hex.h"
 #include "util/text.h"
 
 namespace backspan::agent {
@@ -18,9 +19,13 @@ Result<std::string> ObservatoryClient::Authorization() {
   ASSIGN_OR_RETURN(Bytes secret, ReadWholeFile(env_, config_.oidc_client_secret_file));
   net::HttpRequest req;
   req.url = config_.oidc_token_url;
-  req.headers = {{"Content-Type", "application/x-www-form-urlencoded"}, {"Accept", "application/json"}};
-  req.body = "grant_type=client_credentials&client_id=" + PercentEncode(config_.oidc_client_id) +
-             "&client_secret=" + PercentEncode(Trim(AsText(secret)));
+  // client_secret_basic, which every token endpoint must accept (RFC 6749,
+  // section 2.3.1): the id and secret form-encoded, then Base64.
+  const std::string credentials = PercentEncode(config_.oidc_client_id) + ":" + PercentEncode(Trim(AsText(secret)));
+  req.headers = {{"Content-Type", "application/x-www-form-urlencoded"},
+                 {"Accept", "application/json"},
+                 {"Authorization", "Basic " + Base64Encode(AsBytes(credentials))}};
+  req.body = "grant_type=client_credentials";
   if (!config_.oidc_scope.empty()) req.body += "&scope=" + PercentEncode(config_.oidc_scope);
   ASSIGN_OR_RETURN(net::HttpResponse resp, net::Send(req));
   if (resp.status != 200)

@@ -25,6 +25,12 @@ const char* OutcomeName(Outcome o) {
 PolicyTimeline::PolicyTimeline(const Policy* policy, std::string host, PolicyState state)
     : policy_(policy), host_(std::move(host)), state_(std::move(state)) {}
 
+bool PolicyTimeline::StartManual() {
+  if (running() || state_.retry_at) return false;
+  state_.running_task = "manual";
+  return true;
+}
+
 void PolicyTimeline::Recover(int64_t now) {
   if (state_.running_task.empty()) return;
   if (state_.running_task == "backup") state_.retry_at = now;
@@ -142,8 +148,15 @@ void PolicyTimeline::PollMaintenance(int64_t now, std::vector<Action>& out) {
 
 std::vector<Action> PolicyTimeline::Finished(int64_t now, Outcome outcome) {
   std::vector<Action> out;
-  const std::string task = std::move(state_.running_task);
+  std::string task;
+  task.swap(state_.running_task);
   state_.running_task.clear();
+  if (task == "manual") {
+    state_.last_end = now;
+    state_.last_outcome = OutcomeName(outcome);
+    if (outcome == Outcome::kOk || outcome == Outcome::kPartial) state_.last_success = now;
+    return out;
+  }
   if (task != "backup") return out;
   state_.last_end = now;
   state_.last_outcome = OutcomeName(outcome);

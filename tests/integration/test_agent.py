@@ -181,6 +181,7 @@ class AgentRunTest(AgentTestCase):
         time.sleep(1.0)
         proc.send_signal(signal.SIGTERM)
         rest = proc.stderr.read()
+        proc.stderr.close()
         self.assertEqual(proc.wait(timeout=60), 0, "".join(lines) + rest)
         self.assertIn("policy 'data': backup interrupted", rest)
         # The repository is sound, and the run is recorded as interrupted.

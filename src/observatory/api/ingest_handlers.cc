@@ -53,10 +53,7 @@ void AnswerRpc(http::Response& res, WireFormat f, int http_status, int grpc_code
 
 std::string Dump(const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
 
-// Who may write through a JSON ingest endpoint: a token with the ingest
-// permission under access control; else the ingest token, if one is set
-// (?token=... for systems that cannot set a header).
-AccessDecision AdmitWriter(ServerContext& ctx, const http::Request& req, const char* action) {
+AccessDecision AdmitIngest(ServerContext& ctx, const http::Request& req, const char* action) {
   if (ctx.options.access) return ctx.Admit(req, auth::kIngest, action, true);
   AccessDecision who;
   who.scope = Scope::All();
@@ -72,6 +69,10 @@ AccessDecision AdmitWriter(ServerContext& ctx, const http::Request& req, const c
 }
 
 }  // namespace
+
+AccessDecision AdmitWriter(ServerContext& ctx, const http::Request& req, const char* action) {
+  return AdmitIngest(ctx, req, action);
+}
 
 size_t ExternalBodyLimit(const ServerOptions& options, ExternalFormat format) {
   switch (format) {
@@ -294,6 +295,52 @@ void HandleHeartbeat(ServerContext& ctx, http::Request& req, http::Response& res
   auto written = ctx.store->Write(std::move(batch), who.scope);
   if (!written.ok()) return AnswerJson(res, ServerFailure(written.status(), "the store could not save the heartbeat: "));
   AnswerJson(res, {200, Dump({{"accepted", accepted}, {"rejected", rejected}, {"errors", parsed->rejected}})});
+}
+
+void HandleAgentRequests(ServerContext& ctx, http::Request& req, http::Response& res) {
+  AccessDecision who = AdmitWriter(ctx, req, "agents.requests");
+  if (who.status != 200) return AnswerRefusal(res, who);
+  const std::string agent = req.captures[0];
+  int64_t wait_ms = 25'000;
+  if (const std::string w = req.Param("wait"); !w.empty()) {
+    auto ns = ParseDuration(w);
+    if (!ns) return AnswerJson(res, ApiError(400, "wait must be a duration such as 25s"));
+    wait_ms = std::clamp<int64_t>(*ns / 1'000'000, 0, 55'000);
+  }
+  // The requests for policies the caller may write: an agent's credential
+  // fetches its own resource groups' requests, not another's.
+  auto agents = ctx.store->Agents(Scope::All());
+  if (!agents.ok()) return AnswerJson(res, ServerFailure(agents.status(), "the store could not be read: "));
+  std::vector<DeclaredPolicy> policies;
+  for (const AgentRecord& a : *agents)
+    if (a.name == agent) policies = a.policies;
+  const Scope scope = who.scope;
+  auto taken = ctx.agent_requests->Take(agent, wait_ms, [&](const std::string& policy) {
+    for (const DeclaredPolicy& p : policies)
+      if (p.name == policy) return scope.Allows(p.resource_group, p.tags, false);
+    return false;
+  });
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& r : taken) list.push_back(nlohmann::json::parse(r.ToJson()));
+  AnswerJson(res, {200, Dump({{"requests", list}})});
+}
+
+ApiResponse BackupNow(ServerContext& ctx, const std::string& agent, const std::string& policy, const AccessDecision& who) {
+  auto agents = ctx.store->Agents(Scope::All());
+  if (!agents.ok()) return ServerFailure(agents.status(), "the store could not be read: ");
+  for (const AgentRecord& a : *agents) {
+    if (a.name != agent) continue;
+    for (const DeclaredPolicy& p : a.policies) {
+      if (p.name != policy) continue;
+      // Outside the caller's scope it does not exist for them.
+      if (!who.scope.Allows(p.resource_group, p.tags, false)) break;
+      if (!p.error.empty()) return ApiError(409, "policy '" + policy + "' cannot run: " + p.error);
+      const std::string by = who.principal.subject.empty() ? "anonymous" : who.principal.subject;
+      AgentRunRequest r = ctx.agent_requests->Add(agent, policy, by);
+      return {202, r.ToJson()};
+    }
+  }
+  return ApiError(404, "no policy '" + policy + "' of agent '" + agent + "' in your scope");
 }
 
 }  // namespace backspan::observatory

@@ -120,6 +120,11 @@ struct Server::Impl {
                 });
       }, kMaxOperationBody);
     }
+    router.Post("/api/v1/agents/*/policies/*/backup", [this](http::Request& q, http::Response& r) {
+      Operate(q, r, auth::kTrigger, "jobs.backup",
+              [&](const AccessDecision& who) { return BackupNow(ctx, q.captures[0], q.captures[1], who); });
+    }, kMaxOperationBody);
+    router.Get("/api/v1/agents/*/requests", [this](http::Request& q, http::Response& r) { HandleAgentRequests(ctx, q, r); });
     router.Put("/api/v1/plans/*/retention", [this](http::Request& q, http::Response& r) {
       Operate(q, r, auth::kPolicies, "policies.write",
               [&](const AccessDecision& who) { return ctx.ops->SetRetention(q.captures[0], q.body, who.scope); });
@@ -235,7 +240,10 @@ Status Server::Bind() {
 }
 
 void Server::Run() { impl_->http->Run(); }
-void Server::Stop() { impl_->http->Stop(); }
+void Server::Stop() {
+  impl_->ctx.agent_requests->Close();  // agents' long polls answer now, not after their wait
+  impl_->http->Stop();
+}
 int Server::port() const { return impl_->http->port(); }
 
 }  // namespace backspan::observatory

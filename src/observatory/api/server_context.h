@@ -15,6 +15,7 @@
 #include "observatory/api/query_api.h"
 #include "observatory/ingest/audit_spans.h"
 #include "observatory/ingest/external_span_writer.h"
+#include "observatory/ops/agent_requests.h"
 #include "observatory/ops/job_runner.h"
 #include "observatory/query/metrics.h"
 #include "util/memory_budget.h"
@@ -24,7 +25,7 @@ namespace backspan::observatory {
 struct ServerContext {
   ServerContext(ServerOptions o, SpanStore* s, Env* e)
       : options(std::move(o)), store(s), env(e), api(s, e, options.default_stale_ns), external(s),
-        decoding(options.decode_memory_bytes) {}
+        agent_requests(std::make_unique<AgentRequestQueue>(e)), decoding(options.decode_memory_bytes) {}
 
   ServerOptions options;
   SpanStore* store;
@@ -35,6 +36,7 @@ struct ServerContext {
   std::unique_ptr<AuditSpanWriter> audit_spans;  // with access control: the audit log, as spans
   std::unique_ptr<JobRunner> runner;             // with plans: runs their jobs (made in Bind: it needs the port)
   std::unique_ptr<OperationsApi> ops;
+  std::unique_ptr<AgentRequestQueue> agent_requests;  // "back up now" for agents' policies
   // With notifications: the notifier, and the check of sources against their
   // schedules (stopped first: it publishes to the notifier).
   std::unique_ptr<notify::Notifier> notifier;
@@ -83,6 +85,16 @@ size_t ExternalBodyLimit(const ServerOptions& options, ExternalFormat format);
 inline constexpr size_t kMaxOperationBody = 1 << 20;
 // POST /api/v1/ingest/{azure-monitor,azure-backup-jobs,events}.
 void HandleExternal(ServerContext& ctx, http::Request& req, http::Response& res, ExternalFormat format);
+// Who may write through a JSON ingest endpoint: a token with the ingest
+// permission under access control; else the ingest token, if one is set
+// (?token=... for systems that cannot set a header).
+AccessDecision AdmitWriter(ServerContext& ctx, const http::Request& req, const char* action);
+// GET /api/v1/agents/{agent}/requests?wait=25s: the agent's long poll for
+// "back up now" requests.
+void HandleAgentRequests(ServerContext& ctx, http::Request& req, http::Response& res);
+// POST /api/v1/agents/{agent}/policies/{policy}/backup: queue a run on the
+// agent that owns the policy (202 with the request).
+ApiResponse BackupNow(ServerContext& ctx, const std::string& agent, const std::string& policy, const AccessDecision& who);
 // POST /api/v1/agents/heartbeat: an agent's liveness and declared schedules.
 void HandleHeartbeat(ServerContext& ctx, http::Request& req, http::Response& res);
 // POST /api/v1/alerts/{trace}/{span}/acknowledge.
