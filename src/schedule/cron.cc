@@ -192,6 +192,17 @@ std::optional<int64_t> CronExpression::NextMatchingMinute(int64_t ordinal, int64
 }
 
 std::optional<int64_t> CronExpression::Next(int64_t after, const TimeZone& zone) const {
+  // Away from DST changes wall-clock order is time order, and the first
+  // matching minute after `after` is the answer: the same offset three hours
+  // before, at `after` and at the candidate, within a week (changes are
+  // months apart), leaves no repeated or skipped time between them.
+  const int64_t offset = zone.OffsetAt(after);
+  if (auto first = NextMatchingMinute(zone.ToCivil(after).Ordinal() + 1, kHorizonMinutes)) {
+    const CivilMapping m = zone.FromCivil(CivilMinute::FromOrdinal(*first));
+    if (m.kind == CivilMapping::kUnique && m.first > after && m.first - after <= 7 * 86400 &&
+        zone.OffsetAt(m.first) == offset && zone.OffsetAt(after - kDstSlackMinutes * 60) == offset)
+      return m.first;
+  }
   // Wall-clock candidates in wall-clock order are not in time order across a
   // repeated hour, so look from a little before `after`'s wall time and keep
   // the earliest instant after it.

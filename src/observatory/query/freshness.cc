@@ -1,6 +1,8 @@
 #include "observatory/query/freshness.h"
 
 #include <algorithm>
+#include <map>
+#include <unordered_set>
 #include <vector>
 
 #include "schedule/schedule.h"
@@ -34,9 +36,10 @@ Freshness Learned(const SourceState& s, int64_t now_ns, int64_t default_stale_ns
 }
 
 // By the declared schedule; false if it does not parse (then learned).
-bool Declared(const SourceState& s, const DeclaredPolicy& p, int64_t now_ns, Freshness& f) {
-  auto schedule = schedule::Schedule::Parse(p.schedule, p.timezone);
-  if (!schedule.ok()) return false;
+bool Declared(const SourceState& s, const Declaration& d, int64_t now_ns, Freshness& f) {
+  const schedule::Schedule* schedule = d.schedule.get();
+  if (!schedule) return false;
+  const DeclaredPolicy& p = *d.policy;
   const int64_t since_ns = s.last_success_ns > 0 ? s.last_success_ns : std::max(s.first_seen_ns, p.first_declared_ns);
   auto tick = schedule->Next(since_ns / kNs);
   if (!tick) return false;
@@ -85,17 +88,25 @@ bool AgentUp(const AgentRecord& agent, int64_t now_ns) {
   return !agent.stopping && now_ns - agent.received_ns <= 3 * agent.interval_seconds * kNs;
 }
 
-std::map<std::string, Declaration> Declarations(const std::vector<AgentRecord>& agents) {
-  std::map<std::string, Declaration> out;
+std::unordered_map<std::string, Declaration> Declarations(const std::vector<AgentRecord>& agents) {
+  std::unordered_map<std::string, Declaration> out;
+  // Fleets repeat a few schedules: each is parsed once.
+  std::map<std::pair<std::string, std::string>, std::shared_ptr<const schedule::Schedule>> parsed;
   for (const AgentRecord& a : agents)
-    for (const DeclaredPolicy& p : a.policies)
-      if (p.error.empty()) out[p.source_key] = Declaration{&p, &a};
+    for (const DeclaredPolicy& p : a.policies) {
+      if (!p.error.empty()) continue;
+      auto [it, fresh] = parsed.try_emplace({p.schedule, p.timezone});
+      if (fresh)
+        if (auto s = schedule::Schedule::Parse(p.schedule, p.timezone); s.ok())
+          it->second = std::make_shared<const schedule::Schedule>(std::move(*s));
+      out[p.source_key] = Declaration{&p, &a, it->second};
+    }
   return out;
 }
 
 Freshness EvaluateFreshness(const SourceState& s, const Declaration* declared, int64_t now_ns, int64_t default_stale_ns) {
   Freshness f;
-  if (!declared || !Declared(s, *declared->policy, now_ns, f)) f = Learned(s, now_ns, default_stale_ns);
+  if (!declared || !Declared(s, *declared, now_ns, f)) f = Learned(s, now_ns, default_stale_ns);
   const bool running = s.last_status == semconv::kJobStatusRunning || (declared && declared->policy->running);
   const bool failing = s.last_status == semconv::kJobStatusFailed || s.last_status == semconv::kJobStatusLost;
   if (declared && declared->policy->paused) f.state = SourceHealth::kPaused;
@@ -105,17 +116,20 @@ Freshness EvaluateFreshness(const SourceState& s, const Declaration* declared, i
   return f;
 }
 
-std::vector<SourceView> FreshnessBoard(std::vector<SourceState> sources, const std::map<std::string, Declaration>& declared,
+std::vector<SourceView> FreshnessBoard(std::vector<SourceState> sources,
+                                       const std::unordered_map<std::string, Declaration>& declared,
                                        int64_t now_ns, int64_t default_stale_ns) {
-  std::vector<SourceView> out;
-  std::map<std::string, bool> seen;
+  std::vector<SourceView> views;
+  views.reserve(sources.size() + declared.size());
+  std::unordered_set<const Declaration*> seen;
   for (SourceState& s : sources) {
     auto it = declared.find(s.key);
-    if (it != declared.end()) seen[s.key] = true;
-    out.push_back({std::move(s), it == declared.end() ? nullptr : &it->second, {}});
+    const Declaration* d = it == declared.end() ? nullptr : &it->second;
+    if (d) seen.insert(d);
+    views.push_back({std::move(s), d, {}});
   }
   for (const auto& [key, d] : declared) {
-    if (seen.count(key)) continue;
+    if (seen.count(&d)) continue;
     SourceState s;
     s.key = key;
     s.host = d.agent->host;
@@ -124,14 +138,20 @@ std::vector<SourceView> FreshnessBoard(std::vector<SourceState> sources, const s
     s.resource_group = d.policy->resource_group;
     s.tags = d.policy->tags;
     s.first_seen_ns = d.policy->first_declared_ns;
-    out.push_back({std::move(s), &d, {}});
+    views.push_back({std::move(s), &d, {}});
   }
-  for (SourceView& v : out) v.freshness = EvaluateFreshness(v.source, v.declared, now_ns, default_stale_ns);
-  std::stable_sort(out.begin(), out.end(), [](const SourceView& a, const SourceView& b) {
-    const int sa = HealthSeverity(a.freshness.state), sb = HealthSeverity(b.freshness.state);
+  for (SourceView& v : views) v.freshness = EvaluateFreshness(v.source, v.declared, now_ns, default_stale_ns);
+  // Worse states first, then the stalest; sorted by index, moved once.
+  std::vector<uint32_t> order(views.size());
+  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+    const int sa = HealthSeverity(views[a].freshness.state), sb = HealthSeverity(views[b].freshness.state);
     if (sa != sb) return sa < sb;
-    return a.freshness.age_ns > b.freshness.age_ns;
+    return views[a].freshness.age_ns > views[b].freshness.age_ns;
   });
+  std::vector<SourceView> out;
+  out.reserve(views.size());
+  for (uint32_t i : order) out.push_back(std::move(views[i]));
   return out;
 }
 

@@ -13,11 +13,13 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
+#include <unordered_map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "observatory/store/span_store.h"
+#include "schedule/schedule.h"
 
 namespace backspan::observatory {
 
@@ -26,10 +28,13 @@ const char* HealthName(SourceHealth h);
 // Worse states first: the freshness board's order.
 int HealthSeverity(SourceHealth h);
 
-// A source's declared schedule: the policy and the agent that runs it.
+// A source's declared schedule: the policy, the agent that runs it, and its
+// schedule parsed (null if it does not parse), shared by the policies that
+// declare the same one.
 struct Declaration {
   const DeclaredPolicy* policy = nullptr;
   const AgentRecord* agent = nullptr;
+  std::shared_ptr<const schedule::Schedule> schedule;
 };
 
 struct Freshness {
@@ -47,7 +52,7 @@ struct Freshness {
 bool AgentUp(const AgentRecord& agent, int64_t now_ns);
 
 // The declared policies by source key. The agents must outlive the map.
-std::map<std::string, Declaration> Declarations(const std::vector<AgentRecord>& agents);
+std::unordered_map<std::string, Declaration> Declarations(const std::vector<AgentRecord>& agents);
 
 // `declared` may be null (a learned schedule).
 Freshness EvaluateFreshness(const SourceState& s, const Declaration* declared, int64_t now_ns, int64_t default_stale_ns);
@@ -59,7 +64,8 @@ struct SourceView {
   const Declaration* declared = nullptr;
   Freshness freshness;
 };
-std::vector<SourceView> FreshnessBoard(std::vector<SourceState> sources, const std::map<std::string, Declaration>& declared,
+std::vector<SourceView> FreshnessBoard(std::vector<SourceState> sources,
+                                       const std::unordered_map<std::string, Declaration>& declared,
                                        int64_t now_ns, int64_t default_stale_ns);
 
 }  // namespace backspan::observatory

@@ -187,11 +187,18 @@ Result<std::vector<SourceState>> SqliteSpanStore::Sources(const Scope& scope) {
   Impl::Reader db(impl_.get());
   if (!db.status().ok()) return db.status();
   std::vector<SourceState> out;
+  std::lock_guard<std::mutex> cache_lock(impl_->sources_mu);
+  auto& cache = impl_->parsed_sources;
   Status scan = ForEachRow(db.db(), "SELECT id, state, key FROM sources ORDER BY id", nullptr, [&](sql::Stmt& row) {
-    SourceState s = SourceFromJson(row.Text(1));
-    s.id = row.Int(0);
-    s.key = row.Text(2);
-    if (scope.Allows(s.resource_group, s.tags, false)) out.push_back(std::move(s));  // a source is never the audit log's
+    const int64_t id = row.Int(0);
+    auto& [text, parsed] = cache[id];
+    if (text != row.Blob(1)) {  // the state as stored, without a copy
+      text = row.Text(1);
+      parsed = SourceFromJson(text);
+      parsed.id = id;
+      parsed.key = row.Text(2);
+    }
+    if (scope.Allows(parsed.resource_group, parsed.tags, false)) out.push_back(parsed);  // a source is never the audit log's
     return true;
   });
   if (!scan.ok()) return scan;
@@ -202,11 +209,19 @@ Result<std::vector<AgentRecord>> SqliteSpanStore::Agents(const Scope& scope) {
   Impl::Reader db(impl_.get());
   if (!db.status().ok()) return db.status();
   std::vector<AgentRecord> out;
-  Status scan = ForEachRow(db.db(), "SELECT body FROM agents ORDER BY name", nullptr, [&](sql::Stmt& row) {
-    auto agent = AgentRecordFromJson(row.Text(0));
-    if (!agent.ok() || !AgentInScope(*agent, scope)) return true;
-    std::erase_if(agent->policies, [&](const DeclaredPolicy& p) { return !scope.Allows(p.resource_group, p.tags, false); });
-    out.push_back(std::move(*agent));
+  std::lock_guard<std::mutex> cache_lock(impl_->sources_mu);
+  auto& cache = impl_->parsed_agents;
+  Status scan = ForEachRow(db.db(), "SELECT name, body FROM agents ORDER BY name", nullptr, [&](sql::Stmt& row) {
+    auto& [text, parsed] = cache[row.Text(0)];
+    if (text != row.Blob(1)) {
+      auto agent = AgentRecordFromJson(row.Text(1));
+      if (!agent.ok()) return true;
+      text = row.Text(1);
+      parsed = std::move(*agent);
+    }
+    if (!AgentInScope(parsed, scope)) return true;
+    out.push_back(parsed);
+    std::erase_if(out.back().policies, [&](const DeclaredPolicy& p) { return !scope.Allows(p.resource_group, p.tags, false); });
     return true;
   });
   if (!scan.ok()) return scan;

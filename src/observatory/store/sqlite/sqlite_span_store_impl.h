@@ -46,6 +46,13 @@ struct SqliteSpanStore::Impl {
   std::mutex pool_mu;
   std::vector<sql::Db> pool;
 
+  // Sources as last parsed, by id, with the stored text they came from:
+  // reading 10,000 sources parses only those that changed since.
+  std::mutex sources_mu;
+  std::unordered_map<int64_t, std::pair<std::string, SourceState>> parsed_sources;
+  // The same for agents' heartbeats, by agent name.
+  std::unordered_map<std::string, std::pair<std::string, AgentRecord>> parsed_agents;
+
   // A read connection for the duration of a query.
   class Reader {
    public:
