@@ -9,6 +9,7 @@ import http.server
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -190,6 +191,74 @@ class AgentRunTest(AgentTestCase):
             state = json.load(f)["policies"]["data"]
         self.assertEqual(state["last_outcome"], "interrupted")
         self.assertNotEqual(state["retry_at"], 0)  # resumed at the next start, if its window lasts
+
+
+class AgentNotifyTest(AgentTestCase):
+    """Without an observatory, the agent notifies by itself: every channel
+    type against a loopback receiver (HTTP, SMTP) or a command."""
+
+    def test_every_channel_type_gets_the_failure_and_the_recovery(self):
+        try:
+            from aiosmtpd.controller import Controller
+        except ImportError:
+            sys.path.append("/usr/lib/python3/dist-packages")
+            from aiosmtpd.controller import Controller
+        mails = []
+
+        class Handler:
+            async def handle_DATA(self, server, session, envelope):
+                mails.append((envelope.mail_from, envelope.rcpt_tos, envelope.content.decode()))
+                return "250 OK"
+
+        with socket.socket() as probe:  # a free loopback port
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        smtp = Controller(Handler(), hostname="127.0.0.1", port=port)
+        smtp.start()
+        self.addCleanup(smtp.stop)
+        hook = WebhookReceiver()
+        self.addCleanup(hook.close)
+        out = os.path.join(self.tmp, "command.out")
+        notify = os.path.join(self.tmp, "notify.toml")
+        with open(notify, "w") as f:
+            f.write(f'ui_url = "http://ui.example"\n'
+                    f'[[channel]]\nname = "hook"\ntype = "webhook"\nurl = "{hook.url}/webhook"\n'
+                    f'[[channel]]\nname = "slack"\ntype = "slack"\nurl = "{hook.url}/slack"\n'
+                    f'[[channel]]\nname = "teams"\ntype = "teams"\nurl = "{hook.url}/teams"\n'
+                    f'[[channel]]\nname = "ntfy"\ntype = "ntfy"\nurl = "{hook.url}/ntfy"\n'
+                    f'[[channel]]\nname = "mail"\ntype = "email"\nurl = "smtp://127.0.0.1:{port}"\nstarttls = false\n'
+                    f'from = "backspan@example.com"\nto = ["ops@example.com"]\n'
+                    f'[[channel]]\nname = "cmd"\ntype = "command"\ncommand = "echo $BACKSPAN_EVENT >> {out}"\n'
+                    f'[[rule]]\non = ["failure", "missed", "recovered"]\nchannels = ["hook", "slack", "teams", "ntfy", "mail", "cmd"]\n')
+        self.write_config([self.policy()], agent_extra=f'notify_config = "{notify}"')
+        with open(self.password_file, "w") as f:
+            f.write("wrong\n")
+        r = self.agent("--once")
+        self.assertEqual(r.returncode, 1, r.stderr)
+        with open(self.password_file, "w") as f:
+            f.write("correct horse\n")
+        AgentObservatoryTest.rewind(self)
+        r = self.agent("--once")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        bodies = {}
+        for headers, body in zip(hook.headers, hook.bodies):
+            bodies.setdefault(headers.get("Title") and "ntfy" or "", []).append(body)
+        # Two notifications (the failure, then the recovery) per HTTP channel: 4 channels.
+        self.assertEqual(len(hook.bodies), 8, [b[:80] for b in hook.bodies])
+        generic = [json.loads(b) for b in hook.bodies if b.startswith(b'{"detail"')]
+        self.assertEqual([g["event"] for g in generic], ["failure", "recovered"])
+        slack = [json.loads(b) for b in hook.bodies if b.startswith(b'{"text"')]
+        self.assertTrue(slack[0]["text"].startswith("*FAILED backup on host-a"), slack)
+        teams = [json.loads(b) for b in hook.bodies if b'"attachments"' in b]
+        self.assertEqual(teams[0]["attachments"][0]["contentType"], "application/vnd.microsoft.card.adaptive")
+        ntfy = [h for h in hook.headers if "Title" in h]
+        self.assertEqual([h["Tags"] for h in ntfy], ["warning", "white_check_mark"])
+        self.assertEqual(len(mails), 2)
+        self.assertEqual(mails[0][1], ["ops@example.com"])
+        self.assertIn("Subject: FAILED backup on host-a", mails[0][2])
+        self.assertNotIn("horse", mails[0][2] + mails[1][2])
+        with open(out) as f:
+            self.assertEqual(f.read().split(), ["failure", "recovered"])
 
 
 class AgentObservatoryTest(AgentTestCase):
