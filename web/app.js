@@ -318,6 +318,16 @@ async function freshnessPage() {
       notice.replaceChildren(h('div', {class: 'error', role: 'alert', 'data-testid': 'backup-refused', text: `Back up now refused: ${err.message}`}));
     }
   };
+  const restoreNow = async (s) => {
+    const {agent, policy} = s.schedule;
+    try {
+      const r = await api(`/api/v1/agents/${encodeURIComponent(agent)}/policies/${encodeURIComponent(policy)}/restore`, {method: 'POST', body: '{"snapshot": "latest"}'});
+      notice.replaceChildren(h('p', {class: 'muted', 'data-testid': 'restore-requested'}, `Restore of ${policy}'s latest snapshot requested from agent ${agent}, into ${r.target} below its restore root (request ${r.id}).`));
+    } catch (err) {
+      if (err instanceof SignInNeeded) return route();
+      notice.replaceChildren(h('div', {class: 'error', role: 'alert', 'data-testid': 'backup-refused', text: `Restore refused: ${err.message}`}));
+    }
+  };
   const colour = {ok: 'green', running: 'green', late: 'amber', failing: 'amber', overdue: 'red', paused: 'grey'};
   const rows = data.sources.map((s) => h('tr', {class: s.overdue ? 'overdue' : 'fresh', 'data-testid': 'source-row',
     'data-overdue': s.overdue ? 'true' : 'false', 'data-state': s.state},
@@ -332,7 +342,8 @@ async function freshnessPage() {
     : (s.expected_interval_seconds ? `learned: every ${duration(s.expected_interval_seconds * 1000)}` : 'learning')),
   h('td', {title: s.schedule ? s.schedule.expected_by : ''}, s.schedule && s.schedule.expected_by ? localTime(s.schedule.expected_by) : duration(s.overdue_after_seconds * 1000)),
   h('td', {class: 'num'}, `${s.jobs} (${s.failed} failed)`),
-  h('td', {class: 'actions'}, s.schedule ? h('button', {'data-testid': 'backup-now', onclick: () => backupNow(s)}, 'Back up now') : null)));
+  h('td', {class: 'actions'}, s.schedule ? h('button', {'data-testid': 'backup-now', onclick: () => backupNow(s)}, 'Back up now') : null,
+    s.schedule && s.schedule.restores ? h('button', {'data-testid': 'restore-now', onclick: () => restoreNow(s)}, 'Restore latest') : null)));
   const states = data.states || {};
   $main.replaceChildren(
     h('h1', {}, 'Freshness ', data.overdue ? h('span', {class: 'badge failed', 'data-testid': 'overdue-count'}, `${data.overdue} overdue`) : h('span', {class: 'badge ok'}, 'all fresh')),

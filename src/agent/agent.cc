@@ -21,16 +21,6 @@ std::string StatePath(const AgentConfig& c) { return c.state_dir + "/agent-state
 std::string SpoolDir(const AgentConfig& c) { return c.state_dir + "/spool"; }
 std::string Rfc3339Seconds(int64_t s) { return s ? FormatRfc3339(s * 1000000000) : ""; }
 
-const char* ActionName(Action::Kind kind) {
-  switch (kind) {
-    case Action::kBackup: return "backup";
-    case Action::kForget: return "forget";
-    case Action::kCheck: return "check";
-    case Action::kMissed: return "missed";
-  }
-  return "";
-}
-
 }  // namespace
 
 Agent::Agent(const AgentConfig* config, Env* env, std::function<void(const std::string&)> log)
@@ -77,6 +67,10 @@ Status Agent::Open() {
     if (!p.error.empty()) {
       log_(p.error + "; the policy is not run");
       worst_exit_ = 1;  // --once says so in its exit status
+      continue;
+    }
+    if (p.paused) {
+      log_("policy '" + p.name + "' is paused");
       continue;
     }
     PolicySlot& slot = slots_[p.name];
@@ -152,10 +146,11 @@ void Agent::Step() {
       }
       continue;
     }
-    if (!slot.asked_by.empty() && slot.timeline->StartManual()) {
-      const std::string by = std::move(slot.asked_by.front());
-      slot.asked_by.pop_front();
-      Start(slot, Action{Action::kBackup, now, 1, false, ""}, by);
+    if (!slot.asked.empty() && slot.timeline->StartManual()) {
+      auto [action, by] = std::move(slot.asked.front());
+      slot.asked.pop_front();
+      action.tick = now;
+      Start(slot, action, by);
       changed = true;
       continue;
     }
@@ -253,6 +248,8 @@ std::string Agent::HeartbeatJson() const {
       continue;
     }
     j["schedule"] = p.schedule->text();
+    j["paused"] = p.paused;
+    j["restores"] = !p.restore_root.empty();
     j["timezone"] = p.schedule->zone().name();
     if (p.grace_seconds) j["grace_seconds"] = p.grace_seconds;
     auto it = slots_.find(p.name);
@@ -325,14 +322,19 @@ void Agent::PollRequests() {
       std::lock_guard<std::mutex> lock(mu_);
       if (j.is_object() && j.contains("requests") && j["requests"].is_array())
         for (const auto& r : j["requests"]) {
-          const std::string policy = r.value("policy", ""), by = r.value("requested_by", "");
+          const std::string policy = r.value("policy", ""), by = r.value("requested_by", ""),
+                            what = r.value("action", "backup");
           auto slot = slots_.find(policy);
-          if (slot == slots_.end()) {
-            log_("ignoring a request to back up unknown policy '" + policy + "'");
+          if (slot == slots_.end() || (what != "backup" && what != "restore") ||
+              (what == "restore" && slot->second.timeline->policy().restore_root.empty())) {
+            log_("ignoring a request to " + what + " policy '" + policy + "': no such policy or action here");
             continue;
           }
-          log_("policy '" + policy + "': backup requested by " + by);
-          slot->second.asked_by.push_back(by.empty() ? "api" : by);
+          Action action{what == "backup" ? Action::kBackup : Action::kRestore, 0, 1, false, ""};
+          action.snapshot = r.value("snapshot", "latest");
+          action.target = r.value("target", "");
+          log_("policy '" + policy + "': " + what + " requested by " + by);
+          slot->second.asked.emplace_back(std::move(action), by.empty() ? "api" : by);
         }
       cv_.notify_all();
       continue;

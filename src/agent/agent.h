@@ -60,7 +60,7 @@ class Agent {
     std::thread thread;
     bool busy = false;
     std::optional<std::pair<Action, RunResult>> finished;
-    std::deque<std::string> asked_by;  // "back up now" requests waiting to run
+    std::deque<std::pair<Action, std::string>> asked;  // requested runs and who asked, waiting to start
   };
   // Polls every policy; starts due runs; reports missed ticks.
   void Step();

@@ -115,6 +115,9 @@ Policy ReadPolicy(Env* env, const toml::table* table, size_t index, const std::s
     if (p.window_seconds) r.Fail("set window or done_by, not both");
   }
   p.grace_seconds = r.Duration("grace", 0);
+  p.paused = r.Boolean("paused", false);
+  p.restore_root = r.Text("restore_root");
+  if (!p.restore_root.empty() && p.restore_root[0] != '/') r.Fail("restore_root: '" + p.restore_root + "' is not absolute");
   r.Nested("hooks", [&](TableReader& h) {
     p.hooks.before = h.List("before");
     p.hooks.after = h.List("after");

@@ -58,7 +58,9 @@ struct Policy {
   std::optional<schedule::Schedule> check_schedule;   // check --read-data-subset
   std::string check_subset = "5%";
 
-  std::string error;  // why the policy cannot run; empty if it can
+  std::string restore_root;  // "restore" requests restore into new directories below it; empty: none
+  bool paused = false;  // not run; the observatory shows its source as paused
+  std::string error;   // why the policy cannot run; empty if it can
 
   // When the run that serves `tick` must have ended.
   int64_t Deadline(int64_t tick) const;

@@ -19,16 +19,6 @@ namespace {
 constexpr int kHookSkipExit = 75;
 constexpr int kExitPartial = 3, kExitInterrupted = 130;
 
-const char* TaskName(Action::Kind kind) {
-  switch (kind) {
-    case Action::kBackup: return "backup";
-    case Action::kForget: return "forget";
-    case Action::kCheck: return "check";
-    case Action::kMissed: return "missed";
-  }
-  return "backup";
-}
-
 std::string Rfc3339Seconds(int64_t unix_seconds) { return FormatRfc3339(unix_seconds * 1000000000); }
 
 }  // namespace
@@ -68,6 +58,12 @@ std::vector<std::string> PolicyRunner::JobArgs(const Policy& policy, const Actio
       break;
     case Action::kCheck:
       argv.insert(argv.end(), {"check", "--read-data-subset", policy.check_subset});
+      break;
+    case Action::kRestore:
+      // The policy's own snapshots (its host and tags), into a new directory.
+      argv.insert(argv.end(), {"restore", action.snapshot, "--target", policy.restore_root + "/" + action.target,
+                               "--host", config_->host});
+      for (const auto& [k, v] : policy.tags) argv.insert(argv.end(), {"--tag", k + "=" + v});
       break;
     case Action::kMissed:
       break;
@@ -156,7 +152,7 @@ RunResult PolicyRunner::Run(const Policy& policy, const Action& action, const st
   trace::Span run = tracer.StartSpan(semconv::kJobKindAgentRun);
   run.SetAttribute(semconv::kJobKind, semconv::kJobKindAgentRun);
   SetPolicyAttributes(run, policy);
-  run.SetAttribute(semconv::kAgentTask, TaskName(action.kind));
+  run.SetAttribute(semconv::kAgentTask, ActionName(action.kind));
   run.SetAttribute(semconv::kAgentTrigger, trigger);
   run.SetAttribute(semconv::kScheduleTick, Rfc3339Seconds(action.tick));
   const bool backup = action.kind == Action::kBackup;
@@ -199,7 +195,7 @@ RunResult PolicyRunner::Run(const Policy& policy, const Action& action, const st
                     : code == kExitPartial ? Outcome::kPartial
                     : code == kExitInterrupted || code == 128 + SIGTERM || code == 128 + SIGINT ? Outcome::kInterrupted
                                                                                                   : Outcome::kFailed;
-  std::string message = outcome == Outcome::kOk ? "" : TaskName(action.kind) + std::string(" exited with ") +
+  std::string message = outcome == Outcome::kOk ? "" : ActionName(action.kind) + std::string(" exited with ") +
                                                             std::to_string(code) + (last_line.empty() ? "" : ": " + last_line);
   if (backup && (outcome == Outcome::kOk || outcome == Outcome::kPartial)) {
     std::string hook_message;

@@ -11,6 +11,17 @@ constexpr int64_t kLateStartSeconds = 60;
 
 }  // namespace
 
+const char* ActionName(Action::Kind kind) {
+  switch (kind) {
+    case Action::kBackup: return "backup";
+    case Action::kForget: return "forget";
+    case Action::kCheck: return "check";
+    case Action::kRestore: return "restore";
+    case Action::kMissed: return "missed";
+  }
+  return "backup";
+}
+
 const char* OutcomeName(Outcome o) {
   switch (o) {
     case Outcome::kOk: return "ok";

@@ -47,13 +47,17 @@ inline constexpr char kMissedOverrun[] = "overrun";
 inline constexpr char kMissedSkipped[] = "skipped";
 
 struct Action {
-  enum Kind { kBackup, kForget, kCheck, kMissed } kind;
+  enum Kind { kBackup, kForget, kCheck, kRestore, kMissed } kind;
   int64_t tick = 0;       // the schedule tick served or missed
   int attempt = 1;        // kBackup: 1 for the first
   bool catch_up = false;  // kBackup: the agent was down at the tick
   std::string reason;     // kMissed: one of kMissed*
   int64_t missed_before = 0;  // kMissed agent_down: older ticks not reported one by one
+  std::string snapshot = "latest";  // kRestore: what to restore
+  std::string target = "";          // kRestore: where, below the policy's restore_root
 };
+// "backup", "forget", "check", "restore" or "missed".
+const char* ActionName(Action::Kind kind);
 
 class PolicyTimeline {
  public:

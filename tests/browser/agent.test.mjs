@@ -33,6 +33,7 @@ await signIn(operatorToken);
 await prodRow().getByTestId('backup-now').click();
 await page.getByTestId('backup-requested').waitFor();
 assert.match(await page.getByTestId('backup-requested').innerText(), /Backup of prod-data requested from agent web-prod/);
+assert.equal(await prodRow().getByTestId('restore-now').count(), 1, 'the policy has a restore root: Restore latest is offered');
 await page.screenshot({path: path.join(artifacts, 'freshness-agents.png'), fullPage: true});
 await browser.close();
 assert.deepEqual(errors, []);

@@ -61,7 +61,7 @@ class AgentFleetTest(AgentTestCase):
                     f'[[policy]]\nname = "{rg.split("-")[1]}-data"\nrepository = "{self.repo}"\n'
                     f'password_file = "{self.password_file}"\npaths = ["{data}"]\n'
                     f'tags = {{ "azure.resource_group.name" = "{rg}" }}\nschedule = "* * * * *"\n'
-                    f'window = "{WINDOW}s"\ngrace = "{GRACE}s"\n')
+                    f'window = "{WINDOW}s"\ngrace = "{GRACE}s"\nrestore_root = "{state}/restores"\n')
         proc = subprocess.Popen([BIN, "agent", "--config", config], env=self.env, stderr=subprocess.PIPE, text=True)
         self.agents[host] = proc
         self.addCleanup(self.stop_agent, host)
@@ -115,6 +115,18 @@ class AgentFleetTest(AgentTestCase):
                           if j["tags"].get("backspan.agent.trigger", "schedule") != "schedule"]
         self.assertTrue(self.obs.wait_until(lambda: manual(), 60), "the requested backup did not run")
         self.assertEqual(manual()[0]["host"], "web-prod")
+        # Restore, on the host that owns the data, into a new directory below its restore root.
+        code, _, body = self.obs.request("POST", "/api/v1/agents/web-prod/policies/prod-data/restore",
+                                         json.dumps({"snapshot": "latest", "target": "from-ui"}).encode(),
+                                         {"Authorization": "Bearer " + self.provider.token("agent-prod")})
+        self.assertEqual(code, 202, body)
+        restored = os.path.join(self.tmp, "agent-web-prod", "restores", "from-ui")
+        self.assertTrue(self.obs.wait_until(lambda: os.path.isdir(restored) and any(
+            f == "file" for _, _, files in os.walk(restored) for f in files), 60), "the restore did not run")
+        code, _, body = self.obs.request("POST", "/api/v1/agents/web-prod/policies/prod-data/restore",
+                                         json.dumps({"target": "../../etc"}).encode(),
+                                         {"Authorization": "Bearer " + self.provider.token("agent-prod")})
+        self.assertEqual(code, 400, body)
         denied = self.api("/api/v1/audit?action=jobs.backup&result=denied", "admin-bot")["records"]
         self.assertTrue(denied, "the Reader's refused press is audited")
         # The dev agent's token cannot fetch prod's requests, nor trigger them.
@@ -126,7 +138,8 @@ class AgentFleetTest(AgentTestCase):
         killed_at = time.time()
         self.stop_agent("web-prod", signal.SIGKILL)
         overdue = lambda: [e for e in self.hook.events() if e["event"] == "overdue" and e["source"]["host"] == "web-prod"]
-        self.assertTrue(self.obs.wait_until(overdue, 60 + WINDOW + GRACE + 30), self.hook.events())
+        self.assertTrue(self.obs.wait_until(overdue, 60 + WINDOW + GRACE + 30),
+                        (self.hook.events(), self.api("/api/v1/freshness"), self.api("/api/v1/agents")))
         waited = time.time() - killed_at
         self.assertLessEqual(waited, 60 + WINDOW + GRACE + 5, f"overdue after {waited:.0f} s")
         self.assertIn("its agent is not heard from", overdue()[0]["detail"])

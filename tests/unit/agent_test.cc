@@ -4,7 +4,14 @@
 
 #include <fstream>
 
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <mutex>
+
+#include "agent/agent.h"
 #include "agent/config.h"
+#include "fault_env.h"
 #include "agent/policy_timeline.h"
 #include "env/env.h"
 #include "test_util.h"
@@ -118,6 +125,7 @@ class TimelineTest : public ::testing::Test {
         case Action::kBackup: out += "backup d" + std::to_string(day) + " #" + std::to_string(a.attempt) + (a.catch_up ? " catch-up" : ""); break;
         case Action::kForget: out += "forget"; break;
         case Action::kCheck: out += "check"; break;
+        case Action::kRestore: out += "restore"; break;
         case Action::kMissed:
           out += "missed d" + std::to_string(day) + " " + a.reason;
           if (a.missed_before) out += " +" + std::to_string(a.missed_before);
@@ -237,6 +245,86 @@ TEST_F(TimelineTest, MaintenanceRunsBetweenBackupsOnceAfterDowntime) {
   EXPECT_EQ(Describe(t.Poll(kMonday + 3 * kDay + 9 * kHour)), "forget");
   t.Finished(kMonday + 3 * kDay + 9 * kHour, Outcome::kOk);
   EXPECT_EQ(Describe(t.Poll(kMonday + 3 * kDay + 9 * kHour)), "check");
+}
+
+}  // namespace
+}  // namespace backspan::agent
+
+namespace backspan::agent {
+namespace {
+
+// The POSIX Env with a clock the test sets.
+class ClockEnv : public backspan::testing::FaultEnv {
+ public:
+  int64_t now_s = 0;
+  int64_t NowUnixNanos() override { return now_s * 1'000'000'000; }
+};
+
+// The real Agent (threads, processes, state file, job history) on a clock
+// that jumps: a week of a daily schedule, a failure retried in its window,
+// and three days of downtime, in about a second. The jobs are a script
+// standing in for backspan that exits with what the test asks.
+TEST(AgentClockTest, AWeekOfADailyScheduleOnAClockTheTestTurns) {
+  backspan::testing::TempDir dir;
+  const std::string calls = dir.path() + "/calls", exit_code = dir.path() + "/exit";
+  const std::string program = dir.path() + "/fake-backspan";
+  std::ofstream(program) << "#!/bin/sh\necho \"$@\" >> " << calls << "\nexit $(cat " << exit_code << " 2>/dev/null || echo 0)\n";
+  ASSERT_EQ(chmod(program.c_str(), 0755), 0);
+  std::ofstream(dir.path() + "/pw") << "pw\n";
+  std::ofstream(dir.path() + "/agent.toml")
+      << "[agent]\nhost = \"h\"\nstate_dir = \"" << dir.path() << "/state\"\nprogram = \"" << program << "\"\n"
+      << "[[policy]]\nname = \"etc\"\nrepository = \"/r\"\npassword_file = \"" << dir.path() << "/pw\"\n"
+      << "paths = [\"/etc\"]\nschedule = \"0 1 * * *\"\nwindow = \"4h\"\nretention = { keep-last = 3 }\n"
+      << "[policy.retry]\nattempts = 2\ndelay = \"30m\"\n[policy.forget]\nschedule = \"0 6 * * 0\"\n";
+  ClockEnv env;
+  env.now_s = kMonday;  // 2026-12-07 00:00 UTC, a Monday
+  auto config = LoadAgentConfig(&env, dir.path() + "/agent.toml", program, "h");
+  ASSERT_TRUE(config.ok()) << config.status().message();
+  std::vector<std::string> log;
+  std::mutex log_mu;
+  auto run_hours = [&](int hours) {
+    int worst = 0;
+    for (int i = 0; i < hours; ++i) {
+      Agent agent(&*config, &env, [&](const std::string& line) {
+        std::lock_guard<std::mutex> lock(log_mu);
+        log.push_back(line);
+      });
+      EXPECT_TRUE(agent.Open().ok());
+      worst = std::max(worst, agent.RunOnce(0));
+      env.now_s += kHour;
+    }
+    return worst;
+  };
+  auto count = [&](const std::string& needle) {
+    return std::count_if(log.begin(), log.end(), [&](const std::string& l) { return l.find(needle) != std::string::npos; });
+  };
+  // Monday: one backup at 01:00.
+  EXPECT_EQ(run_hours(24), 0);
+  EXPECT_EQ(count("backup ok"), 1);
+  // Tuesday's first attempt fails; the retry half an hour later (the next
+  // hourly run) succeeds inside the window.
+  std::ofstream(exit_code) << "1\n";
+  run_hours(2);  // 00:00, 01:00: attempt 1 fails
+  std::ofstream(exit_code) << "0\n";
+  run_hours(22);
+  EXPECT_EQ(count("backup failed"), 1);
+  EXPECT_EQ(count("(attempt 2)"), 1);
+  EXPECT_EQ(count("backup ok"), 2);
+  EXPECT_EQ(count("missed"), 0);
+  // Down from Wednesday 00:00 to Saturday 03:00: one catch-up run for
+  // Saturday, Wednesday to Friday reported missed.
+  env.now_s += 3 * kDay + 3 * kHour;
+  run_hours(21);
+  EXPECT_EQ(count("missed its run of"), 3);
+  EXPECT_EQ(count("(catching up)"), 1);
+  EXPECT_EQ(count("backup ok"), 3);
+  // Sunday: the backup, then forget at 06:00.
+  run_hours(24);
+  EXPECT_EQ(count("backup ok"), 4);
+  EXPECT_EQ(count("forget for"), 1);
+  std::ifstream in(calls);
+  std::string all((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_NE(all.find("--keep-last 3 --prune"), std::string::npos) << all;
 }
 
 }  // namespace

@@ -266,6 +266,13 @@ TEST(FreshnessTest, ADeclaredScheduleGivesHealthchecksStates) {
   EXPECT_EQ(state_at(kMonday + 2 * kHour), "failing");
   s.last_status = "running";
   EXPECT_EQ(state_at(kMonday + kDay + 6 * kHour), "running");
+  // The agent said a run was going, then died: overdue, not running forever.
+  s.last_status = "ok";
+  agents[0].policies[0].running = true;
+  agents[0].received_ns = kMonday + kHour;
+  EXPECT_EQ(state_at(kMonday + kHour + 60 * kSecond), "running");
+  EXPECT_EQ(state_at(kMonday + kDay + 6 * kHour), "overdue");
+  agents[0].policies[0].running = false;
   agents[0].policies[0].paused = true;
   EXPECT_EQ(state_at(kMonday), "paused");
 }

@@ -4,6 +4,7 @@
 // keeps what the caller may write, and stores it; one bad item is a
 // rejected item, never an error of the whole request.
 #include <algorithm>
+#include <cctype>
 #include <nlohmann/json.hpp>
 
 #include "auth/access_policy.h"
@@ -325,7 +326,25 @@ void HandleAgentRequests(ServerContext& ctx, http::Request& req, http::Response&
   AnswerJson(res, {200, Dump({{"requests", list}})});
 }
 
-ApiResponse BackupNow(ServerContext& ctx, const std::string& agent, const std::string& policy, const AccessDecision& who) {
+ApiResponse RunNow(ServerContext& ctx, const std::string& agent, const std::string& policy, const std::string& action,
+                   const std::string& body, const AccessDecision& who) {
+  std::string snapshot = "latest", target;
+  if (action == "restore") {
+    const nlohmann::json j = body.empty() ? nlohmann::json::object() : nlohmann::json::parse(body, nullptr, false);
+    if (!j.is_object()) return ApiError(400, "the body must be a JSON object: {\"snapshot\": \"latest\", \"target\": \"dir\"}");
+    snapshot = j.value("snapshot", "latest");
+    target = j.value("target", "");
+    const bool hex = !snapshot.empty() && snapshot.size() <= 64 &&
+                     std::all_of(snapshot.begin(), snapshot.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
+    if (snapshot != "latest" && !hex) return ApiError(400, "snapshot must be \"latest\" or a snapshot id");
+    if (target.empty()) target = "restore-" + FormatUtc(ctx.env->NowUnixNanos(), "%Y%m%dT%H%M%SZ");
+    // A new directory below the policy's restore root, never outside it.
+    const bool safe = target.size() <= 128 && target.find("..") == std::string::npos && target[0] != '.' &&
+                      std::all_of(target.begin(), target.end(), [](char c) {
+                        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+                      });
+    if (!safe) return ApiError(400, "target must be a plain directory name (letters, digits, '-', '_', '.')");
+  }
   auto agents = ctx.store->Agents(Scope::All());
   if (!agents.ok()) return ServerFailure(agents.status(), "the store could not be read: ");
   for (const AgentRecord& a : *agents) {
@@ -335,9 +354,17 @@ ApiResponse BackupNow(ServerContext& ctx, const std::string& agent, const std::s
       // Outside the caller's scope it does not exist for them.
       if (!who.scope.Allows(p.resource_group, p.tags, false)) break;
       if (!p.error.empty()) return ApiError(409, "policy '" + policy + "' cannot run: " + p.error);
+      if (action == "restore" && !p.restores)
+        return ApiError(409, "agent '" + agent + "' has no restore_root for policy '" + policy + "': it restores nothing on request");
       const std::string by = who.principal.subject.empty() ? "anonymous" : who.principal.subject;
-      AgentRunRequest r = ctx.agent_requests->Add(agent, policy, by);
-      return {202, r.ToJson()};
+      AgentRunRequest r;
+      r.agent = agent;
+      r.policy = policy;
+      r.action = action;
+      r.requested_by = by;
+      r.snapshot = snapshot;
+      r.target = target;
+      return {202, ctx.agent_requests->Add(std::move(r)).ToJson()};
     }
   }
   return ApiError(404, "no policy '" + policy + "' of agent '" + agent + "' in your scope");

@@ -247,6 +247,7 @@ ApiResponse Api::Freshness(const ApiRequest& req) const {
                          {"timezone", p.timezone},  {"agent", v.declared->agent->name},
                          {"agent_up", AgentUp(*v.declared->agent, now)},
                          {"expected_by", Rfc3339OrNull(f.expected_by_ns)},
+                         {"restores", p.restores},
                          {"grace_seconds", static_cast<double>(f.grace_ns) / 1e9}};
       }
       out.push_back(std::move(j));

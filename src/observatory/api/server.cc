@@ -120,10 +120,12 @@ struct Server::Impl {
                 });
       }, kMaxOperationBody);
     }
-    router.Post("/api/v1/agents/*/policies/*/backup", [this](http::Request& q, http::Response& r) {
-      Operate(q, r, auth::kTrigger, "jobs.backup",
-              [&](const AccessDecision& who) { return BackupNow(ctx, q.captures[0], q.captures[1], who); });
-    }, kMaxOperationBody);
+    for (const char* action : {"backup", "restore"})
+      router.Post(std::string("/api/v1/agents/*/policies/*/") + action, [this, action](http::Request& q, http::Response& r) {
+        Operate(q, r, auth::kTrigger, std::string("jobs.") + action, [&](const AccessDecision& who) {
+          return RunNow(ctx, q.captures[0], q.captures[1], action, q.body, who);
+        });
+      }, kMaxOperationBody);
     router.Get("/api/v1/agents/*/requests", [this](http::Request& q, http::Response& r) { HandleAgentRequests(ctx, q, r); });
     router.Put("/api/v1/plans/*/retention", [this](http::Request& q, http::Response& r) {
       Operate(q, r, auth::kPolicies, "policies.write",

@@ -92,9 +92,11 @@ AccessDecision AdmitWriter(ServerContext& ctx, const http::Request& req, const c
 // GET /api/v1/agents/{agent}/requests?wait=25s: the agent's long poll for
 // "back up now" requests.
 void HandleAgentRequests(ServerContext& ctx, http::Request& req, http::Response& res);
-// POST /api/v1/agents/{agent}/policies/{policy}/backup: queue a run on the
-// agent that owns the policy (202 with the request).
-ApiResponse BackupNow(ServerContext& ctx, const std::string& agent, const std::string& policy, const AccessDecision& who);
+// POST /api/v1/agents/{agent}/policies/{policy}/{backup|restore}: queue a
+// run on the agent that owns the policy (202 with the request); restore's
+// body is {"snapshot": "latest", "target": "dir"}.
+ApiResponse RunNow(ServerContext& ctx, const std::string& agent, const std::string& policy, const std::string& action,
+                   const std::string& body, const AccessDecision& who);
 // POST /api/v1/agents/heartbeat: an agent's liveness and declared schedules.
 void HandleHeartbeat(ServerContext& ctx, http::Request& req, http::Response& res);
 // POST /api/v1/alerts/{trace}/{span}/acknowledge.

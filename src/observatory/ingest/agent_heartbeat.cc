@@ -40,6 +40,7 @@ Result<DeclaredPolicy> ReadPolicy(const json& j, const std::string& host) {
     }
   p.error = Text(j, "error");
   p.paused = j.value("paused", false);
+  p.restores = j.value("restores", false);
   p.running = j.value("running", false);
   p.last_outcome = Text(j, "last_outcome");
   if (p.error.empty()) {

@@ -19,6 +19,8 @@ std::string AgentRunRequest::ToJson() const {
                         {"policy", policy},
                         {"action", action},
                         {"requested_by", requested_by},
+                        {"snapshot", snapshot},
+                        {"target", target},
                         {"requested", FormatRfc3339(requested_ns)}}
       .dump();
 }
@@ -29,17 +31,13 @@ void AgentRequestQueue::Close() {
   cv_.notify_all();
 }
 
-AgentRunRequest AgentRequestQueue::Add(const std::string& agent, const std::string& policy, const std::string& requested_by) {
+AgentRunRequest AgentRequestQueue::Add(AgentRunRequest r) {
   uint8_t b[8];
   crypto::RandomBytes(b, sizeof b);
-  AgentRunRequest r;
   r.id = HexEncode(ByteView(b, sizeof b));
-  r.agent = agent;
-  r.policy = policy;
-  r.requested_by = requested_by;
   r.requested_ns = env_->NowUnixNanos();
   std::lock_guard<std::mutex> lock(mu_);
-  auto& q = queues_[agent];
+  auto& q = queues_[r.agent];
   q.push_back(r);
   if (q.size() > kMaxWaiting) q.pop_front();
   cv_.notify_all();

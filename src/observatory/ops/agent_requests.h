@@ -22,6 +22,7 @@ namespace backspan::observatory {
 
 struct AgentRunRequest {
   std::string id, agent, policy, action = "backup", requested_by;
+  std::string snapshot = "latest", target;  // restore: what, and the new directory below the restore root
   int64_t requested_ns = 0;
   std::string ToJson() const;
 };
@@ -33,9 +34,9 @@ class AgentRequestQueue {
   // Wakes every waiting poll, and answers later ones at once (shutdown).
   void Close();
 
-  // Queues a backup of `policy` for `agent`. At most 100 wait per agent; the
-  // oldest is dropped beyond that.
-  AgentRunRequest Add(const std::string& agent, const std::string& policy, const std::string& requested_by);
+  // Queues `request` (agent, policy, action, who) and returns it with its id
+  // and time. At most 100 wait per agent; the oldest is dropped beyond that.
+  AgentRunRequest Add(AgentRunRequest request);
   // Removes and returns the requests waiting for `agent` whose policy
   // `visible` accepts (the caller's scope); waits up to `wait_ms` for one.
   std::vector<AgentRunRequest> Take(const std::string& agent, int64_t wait_ms,

@@ -107,7 +107,10 @@ std::unordered_map<std::string, Declaration> Declarations(const std::vector<Agen
 Freshness EvaluateFreshness(const SourceState& s, const Declaration* declared, int64_t now_ns, int64_t default_stale_ns) {
   Freshness f;
   if (!declared || !Declared(s, *declared, now_ns, f)) f = Learned(s, now_ns, default_stale_ns);
-  const bool running = s.last_status == semconv::kJobStatusRunning || (declared && declared->policy->running);
+  // An agent's word that a run is going counts while the agent is heard
+  // from: a dead agent's last heartbeat must not hide an overdue source.
+  const bool running = s.last_status == semconv::kJobStatusRunning ||
+                       (declared && declared->policy->running && AgentUp(*declared->agent, now_ns));
   const bool failing = s.last_status == semconv::kJobStatusFailed || s.last_status == semconv::kJobStatusLost;
   if (declared && declared->policy->paused) f.state = SourceHealth::kPaused;
   else if (running) f.state = SourceHealth::kRunning;

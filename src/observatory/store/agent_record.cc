@@ -23,6 +23,7 @@ json PolicyToJson(const DeclaredPolicy& p) {
   if (!p.last_outcome.empty()) j["last_outcome"] = p.last_outcome;
   j["running"] = p.running;
   j["paused"] = p.paused;
+  j["restores"] = p.restores;
   if (p.first_declared_ns) j["first_declared"] = FormatRfc3339(p.first_declared_ns);
   return j;
 }
@@ -45,6 +46,7 @@ DeclaredPolicy PolicyFromJson(const json& j) {
   p.last_outcome = j.value("last_outcome", "");
   p.running = j.value("running", false);
   p.paused = j.value("paused", false);
+  p.restores = j.value("restores", false);
   p.first_declared_ns = ParseRfc3339(j.value("first_declared", "")).value_or(0);
   return p;
 }

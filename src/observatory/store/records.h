@@ -35,6 +35,7 @@ struct DeclaredPolicy {
   std::string error;           // the agent cannot run it
   std::string last_outcome;
   bool running = false, paused = false;
+  bool restores = false;  // the agent restores it on request (it has a restore root)
   int64_t first_declared_ns = 0;  // when the observatory first heard of it
 };
 
