@@ -150,7 +150,6 @@ Status ReadObservatory(const toml::table* table, ObservatoryConfig& o) {
   o.oidc_client_id = r.Text("oidc_client_id");
   o.oidc_client_secret_file = r.Text("oidc_client_secret_file");
   o.oidc_scope = r.Text("oidc_scope");
-  o.ca_file = r.Text("ca_file");
   o.heartbeat_seconds = r.Duration("heartbeat", o.heartbeat_seconds);
   if (!o.url.empty() && o.token_file.empty() && o.oidc_client_id.empty())
     r.Fail("set token_file, or oidc_token_url with oidc_client_id and oidc_client_secret_file");

@@ -73,7 +73,6 @@ struct ObservatoryConfig {
   std::string token_file;  // a bearer token (the ingest token, or a long-lived one)
   // OIDC client credentials, instead of token_file.
   std::string oidc_token_url, oidc_client_id, oidc_client_secret_file, oidc_scope;
-  std::string ca_file;     // a private CA for https
   int64_t heartbeat_seconds = 60;
 };
 

@@ -37,12 +37,14 @@ inline std::vector<std::string_view> SplitView(std::string_view s, char sep) {
 }
 
 // `s` percent-encoded, all but letters, digits and "-_.~" (RFC 3986
-// unreserved): values in OTEL_RESOURCE_ATTRIBUTES (W3C Baggage rules).
-inline std::string PercentEncode(std::string_view s) {
+// unreserved), and "/" if `keep_slash`: values in OTEL_RESOURCE_ATTRIBUTES
+// (W3C Baggage rules), form fields, URI paths and queries.
+inline std::string PercentEncode(std::string_view s, bool keep_slash = false) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out;
+  out.reserve(s.size());
   for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || (keep_slash && c == '/')) {
       out += static_cast<char>(c);
     } else {
       out += '%';

@@ -63,21 +63,7 @@ Result<Endpoint> ParseEndpoint(const std::string& url, bool allow_http) {
   return e;
 }
 
-std::string UriEncode(std::string_view text, bool keep_slash) {
-  static const char* kHex = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(text.size());
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || (keep_slash && c == '/')) {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
+std::string UriEncode(std::string_view text, bool keep_slash) { return PercentEncode(text, keep_slash); }
 
 RestClient::RestClient(Endpoint endpoint, std::shared_ptr<RequestSigner> signer, RestOptions options)
     : endpoint_(std::move(endpoint)),
