@@ -18,6 +18,7 @@
 #include "trace/export/in_progress_reporter.h"
 #include "trace/export/job_history.h"
 #include "trace/export/otel_config.h"
+#include "trace/export/spool.h"
 #include "trace/redactor.h"
 #include "trace/tracer.h"
 
@@ -514,6 +515,32 @@ TEST(JobHistoryTest, StoresListsAndLoadsJobs) {
   EXPECT_TRUE(found_event);
   EXPECT_EQ((*h)->LoadTrace("0123456789", nullptr).status().code(), ErrorCode::kNotFound);
   EXPECT_EQ((*h)->LoadTrace("xyz", nullptr).status().code(), ErrorCode::kInvalidArgument);
+  std::filesystem::remove_all(dir);
+}
+
+// The agent's spool: entries come back in the order written; past the
+// limit the oldest go first and are counted; one bigger than the whole
+// limit is refused.
+TEST(SpoolTest, KeepsOrderDropsTheOldestPastItsLimitAndCountsThem) {
+  const std::string dir = std::filesystem::temp_directory_path() / ("backspan-spool-test-" + std::to_string(getpid()));
+  Spool spool(Env::Default(), dir + "/spool", 1000);
+  for (int i = 0; i < 5; ++i) {
+    std::string body(300, static_cast<char>('a' + i));
+    ASSERT_TRUE(spool.Append(i % 2 ? kSpoolHeartbeat : kSpoolTraces, AsBytes(body)).ok());
+  }
+  auto entries = spool.List();
+  ASSERT_TRUE(entries.ok());
+  ASSERT_EQ(entries->size(), 3u);
+  EXPECT_EQ(spool.dropped(), 2);
+  std::string firsts;
+  for (const auto& e : *entries) firsts += static_cast<char>(spool.Read(e)->at(0));
+  EXPECT_EQ(firsts, "cde");
+  EXPECT_EQ((*entries)[0].kind, kSpoolTraces);
+  EXPECT_EQ((*entries)[1].kind, kSpoolHeartbeat);
+  ASSERT_TRUE(spool.Remove((*entries)[0]).ok());
+  EXPECT_EQ(spool.List()->size(), 2u);
+  const std::string huge(1001, 'x');
+  EXPECT_EQ(spool.Append(kSpoolTraces, AsBytes(huge)).code(), ErrorCode::kInvalidArgument);
   std::filesystem::remove_all(dir);
 }
 
