@@ -146,7 +146,7 @@ void Agent::Step() {
       }
       continue;
     }
-    if (!slot.asked.empty() && slot.timeline->StartManual()) {
+    if (!slot.asked.empty() && slot.timeline->StartManual(slot.asked.front().first.kind)) {
       auto [action, by] = std::move(slot.asked.front());
       slot.asked.pop_front();
       action.tick = now;
@@ -308,13 +308,14 @@ void Agent::Notify(const Policy& policy, const Action& action, Outcome outcome, 
 
 void Agent::PollRequests() {
   int64_t backoff_ms = 1000;
-  const std::string path = "/api/v1/agents/" + PercentEncode(config_->host) + "/requests?wait=25s";
+  // A short wait: stopping the agent waits for the poll in flight.
+  const std::string path = "/api/v1/agents/" + PercentEncode(config_->host) + "/requests?wait=10s";
   for (;;) {
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (stop_) return;
     }
-    auto resp = client_->Send("GET", path, "", "", 35'000);
+    auto resp = client_->Send("GET", path, "", "", 20'000);
     const bool ok = resp.ok() && resp->status == 200;
     if (ok) {
       backoff_ms = 1000;

@@ -36,9 +36,9 @@ const char* OutcomeName(Outcome o) {
 PolicyTimeline::PolicyTimeline(const Policy* policy, std::string host, PolicyState state)
     : policy_(policy), host_(std::move(host)), state_(std::move(state)) {}
 
-bool PolicyTimeline::StartManual() {
+bool PolicyTimeline::StartManual(Action::Kind kind) {
   if (running() || state_.retry_at) return false;
-  state_.running_task = "manual";
+  state_.running_task = kind == Action::kBackup ? "manual" : "restore";
   return true;
 }
 

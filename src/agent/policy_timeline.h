@@ -28,7 +28,7 @@ namespace backspan::agent {
 struct PolicyState {
   int64_t last_tick = 0;         // the newest backup tick dealt with (0: never seen)
   int64_t running_tick = 0;      // the tick the current or pending run serves; 0 if none
-  std::string running_task;      // "backup", "manual", "forget" or "check" while one runs; "" otherwise
+  std::string running_task;      // "backup", "manual", "restore", "forget" or "check" while one runs; "" otherwise
   int attempt = 0;               // of the backup serving running_tick
   int64_t retry_at = 0;          // when the next attempt starts; 0 if none is pending
   bool window_reported = false;  // running_tick's miss (overrun or failure) is reported
@@ -72,10 +72,11 @@ class PolicyTimeline {
   // The run that Poll started ended at `now`. A failed backup either gets
   // a retry (started by a later Poll) or is reported missed.
   std::vector<Action> Finished(int64_t now, Outcome outcome);
-  // Starts a backup someone asked for ("back up now"), outside the
+  // Starts a run someone asked for (a backup or a restore), outside the
   // schedule; false while another run of the policy runs or waits for a
-  // retry. Its end (Finished) changes no tick's fate.
-  bool StartManual();
+  // retry. Its end (Finished) changes no tick's fate; a backup's success
+  // counts as the policy's last success.
+  bool StartManual(Action::Kind kind);
   // The agent is starting: a run the previous process left behind was
   // interrupted; it is retried if its window is still open.
   void Recover(int64_t now);

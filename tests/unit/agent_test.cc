@@ -225,6 +225,22 @@ TEST_F(TimelineTest, AnInterruptedRunResumesIfItsWindowLasts) {
   EXPECT_EQ(Describe(killed.Poll(kMonday + 6 * kHour)), "missed d0 failed");
 }
 
+TEST_F(TimelineTest, RequestedRunsWaitTheirTurnAndOnlyABackupCountsAsSuccess) {
+  PolicyTimeline t(&policy_, "h", {});
+  t.Poll(kMonday);
+  ASSERT_TRUE(t.StartManual(Action::kRestore));
+  EXPECT_FALSE(t.StartManual(Action::kBackup));  // one run at a time
+  // The tick comes while the restore runs: it waits, not skipped.
+  EXPECT_EQ(Describe(t.Poll(kMonday + kHour)), "");
+  t.Finished(kMonday + kHour + 60, Outcome::kOk);
+  EXPECT_EQ(t.state().last_success, 0);  // a restore is not a backup
+  EXPECT_EQ(Describe(t.Poll(kMonday + kHour + 61)), "backup d0 #1");
+  t.Finished(kMonday + kHour + 120, Outcome::kOk);
+  ASSERT_TRUE(t.StartManual(Action::kBackup));
+  t.Finished(kMonday + 3 * kHour, Outcome::kOk);
+  EXPECT_EQ(t.state().last_success, kMonday + 3 * kHour);
+}
+
 TEST_F(TimelineTest, MaintenanceRunsBetweenBackupsOnceAfterDowntime) {
   policy_.forget_schedule = *schedule::Schedule::Parse("0 4 * * *", "UTC");
   policy_.check_schedule = *schedule::Schedule::Parse("0 7 * * *", "UTC");
