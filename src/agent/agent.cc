@@ -48,7 +48,18 @@ Status Agent::Open() {
   auto fanout = std::make_unique<trace::MultiProcessor>();
   fanout->Add(std::make_unique<trace::SimpleProcessor>(&resource_, exporter_.get()));
   fanout->Add(std::make_unique<trace::JobHistoryProcessor>(&resource_, config_->state_dir + "/history", env_));
-  processor_ = std::move(fanout);
+  // What leaves the host is redacted as the jobs redact theirs, with the
+  // same key (the jobs' history directory), so hashed paths still meet on
+  // one source.
+  trace::RedactionConfig rc;
+  rc.paths = *trace::ParseRedactAction(config_->trace_paths);
+  for (const auto& rule : config_->trace_redact) rc.rules.push_back(*trace::ParseRedactionRule(rule));
+  const bool hashing = rc.paths == trace::RedactAction::kHash ||
+                       std::any_of(rc.rules.begin(), rc.rules.end(), [](const auto& r) { return r.action == trace::RedactAction::kHash; });
+  if (hashing) rc.hash_key = trace::LoadHashKey(env_, config_->state_dir + "/history");
+  redactor_ = std::make_unique<trace::Redactor>(rc);
+  redactor_->Apply(resource_.attributes);
+  processor_ = std::make_unique<trace::RedactionProcessor>(trace::Redactor(std::move(rc)), std::move(fanout));
   runner_ = std::make_unique<PolicyRunner>(config_, processor_.get(), env_, SpoolDir(*config_));
   client_ = std::make_unique<ObservatoryClient>(config_->observatory, env_);
   if (client_->configured()) shipper_ = std::make_unique<SpoolShipper>(spool_.get(), client_.get(), log_);
@@ -238,7 +249,13 @@ std::string Agent::HeartbeatJson() const {
   json policies = json::array();
   const int64_t now = NowSeconds();
   for (const Policy& p : config_->policies) {
-    json j = {{"name", p.name}, {"repository", p.repository}, {"paths", p.paths}};
+    // The paths as the jobs' spans carry them (kept, hashed or dropped).
+    trace::Attributes paths = {{semconv::kPaths, trace::StringArray(p.paths)}};
+    redactor_->Apply(paths);
+    const auto* redacted = trace::FindAttribute(paths, semconv::kPaths);
+    json j = {{"name", p.name},
+              {"repository", p.repository},
+              {"paths", redacted ? std::get<trace::StringArray>(*redacted) : trace::StringArray{}}};
     json tags = json::object();
     for (const auto& [k, v] : p.tags) tags[k] = v;
     j["tags"] = tags;

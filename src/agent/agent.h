@@ -24,6 +24,7 @@
 #include "agent/spool_shipper.h"
 #include "notify/notifier.h"
 #include "trace/export/spool.h"
+#include "trace/redactor.h"
 
 namespace backspan {
 class Env;
@@ -81,6 +82,7 @@ class Agent {
   trace::Resource resource_;
   std::unique_ptr<trace::SpanExporter> exporter_;
   std::unique_ptr<trace::SpanProcessor> processor_;
+  std::unique_ptr<trace::Redactor> redactor_;  // for what leaves the host outside spans (heartbeats)
   std::unique_ptr<PolicyRunner> runner_;
   std::unique_ptr<ObservatoryClient> client_;
   std::unique_ptr<SpoolShipper> shipper_;

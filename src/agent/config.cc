@@ -12,6 +12,7 @@
 #include "crypto/crypto.h"
 #include "env/env.h"
 #include "retention/policy_values.h"
+#include "trace/redactor.h"
 #include "util/time_format.h"
 
 namespace backspan::agent {
@@ -220,6 +221,11 @@ Result<AgentConfig> LoadAgentConfig(Env* env, const std::string& path, const std
   config.state_dir = a.Text("state_dir", true);
   config.program = a.Text("program");
   config.notify_config = a.Text("notify_config");
+  if (std::string paths = a.Text("trace_paths"); !paths.empty()) config.trace_paths = paths;
+  if (!trace::ParseRedactAction(config.trace_paths).ok()) a.Fail("trace_paths must be keep, hash or drop");
+  config.trace_redact = a.List("trace_redact");
+  for (const auto& rule : config.trace_redact)
+    if (auto r = trace::ParseRedactionRule(rule); !r.ok()) a.Fail("trace_redact: " + r.status().message());
   if (config.program.empty()) config.program = default_program;
   config.spool_limit_bytes = a.Integer("spool_limit_mib", 256, 1, 1 << 20) << 20;
   a.RejectUnknown();

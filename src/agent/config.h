@@ -82,6 +82,11 @@ struct AgentConfig {
   std::string state_dir;   // the agent's state, spool and job history
   std::string program;     // the backspan binary jobs run; default: this one
   int64_t spool_limit_bytes = int64_t{256} << 20;
+  // What leaves the host in traces (docs/tracing.md, "Redaction"): file
+  // paths kept, hashed or dropped, and KEY_GLOB=keep|hash|drop rules; for the
+  // agent's spans and heartbeats and the jobs it runs alike.
+  std::string trace_paths = "keep";
+  std::vector<std::string> trace_redact;
   // Notification channels and rules (docs/notifications.md) the agent uses
   // itself, for hosts without an observatory; empty: none.
   std::string notify_config;

@@ -40,7 +40,9 @@ void PolicyRunner::SetPolicyAttributes(trace::Span& span, const Policy& policy) 
 }
 
 std::vector<std::string> PolicyRunner::JobArgs(const Policy& policy, const Action& action) const {
-  std::vector<std::string> argv = {config_->program, "--json", "-r", policy.repository};
+  std::vector<std::string> argv = {config_->program, "--json", "--trace-paths", config_->trace_paths};
+  for (const auto& rule : config_->trace_redact) argv.insert(argv.end(), {"--trace-redact", rule});
+  argv.insert(argv.end(), {"-r", policy.repository});
   if (!policy.password_file.empty()) argv.insert(argv.end(), {"--password-file", policy.password_file});
   else argv.insert(argv.end(), {"--password-command", policy.password_command});
   switch (action.kind) {

@@ -27,23 +27,6 @@ namespace {
 
 // The key that makes hashed values unguessable: BACKSPAN_TRACE_HASH_KEY if
 // set (so several hosts hash alike), else a random key kept in the state dir.
-crypto::Key HashKey(const std::string& state_dir) {
-  crypto::Key key{};
-  if (const char* k = std::getenv("BACKSPAN_TRACE_HASH_KEY"); k && *k) {
-    return crypto::Sha256(ByteView(reinterpret_cast<const uint8_t*>(k), std::strlen(k)));
-  }
-  Env* env = Env::Default();
-  std::string path = state_dir + "/trace-hash.key";
-  if (auto data = ReadWholeFile(env, path); data.ok() && data->size() == key.size()) {
-    std::copy(data->begin(), data->end(), key.begin());
-    return key;
-  }
-  key = crypto::RandomKey();
-  // The Env creates files 0600 and directories 0700. If the key cannot be
-  // kept, hashes still work in this job but will differ in the next.
-  if (CreateDirs(env, state_dir).ok()) (void)WriteFileAtomic(env, path, ByteView(key.data(), key.size()));
-  return key;
-}
 
 // KEY=VALUE tags as attributes KEY = VALUE (malformed ones are skipped:
 // commands validate their tags before a job starts).
@@ -181,7 +164,7 @@ JobTelemetry::JobTelemetry(const GlobalOptions& g, const std::string& kind, cons
   }
   bool hashing = rc.paths == trace::RedactAction::kHash;
   for (const auto& rule : rc.rules) hashing = hashing || rule.action == trace::RedactAction::kHash;
-  if (hashing) rc.hash_key = HashKey(state_dir);
+  if (hashing) rc.hash_key = trace::LoadHashKey(Env::Default(), state_dir);
   // The resource leaves the process too: the same rules apply to it.
   trace::Redactor(rc).Apply(r.attributes);
   trace::Redactor snapshot_redactor(rc);

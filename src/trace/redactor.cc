@@ -4,11 +4,14 @@
 
 #include <array>
 #include <cctype>
+#include <cstdlib>
+#include <cstring>
 #include <mutex>
 #include <optional>
 #include <regex>
 #include <string_view>
 
+#include "env/env.h"
 #include "trace/semconv.h"
 #include "util/hex.h"
 #include "util/text.h"
@@ -159,6 +162,22 @@ void Redactor::Apply(SpanData& span) const {
   Apply(span.attributes);
   for (auto& e : span.events) Apply(e.attributes);
   if (!span.status_message.empty()) span.status_message = ScrubText(span.status_message);
+}
+
+crypto::Key LoadHashKey(Env* env, const std::string& dir) {
+  if (const char* k = std::getenv("BACKSPAN_TRACE_HASH_KEY"); k && *k)
+    return crypto::Sha256(ByteView(reinterpret_cast<const uint8_t*>(k), std::strlen(k)));
+  crypto::Key key{};
+  const std::string path = dir + "/trace-hash.key";
+  if (auto data = ReadWholeFile(env, path); data.ok() && data->size() == key.size()) {
+    std::copy(data->begin(), data->end(), key.begin());
+    return key;
+  }
+  key = crypto::RandomKey();
+  // The Env creates files 0600 and directories 0700. If the key cannot be
+  // kept, hashes still work now but will differ next time.
+  if (CreateDirs(env, dir).ok()) (void)WriteFileAtomic(env, path, ByteView(key.data(), key.size()));
+  return key;
 }
 
 }  // namespace backspan::trace

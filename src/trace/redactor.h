@@ -18,6 +18,10 @@
 #include "trace/exporter.h"
 #include "util/status.h"
 
+namespace backspan {
+class Env;
+}
+
 namespace backspan::trace {
 
 enum class RedactAction { kKeep, kHash, kDrop };
@@ -39,6 +43,11 @@ struct RedactionConfig {
 // Parses "GLOB=keep|hash|drop" (one rule); kInvalidArgument otherwise.
 Result<RedactionRule> ParseRedactionRule(const std::string& text);
 Result<RedactAction> ParseRedactAction(const std::string& text);
+
+// The key hashed values are keyed with: BACKSPAN_TRACE_HASH_KEY if set,
+// else `dir`/trace-hash.key, made once (0600) so hashes stay the same
+// across jobs that share the directory.
+crypto::Key LoadHashKey(Env* env, const std::string& dir);
 
 class Redactor {
  public:

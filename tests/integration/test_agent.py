@@ -347,6 +347,18 @@ class AgentObservatoryTest(AgentTestCase):
         trace = self.get("/api/v1/traces/" + failure["trace_id"])
         self.assertIn("notify ops", [s["name"] for s in trace["spans"]])
 
+    def test_hashed_paths_still_meet_on_one_declared_source(self):
+        self.write_config([self.policy()], agent_extra='trace_paths = "hash"', observatory=self.obs)
+        r = self.agent("--once")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        fresh = self.get("/api/v1/freshness")["sources"]
+        self.assertEqual(len(fresh), 1, fresh)
+        self.assertTrue(fresh[0]["paths"].startswith("hmac:"), fresh[0])
+        self.assertEqual(fresh[0]["schedule"]["policy"], "data")
+        self.assertNotIn(self.data, json.dumps(self.get("/api/v1/agents")))
+        jobs = self.get("/api/v1/jobs")["jobs"]
+        self.assertNotIn(self.data, json.dumps(jobs))
+
     def test_nothing_is_lost_while_the_observatory_is_away(self):
         self.write_config([self.policy()], observatory=self.obs)
         self.obs.stop()

@@ -29,7 +29,7 @@ Result<DeclaredPolicy> ReadPolicy(const json& j, const std::string& host) {
   if (j.contains("paths") && j["paths"].is_array())
     for (const auto& path : j["paths"])
       if (path.is_string()) p.paths.push_back(path.get<std::string>());
-  if (p.paths.empty()) return Status::InvalidArgument(where + "paths must be a non-empty list of strings");
+  // No paths: the agent drops them from everything it sends (trace_paths = "drop").
   std::vector<std::string> tag_texts;
   if (j.contains("tags") && j["tags"].is_object())
     for (const auto& [k, v] : j["tags"].items()) {
