@@ -77,7 +77,7 @@ Status Agent::Open() {
   for (const Policy& p : config_->policies) {
     if (!p.error.empty()) {
       log_(p.error + "; the policy is not run");
-      worst_exit_ = 1;  // --once says so in its exit status
+      any_failed_ = true;  // --once says so in its exit status
       continue;
     }
     if (p.paused) {
@@ -121,7 +121,7 @@ void Agent::Handle(PolicySlot& slot, const std::vector<Action>& actions, int64_t
            a.reason + ")");
       runner_->ReportMissed(slot.timeline->policy(), a, now);
       Notify(slot.timeline->policy(), a, Outcome::kFailed, nullptr);
-      worst_exit_ = std::max(worst_exit_, 1);
+      any_failed_ = true;
     } else {
       Start(slot, a, "schedule");
     }
@@ -139,12 +139,8 @@ void Agent::Step() {
       slot.busy = false;
       log_("policy '" + name + "': " + ActionName(action.kind) + " " + OutcomeName(result.outcome) +
            (result.message.empty() ? "" : ": " + result.message) + " (trace " + result.trace_id + ")");
-      if (action.kind == Action::kBackup) {
-        const int code = result.outcome == Outcome::kOk || result.outcome == Outcome::kSkipped ? 0
-                         : result.outcome == Outcome::kPartial                                  ? 3
-                                                                                                : 1;
-        worst_exit_ = std::max(worst_exit_, code);
-      }
+      if (action.kind == Action::kBackup && result.outcome == Outcome::kPartial) any_partial_ = true;
+      else if (result.outcome != Outcome::kOk && result.outcome != Outcome::kSkipped) any_failed_ = true;
       if (action.kind == Action::kBackup) Notify(slot.timeline->policy(), action, result.outcome, &result);
       Handle(slot, slot.timeline->Finished(now, result.outcome), now);
       changed = true;
@@ -196,7 +192,7 @@ int Agent::RunOnce(int64_t deliver_timeout_ms) {
     const int64_t until = env_->MonotonicNanos() + deliver_timeout_ms * 1000000;
     while (!shipper_->DeliverAll() && env_->MonotonicNanos() < until) SleepUnlessInterrupted(500'000'000);
   }
-  return worst_exit_;
+  return any_failed_ ? 1 : any_partial_ ? 3 : 0;
 }
 
 int Agent::RunUntilStopped() {

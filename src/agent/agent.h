@@ -92,7 +92,7 @@ class Agent {
   std::condition_variable cv_;
   std::map<std::string, PolicySlot> slots_;  // runnable policies, by name
   bool stop_ = false;
-  int worst_exit_ = 0;  // for RunOnce
+  bool any_failed_ = false, any_partial_ = false;  // RunOnce's exit status: 1 before 3
 };
 
 }  // namespace backspan::agent
