@@ -336,8 +336,11 @@ void Agent::PollRequests() {
       std::lock_guard<std::mutex> lock(mu_);
       if (j.is_object() && j.contains("requests") && j["requests"].is_array())
         for (const auto& r : j["requests"]) {
-          const std::string policy = r.value("policy", ""), by = r.value("requested_by", ""),
-                            what = r.value("action", "backup");
+          // Fields of another type read as absent: the answer is outside input.
+          const auto text = [&](const char* key, const char* fallback) {
+            return r.is_object() && r.contains(key) && r[key].is_string() ? r[key].get<std::string>() : std::string(fallback);
+          };
+          const std::string policy = text("policy", ""), by = text("requested_by", ""), what = text("action", "backup");
           auto slot = slots_.find(policy);
           if (slot == slots_.end() || (what != "backup" && what != "restore") ||
               (what == "restore" && slot->second.timeline->policy().restore_root.empty())) {
@@ -345,8 +348,8 @@ void Agent::PollRequests() {
             continue;
           }
           Action action{what == "backup" ? Action::kBackup : Action::kRestore, 0, 1, false, ""};
-          action.snapshot = r.value("snapshot", "latest");
-          action.target = r.value("target", "");
+          action.snapshot = text("snapshot", "latest");
+          action.target = text("target", "");
           log_("policy '" + policy + "': " + what + " requested by " + by);
           slot->second.asked.emplace_back(std::move(action), by.empty() ? "api" : by);
         }

@@ -214,6 +214,8 @@ void Notifier::Load() {
   if (!bytes.ok()) return;
   const auto j = nlohmann::json::parse(AsText(*bytes), nullptr, false);
   if (!j.is_object() || !j.contains("incidents") || !j["incidents"].is_array()) return;
+  // A damaged file loses its incidents, never the server: they reopen.
+  try {
   for (const auto& i : j["incidents"]) {
     if (!i.is_object()) continue;
     Incident inc;
@@ -233,6 +235,9 @@ void Notifier::Load() {
     inc.last.detail = i.value("detail", "");
     inc.last.time_ns = i.value("time_ns", int64_t{0});
     if (!inc.id.empty() && !inc.last.key.empty()) incidents_[inc.last.key] = std::move(inc);
+  }
+  } catch (const nlohmann::json::exception&) {
+    incidents_.clear();
   }
 }
 

@@ -15,8 +15,14 @@ constexpr size_t kMaxPolicies = 1000;
 // The service every job of an agent reports under (the agent sets it).
 constexpr char kAgentService[] = "backspan";
 
+// A field of the expected type, else the fallback: json::value throws on a
+// field of another type, and a heartbeat is outside input.
 std::string Text(const json& j, const char* key) {
   return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string();
+}
+bool Flag(const json& j, const char* key) { return j.contains(key) && j[key].is_boolean() && j[key].get<bool>(); }
+int64_t Count(const json& j, const char* key, int64_t fallback = 0) {
+  return j.contains(key) && j[key].is_number_integer() ? j[key].get<int64_t>() : fallback;
 }
 
 Result<DeclaredPolicy> ReadPolicy(const json& j, const std::string& host) {
@@ -39,9 +45,9 @@ Result<DeclaredPolicy> ReadPolicy(const json& j, const std::string& host) {
       if (k == semconv::kAzureResourceGroupName) p.resource_group = v.get<std::string>();
     }
   p.error = Text(j, "error");
-  p.paused = j.value("paused", false);
-  p.restores = j.value("restores", false);
-  p.running = j.value("running", false);
+  p.paused = Flag(j, "paused");
+  p.restores = Flag(j, "restores");
+  p.running = Flag(j, "running");
   p.last_outcome = Text(j, "last_outcome");
   if (p.error.empty()) {
     p.schedule = Text(j, "schedule");
@@ -75,13 +81,13 @@ Result<ParsedHeartbeat> ParseHeartbeat(std::string_view body, const Scope& write
   a.version = Text(j, "version");
   a.sent_ns = ParseRfc3339(Text(j, "time")).value_or(now_ns);
   a.received_ns = now_ns;
-  a.interval_seconds = j.value("interval_seconds", int64_t{60});
+  a.interval_seconds = Count(j, "interval_seconds", 60);
   if (a.interval_seconds < 1 || a.interval_seconds > 86400) return Status::InvalidArgument("interval_seconds must be from 1 to 86400");
-  a.stopping = j.value("stopping", false);
+  a.stopping = Flag(j, "stopping");
   if (j.contains("spool") && j["spool"].is_object()) {
-    a.spool_entries = j["spool"].value("entries", int64_t{0});
-    a.spool_bytes = j["spool"].value("bytes", int64_t{0});
-    a.spool_dropped = j["spool"].value("dropped", int64_t{0});
+    a.spool_entries = Count(j["spool"], "entries");
+    a.spool_bytes = Count(j["spool"], "bytes");
+    a.spool_dropped = Count(j["spool"], "dropped");
   }
   if (!j.contains("policies")) return out;
   if (!j["policies"].is_array()) return Status::InvalidArgument("'policies' must be a list");
