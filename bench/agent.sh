@@ -21,11 +21,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$bin" --json serve --listen 127.0.0.1:0 --data "$work/obs" --ingest-token-file <(echo agent-bench-token-0123456789) \
+echo agent-bench-token-0123456789 >"$work/token"
+"$bin" --json serve --listen 127.0.0.1:0 --data "$work/obs" --ingest-token-file "$work/token" \
   >"$work/listen" 2>"$work/serve.log" &
 pids+=($!)
 url=$(first_json_field "$work/listen" url)
-echo agent-bench-token-0123456789 >"$work/token"
 echo pw >"$work/pw"
 mkdir -p "$work/data"
 {
