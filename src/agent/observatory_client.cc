@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "config/toml_reader.h"
 #include "env/env.h"
 #include "util/hex.h"
 #include "util/text.h"
@@ -10,13 +11,13 @@ namespace backspan::agent {
 
 Result<std::string> ObservatoryClient::Authorization() {
   if (!config_.token_file.empty()) {
-    ASSIGN_OR_RETURN(Bytes token, ReadWholeFile(env_, config_.token_file));
+    ASSIGN_OR_RETURN(Bytes token, config::ReadNamedFile(env_, config_.token_file));
     return "Bearer " + std::string(Trim(AsText(token)));
   }
   std::lock_guard<std::mutex> lock(mu_);
   const int64_t now = env_->NowUnixNanos() / 1000000000;
   if (!token_.empty() && now < token_expires_) return "Bearer " + token_;
-  ASSIGN_OR_RETURN(Bytes secret, ReadWholeFile(env_, config_.oidc_client_secret_file));
+  ASSIGN_OR_RETURN(Bytes secret, config::ReadNamedFile(env_, config_.oidc_client_secret_file));
   net::HttpRequest req;
   req.url = config_.oidc_token_url;
   // client_secret_basic, which every token endpoint must accept (RFC 6749,

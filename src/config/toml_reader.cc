@@ -1,5 +1,7 @@
 #include "config/toml_reader.h"
 
+#include <filesystem>
+
 #include "env/env.h"
 #include "util/time_format.h"
 
@@ -15,8 +17,22 @@ std::string FormatNumber(double v) {
 
 }  // namespace
 
+Result<Bytes> ReadNamedFile(Env* env, const std::string& path) {
+  // A path the operator names may be a link (a ConfigMap or Secret mount,
+  // /etc/alternatives): follow it to the file; the Env's own reads never
+  // follow links.
+  std::string real = path;
+  if (auto info = env->Lstat(path); info.ok() && info->kind == FileKind::kSymlink) {
+    std::error_code ec;
+    const std::filesystem::path target = std::filesystem::canonical(path, ec);
+    if (ec) return Status::NotFound(path + " is a link to nothing (" + ec.message() + ")");
+    real = target.string();
+  }
+  return ReadWholeFile(env, real);
+}
+
 Result<toml::table> ParseTomlFile(Env* env, const std::string& path) {
-  auto bytes = ReadWholeFile(env, path);
+  auto bytes = ReadNamedFile(env, path);
   if (!bytes.ok()) return bytes.status().WithContext("configuration file");
   try {
     return toml::parse(AsText(*bytes), path);

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "util/bytes.h"
 #include "util/status.h"
 
 namespace backspan {
@@ -18,6 +19,10 @@ class Env;
 }
 
 namespace backspan::config {
+
+// Reads a file an operator names (a configuration, a token, a secret),
+// following links to it.
+Result<Bytes> ReadNamedFile(Env* env, const std::string& path);
 
 // Parses the file at `path`; InvalidArgument naming the line and column of
 // a syntax error.

@@ -2,6 +2,7 @@
 #include <nlohmann/json.hpp>
 
 #include "crypto/crypto.h"
+#include "config/toml_reader.h"
 #include "env/env.h"
 #include "net/http_client.h"
 #include "notify/channel.h"
@@ -31,7 +32,7 @@ Status Post(const ChannelConfig& c, std::vector<std::pair<std::string, std::stri
 
 std::string ReadSecret(Env* env, const std::string& path) {
   if (path.empty()) return "";
-  auto b = ReadWholeFile(env, path);
+  auto b = config::ReadNamedFile(env, path);
   return b.ok() ? std::string(Trim(AsText(*b))) : "";
 }
 

@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "crypto/crypto.h"
+#include "config/toml_reader.h"
 #include "env/env.h"
 #include "notify/channel.h"
 #include "util/hex.h"
@@ -49,7 +50,7 @@ class SmtpChannel final : public Channel {
     if (!curl) return Status::IOError(config_.name + ": cannot start an SMTP session");
     std::string password;
     if (!config_.password_file.empty())
-      if (auto b = ReadWholeFile(env_, config_.password_file); b.ok()) password = std::string(Trim(AsText(*b)));
+      if (auto b = config::ReadNamedFile(env_, config_.password_file); b.ok()) password = std::string(Trim(AsText(*b)));
     curl_slist* rcpt = nullptr;
     for (const auto& to : config_.to) rcpt = curl_slist_append(rcpt, ("<" + to + ">").c_str());
     const std::string from = "<" + config_.from + ">";

@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <mutex>
@@ -99,6 +100,14 @@ TEST_F(AgentConfigTest, ABadScheduleIsOneLineNamingThePolicy) {
                 "password_command = \"echo pw\"\npaths = [\"/var\"]\nschedule = \"0 25 * * *\"\n");
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(c->policies[0].error, "policy 'db': schedule: hour field '25': 25 is out of range 0-23");
+}
+
+TEST_F(AgentConfigTest, AFileNamedThroughALinkIsRead) {
+  ASSERT_TRUE(Load(Policy("")).ok());
+  ASSERT_EQ(symlink((dir_.path() + "/agent.toml").c_str(), (dir_.path() + "/link.toml").c_str()), 0);
+  auto c = LoadAgentConfig(Env::Default(), dir_.path() + "/link.toml", "/usr/bin/backspan", "host-a");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->policies.size(), 1u);
 }
 
 TEST_F(AgentConfigTest, MalformedFilesNameTheLine) {
