@@ -134,7 +134,13 @@ PolicyRunner::HookResult PolicyRunner::RunHooks(const Policy& policy, const std:
   return HookResult::kOk;
 }
 
-std::vector<std::string> PolicyRunner::JobEnvironment(const Policy& policy, const trace::Span& run) const {
+std::vector<std::string> PolicyRunner::JobEnvironment(const Policy& policy, const Action& action,
+                                                     const trace::Span& run) const {
+  // The job's own root span carries the window's end too, so the
+  // observatory can forecast overruns of the job itself.
+  std::string resource = std::string(semconv::kPolicyName) + "=" + PercentEncode(policy.name);
+  if (policy.schedule && action.kind == Action::kBackup)
+    resource += std::string(",") + semconv::kJobDeadline + "=" + PercentEncode(Rfc3339Seconds(policy.Deadline(action.tick)));
   return {
       "TRACEPARENT=" + run.context().ToTraceparent(),
       "TRACESTATE=",
@@ -144,7 +150,7 @@ std::vector<std::string> PolicyRunner::JobEnvironment(const Policy& policy, cons
       "BACKSPAN_STATE_DIR=" + config_->state_dir + "/history",
       "OTEL_SDK_DISABLED=false",
       "OTEL_SERVICE_NAME=backspan",  // the service the heartbeat declares the policy's source under
-      "OTEL_RESOURCE_ATTRIBUTES=" + std::string(semconv::kPolicyName) + "=" + PercentEncode(policy.name),
+      "OTEL_RESOURCE_ATTRIBUTES=" + resource,
   };
 }
 
@@ -190,7 +196,7 @@ RunResult PolicyRunner::Run(const Policy& policy, const Action& action, const st
     }
   }
   std::string last_line;
-  const int code = RunProcess(JobArgs(policy, action), JobEnvironment(policy, run), &last_line);
+  const int code = RunProcess(JobArgs(policy, action), JobEnvironment(policy, action, run), &last_line);
   result.exit_code = code;
   run.SetAttribute(semconv::kProcessExitCode, int64_t(code));
   Outcome outcome = code == 0 ? Outcome::kOk

@@ -52,7 +52,7 @@ class PolicyRunner {
   HookResult RunHooks(const Policy& policy, const std::vector<std::string>& commands, const char* kind,
                       const trace::Span& parent, const std::string& status, std::string* message);
   // The environment of a job: the run's trace context, the spool, the host.
-  std::vector<std::string> JobEnvironment(const Policy& policy, const trace::Span& run) const;
+  std::vector<std::string> JobEnvironment(const Policy& policy, const Action& action, const trace::Span& run) const;
   std::vector<std::string> JobArgs(const Policy& policy, const Action& action) const;
   void SetPolicyAttributes(trace::Span& span, const Policy& policy) const;
 

@@ -1,6 +1,7 @@
 #include "trace/job_summary.h"
 
 #include "trace/semconv.h"
+#include "util/time_format.h"
 
 namespace backspan::trace {
 
@@ -60,6 +61,8 @@ JobSummary SummarizeJob(const RootSpan& root) {
   job.bytes_stored = a.Int(semconv::kBytesStored);
   job.bytes_total = a.Int(semconv::kBytesTotal);
   job.files_total = a.Int(semconv::kFilesTotal);
+  job.files_changed = a.Int(semconv::kFilesNew) + a.Int(semconv::kFilesChanged);
+  if (auto deadline = ParseRfc3339(a.Text(semconv::kJobDeadline))) job.deadline_ns = *deadline;
   return job;
 }
 

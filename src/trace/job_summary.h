@@ -54,6 +54,8 @@ struct JobSummary {
   std::string error_type;     // error.type
   std::string error_message;  // the span's status message, when it failed
   int64_t bytes_read = 0, bytes_added = 0, bytes_stored = 0, bytes_total = 0, files_total = 0;
+  int64_t files_changed = 0;  // new and changed files
+  int64_t deadline_ns = 0;    // backspan.job.deadline: when the job had to be done (0: none)
 };
 
 // The job `root` describes. Its status: running while in progress;

@@ -299,6 +299,9 @@ class AgentObservatoryTest(AgentTestCase):
         self.assertEqual(backup["trace_id"], run["trace_id"])
         self.assertEqual(backup["tags"]["backspan.policy.name"], "data")
         self.assertEqual(backup["host"], "host-a")
+        # The window's end reaches the backup job itself, for insight's forecasts.
+        self.assertIn("deadline", backup)
+        self.assertNotIn("backspan.job.deadline", backup["tags"])
         agents = self.get("/api/v1/agents")["agents"]
         self.assertEqual(agents[0]["name"], "host-a")
         self.assertTrue(agents[0]["up"])

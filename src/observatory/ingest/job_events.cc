@@ -6,6 +6,7 @@
 #include "observatory/ingest/json_body.h"
 #include "trace/semconv.h"
 #include "util/text.h"
+#include "util/time_format.h"
 
 namespace backspan::observatory {
 namespace {
@@ -95,13 +96,20 @@ Result<ExternalSpan> EventSpan(const json& ev, int64_t now_ns) {
   if (auto v = Text(ev, "host"); !v.empty()) trace::SetAttribute(attrs, semconv::kHostName, v);
   if (auto v = Text(ev, "resource_group"); !v.empty()) trace::SetAttribute(attrs, semconv::kAzureResourceGroupName, v);
   if (auto v = Text(ev, "snapshot_id"); !v.empty()) trace::SetAttribute(attrs, semconv::kSnapshotId, v);
-  for (const char* n : {"bytes_added", "bytes_total", "files_total"}) {
+  for (const char* n : {"bytes_added", "bytes_total", "files_total", "files_changed", "bytes_read", "bytes_stored"}) {
     auto it = ev.find(n);
     if (it == ev.end()) continue;
     if (!it->is_number_integer() || it->get<int64_t>() < 0) return Status::InvalidArgument(std::string(n) + " is not a count");
     std::string name = n;
     name[name.find('_')] = '.';
     trace::SetAttribute(attrs, semconv::kBackspanPrefix + name, it->get<int64_t>());
+  }
+  if (auto it = ev.find("deadline"); it != ev.end()) {
+    // When the job had to be done (its backup window's end): forecasts
+    // compare durations with it (docs/insight.md).
+    std::optional<int64_t> t = it->is_string() ? ParseExternalTime(it->get<std::string>()) : std::nullopt;
+    if (!t) return Status::InvalidArgument("deadline " + it->dump().substr(0, 60) + " is not an RFC 3339 time");
+    trace::SetAttribute(attrs, semconv::kJobDeadline, FormatRfc3339(*t));
   }
   if (auto it = ev.find("paths"); it != ev.end() && !AddAttribute(attrs, semconv::kPaths, *it))
     return Status::InvalidArgument("paths is not an array of strings");
@@ -149,6 +157,44 @@ Result<ExternalSpan> EventSpan(const json& ev, int64_t now_ns) {
   return out;
 }
 
+// A finished job's "phases": [{"name", "duration_s"}] as its child spans,
+// laid end to end from its start (or, when the event leaves the start to
+// the stored job, back from its end), so a tool's phases show in the
+// waterfall and insight can tell which one grew.
+Result<std::vector<ExternalSpan>> PhaseSpans(const json& ev, const ExternalSpan& job, int64_t end_ns) {
+  std::vector<ExternalSpan> out;
+  auto it = ev.find("phases");
+  if (it == ev.end()) return out;
+  if (!it->is_array() || it->size() > 64) return Status::InvalidArgument("phases is not an array of at most 64 phases");
+  if (job.open) return Status::InvalidArgument("phases belong to a completed or failed event");
+  std::vector<std::pair<std::string, int64_t>> phases;
+  int64_t total = 0;
+  for (const auto& p : *it) {
+    const std::string name = p.is_object() ? Text(p, "name") : "";
+    auto d = p.is_object() ? p.find("duration_s") : p.end();
+    if (name.empty() || name.size() > 128 || d == p.end() || !d->is_number() || !std::isfinite(d->get<double>()) ||
+        d->get<double>() < 0 || d->get<double>() > 366.0 * 86400)
+      return Status::InvalidArgument("phases[" + std::to_string(phases.size()) +
+                                     "] is not {\"name\": text, \"duration_s\": seconds from 0 to a year}");
+    phases.emplace_back(name, static_cast<int64_t>(std::llround(d->get<double>() * 1e9)));
+    total += phases.back().second;
+  }
+  int64_t t = job.span.start_ns ? job.span.start_ns : end_ns - total;
+  for (auto& [name, duration] : phases) {
+    ExternalSpan phase;
+    phase.resource = job.resource;
+    phase.span.trace_id = job.span.trace_id;
+    phase.span.parent_span_id = job.span.span_id;
+    phase.span.span_id = DerivedSpanId("job-event-phase", trace::ToHex(job.span.span_id) + "/" + std::to_string(out.size()));
+    phase.span.name = name;
+    phase.span.start_ns = t;
+    phase.span.end_ns = t + duration;
+    t += duration;
+    out.push_back(std::move(phase));
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<ParsedSpans> JobEventSpans(std::string_view body, int64_t now_ns) {
@@ -171,8 +217,13 @@ Result<ParsedSpans> JobEventSpans(std::string_view body, int64_t now_ns) {
   ParsedSpans out;
   for (size_t i = 0; i < events.size(); ++i) {
     auto span = EventSpan(events[i], now_ns);
-    if (span.ok()) out.spans.push_back(std::move(*span));
-    else out.rejected.push_back("event " + std::to_string(i + 1) + ": " + span.status().message());
+    Result<std::vector<ExternalSpan>> phases = span.ok() ? PhaseSpans(events[i], *span, span->span.end_ns) : span.status();
+    if (!phases.ok()) {
+      out.rejected.push_back("event " + std::to_string(i + 1) + ": " + phases.status().message());
+      continue;
+    }
+    out.spans.push_back(std::move(*span));
+    for (auto& p : *phases) out.spans.push_back(std::move(p));
   }
   return out;
 }

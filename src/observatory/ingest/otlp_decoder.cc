@@ -58,7 +58,7 @@ std::string CheckSpan(const tracepb::Span& s, const SpanLimits& limits, bool in_
 bool IsTagKey(const std::string& key) {
   static const char* const kNotTags[] = {semconv::kCicdPipelineTaskRunId, semconv::kSnapshotId, semconv::kSnapshotParent,
                                          semconv::kProcessCommand, semconv::kProcessCommandLine, semconv::kProcessExecutablePath,
-                                         semconv::kRestoreTarget, semconv::kFilePath,
+                                         semconv::kRestoreTarget, semconv::kFilePath, semconv::kJobDeadline, semconv::kScheduleTick,
                                          // other systems' run ids, free text, times and links
                                          semconv::kJobId, semconv::kAzureBackupJobId, semconv::kAzureMonitorAlertId,
                                          semconv::kAzureMonitorAlertOriginId, semconv::kAzureMonitorAlertDescription,
@@ -151,6 +151,10 @@ JobRecord MakeJob(const tracepb::Span& s, const KeyValues& resource, bool in_pro
   job.bytes_added = summary.bytes_added;
   job.bytes_total = summary.bytes_total;
   job.files_total = summary.files_total;
+  job.files_changed = summary.files_changed;
+  job.bytes_read = summary.bytes_read;
+  job.bytes_stored = summary.bytes_stored;
+  job.deadline_ns = summary.deadline_ns;
   job.error_type = std::move(summary.error_type);
   job.error_message = std::move(summary.error_message);
   job.snapshot_id = std::move(summary.snapshot_id);

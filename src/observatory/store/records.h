@@ -65,6 +65,9 @@ struct JobRecord {
   std::string resource_group;  // azure.resource_group.name: the unit of access scopes
   int64_t start_ns = 0, end_ns = 0;  // end = last update for a running job
   int64_t bytes_added = 0, bytes_total = 0, files_total = 0;
+  // What insight (docs/insight.md) reads besides: new and changed files,
+  // bytes read and written to the repository, the deadline (0: none).
+  int64_t files_changed = 0, bytes_read = 0, bytes_stored = 0, deadline_ns = 0;
   std::string error_type, error_message, snapshot_id;
   // String and boolean attributes a user can filter and group by, sorted by key.
   std::vector<Tag> tags;

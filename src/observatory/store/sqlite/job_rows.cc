@@ -9,7 +9,8 @@ std::string JobColumns(const std::string& alias) {
   std::string out;
   for (const char* c : {"id", "trace_id", "span_id", "name", "kind", "status", "host", "service", "resource_group",
                         "start_ns", "end_ns", "bytes_added", "bytes_total", "files_total", "error_type",
-                        "error_message", "snapshot_id", "source_key", "source_paths", "tags", "updated_ns"})
+                        "error_message", "snapshot_id", "source_key", "source_paths", "tags", "updated_ns",
+                        "files_changed", "bytes_read", "bytes_stored", "deadline_ns"})
     out += (out.empty() ? "" : ", ") + alias + c;
   return out;
 }
@@ -37,6 +38,10 @@ JobRow ReadJob(sql::Stmt& row) {
   r.source_paths = row.Text(18);
   r.tags = TagsFromJson(row.Text(19));
   r.updated_ns = row.Int(20);
+  r.files_changed = row.Int(21);
+  r.bytes_read = row.Int(22);
+  r.bytes_stored = row.Int(23);
+  r.deadline_ns = row.Int(24);
   return r;
 }
 
@@ -86,7 +91,9 @@ bool SameJob(const JobRecord& a, const JobRecord& b) {
          a.resource_group == b.resource_group && a.start_ns == b.start_ns && a.end_ns == b.end_ns &&
          a.bytes_added == b.bytes_added && a.bytes_total == b.bytes_total && a.files_total == b.files_total &&
          a.error_type == b.error_type && a.error_message == b.error_message && a.snapshot_id == b.snapshot_id &&
-         a.source_key == b.source_key && a.source_paths == b.source_paths && a.tags == b.tags;
+         a.source_key == b.source_key && a.source_paths == b.source_paths && a.tags == b.tags &&
+         a.files_changed == b.files_changed && a.bytes_read == b.bytes_read && a.bytes_stored == b.bytes_stored &&
+         a.deadline_ns == b.deadline_ns;
 }
 
 std::string TagsToJson(const std::vector<Tag>& tags) {

@@ -17,7 +17,7 @@ namespace {
 // can hand freed pages back to the filesystem. Neither may run in a transaction.
 const char kPragmas[] = "PRAGMA auto_vacuum = INCREMENTAL; PRAGMA journal_mode = WAL;";
 
-constexpr int64_t kSchemaVersion = 4;  // 4: agents' heartbeats
+constexpr int64_t kSchemaVersion = 5;  // 4: agents' heartbeats; 5: the jobs' measures insight reads
 const char kSchema[] = R"(
 CREATE TABLE IF NOT EXISTS span_chunks (
   id INTEGER PRIMARY KEY, trace_id BLOB NOT NULL, start_ns INTEGER NOT NULL,
@@ -33,7 +33,9 @@ CREATE TABLE IF NOT EXISTS jobs (
   resource_group TEXT NOT NULL, start_ns INTEGER NOT NULL, end_ns INTEGER NOT NULL,
   bytes_added INTEGER NOT NULL, bytes_total INTEGER NOT NULL, files_total INTEGER NOT NULL,
   error_type TEXT NOT NULL, error_message TEXT NOT NULL, snapshot_id TEXT NOT NULL,
-  source_key TEXT NOT NULL, source_paths TEXT NOT NULL, tags TEXT NOT NULL, updated_ns INTEGER NOT NULL);
+  source_key TEXT NOT NULL, source_paths TEXT NOT NULL, tags TEXT NOT NULL, updated_ns INTEGER NOT NULL,
+  files_changed INTEGER NOT NULL DEFAULT 0, bytes_read INTEGER NOT NULL DEFAULT 0,
+  bytes_stored INTEGER NOT NULL DEFAULT 0, deadline_ns INTEGER NOT NULL DEFAULT 0);
 -- A job's identity, found by its start time first: jobs arrive roughly in
 -- time order, so this index grows at its end instead of at random places
 -- (schema 1 had (trace_id, span_id) and (start_ns) instead).
@@ -66,6 +68,13 @@ CREATE TABLE IF NOT EXISTS job_counts (
 CREATE TABLE IF NOT EXISTS agents (name TEXT PRIMARY KEY, sent_ns INTEGER NOT NULL, body TEXT NOT NULL) WITHOUT ROWID;
 )";
 
+// Schemas 1 to 4 kept none of the measures insight reads: older jobs read as 0.
+const char kAddMeasures[] =
+    "ALTER TABLE jobs ADD COLUMN files_changed INTEGER NOT NULL DEFAULT 0; "
+    "ALTER TABLE jobs ADD COLUMN bytes_read INTEGER NOT NULL DEFAULT 0; "
+    "ALTER TABLE jobs ADD COLUMN bytes_stored INTEGER NOT NULL DEFAULT 0; "
+    "ALTER TABLE jobs ADD COLUMN deadline_ns INTEGER NOT NULL DEFAULT 0";
+
 // Schemas 1 and 2 had no daily rollups: the aggregates are rebuilt from the
 // jobs (at startup, by the recovery that follows).
 const char kRebuildAggregates[] =
@@ -92,6 +101,7 @@ Result<std::unique_ptr<SpanStore>> SqliteSpanStore::Open(const StoreOptions& opt
   if (*version < kSchemaVersion) {
     std::string upgrade = std::string("BEGIN IMMEDIATE;") + kSchema + ";";
     if (*version >= 1 && *version < 3) upgrade += std::string(kRebuildAggregates) + ";";
+    if (*version >= 1 && *version < 5) upgrade += std::string(kAddMeasures) + ";";
     upgrade += "PRAGMA user_version = " + std::to_string(kSchemaVersion) + "; COMMIT;";
     if (Status s = impl->wdb.Exec(upgrade); !s.ok()) {
       (void)impl->wdb.Exec("ROLLBACK");
@@ -314,12 +324,13 @@ Status SqliteSpanStore::Impl::ApplyJob(const JobRecord& job) {
   static const char kUpdate[] =
       "UPDATE jobs SET name = ?3, kind = ?4, status = ?5, host = ?6, service = ?7, resource_group = ?8, "
       "start_ns = ?9, end_ns = ?10, bytes_added = ?11, bytes_total = ?12, files_total = ?13, error_type = ?14, "
-      "error_message = ?15, snapshot_id = ?16, source_key = ?17, source_paths = ?18, tags = ?19, updated_ns = ?20 "
-      "WHERE id = ?21";
+      "error_message = ?15, snapshot_id = ?16, source_key = ?17, source_paths = ?18, tags = ?19, updated_ns = ?20, "
+      "files_changed = ?22, bytes_read = ?23, bytes_stored = ?24, deadline_ns = ?25 WHERE id = ?21";
   static const char kInsert[] =
       "INSERT INTO jobs (trace_id, span_id, name, kind, status, host, service, resource_group, start_ns, end_ns, "
       "bytes_added, bytes_total, files_total, error_type, error_message, snapshot_id, source_key, source_paths, "
-      "tags, updated_ns) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)";
+      "tags, updated_ns, files_changed, bytes_read, bytes_stored, deadline_ns) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?22, ?23, ?24, ?25)";
   sql::Stmt* st = wdb.Cached(id ? kUpdate : kInsert);
   if (!st) return wdb.Error("preparing a statement");
   if (!id) st->BindBlob(1, tid.data(), tid.size()).BindBlob(2, sid.data(), sid.size());
@@ -327,7 +338,8 @@ Status SqliteSpanStore::Impl::ApplyJob(const JobRecord& job) {
       .Bind(8, job.resource_group).Bind(9, job.start_ns).Bind(10, job.end_ns).Bind(11, job.bytes_added)
       .Bind(12, job.bytes_total).Bind(13, job.files_total).Bind(14, job.error_type).Bind(15, job.error_message)
       .Bind(16, job.snapshot_id).Bind(17, job.source_key).Bind(18, job.source_paths).Bind(19, TagsToJson(job.tags))
-      .Bind(20, env->NowUnixNanos());
+      .Bind(20, env->NowUnixNanos()).Bind(22, job.files_changed).Bind(23, job.bytes_read).Bind(24, job.bytes_stored)
+      .Bind(25, job.deadline_ns);
   if (id) st->Bind(21, id);
   if (Status s = st->Run(); !s.ok()) return s;
   if (!id) id = wdb.LastInsertRowid();
