@@ -152,6 +152,14 @@ inline constexpr char kFileErrorEvent[] = "backspan.file_error";
 inline constexpr char kFileNoticeEvent[] = "backspan.file_notice";
 inline constexpr char kStorageRetryEvent[] = "backspan.storage.retry";
 inline constexpr char kStorageSlowRequestEvent[] = "backspan.storage.slow_request";
+// The observatory's insight on a stored job (docs/insight.md): an event the
+// trace view shows on the job's span.
+inline constexpr char kAnomalyEvent[] = "anomaly";
+inline constexpr char kAnomalyId[] = "backspan.anomaly.id";
+inline constexpr char kAnomalyKind[] = "backspan.anomaly.kind";
+inline constexpr char kAnomalyScore[] = "backspan.anomaly.score";
+inline constexpr char kAnomalySeverity[] = "backspan.anomaly.severity";
+inline constexpr char kAnomalyMessage[] = "backspan.anomaly.message";
 
 // Azure's backup events as attributes (docs/api.md, "Ingesting other systems' backups").
 inline constexpr char kAzureActivityLogCaller[] = "azure.activity_log.caller";

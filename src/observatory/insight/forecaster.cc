@@ -1,0 +1,193 @@
+#include "observatory/insight/forecaster.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "observatory/insight/robust_stats.h"
+
+namespace backspan::observatory::insight {
+namespace {
+
+constexpr double kDaySeconds = 86400;
+constexpr int64_t kWeekNs = 7 * 86'400'000'000'000;
+constexpr size_t kTrendJobs = 30, kMinTrendJobs = 8;
+constexpr double kLeastRisk = 0.002;
+
+bool SameWeekSlot(int64_t a, int64_t b) {
+  int64_t d = ((a - b) % kWeekNs + kWeekNs) % kWeekNs;
+  return std::min(d, kWeekNs - d) <= 90LL * 60 * 1'000'000'000;
+}
+
+bool IsFail(const JobPoint& j) { return j.outcome == Outcome::kFailed || j.outcome == Outcome::kPartial; }
+
+// The runs (not kOther) among jobs[0, end), in order.
+std::vector<size_t> Runs(const std::vector<JobPoint>& jobs, size_t end) {
+  std::vector<size_t> out;
+  for (size_t i = 0; i < end; ++i)
+    if (jobs[i].outcome != Outcome::kOther) out.push_back(i);
+  return out;
+}
+
+// A two-state chain shrunk towards the fleet's: P(event next | state of the
+// last run), from this source's recent runs weighted by recency.
+double ChainProbability(const std::vector<JobPoint>& jobs, const std::vector<size_t>& runs, bool (*state)(const JobPoint&),
+                        bool (*event)(const JobPoint&), double fleet_p_after_state, double fleet_p_after_other) {
+  if (runs.empty()) return fleet_p_after_other;
+  constexpr double kHalfLife = 20, kPriorWeight = 4;
+  const bool now = state(jobs[runs.back()]);
+  double n = 0, hits = 0, w = 1;
+  for (size_t k = runs.size() - 1; k-- > 0 && runs.size() - k < 120;) {
+    if (state(jobs[runs[k]]) == now) {
+      n += w;
+      hits += w * event(jobs[runs[k + 1]]);
+    }
+    w *= std::exp2(-1.0 / kHalfLife);
+  }
+  const double prior = now ? fleet_p_after_state : fleet_p_after_other;
+  // Never certain: a source that has not failed in its history can.
+  return std::clamp((hits + kPriorWeight * prior) / (n + kPriorWeight), kLeastRisk, 1 - kLeastRisk);
+}
+
+bool Bad(const JobPoint& j) { return j.Failed(); }
+bool Missed(const JobPoint& j) { return j.outcome == Outcome::kMissed; }
+
+std::optional<OverrunForecast> Overrun(const std::vector<JobPoint>& jobs, size_t end, int64_t as_of, int64_t interval,
+                                       int64_t last_start, std::optional<double>* p_next) {
+  std::vector<size_t> idx;
+  for (size_t i = end; i-- > 0 && idx.size() < kTrendJobs;)
+    if (jobs[i].outcome == Outcome::kSuccess && jobs[i].deadline_ns > jobs[i].start_ns) idx.push_back(i);
+  if (idx.size() < kMinTrendJobs || interval <= 0) return std::nullopt;
+  std::vector<double> x, y;
+  for (size_t i : idx) {
+    x.push_back(static_cast<double>(jobs[i].start_ns - as_of) / 1e9 / kDaySeconds);
+    y.push_back(jobs[i].DurationSeconds());
+  }
+  const Line line = TheilSen(x, y);
+  if (!line.ok) return std::nullopt;
+  auto level = [&](int64_t t) { return std::max(line.At(static_cast<double>(t - as_of) / 1e9 / kDaySeconds), 1.0); };
+  // A weekly rhythm (weekly fulls) as a factor per slot of the week, and the
+  // spread of what the line and the factors do not explain.
+  auto slot_factor = [&](int64_t t) {
+    std::vector<double> r;
+    for (size_t i : idx)
+      if (SameWeekSlot(t, jobs[i].start_ns)) r.push_back(jobs[i].DurationSeconds() / level(jobs[i].start_ns));
+    return r.size() >= 2 ? Median(std::move(r)) : 1.0;
+  };
+  auto slot_window = [&](int64_t t) {
+    std::vector<double> w, all;
+    for (size_t i : idx) {
+      const double s = static_cast<double>(jobs[i].deadline_ns - jobs[i].start_ns) / 1e9;
+      all.push_back(s);
+      if (SameWeekSlot(t, jobs[i].start_ns)) w.push_back(s);
+    }
+    return Median(w.empty() ? std::move(all) : std::move(w));
+  };
+  std::vector<double> resid;
+  for (size_t i : idx) resid.push_back(std::log(jobs[i].DurationSeconds() / (level(jobs[i].start_ns) * slot_factor(jobs[i].start_ns)) + 1e-9));
+  const double sigma = std::max(MadSigma(resid), 0.05);
+  const bool rising = line.slope_low > 0;
+  int ahead = 0;
+  for (int k = 1; ahead < kOverrunHorizonRuns && k < 4 * kOverrunHorizonRuns; ++k) {
+    const int64_t t = last_start + k * interval;
+    if (t < as_of) continue;
+    ++ahead;
+    const double predicted = level(t) * slot_factor(t);
+    const double window = slot_window(t);
+    if (ahead == 1) *p_next = 1 - NormalCdf((std::log(window) - std::log(predicted)) / sigma);
+    if (predicted <= window || (!rising && ahead > 1)) {
+      if (!rising) break;  // flat or falling: only the next run can overrun
+      continue;
+    }
+    OverrunForecast f;
+    f.expected_at_ns = t;
+    f.runs_ahead = ahead;
+    f.window_s = window;
+    f.predicted_duration_s = predicted;
+    f.low_s = predicted * std::exp(-1.645 * sigma);
+    f.high_s = predicted * std::exp(1.645 * sigma);
+    f.trend_s_per_day = line.slope;
+    return f;
+  }
+  return std::nullopt;
+}
+
+std::optional<GrowthForecast> Growth(const std::vector<JobPoint>& jobs, size_t end, int64_t as_of, double quota) {
+  if (quota <= 0) return std::nullopt;
+  // Stored bytes: what successful backups wrote, summed (prune not counted).
+  std::vector<double> x, y;
+  double stored = 0;
+  for (size_t i = 0; i < end; ++i) {
+    if (jobs[i].outcome != Outcome::kSuccess && jobs[i].outcome != Outcome::kPartial) continue;
+    stored += static_cast<double>(jobs[i].bytes_stored > 0 ? jobs[i].bytes_stored : jobs[i].bytes_added);
+    x.push_back(static_cast<double>(jobs[i].start_ns - as_of) / 1e9 / kDaySeconds);
+    y.push_back(stored);
+  }
+  GrowthForecast g;
+  g.stored_bytes = stored;
+  g.quota_bytes = quota;
+  if (x.size() > kTrendJobs) {
+    x.erase(x.begin(), x.end() - static_cast<std::ptrdiff_t>(kTrendJobs));
+    y.erase(y.begin(), y.end() - static_cast<std::ptrdiff_t>(kTrendJobs));
+  }
+  const Line line = TheilSen(x, y);
+  if (!line.ok) return g;
+  g.bytes_per_day = line.slope;
+  if (stored >= quota) g.expected_at_ns = as_of;
+  else if (line.slope > 0) {
+    const double days = (quota - stored) / line.slope;
+    if (days < 3650) g.expected_at_ns = as_of + static_cast<int64_t>(days * kDaySeconds * 1e9);
+  }
+  return g;
+}
+
+}  // namespace
+
+void FleetRates::Add(const std::vector<JobPoint>& jobs, size_t end) {
+  const std::vector<size_t> runs = Runs(jobs, end);
+  for (size_t k = 1; k < runs.size(); ++k) {
+    const JobPoint& prev = jobs[runs[k - 1]];
+    const JobPoint& next = jobs[runs[k]];
+    if (Bad(prev)) {
+      after_bad_runs += 1;
+      after_bad_fail += IsFail(next);
+    } else {
+      after_good_runs += 1;
+      after_good_fail += IsFail(next);
+    }
+    if (Missed(prev)) {
+      after_missed_runs += 1;
+      after_missed_missed += Missed(next);
+    } else {
+      after_other_runs += 1;
+      after_other_missed += Missed(next);
+    }
+  }
+}
+
+Forecast ForecastSource(const std::vector<JobPoint>& jobs, size_t end, int64_t as_of_ns, const FleetRates& fleet,
+                        double quota_bytes) {
+  Forecast f;
+  const std::vector<size_t> runs = Runs(jobs, end);
+  auto rate = [](double hits, double n, double fallback) { return (hits + fallback) / (n + 1); };
+  f.risk.p_fail = ChainProbability(jobs, runs, Bad, IsFail, rate(fleet.after_bad_fail, fleet.after_bad_runs, 0.3),
+                                   rate(fleet.after_good_fail, fleet.after_good_runs, 0.03));
+  f.risk.p_missed = ChainProbability(jobs, runs, Missed, Missed, rate(fleet.after_missed_missed, fleet.after_missed_runs, 0.3),
+                                     rate(fleet.after_other_missed, fleet.after_other_runs, 0.01));
+  int64_t interval = 0;
+  if (runs.size() >= 3) {
+    std::vector<double> gaps;
+    for (size_t k = runs.size() > 31 ? runs.size() - 31 : 1; k < runs.size(); ++k)
+      gaps.push_back(static_cast<double>(jobs[runs[k]].start_ns - jobs[runs[k - 1]].start_ns));
+    interval = static_cast<int64_t>(Median(std::move(gaps)));
+  }
+  if (!runs.empty() && interval > 0) {
+    const int64_t last = jobs[runs.back()].start_ns;
+    f.next_run_ns = last + interval;
+    if (f.next_run_ns < as_of_ns) f.next_run_ns += (as_of_ns - f.next_run_ns + interval - 1) / interval * interval;
+    f.overrun = Overrun(jobs, end, as_of_ns, interval, last, &f.risk.p_overrun);
+  }
+  f.growth = Growth(jobs, end, as_of_ns, quota_bytes);
+  return f;
+}
+
+}  // namespace backspan::observatory::insight

@@ -1,0 +1,116 @@
+// Insight over every source's jobs (docs/insight.md): keeps each source's
+// finished jobs in start order, judges each job against those before it
+// as jobs arrive (in a thread of its own, never on the ingest path), and
+// answers anomalies and forecasts from memory. At startup it reads the
+// store's jobs and judges them again: the same jobs give the same answers.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "observatory/insight/detector.h"
+#include "observatory/insight/forecaster.h"
+#include "observatory/store/span_store.h"
+
+namespace backspan::observatory::insight {
+
+struct AnomalyRecord {
+  std::string id;  // "<job span id>-<kind>": stable across restarts
+  std::string source_key;
+  trace::TraceId trace_id{};
+  trace::SpanId span_id{};
+  int64_t time_ns = 0;  // the job's start
+  Anomaly anomaly;
+};
+
+struct AnomalyFilter {
+  int64_t since_ns = 0, until_ns = INT64_MAX;  // on the job's start
+  std::set<std::string> sources;               // source keys; empty: none
+  std::string kind;                            // empty: every kind
+  const trace::TraceId* trace_id = nullptr;    // only this trace's
+};
+
+struct SourceForecast {
+  std::string source_key;
+  Forecast forecast;
+  int64_t jobs = 0;  // the jobs it was made from
+};
+
+struct InsightStatus {
+  bool loaded = false;  // the store's jobs have been read and judged
+  int64_t pending = 0;  // jobs handed over and not yet judged
+  int64_t jobs = 0, sources = 0, anomalies = 0;
+};
+
+class InsightEngine {
+ public:
+  // `quota_bytes`: the stored-bytes quota growth forecasts aim at (0: none).
+  InsightEngine(SpanStore* store, double quota_bytes);
+  ~InsightEngine();
+  InsightEngine(const InsightEngine&) = delete;
+  InsightEngine& operator=(const InsightEngine&) = delete;
+
+  // Reads the store's jobs, then judges what Observe hands over; returns
+  // at once (the work runs in a thread).
+  void Start();
+  // Hands over stored jobs; those insight does not read are skipped.
+  void Observe(const std::vector<JobRecord>& jobs);
+  InsightStatus status() const;
+  // Waits until everything handed over so far is judged; false on timeout.
+  bool WaitIdle(int64_t timeout_ms);
+
+  // Anomalies of the filter's sources, by job start.
+  std::vector<AnomalyRecord> Anomalies(const AnomalyFilter& filter) const;
+  // Forecasts from the jobs that started before `as_of_ns`, for `sources`.
+  std::vector<SourceForecast> Forecasts(const std::set<std::string>& sources, int64_t as_of_ns) const;
+  // The jobs of `sources` that started in [since, until), by source then start.
+  std::vector<std::pair<std::string, JobPoint>> Jobs(const std::set<std::string>& sources, int64_t since_ns,
+                                                     int64_t until_ns) const;
+  // Anomalies raised since the process started, by (kind, source key): a
+  // counter that never goes down.
+  std::map<std::pair<std::string, std::string>, int64_t> RaisedCounts() const;
+
+ private:
+  struct Source {
+    std::vector<JobPoint> jobs;
+    std::vector<AnomalyRecord> anomalies;  // by (time, id)
+  };
+  struct Pending {
+    std::string source_key;
+    JobPoint point;
+  };
+
+  void Loop();
+  Status LoadStore();
+  uint32_t Intern(ExplainedAttributes attributes);  // requires mu_
+  // Inserts `points` in order and judges again from the first changed one.
+  void Apply(const std::string& key, std::vector<JobPoint> points);  // requires mu_
+  void Rejudge(const std::string& key, Source& source, size_t from);  // requires mu_
+  std::vector<std::pair<std::string, double>> Phases(const JobPoint& job);  // requires mu_
+
+  SpanStore* store_;
+  double quota_bytes_;
+  mutable std::mutex mu_;
+  std::condition_variable wake_, idle_;
+  std::unordered_map<std::string, Source> sources_;
+  std::vector<ExplainedAttributes> attributes_;
+  std::map<ExplainedAttributes, uint32_t> attribute_ids_;
+  std::unordered_map<std::string, std::vector<std::pair<std::string, double>>> phase_cache_;
+  std::set<std::string> raised_ids_;
+  std::map<std::pair<std::string, std::string>, int64_t> raised_;
+  std::deque<Pending> queue_;
+  int64_t in_flight_ = 0, jobs_ = 0;
+  bool loaded_ = false, stop_ = false;
+  std::thread thread_;
+};
+
+}  // namespace backspan::observatory::insight

@@ -1,0 +1,67 @@
+#include "observatory/insight/robust_stats.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace backspan::observatory::insight {
+
+double Median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  const size_t mid = v.size() / 2;
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(mid), v.end());
+  const double upper = v[mid];
+  if (v.size() % 2) return upper;
+  const double lower = *std::max_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(mid));
+  return (lower + upper) / 2;
+}
+
+double MadSigma(const std::vector<double>& v) {
+  if (v.size() < 2) return 0;
+  const double m = Median(v);
+  std::vector<double> dev;
+  dev.reserve(v.size());
+  for (double x : v) dev.push_back(std::fabs(x - m));
+  return 1.4826 * Median(std::move(dev));
+}
+
+Line TheilSen(const std::vector<double>& x, const std::vector<double>& y) {
+  Line line;
+  const size_t n = std::min(x.size(), y.size());
+  if (n < 3) return line;
+  std::vector<double> slopes;
+  slopes.reserve(n * (n - 1) / 2);
+  for (size_t i = 0; i < n; ++i)
+    for (size_t j = i + 1; j < n; ++j)
+      if (x[j] != x[i]) slopes.push_back((y[j] - y[i]) / (x[j] - x[i]));
+  if (slopes.empty()) return line;
+  std::sort(slopes.begin(), slopes.end());
+  auto at = [&](double q) { return slopes[static_cast<size_t>(q * static_cast<double>(slopes.size() - 1))]; };
+  const size_t mid = slopes.size() / 2;
+  line.slope = slopes.size() % 2 ? slopes[mid] : (slopes[mid - 1] + slopes[mid]) / 2;
+  line.slope_low = at(0.1);
+  line.slope_high = at(0.9);
+  std::vector<double> offsets;
+  offsets.reserve(n);
+  for (size_t i = 0; i < n; ++i) offsets.push_back(y[i] - line.slope * x[i]);
+  line.intercept = Median(std::move(offsets));
+  line.ok = true;
+  return line;
+}
+
+double BinomialTail(int n, int k, double p) {
+  if (k <= 0) return 1;
+  if (k > n) return 0;
+  p = std::clamp(p, 1e-9, 1 - 1e-9);
+  // Sum the terms from k up in log space: n is small (a window of runs).
+  double total = 0;
+  for (int i = k; i <= n; ++i) {
+    const double log_term = std::lgamma(n + 1.0) - std::lgamma(i + 1.0) - std::lgamma(n - i + 1.0) +
+                            i * std::log(p) + (n - i) * std::log1p(-p);
+    total += std::exp(log_term);
+  }
+  return std::min(total, 1.0);
+}
+
+double NormalCdf(double z) { return 0.5 * std::erfc(-z / std::sqrt(2.0)); }
+
+}  // namespace backspan::observatory::insight

@@ -1,0 +1,252 @@
+// Insight below HTTP (docs/insight.md): the robust statistics, the
+// detector on seasonal histories that must stay quiet and on each kind of
+// anomaly, the forecasts, and the engine's independence from arrival order.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <random>
+
+#include "observatory/insight/detector.h"
+#include "observatory/insight/forecaster.h"
+#include "observatory/insight/robust_stats.h"
+#include "observatory/insight/wording.h"
+
+namespace backspan::observatory::insight {
+namespace {
+
+constexpr int64_t kSecond = 1'000'000'000, kMinute = 60 * kSecond, kHour = 60 * kMinute, kDay = 24 * kHour;
+constexpr int64_t kMonday = 1767574800LL * kSecond;  // 2026-01-05T01:00:00Z, a Monday
+
+// A daily source: `duration_s` and `bytes_total` with a little noise,
+// ~1 % of its data new each day.
+std::vector<JobPoint> DailyHistory(int days, double duration_s, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<double> noise(0, 0.05);
+  std::vector<JobPoint> jobs;
+  for (int d = 0; d < days; ++d) {
+    JobPoint j;
+    j.start_ns = kMonday + d * kDay + static_cast<int64_t>(noise(rng) * 600) * kSecond;
+    j.end_ns = j.start_ns + static_cast<int64_t>(duration_s * std::exp(noise(rng)) * 1e9);
+    j.bytes_total = static_cast<int64_t>(50e9 * std::exp(noise(rng) * 0.1));
+    j.bytes_added = static_cast<int64_t>(500e6 * std::exp(noise(rng)));
+    j.files_total = 200'000;
+    j.files_changed = static_cast<int64_t>(800 * std::exp(noise(rng)));
+    j.outcome = Outcome::kSuccess;
+    j.span_id[0] = static_cast<uint8_t>(d);
+    j.span_id[1] = static_cast<uint8_t>(d >> 8);
+    jobs.push_back(j);
+  }
+  return jobs;
+}
+
+std::vector<Anomaly> JudgeAll(const std::vector<JobPoint>& jobs, const PhaseLookup& phases = nullptr) {
+  static const ExplainedAttributes kNone;
+  const AttributeLookup attributes = [](uint32_t) -> const ExplainedAttributes& { return kNone; };
+  std::vector<Anomaly> out;
+  for (size_t i = 0; i < jobs.size(); ++i)
+    if (auto a = JudgeJob(jobs, i, phases, attributes)) out.push_back(*a);
+  for (auto& a : FailureBursts(jobs)) out.push_back(a);
+  return out;
+}
+
+void Stretch(JobPoint& j, double factor) {
+  j.end_ns = j.start_ns + static_cast<int64_t>(static_cast<double>(j.end_ns - j.start_ns) * factor);
+}
+
+TEST(RobustStatsTest, OneBadValueCannotMoveThem) {
+  EXPECT_DOUBLE_EQ(Median({3, 1, 2}), 2);
+  EXPECT_DOUBLE_EQ(Median({4, 1, 3, 2}), 2.5);
+  EXPECT_NEAR(MadSigma({1, 2, 3, 4, 1000}), 1.4826, 1e-9);
+  std::vector<double> x, y;
+  for (int i = 0; i < 20; ++i) {
+    x.push_back(i);
+    y.push_back(3 + 2 * i + (i == 7 ? 500 : 0) + (i == 13 ? -300 : 0));
+  }
+  const Line line = TheilSen(x, y);
+  ASSERT_TRUE(line.ok);
+  EXPECT_NEAR(line.slope, 2, 1e-9);
+  EXPECT_NEAR(line.At(10), 23, 1e-9);
+  EXPECT_LE(line.slope_low, 2);  // the outliers' pairs widen the spread
+  EXPECT_GE(line.slope_high, 2);
+  EXPECT_NEAR(BinomialTail(10, 0, 0.3), 1, 1e-12);
+  EXPECT_NEAR(BinomialTail(3, 3, 0.5), 0.125, 1e-12);
+  EXPECT_NEAR(NormalCdf(1.645), 0.95, 1e-3);
+}
+
+TEST(DetectorTest, SeasonalityRaisesNoAlarm) {
+  // Weekly fulls on Sundays, month-end spikes, steady growth, and noise:
+  // half a year of it is judged without one anomaly.
+  auto jobs = DailyHistory(180, 1200, 1);
+  for (size_t d = 0; d < jobs.size(); ++d) {
+    JobPoint& j = jobs[d];
+    Stretch(j, 1.0 + 0.004 * static_cast<double>(d));  // grows ~0.4 %/day
+    if (CivilDayOf(j.start_ns).weekday == 0) {
+      Stretch(j, 5);
+      j.bytes_added *= 12;
+      j.files_changed *= 30;
+    }
+    const CivilDay c = CivilDayOf(j.start_ns);
+    if (c.day == DaysInMonth(c.year, c.month)) {
+      Stretch(j, 3);
+      j.bytes_added *= 8;
+    }
+  }
+  const auto found = JudgeAll(jobs);
+  for (const auto& a : found) ADD_FAILURE() << "job " << a.job << ": " << a.kind << ": " << a.message;
+}
+
+TEST(DetectorTest, ASlowFirstBackupIsLearnedNotFlagged) {
+  auto jobs = DailyHistory(40, 600, 2);
+  Stretch(jobs[0], 20);
+  jobs[0].bytes_added = jobs[0].bytes_total;
+  EXPECT_TRUE(JudgeAll(jobs).empty());
+}
+
+TEST(DetectorTest, EachKindIsFoundAndExplained) {
+  auto jobs = DailyHistory(60, 1200, 3);
+  const size_t slow = 40, emptied = 45, mass = 50, phase_job = 55;
+  // Slower with the same bytes: throughput collapsed.
+  Stretch(jobs[slow], 4);
+  jobs[emptied].bytes_total /= 20;
+  jobs[emptied].files_total /= 20;
+  jobs[mass].bytes_added *= 30;
+  jobs[mass].files_changed *= 40;
+  Stretch(jobs[phase_job], 3);
+  const PhaseLookup phases = [&](const JobPoint& j) -> std::vector<std::pair<std::string, double>> {
+    const double d = j.DurationSeconds();
+    if (j.span_id == jobs[phase_job].span_id) return {{"scan", d - 300}, {"upload", 300}};
+    return {{"scan", d * 0.2}, {"upload", d * 0.8}};
+  };
+  // The throughput job has no phases recorded: the lookup knows only the others.
+  const auto found = JudgeAll(jobs, phases);
+  std::map<size_t, Anomaly> by_job;
+  for (const auto& a : found) by_job[a.job] = a;
+  ASSERT_EQ(by_job.size(), 4u) << found.size();
+  EXPECT_EQ(by_job[emptied].kind, kAnomalyChange);
+  EXPECT_EQ(by_job[mass].kind, kAnomalyChange);
+  EXPECT_NE(by_job[mass].message.find("files changed"), std::string::npos) << by_job[mass].message;
+  EXPECT_EQ(by_job[phase_job].kind, kAnomalyPhase);
+  EXPECT_NE(by_job[phase_job].message.find("`scan`"), std::string::npos) << by_job[phase_job].message;
+  EXPECT_NE(by_job[phase_job].message.find("slower"), std::string::npos) << by_job[phase_job].message;
+  // The slow job: its phases grew alike, so it is no single phase's doing.
+  EXPECT_TRUE(by_job[slow].kind == kAnomalyThroughput) << by_job[slow].kind << ": " << by_job[slow].message;
+  EXPECT_EQ(by_job[slow].evidence.front().name, "throughput_bytes_per_s");
+  EXPECT_NEAR(by_job[slow].evidence.front().ratio, 0.25, 0.05);
+}
+
+TEST(DetectorTest, ADurationAnomalyWithoutBytesAndAnImplausiblyFastRun) {
+  auto jobs = DailyHistory(40, 1800, 4);
+  for (auto& j : jobs) j.bytes_total = j.bytes_added = j.files_total = j.files_changed = 0;
+  Stretch(jobs[30], 3.5);
+  Stretch(jobs[35], 0.05);
+  const auto found = JudgeAll(jobs);
+  ASSERT_EQ(found.size(), 2u);
+  EXPECT_EQ(found[0].kind, kAnomalyDuration);
+  EXPECT_EQ(found[0].job, 30u);
+  EXPECT_NE(found[0].message.find("slower than usual for a"), std::string::npos) << found[0].message;
+  EXPECT_EQ(found[1].kind, kAnomalyDuration);
+  EXPECT_EQ(found[1].job, 35u);
+  EXPECT_EQ(found[1].severity, "critical");
+}
+
+TEST(DetectorTest, AFailureBurstIsOneAnomalyAndAnIsolatedFailureNone) {
+  auto jobs = DailyHistory(120, 600, 5);
+  jobs[30].outcome = Outcome::kFailed;  // one failure: nothing unusual
+  for (size_t d : {90, 91, 93, 94, 96}) jobs[d].outcome = d == 93 ? Outcome::kMissed : Outcome::kFailed;
+  const auto found = JudgeAll(jobs);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].kind, kAnomalyFailures);
+  EXPECT_EQ(found[0].job, 93u);  // three of the last four: significant there
+  EXPECT_NE(found[0].message.find("3 of the last"), std::string::npos) << found[0].message;
+}
+
+TEST(DetectorTest, JudgedOnlyAgainstEarlierJobs) {
+  // What comes after a job cannot change its verdict.
+  auto jobs = DailyHistory(60, 900, 6);
+  Stretch(jobs[40], 5);
+  auto before = JudgeAll(std::vector<JobPoint>(jobs.begin(), jobs.begin() + 41));
+  for (size_t d = 41; d < jobs.size(); ++d) Stretch(jobs[d], 5);  // the source is slow from now on
+  auto after = JudgeAll(jobs);
+  ASSERT_EQ(before.size(), 1u);
+  ASSERT_FALSE(after.empty());
+  EXPECT_EQ(after[0].job, 40u);
+  EXPECT_EQ(after[0].message, before[0].message);
+}
+
+TEST(ForecasterTest, ADriftingSourceIsForecastToOverrunItsWindow) {
+  // 20 min growing 1 min a day, in a 3 h window: it passes 180 min after
+  // 160 days; at day 140 that is ~20 runs ahead.
+  auto jobs = DailyHistory(140, 1200, 7);
+  for (size_t d = 0; d < jobs.size(); ++d) {
+    JobPoint& j = jobs[d];
+    j.end_ns = j.start_ns + static_cast<int64_t>((1200 + 60.0 * static_cast<double>(d)) * 1e9);
+    j.deadline_ns = kMonday + static_cast<int64_t>(d) * kDay + 3 * kHour;
+  }
+  const int64_t as_of = jobs.back().start_ns + kHour * 12;
+  const Forecast f = ForecastSource(jobs, jobs.size(), as_of, FleetRates{}, 0);
+  ASSERT_TRUE(f.overrun.has_value());
+  EXPECT_NEAR(f.overrun->runs_ahead, 20, 3);
+  EXPECT_NEAR(f.overrun->window_s, 3 * 3600, 700);
+  EXPECT_GT(f.overrun->predicted_duration_s, f.overrun->window_s);
+  EXPECT_LT(f.overrun->low_s, f.overrun->predicted_duration_s);
+  EXPECT_NEAR(f.overrun->trend_s_per_day, 60, 5);
+  EXPECT_GT(f.next_run_ns, as_of);
+  ASSERT_TRUE(f.risk.p_overrun.has_value());
+  EXPECT_LT(*f.risk.p_overrun, 0.05);
+
+  // Flat in the same window: no overrun.
+  auto flat = DailyHistory(140, 1200, 8);
+  for (size_t d = 0; d < flat.size(); ++d) flat[d].deadline_ns = kMonday + static_cast<int64_t>(d) * kDay + 3 * kHour;
+  EXPECT_FALSE(ForecastSource(flat, flat.size(), as_of, FleetRates{}, 0).overrun.has_value());
+}
+
+TEST(ForecasterTest, AsOfReadsOnlyEarlierJobs) {
+  auto jobs = DailyHistory(100, 600, 9);
+  for (size_t d = 60; d < jobs.size(); ++d) jobs[d].outcome = Outcome::kFailed;
+  const int64_t day60 = jobs[60].start_ns;
+  const Forecast then = ForecastSource(jobs, 60, day60, FleetRates{}, 0);
+  const Forecast now = ForecastSource(jobs, jobs.size(), jobs.back().start_ns + kHour, FleetRates{}, 0);
+  EXPECT_LT(then.risk.p_fail, 0.1);
+  EXPECT_GT(now.risk.p_fail, 0.8);
+}
+
+TEST(ForecasterTest, RiskIsCalibratedOnASourceThatFailsOneRunInFive) {
+  std::mt19937 rng(10);
+  std::bernoulli_distribution fails(0.2);
+  auto jobs = DailyHistory(400, 600, 11);
+  for (auto& j : jobs) j.outcome = fails(rng) ? Outcome::kFailed : Outcome::kSuccess;
+  FleetRates fleet;
+  fleet.Add(jobs, jobs.size());
+  double sum = 0;
+  int n = 0;
+  for (size_t end = 200; end < jobs.size(); end += 10, ++n)
+    sum += ForecastSource(jobs, end, jobs[end].start_ns, fleet, 0).risk.p_fail;
+  EXPECT_NEAR(sum / n, 0.2, 0.06);
+}
+
+TEST(ForecasterTest, GrowthReachesTheQuota) {
+  auto jobs = DailyHistory(60, 600, 12);
+  for (auto& j : jobs) j.bytes_stored = 1'000'000'000;  // 1 GB a day
+  const int64_t as_of = jobs.back().start_ns + kHour;
+  const Forecast f = ForecastSource(jobs, jobs.size(), as_of, FleetRates{}, 100e9);
+  ASSERT_TRUE(f.growth.has_value());
+  EXPECT_NEAR(f.growth->stored_bytes, 60e9, 1);
+  EXPECT_NEAR(f.growth->bytes_per_day, 1e9, 0.05e9);
+  EXPECT_NEAR(static_cast<double>(f.growth->expected_at_ns - as_of) / kDay, 40, 2);
+  EXPECT_FALSE(ForecastSource(jobs, jobs.size(), as_of, FleetRates{}, 0).growth.has_value());
+}
+
+TEST(WordingTest, PlainWords) {
+  EXPECT_EQ(FormatSeconds(41 * 60), "41 min");
+  EXPECT_EQ(FormatSeconds(35), "35 s");
+  EXPECT_EQ(FormatBytes(48.0 * (1ull << 30)), "48 GiB");
+  const CivilDay d = CivilDayOf(kMonday);
+  EXPECT_EQ(d.weekday, 1);
+  EXPECT_EQ(d.year, 2026);
+  EXPECT_EQ(DaysInMonth(2028, 2), 29);
+}
+
+}  // namespace
+}  // namespace backspan::observatory::insight
