@@ -90,6 +90,11 @@ Status ParseLimits(const ServeCommand& c, observatory::ServerOptions* out) {
   auto decode_memory = ParseByteSize(c.decode_memory);
   if (!decode_memory || *decode_memory < (16 << 20)) return Status::InvalidArgument("--decode-memory must be a size of at least 16MiB, such as 512MiB");
   so.decode_memory_bytes = static_cast<uint64_t>(*decode_memory);
+  if (!c.insight_quota.empty()) {
+    auto quota = ParseByteSize(c.insight_quota);
+    if (!quota || *quota < 1) return Status::InvalidArgument("--insight-quota must be a size such as 2TiB");
+    so.insight_quota_bytes = static_cast<double>(*quota);
+  }
   return Status::Ok();
 }
 

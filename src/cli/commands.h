@@ -114,6 +114,7 @@ struct ServeCommand {
   std::string max_size;        // e.g. 10GiB; empty: no limit
   std::string stale_after = "26h";
   std::string max_body = "20MiB";
+  std::string insight_quota;  // empty: no growth forecasts
   std::string sync = "full";   // full or normal
   std::string lost_after = "6h";
   std::string ingest_token_file;  // else $BACKSPAN_INGEST_TOKEN; empty: no token

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "env/env.h"
+#include "observatory/api/request_params.h"
 #include "observatory/query/freshness.h"
 #include "observatory/store/agent_record.h"
 #include "observatory/query/trace_view.h"
@@ -15,36 +16,7 @@ namespace {
 
 using nlohmann::json;
 
-// A bad parameter, answered with 400 naming it.
-struct BadParam {
-  std::string message;
-};
-
 std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
-
-const std::string* Param(const ApiRequest& req, const char* name) {
-  auto it = req.params.find(name);
-  return it == req.params.end() || it->second.empty() ? nullptr : &it->second;
-}
-
-// A time: RFC 3339, unix seconds, or a duration meaning that long ago ("7d").
-int64_t TimeParam(const ApiRequest& req, const char* name, int64_t fallback, int64_t now) {
-  const std::string* v = Param(req, name);
-  if (!v) return fallback;
-  if (auto t = ParseRfc3339(*v)) return *t;
-  char* end = nullptr;
-  double secs = std::strtod(v->c_str(), &end);
-  if (end && *end == '\0' && std::isfinite(secs)) return static_cast<int64_t>(secs * 1e9);
-  if (auto d = ParseDuration(*v)) return now - *d;
-  throw BadParam{std::string(name) + " must be an RFC 3339 time, unix seconds or a duration such as 24h, not '" + *v + "'"};
-}
-
-int64_t DurationParam(const ApiRequest& req, const char* name, int64_t fallback) {
-  const std::string* v = Param(req, name);
-  if (!v) return fallback;
-  if (auto d = ParseDuration(*v)) return *d;
-  throw BadParam{std::string(name) + " must be a duration such as 90s, 5m or 2h, not '" + *v + "'"};
-}
 
 std::string Rfc3339OrNull(int64_t ns) { return ns > 0 ? FormatRfc3339(ns) : ""; }
 
@@ -75,6 +47,7 @@ json JobJson(const JobRow& j) {
               {"snapshot_id", j.snapshot_id},
               {"paths", j.source_paths},
               {"tags", TagsJson(j.tags)}};
+  if (j.deadline_ns > 0) out["deadline"] = FormatRfc3339(j.deadline_ns);
   if (j.status == semconv::kJobStatusRunning || j.status == semconv::kJobStatusLost) {
     out["last_update"] = FormatRfc3339(j.updated_ns);
     // How long it has been running, as of its last update.
@@ -87,15 +60,6 @@ json NumbersOrNull(const std::vector<double>& v) {
   json a = json::array();
   for (double d : v) a.push_back(std::isfinite(d) ? json(d) : json(nullptr));
   return a;
-}
-
-template <typename Fn>
-ApiResponse Guard(Fn&& fn) {
-  try {
-    return fn();
-  } catch (const BadParam& e) {
-    return ApiError(400, e.message);
-  }
 }
 
 ApiResponse FromStatus(const Status& s) { return ApiErrorFor(s); }
@@ -145,7 +109,8 @@ ApiResponse Api::Jobs(const ApiRequest& req) const {
   });
 }
 
-ApiResponse Api::Trace(const std::string& trace_id_hex, const ApiRequest& req) const {
+ApiResponse Api::Trace(const std::string& trace_id_hex, const ApiRequest& req,
+                       const std::vector<AddedEvent>& added) const {
   auto id = trace::TraceIdFromHex(trace_id_hex);
   if (!id || *id == trace::TraceId{}) return ApiError(400, "a trace id is 32 hex digits, not all zero");
   auto stored = store_->GetTrace(*id, req.scope);
@@ -156,7 +121,7 @@ ApiResponse Api::Trace(const std::string& trace_id_hex, const ApiRequest& req) c
     out.out_of_scope = true;
     return out;
   }
-  return {200, RenderTraceJson(trace::ToHex(*id), *stored)};
+  return {200, RenderTraceJson(trace::ToHex(*id), *stored, added)};
 }
 
 ApiResponse Api::Trends(const ApiRequest& req) const {

@@ -8,6 +8,8 @@
 
 #include "observatory/access/scope.h"
 #include "observatory/api/api_response.h"
+#include "observatory/api/request_params.h"
+#include "observatory/query/trace_view.h"
 #include "observatory/store/span_store.h"
 
 namespace backspan {
@@ -16,10 +18,6 @@ class Env;
 
 namespace backspan::observatory {
 
-struct ApiRequest {
-  std::multimap<std::string, std::string> params;
-  Scope scope;
-};
 
 
 class Api {
@@ -30,8 +28,9 @@ class Api {
 
   // GET /api/v1/jobs
   ApiResponse Jobs(const ApiRequest& req) const;
-  // GET /api/v1/traces/{trace_id}
-  ApiResponse Trace(const std::string& trace_id_hex, const ApiRequest& req) const;
+  // GET /api/v1/traces/{trace_id}; `added` events join their spans.
+  ApiResponse Trace(const std::string& trace_id_hex, const ApiRequest& req,
+                    const std::vector<AddedEvent>& added = {}) const;
   // GET /api/v1/trends
   ApiResponse Trends(const ApiRequest& req) const;
   // GET /api/v1/freshness

@@ -92,8 +92,19 @@ struct Server::Impl {
 
   void ReadRoutes() {
     ReadRoute("/api/v1/jobs", "jobs.list", [this](const http::Request&, const ApiRequest& a) { return ctx.api.Jobs(a); });
-    ReadRoute("/api/v1/traces/*", "traces.get",
-              [this](const http::Request& q, const ApiRequest& a) { return ctx.api.Trace(q.captures[0], a); });
+    ReadRoute("/api/v1/traces/*", "traces.get", [this](const http::Request& q, const ApiRequest& a) {
+      return ctx.api.Trace(q.captures[0], a, ctx.insight_api.TraceAnomalies(q.captures[0], a.scope));
+    });
+    ReadRoute("/api/v1/anomalies", "anomalies.list",
+              [this](const http::Request&, const ApiRequest& a) { return ctx.insight_api.Anomalies(a); });
+    ReadRoute("/api/v1/forecasts", "forecasts.get",
+              [this](const http::Request&, const ApiRequest& a) { return ctx.insight_api.Forecasts(a); });
+    router.Get("/api/v1/insight/features", [this](http::Request& q, http::Response& r) {
+      std::string content_type;
+      Read(q, r, "insight.features", [&](const ApiRequest& a) { return ctx.insight_api.Features(a, &content_type); });
+      // Read answered it as JSON; a successful export is JSON lines or CSV.
+      if (r.status == 200 && !content_type.empty()) r.content_type = content_type;
+    });
     ReadRoute("/api/v1/trends", "trends.get", [this](const http::Request&, const ApiRequest& a) { return ctx.api.Trends(a); });
     ReadRoute("/api/v1/freshness", "freshness.get",
               [this](const http::Request&, const ApiRequest& a) { return ctx.api.Freshness(a); });
@@ -192,6 +203,7 @@ struct Server::Impl {
       const auto st = ctx.notifier->stats();
       in.notify = NotifyCounters{st.events, st.dropped, st.notifications, st.delivered, st.failed, st.open_incidents};
     }
+    ctx.insight_api.AddMetrics(scope, in.now_ns, in);
     res.Set(200, RenderMetrics(in), "text/plain; version=0.0.4; charset=utf-8");
   }
 };
@@ -238,6 +250,7 @@ Status Server::Bind() {
     ctx.runner = std::make_unique<JobRunner>(ctx.options.program, "http://" + host + ":" + std::to_string(port()), ctx.env);
   }
   ctx.ops = std::make_unique<OperationsApi>(ctx.options.plans, ctx.runner.get(), ctx.options.access, ctx.env);
+  ctx.insight->Start();
   return Status::Ok();
 }
 

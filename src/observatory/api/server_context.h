@@ -10,11 +10,13 @@
 #include "notify/notifier.h"
 #include "observatory/access/access_control.h"
 #include "observatory/alerting/alerting.h"
+#include "observatory/api/insight_api.h"
 #include "observatory/api/operations_api.h"
 #include "observatory/api/server_options.h"
 #include "observatory/api/query_api.h"
 #include "observatory/ingest/audit_spans.h"
 #include "observatory/ingest/external_span_writer.h"
+#include "observatory/insight/observed_store.h"
 #include "observatory/ops/agent_requests.h"
 #include "observatory/ops/job_runner.h"
 #include "observatory/query/metrics.h"
@@ -24,13 +26,21 @@ namespace backspan::observatory {
 
 struct ServerContext {
   ServerContext(ServerOptions o, SpanStore* s, Env* e)
-      : options(std::move(o)), store(s), env(e), api(s, e, options.default_stale_ns), external(s),
-        agent_requests(std::make_unique<AgentRequestQueue>(e)), decoding(options.decode_memory_bytes) {}
+      : options(std::move(o)),
+        insight(std::make_unique<insight::InsightEngine>(s, options.insight_quota_bytes)),
+        observed(std::make_unique<insight::ObservedStore>(s, insight.get())),
+        store(observed.get()), env(e), api(store, e, options.default_stale_ns), insight_api(store, insight.get(), e),
+        external(store), agent_requests(std::make_unique<AgentRequestQueue>(e)), decoding(options.decode_memory_bytes) {}
 
   ServerOptions options;
+  // Insight judges every job stored through `observed`, the store as the
+  // handlers write to it (declared first: it outlives them).
+  std::unique_ptr<insight::InsightEngine> insight;
+  std::unique_ptr<insight::ObservedStore> observed;
   SpanStore* store;
   Env* env;
   Api api;
+  InsightApi insight_api;
   IngestCounters counters;
   ExternalSpanWriter external;
   std::unique_ptr<AuditSpanWriter> audit_spans;  // with access control: the audit log, as spans

@@ -47,6 +47,9 @@ struct ServerOptions {
   // open incidents are kept; not owned. Null: none are sent.
   const notify::NotifyConfig* notify = nullptr;
   std::string notify_state_path;
+  // The stored bytes a source's repository may hold (docs/insight.md,
+  // "Growth"); 0: no growth forecasts.
+  double insight_quota_bytes = 0;
 };
 
 }  // namespace backspan::observatory

@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <cstdio>
+#include <map>
 #include <set>
 
 #include "observatory/query/freshness.h"
@@ -73,6 +74,38 @@ std::string SourceTagLabels(const SourceState& s) {
 }
 
 std::string AgentLabels(const AgentRecord& a) { return "agent=\"" + Escape(a.name) + "\",host=\"" + Escape(a.host) + "\""; }
+
+// Insight's families (docs/insight.md): anomalies raised per kind and
+// source, and each source's outlook; a source the caller cannot see has no
+// entry in `in.sources` and so no sample.
+void RenderInsight(const MetricsInput& in, Writer& w) {
+  std::map<int64_t, const SourceState*> by_id;
+  for (const auto& s : in.sources) by_id[s.id] = &s;
+  w.Family("backspan_anomalies_total", "counter", "Anomalous jobs found since the server started, by kind and source.");
+  for (const auto& a : in.anomalies) {
+    auto it = by_id.find(a.source_id);
+    if (it == by_id.end()) continue;
+    w.Sample("backspan_anomalies_total", "kind=\"" + Escape(a.kind) + "\"," + SourceLabels(*it->second),
+             static_cast<double>(a.count));
+  }
+  w.Family("backspan_source_overrun_runs_ahead", "gauge",
+           "Runs until the source's duration is forecast to pass its window (sources with a forecast overrun only).");
+  for (const auto& o : in.outlook) {
+    auto it = by_id.find(o.source_id);
+    if (it == by_id.end() || o.overrun_runs_ahead < 0) continue;
+    w.Sample("backspan_source_overrun_runs_ahead", SourceLabels(*it->second), o.overrun_runs_ahead);
+  }
+  w.Family("backspan_source_next_run_risk", "gauge",
+           "Probability that the source's next run fails, is missed or overruns its window, from its recent history.");
+  for (const auto& o : in.outlook) {
+    auto it = by_id.find(o.source_id);
+    if (it == by_id.end()) continue;
+    const std::string labels = SourceLabels(*it->second);
+    w.Sample("backspan_source_next_run_risk", labels + ",risk=\"fail\"", o.p_fail);
+    w.Sample("backspan_source_next_run_risk", labels + ",risk=\"missed\"", o.p_missed);
+    if (o.p_overrun) w.Sample("backspan_source_next_run_risk", labels + ",risk=\"overrun\"", *o.p_overrun);
+  }
+}
 
 }  // namespace
 
@@ -153,6 +186,8 @@ std::string RenderMetrics(const MetricsInput& in) {
     w.Sample("backspan_backup_duration_seconds_sum", labels, s.duration_seconds_sum);
     w.Sample("backspan_backup_duration_seconds_count", labels, static_cast<double>(s.jobs_total));
   }
+
+  RenderInsight(in, w);
 
   w.Family("backspan_jobs_total", "counter", "Jobs of every kind stored, by kind and status.");
   for (const auto& c : in.job_counts)

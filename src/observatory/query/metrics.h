@@ -26,6 +26,20 @@ struct NotifyCounters {
   int64_t events = 0, dropped = 0, notifications = 0, delivered = 0, failed = 0, open_incidents = 0;
 };
 
+// Insight's numbers (docs/insight.md): anomalies raised per kind and
+// source, and each source's outlook.
+struct AnomalyCounter {
+  std::string kind;
+  int64_t source_id = 0;
+  int64_t count = 0;
+};
+struct SourceOutlook {
+  int64_t source_id = 0;
+  int overrun_runs_ahead = -1;  // -1: no overrun predicted
+  double p_fail = 0, p_missed = 0;
+  std::optional<double> p_overrun;
+};
+
 struct MetricsInput {
   std::vector<SourceState> sources;
   std::vector<AgentRecord> agents;
@@ -41,6 +55,8 @@ struct MetricsInput {
   int64_t default_stale_ns = 0;
   double process_start_seconds = 0;
   std::optional<NotifyCounters> notify;  // with notifications configured
+  std::vector<AnomalyCounter> anomalies;
+  std::vector<SourceOutlook> outlook;
 };
 
 std::string RenderMetrics(const MetricsInput& in);

@@ -93,7 +93,8 @@ json SpanJson(const tracepb::Span& s, const tracepb::ResourceSpans& rs, const tr
 
 }  // namespace
 
-std::string RenderTraceJson(const std::string& trace_id_hex, const StoredTrace& trace) {
+std::string RenderTraceJson(const std::string& trace_id_hex, const StoredTrace& trace,
+                            const std::vector<AddedEvent>& added) {
   std::vector<std::pair<uint64_t, json>> spans;
   std::set<std::string> finished_ids;
   auto add = [&](const std::string& body, bool in_progress) {
@@ -111,6 +112,15 @@ std::string RenderTraceJson(const std::string& trace_id_hex, const StoredTrace& 
   for (auto it = trace.finished.rbegin(); it != trace.finished.rend(); ++it) add(*it, false);
   for (const auto& body : trace.live) add(body, true);
   std::stable_sort(spans.begin(), spans.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (const AddedEvent& e : added)
+    for (auto& [t, s] : spans)
+      if (s["span_id"] == e.span_id_hex && !s["in_progress"].get<bool>()) {
+        json attributes = json::object();
+        for (const auto& [k, v] : e.text) attributes[k] = v;
+        for (const auto& [k, v] : e.numbers) attributes[k] = v;
+        s["events"].push_back(
+            {{"name", e.name}, {"time_unix_nano", std::to_string(e.time_ns)}, {"attributes", std::move(attributes)}});
+      }
   json out = {{"trace_id", trace_id_hex}, {"spans", json::array()}};
   for (auto& [t, s] : spans) out["spans"].push_back(std::move(s));
   if (trace.hidden) out["hidden_spans"] = trace.hidden;
