@@ -15,12 +15,17 @@ using nlohmann::json;
 constexpr size_t kMaxText = 2048;
 constexpr size_t kMaxAttributes = 128;
 
-// A time as RFC 3339 text or unix seconds; `what` names it in errors.
+// A time as RFC 3339 text or unix seconds.
+std::optional<int64_t> TimeValue(const json& v) {
+  if (v.is_string()) return ParseExternalTime(v.get<std::string>());
+  if (v.is_number() && std::isfinite(v.get<double>()) && std::fabs(v.get<double>()) < 1e11)
+    return static_cast<int64_t>(std::llround(v.get<double>() * 1e9));
+  return std::nullopt;
+}
+
+// When an event happened; `what` names it in errors.
 Result<int64_t> EventTime(const json& v, const char* what, int64_t now_ns) {
-  std::optional<int64_t> t;
-  if (v.is_string()) t = ParseExternalTime(v.get<std::string>());
-  else if (v.is_number() && std::isfinite(v.get<double>()) && std::fabs(v.get<double>()) < 1e11)
-    t = static_cast<int64_t>(std::llround(v.get<double>() * 1e9));
+  const std::optional<int64_t> t = TimeValue(v);
   if (!t || !PlausibleTime(*t, now_ns))
     return Status::InvalidArgument(std::string(what) + " " + v.dump().substr(0, 60) +
                                    " is not a plausible time (RFC 3339 or unix seconds, after 2000, at most a day ahead)");
@@ -107,8 +112,9 @@ Result<ExternalSpan> EventSpan(const json& ev, int64_t now_ns) {
   if (auto it = ev.find("deadline"); it != ev.end()) {
     // When the job had to be done (its backup window's end): forecasts
     // compare durations with it (docs/insight.md).
-    std::optional<int64_t> t = it->is_string() ? ParseExternalTime(it->get<std::string>()) : std::nullopt;
-    if (!t) return Status::InvalidArgument("deadline " + it->dump().substr(0, 60) + " is not an RFC 3339 time");
+    const std::optional<int64_t> t = TimeValue(*it);
+    if (!t || *t <= 0)
+      return Status::InvalidArgument("deadline " + it->dump().substr(0, 60) + " is not a time (RFC 3339 or unix seconds)");
     trace::SetAttribute(attrs, semconv::kJobDeadline, FormatRfc3339(*t));
   }
   if (auto it = ev.find("paths"); it != ev.end() && !AddAttribute(attrs, semconv::kPaths, *it))
