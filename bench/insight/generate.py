@@ -143,6 +143,7 @@ def generate(sources, days, seed):
                 bursts[i] = [i + k for k in range(6) if k == 0 or rng.random() < 0.75]
         burst = {r for runs in bursts.values() for r in runs}
         first_overrun = None
+        seen_month_end = False
         outcomes = []
         for n, (t, day, weekday) in enumerate(ticks):
             age = day - s.first_day
@@ -199,7 +200,13 @@ def generate(sources, days, seed):
                 labels["anomalies"].append({"host": s.host, "job_ids": [job_id(s, n)], "kind": label, "time": t})
             deadline = t + s.window
             outcomes.append("m" if kind == "missed" else "f" if status == "failed" else "o")
-            if status == "completed" and duration > s.window and first_overrun is None:
+            # The first overrun of the source's own making: not an injected
+            # anomaly, nor the spike of its first month end, which nothing
+            # in its history foretells.
+            first_month_end = month_end(t) and not seen_month_end
+            seen_month_end = seen_month_end or month_end(t)
+            if status == "completed" and label is None and not first_month_end and duration > s.window and \
+                    first_overrun is None:
                 first_overrun = n
             ev = {"job_id": job_id(s, n), "type": status, "source": s.tool, "kind": kind, "host": s.host,
                   "resource_group": s.rg, "paths": ["/data"], "start_time": t,

@@ -45,10 +45,7 @@ const Metric kFilesChanged{"files_changed", 10, 0.15, FilesChanged};
 const Metric kBytesTotal{"bytes_total", kMiB, 0.03, BytesTotal};
 const Metric kFilesTotal{"files_total", 10, 0.03, FilesTotal};
 
-bool MonthEnd(int64_t ns) {
-  const CivilDay d = CivilDayOf(ns);
-  return d.day == DaysInMonth(d.year, d.month);
-}
+bool MonthEnd(int64_t ns) { return LastDayOfMonth(ns); }
 
 // Circular distance of two instants' positions in a period.
 int64_t PhaseDistance(int64_t a, int64_t b, int64_t period) {

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "observatory/insight/robust_stats.h"
+#include "observatory/insight/wording.h"
 
 namespace backspan::observatory::insight {
 namespace {
@@ -65,13 +66,26 @@ std::optional<OverrunForecast> Overrun(const std::vector<JobPoint>& jobs, size_t
   const Line line = TheilSen(x, y);
   if (!line.ok) return std::nullopt;
   auto level = [&](int64_t t) { return std::max(line.At(static_cast<double>(t - as_of) / 1e9 / kDaySeconds), 1.0); };
-  // A weekly rhythm (weekly fulls) as a factor per slot of the week, and the
-  // spread of what the line and the factors do not explain.
+  // A weekly rhythm (weekly fulls) as a factor per slot of the week, a
+  // month-end one from the source's last month ends, and the spread of
+  // what the line and the factors do not explain.
+  std::vector<double> month_end;
+  for (size_t i = end; i-- > 0 && month_end.size() < 4;) {
+    if (static_cast<double>(as_of - jobs[i].start_ns) > 400 * kDaySeconds * 1e9) break;
+    if (jobs[i].outcome == Outcome::kSuccess && LastDayOfMonth(jobs[i].start_ns))
+      month_end.push_back(jobs[i].DurationSeconds() / level(jobs[i].start_ns));
+  }
+  const double month_end_factor = month_end.empty() ? 1.0 : Median(month_end);
   auto slot_factor = [&](int64_t t) {
+    if (!month_end.empty() && LastDayOfMonth(t)) return month_end_factor;
     std::vector<double> r;
     for (size_t i : idx)
-      if (SameWeekSlot(t, jobs[i].start_ns)) r.push_back(jobs[i].DurationSeconds() / level(jobs[i].start_ns));
-    return r.size() >= 2 ? Median(std::move(r)) : 1.0;
+      if (SameWeekSlot(t, jobs[i].start_ns) && !LastDayOfMonth(jobs[i].start_ns))
+        r.push_back(jobs[i].DurationSeconds() / level(jobs[i].start_ns));
+    // Only a clear rhythm counts: a factor from a handful of jobs near 1
+    // would fit their noise and understate the spread.
+    const double f = r.size() >= 2 ? Median(std::move(r)) : 1.0;
+    return std::fabs(std::log(f)) >= 0.25 ? f : 1.0;
   };
   auto slot_window = [&](int64_t t) {
     std::vector<double> w, all;
@@ -86,6 +100,10 @@ std::optional<OverrunForecast> Overrun(const std::vector<JobPoint>& jobs, size_t
   for (size_t i : idx) resid.push_back(std::log(jobs[i].DurationSeconds() / (level(jobs[i].start_ns) * slot_factor(jobs[i].start_ns)) + 1e-9));
   const double sigma = std::max(MadSigma(resid), 0.05);
   const bool rising = line.slope_low > 0;
+  // The run that overruns first: where the chance that some run up to it
+  // has overrun reaches one half (the median of the first passage), so
+  // the noise around the trend counts, not only the trend's crossing.
+  double none_yet = 1;
   int ahead = 0;
   for (int k = 1; ahead < kOverrunHorizonRuns && k < 4 * kOverrunHorizonRuns; ++k) {
     const int64_t t = last_start + k * interval;
@@ -93,9 +111,11 @@ std::optional<OverrunForecast> Overrun(const std::vector<JobPoint>& jobs, size_t
     ++ahead;
     const double predicted = level(t) * slot_factor(t);
     const double window = slot_window(t);
-    if (ahead == 1) *p_next = 1 - NormalCdf((std::log(window) - std::log(predicted)) / sigma);
-    if (predicted <= window || (!rising && ahead > 1)) {
-      if (!rising) break;  // flat or falling: only the next run can overrun
+    const double p = 1 - NormalCdf((std::log(window) - std::log(predicted)) / sigma);
+    if (ahead == 1) *p_next = p;
+    none_yet *= 1 - p;
+    if (none_yet > 0.5) {
+      if (!rising) break;  // flat or falling: only the next run is judged
       continue;
     }
     OverrunForecast f;

@@ -35,11 +35,18 @@ Line TheilSen(const std::vector<double>& x, const std::vector<double>& y) {
       if (x[j] != x[i]) slopes.push_back((y[j] - y[i]) / (x[j] - x[i]));
   if (slopes.empty()) return line;
   std::sort(slopes.begin(), slopes.end());
-  auto at = [&](double q) { return slopes[static_cast<size_t>(q * static_cast<double>(slopes.size() - 1))]; };
   const size_t mid = slopes.size() / 2;
   line.slope = slopes.size() % 2 ? slopes[mid] : (slopes[mid - 1] + slopes[mid]) / 2;
-  line.slope_low = at(0.1);
-  line.slope_high = at(0.9);
+  // Sen's confidence interval: the ranks of the pairwise slopes that
+  // Kendall's S statistic's spread puts at 5 % and 95 % (no ties assumed).
+  const double pairs = static_cast<double>(slopes.size());
+  const double nn = static_cast<double>(n);
+  const double c = 1.645 * std::sqrt(nn * (nn - 1) * (2 * nn + 5) / 18);
+  auto rank = [&](double r) {
+    return slopes[static_cast<size_t>(std::clamp(std::round(r), 0.0, pairs - 1))];
+  };
+  line.slope_low = rank((pairs - c) / 2 - 1);
+  line.slope_high = rank((pairs + c) / 2);
   std::vector<double> offsets;
   offsets.reserve(n);
   for (size_t i = 0; i < n; ++i) offsets.push_back(y[i] - line.slope * x[i]);

@@ -20,7 +20,7 @@ double MadSigma(const std::vector<double>& v);
 // Up to 29 % of the points can be arbitrarily wrong without moving it far.
 struct Line {
   double slope = 0, intercept = 0;
-  double slope_low = 0, slope_high = 0;  // the 10th and 90th percentile of the pairwise slopes
+  double slope_low = 0, slope_high = 0;  // Sen's 90 % confidence interval of the slope
   bool ok = false;                        // at least 3 points with 2 distinct x
   double At(double x) const { return intercept + slope * x; }
 };

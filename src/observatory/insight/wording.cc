@@ -67,6 +67,11 @@ int DaysInMonth(int year, int month) {
   return month == 2 && leap ? 29 : kDays[(month - 1) % 12];
 }
 
+bool LastDayOfMonth(int64_t unix_ns) {
+  const CivilDay d = CivilDayOf(unix_ns);
+  return d.day == DaysInMonth(d.year, d.month);
+}
+
 std::string FormatSeconds(double s) {
   if (s < 90) return Fixed(s, s < 10 ? 1 : 0) + " s";
   const double m = s / 60;

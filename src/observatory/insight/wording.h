@@ -18,6 +18,8 @@ struct CivilDay {
 // The UTC calendar day of an instant.
 CivilDay CivilDayOf(int64_t unix_ns);
 int DaysInMonth(int year, int month);
+// Whether an instant falls on the last day of its month (UTC).
+bool LastDayOfMonth(int64_t unix_ns);
 
 // "41 min", "2 h 10 min", "35 s".
 std::string FormatSeconds(double seconds);
