@@ -10,7 +10,7 @@ steady growth, holidays (no runs), a late start, flaky failures, phases
 `duration` (slow or implausibly fast runs of sources that report no bytes),
 `throughput` (slow runs with the usual bytes, no phases), `phase` (one phase
 much slower), `change` (mass rewrite, or the source emptied), `failures`
-(a burst of failed or missed runs). Some sources drift towards the end of
+(a broken source failing run after run, or a failure rate that steps up). Some sources drift towards the end of
 their backup window; the labels say when each first overran.
 
 usage: generate.py OUT_DIR [--sources 500] [--days 180] [--seed 1]
@@ -83,6 +83,9 @@ class Source:
         # whose duration grows linearly until it passes the window.
         peak = self.duration * (self.full_factor if self.weekly_full is not None else 1) * \
             (self.month_end_factor or 1) * math.exp(self.growth * days)
+        if peak > 0.35 * self.interval:  # the longest run fits its schedule with room to spare
+            self.duration *= 0.35 * self.interval / peak
+            peak = 0.35 * self.interval
         self.drift = None
         window = max(peak * 2.5, self.duration * 4)
         if index % 10 in (3, 7) and self.interval == DAY:
@@ -90,9 +93,6 @@ class Source:
             start_day = self.first_day
             self.drift = (window / self.duration - 1) / max(cross - start_day, 10)
         self.window = min(window, self.interval * 0.9)
-        if self.drift is None and self.window < peak * 1.8:
-            self.window = peak * 1.8
-            self.interval = max(self.interval, int(self.window / 0.9) + 1)
 
     def ticks(self, days):
         t = START + self.first_day * DAY + self.offset
@@ -128,20 +128,27 @@ def generate(sources, days, seed):
                 and (k != "phase" or s.has_phases) and (k != "change" or s.reports_bytes)]
         planned = {}
         n_anomalies = rng.choice([0, 1, 2, 3, 4])
+        # ... and not in the last 22 runs, so every anomaly can play out.
         candidates = [i for i, (t, day, wd) in enumerate(ticks)
-                      if i >= 20 and wd != s.weekly_full and not month_end(t) and not month_end(t + DAY)]
+                      if 20 <= i < len(ticks) - 22 and wd != s.weekly_full and not month_end(t) and not month_end(t + DAY)]
         rng.shuffle(candidates)
         for i in candidates:
             if len(planned) >= n_anomalies:
                 break
-            if any(abs(i - j) < 12 for j in planned):
+            if any(abs(i - j) < 25 for j in planned):
                 continue
             planned[i] = rng.choice(fits)
-        bursts = {}  # the first run of a failure burst -> its failed runs
+        # Failures come as a broken source (3-10 runs failing nearly every
+        # time, until someone fixes it) or a failure rate that steps up
+        # (20 runs failing 30-50 % of the time).
+        bursts = {}  # its first run -> (its runs, their failure probability)
         for i, kind in planned.items():
             if kind == "failures":
-                bursts[i] = [i + k for k in range(6) if k == 0 or rng.random() < 0.75]
-        burst = {r for runs in bursts.values() for r in runs}
+                if rng.random() < 0.7:
+                    bursts[i] = (list(range(i, i + rng.randrange(3, 11))), 0.95)
+                else:
+                    bursts[i] = (list(range(i, i + 20)), rng.uniform(0.3, 0.5))
+        burst = {r: p for runs, p in bursts.values() for r in runs}
         first_overrun = None
         seen_month_end = False
         outcomes = []
@@ -186,7 +193,7 @@ def generate(sources, days, seed):
                     files *= rng.uniform(0.0, 0.2)
                     added = min(added, size)
                     duration *= rng.uniform(0.2, 1.0)
-            if n in burst:
+            if n in burst and (n in bursts or rng.random() < burst[n]):
                 status = "failed"
                 if rng.random() < 0.3:
                     kind = "missed"
@@ -194,7 +201,7 @@ def generate(sources, days, seed):
                 status = "failed"
             if label == "failures":
                 # Found anywhere in the burst or the two runs after it.
-                ids = [job_id(s, r) for r in range(n, bursts[n][-1] + 3)]
+                ids = [job_id(s, r) for r in range(n, bursts[n][0][-1] + 3)]
                 labels["anomalies"].append({"host": s.host, "job_ids": ids, "kind": label, "time": t})
             elif label:
                 labels["anomalies"].append({"host": s.host, "job_ids": [job_id(s, n)], "kind": label, "time": t})

@@ -107,8 +107,24 @@ def score_anomalies(found, labels):
     for i, label in enumerate(labels["anomalies"]):
         n[label["kind"]] += 1
         found_labels[label["kind"]] += i in hit
-    labeled_jobs = sum(len(l["job_ids"]) if l["kind"] != "failures" else 6 for l in labels["anomalies"])
+    labeled_jobs = sum(len(l["job_ids"]) for l in labels["anomalies"])
     return tp, fp, n, found_labels, unlabeled, labeled_jobs, wrong_kind
+
+
+def explain(found, labels, count):
+    """What the detector got wrong, to tune it by: false alarms and misses per kind."""
+    labeled = {(l["host"], j): l["kind"] for l in labels["anomalies"] for j in l["job_ids"]}
+    found_at = {(x["host"], x["job_id"]): x["kind"] for x in found}
+    for k in KINDS:
+        wrong = [x for x in found if x["kind"] == k and labeled.get((x["host"], x["job_id"])) != k]
+        for x in wrong[:count]:
+            print(f"false {k}: {x['host']} {x['time']} [{labeled.get((x['host'], x['job_id']), '-')}] {x['message']}",
+                  file=sys.stderr)
+        missed = [l for l in labels["anomalies"] if l["kind"] == k and
+                  not any(found_at.get((l["host"], j)) == k for j in l["job_ids"])]
+        for l in missed[:count]:
+            print(f"missed {k}: {l['host']} {rfc3339(l['time'])} found as "
+                  f"{[found_at.get((l['host'], j)) for j in l['job_ids'] if (l['host'], j) in found_at]}", file=sys.stderr)
 
 
 def main():
@@ -116,6 +132,7 @@ def main():
     p.add_argument("binary")
     p.add_argument("data")
     p.add_argument("--keep", action="store_true")
+    p.add_argument("--explain", type=int, default=0, help="print so many false alarms and misses per kind")
     a = p.parse_args()
     with open(os.path.join(a.data, "labels.json")) as f:
         labels = json.load(f)
@@ -137,6 +154,8 @@ def main():
             root = next(sp for sp in spans if sp["span_id"] == an["job_id"])
             an["job_id"] = root["attributes"]["backspan.job.id"]
         tp, fp, n, found_labels, unlabeled, labeled_jobs, wrong_kind = score_anomalies(found, labels)
+        if a.explain:
+            explain(found, labels, a.explain)
 
         rows.append(("jobs posted / judged", f"{labels['jobs']} / {status['jobs']}"))
         rows.append(("ingest + judging, wall (s)", f"{t_ingest:.1f} + {t_judged - t_ingest:.1f}"))

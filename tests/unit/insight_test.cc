@@ -72,6 +72,10 @@ TEST(RobustStatsTest, OneBadValueCannotMoveThem) {
   EXPECT_LT(line.slope_high, 2.5);
   EXPECT_NEAR(BinomialTail(10, 0, 0.3), 1, 1e-12);
   EXPECT_NEAR(BinomialTail(3, 3, 0.5), 0.125, 1e-12);
+  // Beta(1, 1): every count of 3 trials is equally likely.
+  EXPECT_NEAR(BetaBinomialTail(3, 3, 1, 1), 0.25, 1e-12);
+  EXPECT_NEAR(BetaBinomialTail(3, 2, 1, 1), 0.5, 1e-12);
+  EXPECT_NEAR(BetaBinomialTail(3, 2, 1e6 * 0.5, 1e6 * 0.5), 0.5, 1e-4);  // a certain rate: the binomial
   EXPECT_NEAR(NormalCdf(1.645), 0.95, 1e-3);
 }
 
@@ -152,6 +156,12 @@ TEST(DetectorTest, ADurationAnomalyWithoutBytesAndAnImplausiblyFastRun) {
 }
 
 TEST(DetectorTest, AFailureBurstIsOneAnomalyAndAnIsolatedFailureNone) {
+  // A broken source: every run fails until it is fixed.
+  auto broken = DailyHistory(60, 600, 13);
+  for (size_t d = 40; d < 44; ++d) broken[d].outcome = Outcome::kFailed;
+  const auto fixed_later = JudgeAll(broken);
+  ASSERT_EQ(fixed_later.size(), 1u);
+  EXPECT_EQ(fixed_later[0].job, 42u);  // the third failure in a row
   auto jobs = DailyHistory(120, 600, 5);
   jobs[30].outcome = Outcome::kFailed;  // one failure: nothing unusual
   for (size_t d : {90, 91, 93, 94, 96}) jobs[d].outcome = d == 93 ? Outcome::kMissed : Outcome::kFailed;
@@ -159,7 +169,7 @@ TEST(DetectorTest, AFailureBurstIsOneAnomalyAndAnIsolatedFailureNone) {
   ASSERT_EQ(found.size(), 1u);
   EXPECT_EQ(found[0].kind, kAnomalyFailures);
   EXPECT_EQ(found[0].job, 93u);  // three of the last four: significant there
-  EXPECT_NE(found[0].message.find("3 of the last"), std::string::npos) << found[0].message;
+  EXPECT_NE(found[0].message.find("3 of the last 4 runs"), std::string::npos) << found[0].message;
 }
 
 TEST(DetectorTest, JudgedOnlyAgainstEarlierJobs) {

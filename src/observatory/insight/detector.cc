@@ -310,40 +310,74 @@ std::optional<Anomaly> JudgeJob(const std::vector<JobPoint>& jobs, size_t i, con
 }
 
 std::vector<Anomaly> FailureBursts(const std::vector<JobPoint>& jobs) {
-  constexpr size_t kWindow = 10, kPrior = 90;
-  constexpr double kSignificance = 1e-3;
+  // The last w runs (w from 3 to 20) are tested against the source's usual
+  // rate, as a Beta distribution over it: the 90 runs before them (less
+  // earlier incidents) on a prior worth 10 runs at 3 %, so a rate known
+  // from little history counts as the uncertain thing it is. The smallest
+  // tail probability, times the number of windows tried, must be below
+  // 1e-3.
+  constexpr size_t kShortest = 3, kLongest = 20, kPrior = 90;
+  constexpr double kSignificance = 1e-3, kPriorRate = 0.03, kPriorRuns = 10;
   std::vector<Anomaly> out;
   std::vector<size_t> runs;  // indices of jobs that ran or were missed, in order
   for (size_t i = 0; i < jobs.size(); ++i)
     if (jobs[i].outcome != Outcome::kOther) runs.push_back(i);
+  // Runs of bursts already found: an incident is not the source's usual.
+  std::vector<bool> incident(runs.size(), false);
   bool armed = true;
   for (size_t r = 0; r < runs.size(); ++r) {
-    const size_t from = r + 1 >= kWindow ? r + 1 - kWindow : 0;
+    if (!armed) {
+      // Re-armed once the source has run cleanly again: at most one failure
+      // in its last ten runs.
+      int recent = 0;
+      for (size_t k = r + 1 >= 10 ? r + 1 - 10 : 0; k <= r; ++k) recent += jobs[runs[k]].Failed();
+      armed = recent <= 1 && r >= 9;
+      incident[r] = !armed;
+      continue;
+    }
+    if (!jobs[runs[r]].Failed()) continue;
+    double best_p = 1;
+    int best_failed = 0, best_n = 0;
+    double best_rate = 0, best_prior_runs = 0;
     int failed = 0;
-    for (size_t k = from; k <= r; ++k) failed += jobs[runs[k]].Failed();
-    if (!armed && failed <= 1) armed = true;
-    if (!armed || !jobs[runs[r]].Failed() || failed < 3) continue;
-    // The usual rate: the runs before the window, with a prior of 3 % for
-    // a source that has little history.
-    const size_t prior_from = from >= kPrior ? from - kPrior : 0;
-    int prior_failed = 0;
-    for (size_t k = prior_from; k < from; ++k) prior_failed += jobs[runs[k]].Failed();
-    const double n_prior = static_cast<double>(from - prior_from);
-    const double p0 = (prior_failed + 0.3) / (n_prior + 10);
-    const int n = static_cast<int>(r - from + 1);
-    const double p = BinomialTail(n, failed, p0);
+    for (size_t w = 1; w <= kLongest && w <= r + 1; ++w) {
+      failed += jobs[runs[r + 1 - w]].Failed();
+      if (w < kShortest) continue;
+      const size_t from = r + 1 - w;
+      const size_t prior_from = from >= kPrior ? from - kPrior : 0;
+      int prior_failed = 0, prior_runs = 0;
+      for (size_t k = prior_from; k < from; ++k) {
+        if (incident[k]) continue;
+        prior_failed += jobs[runs[k]].Failed();
+        ++prior_runs;
+      }
+      const double alpha = prior_failed + kPriorRate * kPriorRuns;
+      const double beta = (prior_runs - prior_failed) + (1 - kPriorRate) * kPriorRuns;
+      const double rate = alpha / (alpha + beta);
+      const double n = prior_runs + kPriorRuns;
+      const double p = BetaBinomialTail(static_cast<int>(w), failed, alpha, beta);
+      if (p < best_p) {
+        best_p = p;
+        best_failed = failed;
+        best_n = static_cast<int>(w);
+        best_rate = rate;
+        best_prior_runs = n - kPriorRuns;
+      }
+    }
+    const double p = best_p * static_cast<double>(kLongest - kShortest + 1);
     if (p >= kSignificance) continue;
     armed = false;
+    for (size_t k = r + 1 - static_cast<size_t>(best_n); k <= r; ++k) incident[k] = true;
     Anomaly a;
     a.kind = kAnomalyFailures;
     a.job = runs[r];
     a.score = -std::log10(std::max(p, 1e-300));
-    a.severity = failed >= 5 ? "critical" : "warning";
+    a.severity = best_failed >= 5 ? "critical" : "warning";
     a.context = kContextNames[kUsual];
-    a.baseline_jobs = static_cast<int>(n_prior);
-    a.evidence.push_back({"failed_runs", static_cast<double>(failed), p0 * n, 0, 0, failed / std::max(p0 * n, 1e-9), 0});
-    a.evidence.back().high = n;
-    a.message = DescribeFailures(failed, n, p0);
+    a.baseline_jobs = static_cast<int>(best_prior_runs);
+    a.evidence.push_back({"failed_runs", static_cast<double>(best_failed), best_rate * best_n, 0,
+                          static_cast<double>(best_n), best_failed / std::max(best_rate * best_n, 1e-9), 0});
+    a.message = DescribeFailures(best_failed, best_n, best_rate);
     out.push_back(std::move(a));
   }
   return out;

@@ -69,6 +69,21 @@ double BinomialTail(int n, int k, double p) {
   return std::min(total, 1.0);
 }
 
+double BetaBinomialTail(int n, int k, double alpha, double beta) {
+  if (k <= 0) return 1;
+  if (k > n) return 0;
+  alpha = std::max(alpha, 1e-9);
+  beta = std::max(beta, 1e-9);
+  auto log_beta = [](double a, double b) { return std::lgamma(a) + std::lgamma(b) - std::lgamma(a + b); };
+  double total = 0;
+  for (int i = k; i <= n; ++i) {
+    const double log_term = std::lgamma(n + 1.0) - std::lgamma(i + 1.0) - std::lgamma(n - i + 1.0) +
+                            log_beta(i + alpha, n - i + beta) - log_beta(alpha, beta);
+    total += std::exp(log_term);
+  }
+  return std::min(total, 1.0);
+}
+
 double NormalCdf(double z) { return 0.5 * std::erfc(-z / std::sqrt(2.0)); }
 
 }  // namespace backspan::observatory::insight

@@ -29,6 +29,10 @@ Line TheilSen(const std::vector<double>& x, const std::vector<double>& y);
 // P(X >= k) for X ~ Binomial(n, p).
 double BinomialTail(int n, int k, double p);
 
+// P(X >= k) for X ~ BetaBinomial(n, alpha, beta): k or more of n trials
+// succeed when their rate is uncertain, distributed Beta(alpha, beta).
+double BetaBinomialTail(int n, int k, double alpha, double beta);
+
 // The standard normal distribution function.
 double NormalCdf(double z);
 

@@ -29,7 +29,7 @@ std::string FormatBytes(double bytes);
 // The message of a duration, throughput, change or phase anomaly of a job
 // that started at `start_ns`.
 std::string DescribeAnomaly(const Anomaly& a, int64_t start_ns);
-// "5 of the last 10 runs failed or were missed (usually 2 %)".
+// "5 of the last 7 runs failed or were missed (usually 3 %)".
 std::string DescribeFailures(int failed, int runs, double usual_rate);
 
 }  // namespace backspan::observatory::insight
