@@ -127,6 +127,29 @@ def explain(found, labels, count):
                   f"{[found_at.get((l['host'], j)) for j in l['job_ids'] if (l['host'], j) in found_at]}", file=sys.stderr)
 
 
+def known_rates(labels):
+    """Per source and run, P(fail) as the generator's own rates say: the
+    source's rate outside its failure incidents; inside one, after its first
+    run, the incident's rate (the first run of an incident nothing foretells)."""
+    incidents = {}
+    for l in labels["anomalies"]:
+        if l["kind"] == "failures":
+            incidents.setdefault(l["host"], []).append((l["time"], len(l["job_ids"]) - 2))
+    out = {}
+    for s in labels["sources"]:
+        runs, outcomes = s["runs"], s["outcomes"]
+        inside = [None] * len(runs)
+        for t, length in incidents.get(s["host"], []):
+            first = runs.index(t)
+            rate = outcomes[first:first + length].count("f") / length
+            for k in range(first + 1, min(first + length, len(runs))):
+                inside[k] = rate
+        usual = [o for k, o in enumerate(outcomes) if inside[k] is None]
+        rate = usual.count("f") / max(len(usual), 1)
+        out[s["host"]] = [rate if r is None else r for r in inside]
+    return out
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("binary")
@@ -229,8 +252,12 @@ def main():
         rows.append(("never-overrunning sources with a predicted overrun",
                      f"{false_overruns / max(len(labels['steady']), 1):.3f} ({false_overruns}/{len(labels['steady'])})"))
 
-        # Next-run risk: Brier skill against the base rate, as of many moments.
-        pairs = {"fail": [], "missed": []}
+        # Next-run risk: Brier skill against the base rate, as of many moments;
+        # beside it, the skill of a predictor that knows what the generator
+        # did (each source's usual rate, and each incident's rate after its
+        # first run): the most this fleet's failures allow.
+        known = known_rates(labels)
+        pairs = {"fail": [], "missed": [], "known": []}
         for day in range(40, 180, 2):
             t = start + day * DAY + 7 * 3600
             calls += 1
@@ -242,6 +269,7 @@ def main():
                 o = s["outcomes"][nxt]
                 pairs["fail"].append((fc["risk"]["p_fail"], o == "f"))
                 pairs["missed"].append((fc["risk"]["p_missed"], o == "m"))
+                pairs["known"].append((known[fc["host"]][nxt], o == "f"))
         for name, ps in pairs.items():
             base = sum(o for _, o in ps) / len(ps)
             bs = sum((p - o) ** 2 for p, o in ps) / len(ps)
@@ -250,7 +278,8 @@ def main():
             high = [(p, o) for p, o in ps if p >= 0.2]
             cal = (f"; predicted ≥ 20 %: mean {sum(p for p, _ in high) / len(high):.2f}, "
                    f"observed {sum(o for _, o in high) / len(high):.2f} (n={len(high)})") if high else ""
-            rows.append((f"next-run risk p_{name}: Brier skill (base rate)",
+            rows.append((f"next-run risk p_{name}: Brier skill (base rate)" if name != "known" else
+                         "p_fail of a predictor knowing the generator: Brier skill",
                          f"{1 - bs / ref:.3f} ({base:.3f}, n={len(ps)}){cal}"))
         t_backtest = time.monotonic() - t1
         rows.append(("forecast backtests, wall (s)", f"{t_backtest:.1f} ({calls} calls)"))

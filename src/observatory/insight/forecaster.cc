@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <tuple>
+#include <utility>
 
 #include "observatory/insight/robust_stats.h"
 #include "observatory/insight/wording.h"
@@ -29,28 +31,43 @@ std::vector<size_t> Runs(const std::vector<JobPoint>& jobs, size_t end) {
   return out;
 }
 
-// A two-state chain shrunk towards the fleet's: P(event next | state of the
-// last run), from this source's recent runs weighted by recency.
-double ChainProbability(const std::vector<JobPoint>& jobs, const std::vector<size_t>& runs, bool (*state)(const JobPoint&),
-                        bool (*event)(const JobPoint&), double fleet_p_after_state, double fleet_p_after_other) {
-  if (runs.empty()) return fleet_p_after_other;
-  constexpr double kHalfLife = 20, kPriorWeight = 4;
-  const bool now = state(jobs[runs.back()]);
-  double n = 0, hits = 0, w = 1;
-  for (size_t k = runs.size() - 1; k-- > 0 && runs.size() - k < 120;) {
-    if (state(jobs[runs[k]]) == now) {
-      n += w;
-      hits += w * event(jobs[runs[k + 1]]);
-    }
-    w *= std::exp2(-1.0 / kHalfLife);
-  }
-  const double prior = now ? fleet_p_after_state : fleet_p_after_other;
-  // Never certain: a source that has not failed in its history can.
-  return std::clamp((hits + kPriorWeight * prior) / (n + kPriorWeight), kLeastRisk, 1 - kLeastRisk);
-}
-
 bool Bad(const JobPoint& j) { return j.Failed(); }
 bool Missed(const JobPoint& j) { return j.outcome == Outcome::kMissed; }
+
+// The state after runs[0..k]: 0 ok, 1 failed once, 2 failed 2+ in a row, 3
+// missed once, 4 missed 2+ in a row (a streak of bad runs of either kind).
+int StateAfter(const std::vector<JobPoint>& jobs, const std::vector<size_t>& runs, size_t k) {
+  const JobPoint& last = jobs[runs[k]];
+  if (!Bad(last)) return 0;
+  const bool streak = k > 0 && Bad(jobs[runs[k - 1]]);
+  return (Missed(last) ? 3 : 1) + (streak ? 1 : 0);
+}
+
+// P(the next run fails) and P(it is missed), from how this source's runs
+// went after its current state (its last 180 runs), shrunk towards the
+// fleet's rates: strongly for a source that has been fine (its rate is a
+// small number, learned slowly), lightly once it is failing (a streak
+// says a lot about the next run).
+std::pair<double, double> NextRunRisk(const std::vector<JobPoint>& jobs, const std::vector<size_t>& runs,
+                                      const FleetRates& fleet) {
+  static constexpr double kFleetFail[kRunStates] = {0.03, 0.3, 0.6, 0.2, 0.3};
+  static constexpr double kFleetMissed[kRunStates] = {0.01, 0.05, 0.1, 0.3, 0.6};
+  static constexpr double kPriorWeight[kRunStates] = {20, 3, 3, 3, 3};
+  const int now = runs.empty() ? 0 : StateAfter(jobs, runs, runs.size() - 1);
+  double n = 0, failed = 0, missed = 0;
+  for (size_t k = runs.size() > 180 ? runs.size() - 180 : 1; k < runs.size(); ++k) {
+    if (StateAfter(jobs, runs, k - 1) != now) continue;
+    n += 1;
+    failed += IsFail(jobs[runs[k]]);
+    missed += Missed(jobs[runs[k]]);
+  }
+  const double fleet_fail = (fleet.failed[now] + kFleetFail[now]) / (fleet.runs[now] + 1);
+  const double fleet_missed = (fleet.missed[now] + kFleetMissed[now]) / (fleet.runs[now] + 1);
+  const double w = kPriorWeight[now];
+  // Never certain: a source that has not failed in its history can.
+  auto bound = [](double p) { return std::clamp(p, kLeastRisk, 1 - kLeastRisk); };
+  return {bound((failed + w * fleet_fail) / (n + w)), bound((missed + w * fleet_missed) / (n + w))};
+}
 
 std::optional<OverrunForecast> Overrun(const std::vector<JobPoint>& jobs, size_t end, int64_t as_of, int64_t interval,
                                        int64_t last_start, std::optional<double>* p_next) {
@@ -163,24 +180,12 @@ std::optional<GrowthForecast> Growth(const std::vector<JobPoint>& jobs, size_t e
 }  // namespace
 
 void FleetRates::Add(const std::vector<JobPoint>& jobs, size_t end) {
-  const std::vector<size_t> runs = Runs(jobs, end);
-  for (size_t k = 1; k < runs.size(); ++k) {
-    const JobPoint& prev = jobs[runs[k - 1]];
-    const JobPoint& next = jobs[runs[k]];
-    if (Bad(prev)) {
-      after_bad_runs += 1;
-      after_bad_fail += IsFail(next);
-    } else {
-      after_good_runs += 1;
-      after_good_fail += IsFail(next);
-    }
-    if (Missed(prev)) {
-      after_missed_runs += 1;
-      after_missed_missed += Missed(next);
-    } else {
-      after_other_runs += 1;
-      after_other_missed += Missed(next);
-    }
+  const std::vector<size_t> ran = Runs(jobs, end);
+  for (size_t k = 1; k < ran.size(); ++k) {
+    const int state = StateAfter(jobs, ran, k - 1);
+    runs[state] += 1;
+    failed[state] += IsFail(jobs[ran[k]]);
+    missed[state] += Missed(jobs[ran[k]]);
   }
 }
 
@@ -188,11 +193,7 @@ Forecast ForecastSource(const std::vector<JobPoint>& jobs, size_t end, int64_t a
                         double quota_bytes) {
   Forecast f;
   const std::vector<size_t> runs = Runs(jobs, end);
-  auto rate = [](double hits, double n, double fallback) { return (hits + fallback) / (n + 1); };
-  f.risk.p_fail = ChainProbability(jobs, runs, Bad, IsFail, rate(fleet.after_bad_fail, fleet.after_bad_runs, 0.3),
-                                   rate(fleet.after_good_fail, fleet.after_good_runs, 0.03));
-  f.risk.p_missed = ChainProbability(jobs, runs, Missed, Missed, rate(fleet.after_missed_missed, fleet.after_missed_runs, 0.3),
-                                     rate(fleet.after_other_missed, fleet.after_other_runs, 0.01));
+  std::tie(f.risk.p_fail, f.risk.p_missed) = NextRunRisk(jobs, runs, fleet);
   int64_t interval = 0;
   if (runs.size() >= 3) {
     std::vector<double> gaps;

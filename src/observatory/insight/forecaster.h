@@ -33,12 +33,15 @@ struct Risk {
   std::optional<double> p_overrun;  // none without deadlines
 };
 
-// Transition counts of failed and missed runs over many sources: the
-// prior a source with little history borrows.
+// What a source's last runs say about its next one: the last run went well;
+// it failed (once, or twice or more in a row); it was missed (likewise).
+inline constexpr int kRunStates = 5;
+
+// How runs went after each state, counted over many sources: the prior a
+// source with little history borrows.
 struct FleetRates {
-  double after_bad_runs = 0, after_bad_fail = 0, after_good_runs = 0, after_good_fail = 0;
-  double after_missed_runs = 0, after_missed_missed = 0, after_other_runs = 0, after_other_missed = 0;
-  // Counts jobs[0, end)'s transitions.
+  double runs[kRunStates] = {}, failed[kRunStates] = {}, missed[kRunStates] = {};
+  // Counts jobs[0, end)'s runs by the state before each.
   void Add(const std::vector<JobPoint>& jobs, size_t end);
 };
 
