@@ -340,17 +340,23 @@ std::vector<Anomaly> FailureBursts(const std::vector<JobPoint>& jobs) {
     int best_failed = 0, best_n = 0;
     double best_rate = 0, best_prior_runs = 0;
     int failed = 0;
+    // The prior runs [from - 90, from) of the window [from, r], kept as the
+    // window grows backwards one run at a time.
+    int prior_failed = 0, prior_runs = 0;
+    auto count = [&](size_t k, int sign) {
+      if (incident[k]) return;
+      prior_failed += sign * jobs[runs[k]].Failed();
+      prior_runs += sign;
+    };
+    for (size_t k = r >= kPrior ? r - kPrior : 0; k < r; ++k) count(k, +1);
     for (size_t w = 1; w <= kLongest && w <= r + 1; ++w) {
-      failed += jobs[runs[r + 1 - w]].Failed();
-      if (w < kShortest) continue;
       const size_t from = r + 1 - w;
-      const size_t prior_from = from >= kPrior ? from - kPrior : 0;
-      int prior_failed = 0, prior_runs = 0;
-      for (size_t k = prior_from; k < from; ++k) {
-        if (incident[k]) continue;
-        prior_failed += jobs[runs[k]].Failed();
-        ++prior_runs;
+      failed += jobs[runs[from]].Failed();
+      if (w > 1) {
+        count(from, -1);  // now in the window
+        if (from >= kPrior) count(from - kPrior, +1);
       }
+      if (w < kShortest) continue;
       const double alpha = prior_failed + kPriorRate * kPriorRuns;
       const double beta = (prior_runs - prior_failed) + (1 - kPriorRate) * kPriorRuns;
       const double rate = alpha / (alpha + beta);

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <pthread.h>
+#include <sched.h>
 
 #include "observatory/insight/phase_reader.h"
 
@@ -29,7 +31,7 @@ InsightEngine::InsightEngine(SpanStore* store, double quota_bytes) : store_(stor
 
 InsightEngine::~InsightEngine() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::lock_guard<std::mutex> lock(queue_mu_);
     stop_ = true;
   }
   wake_.notify_all();
@@ -40,25 +42,33 @@ void InsightEngine::Start() {
   if (!thread_.joinable()) thread_ = std::thread([this] { Loop(); });
 }
 
-void InsightEngine::Observe(const std::vector<JobRecord>& jobs) {
-  std::vector<Pending> batch;
-  ExplainedAttributes attributes;
-  std::lock_guard<std::mutex> lock(mu_);
-  for (const auto& job : jobs) {
-    if (!IsInsightJob(job)) continue;
-    JobPoint p = PointOf(job, &attributes);
-    p.attributes = Intern(attributes);
-    queue_.push_back({job.source_key, p});
-    ++in_flight_;
+std::optional<ObservedJob> InsightEngine::Read(const JobRecord& job) {
+  if (!IsInsightJob(job)) return std::nullopt;
+  ObservedJob out;
+  out.source_key = job.source_key;
+  out.point = PointOf(job, &out.attributes);
+  return out;
+}
+
+void InsightEngine::Observe(std::vector<ObservedJob> jobs) {
+  // Only the queue's lock: ingest never waits for judging.
+  if (jobs.empty()) return;
+  {
+    std::lock_guard<std::mutex> lock(queue_mu_);
+    for (auto& j : jobs) queue_.push_back(std::move(j));
+    in_flight_ += static_cast<int64_t>(jobs.size());
   }
   wake_.notify_one();
 }
 
 InsightStatus InsightEngine::status() const {
-  std::lock_guard<std::mutex> lock(mu_);
   InsightStatus s;
-  s.loaded = loaded_;
-  s.pending = in_flight_;
+  {
+    std::lock_guard<std::mutex> lock(queue_mu_);
+    s.loaded = loaded_;
+    s.pending = in_flight_;
+  }
+  std::lock_guard<std::mutex> lock(mu_);
   s.jobs = jobs_;
   s.sources = static_cast<int64_t>(sources_.size());
   for (const auto& [key, source] : sources_) s.anomalies += static_cast<int64_t>(source.anomalies.size());
@@ -66,7 +76,7 @@ InsightStatus InsightEngine::status() const {
 }
 
 bool InsightEngine::WaitIdle(int64_t timeout_ms) {
-  std::unique_lock<std::mutex> lock(mu_);
+  std::unique_lock<std::mutex> lock(queue_mu_);
   return idle_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] { return loaded_ && in_flight_ == 0; });
 }
 
@@ -84,7 +94,7 @@ Status InsightEngine::LoadStore() {
   q.limit = 1000;
   std::unordered_map<std::string, std::vector<JobPoint>> loaded;
   ExplainedAttributes attributes;
-  while (true) {
+  while (!stopping()) {
     auto page = store_->ListJobs(q, Scope::All());
     if (!page.ok()) return page.status();
     std::lock_guard<std::mutex> lock(mu_);
@@ -97,41 +107,53 @@ Status InsightEngine::LoadStore() {
     if (!page->more || page->jobs.empty()) break;
     q.before_start_ns = page->jobs.back().start_ns;
     q.before_id = page->jobs.back().id;
-    if (stop_) return Status::Ok();
   }
   for (auto& [key, points] : loaded) {
+    if (stopping()) break;
     std::lock_guard<std::mutex> lock(mu_);
-    if (stop_) break;
     Apply(key, std::move(points));
   }
   return Status::Ok();
 }
 
+bool InsightEngine::stopping() const {
+  std::lock_guard<std::mutex> lock(queue_mu_);
+  return stop_;
+}
+
 void InsightEngine::Loop() {
+  // Judging is background work: at idle priority it takes the CPU only
+  // when ingest and queries leave some (docs/insight.md).
+  sched_param idle{};
+  pthread_setschedparam(pthread_self(), SCHED_IDLE, &idle);
   if (Status s = LoadStore(); !s.ok())
     std::fprintf(stderr, "insight: the store's jobs could not be read (%s); judging new jobs only\n", s.message().c_str());
-  std::unique_lock<std::mutex> lock(mu_);
+  std::unique_lock<std::mutex> queue_lock(queue_mu_);
   loaded_ = true;
   while (true) {
     if (in_flight_ == 0) idle_.notify_all();
-    wake_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+    wake_.wait(queue_lock, [&] { return stop_ || !queue_.empty(); });
     if (stop_) return;
+    std::deque<ObservedJob> taken;
+    taken.swap(queue_);
+    queue_lock.unlock();
     // Everything waiting, grouped by source: one judging pass per source.
-    std::map<std::string, std::vector<JobPoint>> by_source;
-    int64_t taken = 0;
-    for (auto& p : queue_) {
-      by_source[p.source_key].push_back(p.point);
-      ++taken;
-    }
-    queue_.clear();
-    for (auto& [key, points] : by_source) {
+    std::map<std::string, std::vector<std::pair<JobPoint, ExplainedAttributes>>> by_source;
+    for (auto& p : taken) by_source[p.source_key].emplace_back(p.point, std::move(p.attributes));
+    for (auto& [key, pending] : by_source) {
+      if (stopping()) return;
+      // Queries get the lock between sources.
+      std::lock_guard<std::mutex> lock(mu_);
+      std::vector<JobPoint> points;
+      points.reserve(pending.size());
+      for (auto& [point, attributes] : pending) {
+        points.push_back(point);
+        points.back().attributes = Intern(std::move(attributes));
+      }
       Apply(key, std::move(points));
-      // Queries and ingest's hand-overs get the lock between sources.
-      lock.unlock();
-      lock.lock();
-      if (stop_) return;
     }
-    in_flight_ -= taken;
+    queue_lock.lock();
+    in_flight_ -= static_cast<int64_t>(taken.size());
   }
 }
 

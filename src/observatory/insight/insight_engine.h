@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -51,6 +52,14 @@ struct InsightStatus {
   int64_t jobs = 0, sources = 0, anomalies = 0;
 };
 
+// A stored job as handed to insight: what it reads of it, taken on the
+// ingest path without copying the rest.
+struct ObservedJob {
+  std::string source_key;
+  JobPoint point;
+  ExplainedAttributes attributes;  // interned when judged
+};
+
 class InsightEngine {
  public:
   // `quota_bytes`: the stored-bytes quota growth forecasts aim at (0: none).
@@ -62,8 +71,10 @@ class InsightEngine {
   // Reads the store's jobs, then judges what Observe hands over; returns
   // at once (the work runs in a thread).
   void Start();
-  // Hands over stored jobs; those insight does not read are skipped.
-  void Observe(const std::vector<JobRecord>& jobs);
+  // What insight reads of `job`, if it reads the job at all (IsInsightJob).
+  static std::optional<ObservedJob> Read(const JobRecord& job);
+  // Hands over stored jobs (from Read); returns at once.
+  void Observe(std::vector<ObservedJob> jobs);
   InsightStatus status() const;
   // Waits until everything handed over so far is judged; false on timeout.
   bool WaitIdle(int64_t timeout_ms);
@@ -84,13 +95,10 @@ class InsightEngine {
     std::vector<JobPoint> jobs;
     std::vector<AnomalyRecord> anomalies;  // by (time, id)
   };
-  struct Pending {
-    std::string source_key;
-    JobPoint point;
-  };
 
   void Loop();
   Status LoadStore();
+  bool stopping() const;
   uint32_t Intern(ExplainedAttributes attributes);  // requires mu_
   // Inserts `points` in order and judges again from the first changed one.
   void Apply(const std::string& key, std::vector<JobPoint> points);  // requires mu_
@@ -99,17 +107,22 @@ class InsightEngine {
 
   SpanStore* store_;
   double quota_bytes_;
-  mutable std::mutex mu_;
+  // The hand-over from ingest, under its own lock so that ingest never
+  // waits for judging (never held together with mu_).
+  mutable std::mutex queue_mu_;
   std::condition_variable wake_, idle_;
+  std::deque<ObservedJob> queue_;
+  int64_t in_flight_ = 0;
+  bool loaded_ = false, stop_ = false;
+  // What has been judged.
+  mutable std::mutex mu_;
   std::unordered_map<std::string, Source> sources_;
   std::vector<ExplainedAttributes> attributes_;
   std::map<ExplainedAttributes, uint32_t> attribute_ids_;
   std::unordered_map<std::string, std::vector<std::pair<std::string, double>>> phase_cache_;
   std::set<std::string> raised_ids_;
   std::map<std::pair<std::string, std::string>, int64_t> raised_;
-  std::deque<Pending> queue_;
-  int64_t in_flight_ = 0, jobs_ = 0;
-  bool loaded_ = false, stop_ = false;
+  int64_t jobs_ = 0;
   std::thread thread_;
 };
 

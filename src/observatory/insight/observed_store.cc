@@ -5,23 +5,23 @@
 namespace backspan::observatory::insight {
 
 Result<WriteOutcome> ObservedStore::Write(IngestBatch batch, const Scope& writer) {
-  // Only finished jobs of sources are insight's; keep them aside before the
-  // batch moves into the store.
-  std::vector<JobRecord> jobs;
+  // What insight reads of the batch's jobs, taken before the batch moves
+  // into the store.
+  std::vector<ObservedJob> jobs;
   for (const auto& job : batch.jobs)
-    if (IsInsightJob(job)) jobs.push_back(job);
+    if (auto j = InsightEngine::Read(job)) jobs.push_back(std::move(*j));
   auto written = store_->Write(std::move(batch), writer);
   if (!written.ok() || jobs.empty()) return written;
   if (!written->rejected_spans.empty()) {
     // A job whose span was refused was not stored.
     const auto& refused = written->rejected_spans;
     jobs.erase(std::remove_if(jobs.begin(), jobs.end(),
-                              [&](const JobRecord& j) {
-                                return std::find(refused.begin(), refused.end(), j.span_id) != refused.end();
+                              [&](const ObservedJob& j) {
+                                return std::find(refused.begin(), refused.end(), j.point.span_id) != refused.end();
                               }),
                jobs.end());
   }
-  insight_->Observe(jobs);
+  insight_->Observe(std::move(jobs));
   return written;
 }
 
