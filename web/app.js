@@ -1,5 +1,5 @@
 // The observatory's web UI: jobs, a trace waterfall, trends, the freshness
-// board and backup plans, over the JSON API (docs/api.md). No framework and
+// board, insights (insights.js) and backup plans, over the JSON API (docs/api.md). No framework and
 // no network beyond this server: uPlot draws the charts.
 'use strict';
 
@@ -228,7 +228,7 @@ async function tracePage(id) {
     const failed = s.status.code === 'ERROR';
     const bar = h('div', {class: `bar${failed ? ' error' : ''}${s.in_progress ? ' running' : ''}`,
       style: `left:${pct(ns(s.start_time_unix_nano))};width:max(2px,calc(${pct(endOf(s))} - ${pct(ns(s.start_time_unix_nano))}))`});
-    const markers = s.events.map((e) => h('div', {class: `marker${e.name === 'exception' ? ' error' : ''}`, title: e.name,
+    const markers = s.events.map((e) => h('div', {class: `marker${e.name === 'exception' || e.name === 'anomaly' ? ' error' : ''}`, title: e.name,
       'data-testid': 'event-marker', style: `left:${pct(ns(e.time_unix_nano))}`}));
     return h('div', {class: `span-row${failed ? ' error' : ''}`, 'data-testid': 'span-row', tabindex: 0,
       onclick: () => showSpan(s), onkeydown: (e) => { if (e.key === 'Enter') showSpan(s); }},
@@ -236,14 +236,15 @@ async function tracePage(id) {
       h('div', {class: 'span-dur num'}, duration(s.duration_ms)),
       h('div', {class: 'track'}, bar, markers));
   });
-  $main.replaceChildren(
+  $main.replaceChildren(...[
     h('p', {}, h('a', {href: '#/jobs'}, '← Jobs')),
     h('h1', {}, `${root.name} `, badge(root.status.code === 'ERROR' ? 'failed' : root.in_progress ? 'running' : 'ok')),
     h('p', {class: 'muted mono'}, `trace ${data.trace_id} · ${rows.length} spans · ${localTime(new Date(Number(t0 / 1000000n)).toISOString())}`),
     root.in_progress ? progressLine(root.attributes) : null,
+    anomalyBanner(data.spans),
     h('div', {class: 'trace-layout'},
       h('div', {class: 'waterfall', 'data-testid': 'waterfall'}, h('div', {class: 'span-row head'}, h('div', {class: 'span-name'}, 'Span'), h('div', {class: 'span-dur'}, 'Duration'), axis), bars),
-      detail));
+      detail)].filter(Boolean));
   showSpan(root);
   if (rows.some((r) => r.span.in_progress)) refreshTimer = setTimeout(route, 5000);
 }
@@ -428,6 +429,7 @@ async function route() {
     if (page === 'trace') await tracePage(arg);
     else if (page === 'trends') await trendsPage();
     else if (page === 'freshness') await freshnessPage();
+    else if (page === 'insights') await insightsPage();
     else if (page === 'plans') await plansPage();
     else await jobsPage();
     stamp();

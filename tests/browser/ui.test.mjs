@@ -1,6 +1,7 @@
 // The web UI in headless Chromium (Debian's, driven by playwright-core),
 // against a server the Python test has filled with real backups, a running
-// backup and an overdue source. Screenshots go to the artifacts directory.
+// backup, an overdue source and a drifting one with an anomaly. Screenshots
+// go to the artifacts directory.
 //
 //   node ui.test.mjs URL ARTIFACT_DIR
 import {launch} from './chromium.mjs';
@@ -84,6 +85,33 @@ const color = await overdue.locator('td').first().evaluate((td) => getComputedSt
 assert.equal(color, 'rgb(254, 226, 226)');
 assert.equal(await page.locator('[data-testid=source-row][data-overdue=false]').count() >= 1, true);
 await shot('freshness');
+
+// Insights: the slow night is an anomaly, plotted by kind and listed; the
+// drifting source's durations are drawn against its window with the
+// forecast; its trace carries a banner saying what is unusual.
+await page.goto(`${url}/#/insights?range=90d`);
+await ready('insights');
+const anomalyRows = page.getByTestId('anomaly-row');
+assert.ok(await anomalyRows.count() >= 1, 'no anomaly listed');
+const phaseRow = page.locator('[data-testid=anomaly-row][data-kind=phase]');
+assert.equal(await phaseRow.count(), 1);
+assert.ok((await phaseRow.innerText()).includes('`scan` took 80 min'), await phaseRow.innerText());
+const inked = await page.locator('[data-testid=insight-chart] canvas').evaluateAll((cs) => cs.map((c) => {
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  let ink = 0;
+  for (let i = 3; i < d.length; i += 4) if (d[i] > 0) ink++;
+  return ink;
+}));
+assert.ok(inked.length >= 2 && inked.every((n) => n > 100), `insight charts drew ${inked}`);
+const sourceName = await page.getByTestId('insight-source').evaluate((s) => s.options[s.selectedIndex].text);
+assert.ok(sourceName.startsWith('db-host'), `the source shown first is the one nearest an overrun: ${sourceName}`);
+assert.ok((await page.getByTestId('insight-risk').innerText()).includes('overruns its window'));
+await shot('insights');
+await phaseRow.locator('a').click();
+await ready('trace');
+const banner = await page.getByTestId('anomaly-banner').innerText();
+assert.ok(banner.includes('phase') && banner.includes('slower than usual'), banner);
+await shot('anomalous-trace');
 
 await browser.close();
 assert.deepEqual(errors, []);

@@ -62,10 +62,29 @@ class WebUiTest(CliTestCase):
             code, _, body = server.request("POST", "/api/v1/ingest/azure-backup-jobs", json.dumps(rows).encode(),
                                            {"Content-Type": "application/json"})
             self.assertEqual(code, 200, body)
+            # Forty nightly runs of a database backup on the events API, in a
+            # 3 h window it is drifting towards, one of them with a slow scan.
+            events = []
+            for d in range(40, 0, -1):
+                start = (now // day - d) * day // 10**9 + 3600
+                scan = 300 if d != 30 else 4800
+                upload = 600 + 180 * (40 - d)
+                events.append({"job_id": f"nightly-{d}", "type": "completed", "source": "pgbackrest", "host": "db-host",
+                               "resource_group": "rg-east", "paths": ["/var/lib/postgresql"], "start_time": start,
+                               "time": start + scan + upload, "deadline": start + 3 * 3600,
+                               "bytes_total": 40 << 30, "bytes_added": 1 << 30, "bytes_stored": 1 << 29,
+                               "files_total": 5000, "files_changed": 100,
+                               "phases": [{"name": "scan", "duration_s": scan}, {"name": "upload", "duration_s": upload}]})
+            code, _, body = server.request("POST", "/api/v1/ingest/events", json.dumps(events).encode(),
+                                           {"Content-Type": "application/json"})
+            self.assertEqual(code, 200, body)
+            self.assertTrue(server.wait_until(
+                lambda: server.get_json("/api/v1/anomalies")["insight"]["pending"] == 0 and
+                server.get_json("/api/v1/anomalies")["anomalies"], 30))
             os.makedirs(ARTIFACTS, exist_ok=True)
             p = subprocess.run(["node", UI_TEST, server.url, ARTIFACTS], capture_output=True, timeout=180)
             self.assertEqual(p.returncode, 0, p.stdout.decode() + p.stderr.decode())
-            for name in ["jobs", "trace", "trends", "freshness"]:
+            for name in ["jobs", "trace", "trends", "freshness", "insights", "anomalous-trace"]:
                 self.assertTrue(os.path.getsize(os.path.join(ARTIFACTS, f"{name}.png")) > 10000)
         finally:
             server.stop()

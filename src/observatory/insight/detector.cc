@@ -164,7 +164,8 @@ Judged JudgeMetric(const Metric& m, const std::vector<JobPoint>& jobs, size_t i,
 
 // The baseline jobs of a context, for the phases' usual durations.
 std::vector<size_t> PhaseBaseline(const Candidates& c, Context ctx) {
-  std::vector<size_t> out = c.of[ctx];
+  // A context of a job or two says little about phases: the usual one then.
+  std::vector<size_t> out = c.of[ctx].size() >= 3 ? c.of[ctx] : c.of[kUsual];
   if (out.size() > 8) out.resize(8);
   return out;
 }
