@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <pthread.h>
-#include <sched.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "observatory/insight/phase_reader.h"
 
@@ -122,10 +122,10 @@ bool InsightEngine::stopping() const {
 }
 
 void InsightEngine::Loop() {
-  // Judging is background work: at idle priority it takes the CPU only
-  // when ingest and queries leave some (docs/insight.md).
-  sched_param idle{};
-  pthread_setschedparam(pthread_self(), SCHED_IDLE, &idle);
+  // Judging is background work: at nice 10 it gets about a tenth of a
+  // core that ingest and queries want, and all of an idle one (not
+  // SCHED_IDLE: on a busy machine that would starve it).
+  setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 10);
   if (Status s = LoadStore(); !s.ok())
     std::fprintf(stderr, "insight: the store's jobs could not be read (%s); judging new jobs only\n", s.message().c_str());
   std::unique_lock<std::mutex> queue_lock(queue_mu_);
