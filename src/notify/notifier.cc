@@ -118,6 +118,12 @@ void Notifier::Publish(Event event) {
 
 void Notifier::Process(const Event& e) {
   const int64_t now = env_->NowUnixNanos();
+  if (e.kind == EventKind::kAnomaly) {
+    // News on its own: an unusual job opens no incident (the source may be
+    // fine), so nothing reminds of it or recovers it.
+    Dispatch({e, "anomaly-" + e.job_id, false, ""});
+    return;
+  }
   auto it = incidents_.find(e.key);
   if (e.kind == EventKind::kRecovered) {
     if (it == incidents_.end()) return;  // nothing was wrong

@@ -165,6 +165,38 @@ class InsightTest(CliTestCase):
         self.serve()
         self.assertEqual(self.anomalies(), before)
 
+    def test_a_new_anomaly_is_notified_once_and_old_ones_never(self):
+        from test_agent import WebhookReceiver
+        hook = WebhookReceiver()
+        self.addCleanup(hook.close)
+        notify = os.path.join(self.tmp, "notify.toml")
+        with open(notify, "w") as f:
+            f.write(f'[[channel]]\nname = "ops"\ntype = "webhook"\nurl = "{hook.url}"\n\n'
+                    f'[[rule]]\non = ["anomaly", "failure"]\nchannels = ["ops"]\n')
+        self.obs = Observatory(os.path.join(self.tmp, "obs"), self.env, "--notify", notify)
+        today = int(time.time()) // DAY * DAY
+        # A history sent at once, with an old slow night: judged, not news.
+        events = history("db01", 40, slow_day=20, t0=today - 41 * DAY)
+        self.post_events(events[:39])
+        self.assertTrue(self.settled())
+        self.assertEqual([a["kind"] for a in self.anomalies()], ["phase"])
+        # Last night's run rewrote everything: news.
+        last = history("db01", 40, mass_day=39, t0=today - 41 * DAY)[39]
+        self.post_events([last])
+        self.assertTrue(self.obs.wait_until(lambda: hook.bodies, 20))
+        time.sleep(1)
+        sent = hook.events()
+        self.assertEqual([e["event"] for e in sent], ["anomaly"], sent)
+        self.assertIn("change: ", sent[0]["detail"])
+        self.assertIn("files changed", sent[0]["detail"])
+        self.assertEqual(sent[0]["source"]["host"], "db01")
+        # A restart judges the same jobs again: nothing is sent twice.
+        self.obs.stop()
+        self.obs = Observatory(os.path.join(self.tmp, "obs"), self.env, "--notify", notify)
+        self.assertTrue(self.settled())
+        time.sleep(1)
+        self.assertEqual(len(hook.bodies), 1)
+
     def test_bad_parameters_and_a_bad_phase(self):
         self.serve()
         for query, word in [("?kind=slow", "kind"), ("?source=abc", "source"), ("?since=yesterday", "since"),

@@ -64,6 +64,24 @@ std::vector<notify::Event> EventsFromJobs(const std::vector<JobRecord>& jobs) {
   return out;
 }
 
+notify::Event EventFromAnomaly(const insight::AnomalyRecord& anomaly, const SourceState* source) {
+  notify::Event e;
+  e.kind = notify::EventKind::kAnomaly;
+  e.key = anomaly.source_key;
+  if (source) {
+    e.host = source->host;
+    e.paths = source->paths;
+    e.resource_group = source->resource_group;
+  }
+  e.job_kind = "backup";
+  e.tags = KeyTags(anomaly.source_key);
+  e.trace_id = trace::ToHex(anomaly.trace_id);
+  e.job_id = trace::ToHex(anomaly.span_id);
+  e.detail = anomaly.anomaly.kind + ": " + anomaly.anomaly.message;
+  e.time_ns = anomaly.time_ns;
+  return e;
+}
+
 void RecordDelivery(ExternalSpanWriter* writer, const notify::Delivery& d) {
   ExternalSpan es;
   trace::SpanData& s = es.span;

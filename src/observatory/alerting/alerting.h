@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "notify/notifier.h"
+#include "observatory/insight/insight_engine.h"
 #include "observatory/store/records.h"
 #include "observatory/store/span_store.h"
 
@@ -28,6 +29,10 @@ class ExternalSpanWriter;
 // The events finished jobs raise (none for running jobs and kinds that are
 // not a backup's business, such as audit records).
 std::vector<notify::Event> EventsFromJobs(const std::vector<JobRecord>& jobs);
+
+// The event an anomaly raises (kind `anomaly`, on its source's incident):
+// `source` is its row on the freshness board, when found.
+notify::Event EventFromAnomaly(const insight::AnomalyRecord& anomaly, const SourceState* source);
 
 // A delivery as a span: a child of the job's root if it has a trace id.
 void RecordDelivery(ExternalSpanWriter* writer, const notify::Delivery& d);

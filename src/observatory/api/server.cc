@@ -233,10 +233,22 @@ Server::Server(ServerOptions options, SpanStore* store, Env* env)
     if (Status s = ctx.notifier->Open(); !s.ok()) std::fprintf(stderr, "notifications: %s\n", s.message().c_str());
     ctx.watcher = std::make_unique<ExpectationWatcher>(store, ctx.notifier.get(), env, nc->check_interval_seconds,
                                                        ctx.options.default_stale_ns);
+    // A new anomaly on a source's latest jobs is news of its own.
+    ctx.insight->OnAnomaly([&ctx](const insight::AnomalyRecord& r) {
+      auto sources = ctx.store->Sources(Scope::All());
+      const SourceState* source = nullptr;
+      if (sources.ok())
+        for (const auto& s : *sources)
+          if (s.key == r.source_key) source = &s;
+      ctx.notifier->Publish(EventFromAnomaly(r, source));
+    });
   }
 }
 
-Server::~Server() = default;
+Server::~Server() {
+  // Insight's thread may notify: it stops before the notifier goes.
+  impl_->ctx.insight->Stop();
+}
 
 Status Server::Bind() {
   ServerContext& ctx = impl_->ctx;

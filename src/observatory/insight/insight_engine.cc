@@ -29,7 +29,9 @@ constexpr size_t kPhaseCacheEntries = 50'000;
 
 InsightEngine::InsightEngine(SpanStore* store, double quota_bytes) : store_(store), quota_bytes_(quota_bytes) {}
 
-InsightEngine::~InsightEngine() {
+InsightEngine::~InsightEngine() { Stop(); }
+
+void InsightEngine::Stop() {
   {
     std::lock_guard<std::mutex> lock(queue_mu_);
     stop_ = true;
@@ -128,6 +130,10 @@ void InsightEngine::Loop() {
   setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 10);
   if (Status s = LoadStore(); !s.ok())
     std::fprintf(stderr, "insight: the store's jobs could not be read (%s); judging new jobs only\n", s.message().c_str());
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    live_ = true;
+  }
   std::unique_lock<std::mutex> queue_lock(queue_mu_);
   loaded_ = true;
   while (true) {
@@ -142,15 +148,21 @@ void InsightEngine::Loop() {
     for (auto& p : taken) by_source[p.source_key].emplace_back(p.point, std::move(p.attributes));
     for (auto& [key, pending] : by_source) {
       if (stopping()) return;
-      // Queries get the lock between sources.
-      std::lock_guard<std::mutex> lock(mu_);
-      std::vector<JobPoint> points;
-      points.reserve(pending.size());
-      for (auto& [point, attributes] : pending) {
-        points.push_back(point);
-        points.back().attributes = Intern(std::move(attributes));
+      std::vector<AnomalyRecord> news;
+      {
+        // Queries get the lock between sources.
+        std::lock_guard<std::mutex> lock(mu_);
+        std::vector<JobPoint> points;
+        points.reserve(pending.size());
+        for (auto& [point, attributes] : pending) {
+          points.push_back(point);
+          points.back().attributes = Intern(std::move(attributes));
+        }
+        Apply(key, std::move(points));
+        news.swap(fresh_);
       }
-      Apply(key, std::move(points));
+      if (on_anomaly_)
+        for (const auto& r : news) on_anomaly_(r);
     }
     queue_lock.lock();
     in_flight_ -= static_cast<int64_t>(taken.size());
@@ -196,7 +208,10 @@ void InsightEngine::Rejudge(const std::string& key, Source& source, size_t from)
     r.span_id = job.span_id;
     r.time_ns = job.start_ns;
     r.anomaly = std::move(a);
-    if (raised_ids_.insert(r.id).second) raised_[{r.anomaly.kind, key}]++;
+    if (raised_ids_.insert(r.id).second) {
+      raised_[{r.anomaly.kind, key}]++;
+      if (live_ && r.anomaly.job + 3 >= source.jobs.size()) fresh_.push_back(r);
+    }
     anomalies.push_back(std::move(r));
   };
   const PhaseLookup phases = [this](const JobPoint& j) { return Phases(j); };

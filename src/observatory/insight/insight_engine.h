@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -68,11 +69,20 @@ class InsightEngine {
   InsightEngine(const InsightEngine&) = delete;
   InsightEngine& operator=(const InsightEngine&) = delete;
 
+  // Told of each anomaly found on one of its source's last three jobs while
+  // judging jobs handed over by Observe (not those of the store read at
+  // startup, nor deep in a backfilled history): the news worth a
+  // notification. Called from the judging thread, outside its locks; set
+  // before Start.
+  void OnAnomaly(std::function<void(const AnomalyRecord&)> fn) { on_anomaly_ = std::move(fn); }
   // Reads the store's jobs, then judges what Observe hands over; returns
   // at once (the work runs in a thread).
   void Start();
   // What insight reads of `job`, if it reads the job at all (IsInsightJob).
   static std::optional<ObservedJob> Read(const JobRecord& job);
+  // Stops judging (what is queued is dropped) and waits for the thread:
+  // before what OnAnomaly's function uses goes away.
+  void Stop();
   // Hands over stored jobs (from Read); returns at once.
   void Observe(std::vector<ObservedJob> jobs);
   InsightStatus status() const;
@@ -123,6 +133,9 @@ class InsightEngine {
   std::set<std::string> raised_ids_;
   std::map<std::pair<std::string, std::string>, int64_t> raised_;
   int64_t jobs_ = 0;
+  bool live_ = false;                 // judging what Observe handed over
+  std::vector<AnomalyRecord> fresh_;  // news for on_anomaly_, taken outside mu_
+  std::function<void(const AnomalyRecord&)> on_anomaly_;
   std::thread thread_;
 };
 
