@@ -264,10 +264,26 @@ function progressLine(a) {
 
 const PALETTE = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#ca8a04', '#db2777', '#4b5563', '#65a30d'];
 
-function chart(el, title, buckets, series, format) {
+// `marks`: instants (unix seconds) drawn as thin vertical lines: anomalies.
+function chart(el, title, buckets, series, format, marks = []) {
   const data = [buckets, ...series.map((s) => s.values)];
+  const drawMarks = (u) => {
+    const {ctx, bbox} = u;
+    ctx.save();
+    ctx.strokeStyle = 'rgba(220, 38, 38, 0.55)';
+    ctx.lineWidth = 1;
+    for (const t of marks) {
+      const x = Math.round(u.valToPos(t, 'x', true)) + 0.5;
+      if (x < bbox.left || x > bbox.left + bbox.width) continue;
+      ctx.beginPath();
+      ctx.moveTo(x, bbox.top);
+      ctx.lineTo(x, bbox.top + bbox.height);
+      ctx.stroke();
+    }
+    ctx.restore();
+  };
   const opts = {
-    title, width: Math.min(el.clientWidth || 900, 1100), height: 240,
+    title, width: Math.min(el.clientWidth || 900, 1100), height: 240, hooks: {draw: [drawMarks]},
     scales: {x: {time: true}},
     axes: [{}, {values: (u, vals) => vals.map(format), size: 80}],
     series: [{}, ...series.map((s, i) => ({label: s.label, stroke: PALETTE[i % PALETTE.length], width: 2, dash: s.dash, spanGaps: true,
@@ -283,7 +299,10 @@ async function trendsPage() {
   const bucket = p.get('bucket') || (range === '2d' ? 'hour' : 'day');
   const kind = p.has('kind') ? p.get('kind') : 'backup';
   const q = (metric) => `/api/v1/trends?metric=${metric}&bucket=${bucket}&since=${range}&group_by=${encodeURIComponent(groupBy)}&kind=${encodeURIComponent(kind)}`;
-  const [dur, thr, added, fail, tags] = await Promise.all([api(q('duration')), api(q('throughput')), api(q('bytes_added')), api(q('failures')), api('/api/v1/tags')]);
+  const [dur, thr, added, fail, tags, found] = await Promise.all([api(q('duration')), api(q('throughput')), api(q('bytes_added')), api(q('failures')), api('/api/v1/tags'),
+    api(`/api/v1/anomalies?since=${range}&limit=2000`)]);
+  // Anomalies as markers, each on the chart of what it is about.
+  const marks = (...kinds) => found.anomalies.filter((a) => kinds.includes(a.kind)).map((a) => Date.parse(a.time) / 1000);
   const form = h('form', {class: 'filters', onchange: () => {
     const f = new FormData(form);
     setParams('trends', new URLSearchParams([...f.entries()]));
@@ -294,14 +313,16 @@ async function trendsPage() {
   h('label', {}, 'Bucket ', h('select', {name: 'bucket'}, ['hour', 'day'].map((b) => h('option', {value: b, selected: b === bucket, text: b})))),
   h('label', {}, 'Kind ', h('input', {name: 'kind', value: kind, size: 8})));
   const boxes = [1, 2, 3, 4].map(() => h('div', {class: 'chart', 'data-testid': 'trend-chart'}));
-  $main.replaceChildren(h('h1', {}, 'Trends'), form, h('div', {class: 'charts'}, boxes));
+  $main.replaceChildren(h('h1', {}, 'Trends'), form,
+    found.anomalies.length ? h('p', {class: 'muted', 'data-testid': 'trend-anomalies'}, `Red lines: ${found.anomalies.length === 1 ? 'the anomaly' : `the ${found.anomalies.length} anomalies`} in this range (Insights lists them).`) : '',
+    h('div', {class: 'charts'}, boxes));
   const name = (g) => g || 'all';
   chart(boxes[0], 'Duration p50 / p95', dur.buckets,
     dur.series.flatMap((s) => [{label: `${name(s.group)} p50`, values: s.p50}, {label: `${name(s.group)} p95`, values: s.p95, dash: [6, 4]}]),
-    (v) => duration(v * 1000));
-  chart(boxes[1], 'Throughput', thr.buckets, thr.series.map((s) => ({label: name(s.group), values: s.values})), (v) => `${bytes(v)}/s`);
-  chart(boxes[2], 'Bytes added', added.buckets, added.series.map((s) => ({label: name(s.group), values: s.values})), bytes);
-  chart(boxes[3], 'Failures', fail.buckets, fail.series.map((s) => ({label: name(s.group), values: s.values})), (v) => String(Math.round(v)));
+    (v) => duration(v * 1000), marks('duration', 'phase'));
+  chart(boxes[1], 'Throughput', thr.buckets, thr.series.map((s) => ({label: name(s.group), values: s.values})), (v) => `${bytes(v)}/s`, marks('throughput'));
+  chart(boxes[2], 'Bytes added', added.buckets, added.series.map((s) => ({label: name(s.group), values: s.values})), bytes, marks('change'));
+  chart(boxes[3], 'Failures', fail.buckets, fail.series.map((s) => ({label: name(s.group), values: s.values})), (v) => String(Math.round(v)), marks('failures'));
 }
 
 // ---- freshness -----------------------------------------------------------------

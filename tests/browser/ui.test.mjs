@@ -112,6 +112,10 @@ await ready('trace');
 const banner = await page.getByTestId('anomaly-banner').innerText();
 assert.ok(banner.includes('phase') && banner.includes('slower than usual'), banner);
 await shot('anomalous-trace');
+// The trends mark it too.
+await page.goto(`${url}/#/trends?group_by=azure.resource_group.name&range=90d&bucket=day&kind=backup`);
+await ready('trends');
+assert.ok((await page.getByTestId('trend-anomalies').innerText()).includes('the anomaly'));
 
 await browser.close();
 assert.deepEqual(errors, []);
