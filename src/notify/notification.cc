@@ -10,6 +10,7 @@ namespace {
 constexpr std::pair<EventKind, const char*> kNames[] = {
     {EventKind::kFailure, "failure"}, {EventKind::kPartial, "partial"},     {EventKind::kMissed, "missed"},
     {EventKind::kOverdue, "overdue"}, {EventKind::kRecovered, "recovered"}, {EventKind::kAnomaly, "anomaly"},
+    {EventKind::kForecast, "forecast"},
 };
 
 const char* Headline(EventKind kind) {
@@ -20,6 +21,7 @@ const char* Headline(EventKind kind) {
     case EventKind::kOverdue: return "OVERDUE";
     case EventKind::kRecovered: return "RECOVERED";
     case EventKind::kAnomaly: return "ANOMALY";
+    case EventKind::kForecast: return "OVERRUN FORECAST for";
   }
   return "";
 }

@@ -12,8 +12,9 @@
 
 namespace backspan::notify {
 
-enum class EventKind { kFailure, kPartial, kMissed, kOverdue, kRecovered, kAnomaly };
-// "failure", "partial", "missed", "overdue", "recovered", "anomaly".
+enum class EventKind { kFailure, kPartial, kMissed, kOverdue, kRecovered, kAnomaly, kForecast };
+// "failure", "partial", "missed", "overdue", "recovered", "anomaly",
+// "forecast" (a run forecast to overrun its window soon).
 const char* EventKindName(EventKind kind);
 std::optional<EventKind> ParseEventKind(std::string_view name);
 

@@ -118,10 +118,10 @@ void Notifier::Publish(Event event) {
 
 void Notifier::Process(const Event& e) {
   const int64_t now = env_->NowUnixNanos();
-  if (e.kind == EventKind::kAnomaly) {
-    // News on its own: an unusual job opens no incident (the source may be
-    // fine), so nothing reminds of it or recovers it.
-    Dispatch({e, "anomaly-" + e.job_id, false, ""});
+  if (e.kind == EventKind::kAnomaly || e.kind == EventKind::kForecast) {
+    // News on its own: an unusual job, or a forecast, opens no incident (the
+    // source may be fine), so nothing reminds of it or recovers it.
+    Dispatch({e, std::string(EventKindName(e.kind)) + "-" + e.job_id, false, ""});
     return;
   }
   auto it = incidents_.find(e.key);

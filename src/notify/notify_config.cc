@@ -67,7 +67,7 @@ Result<NotifyConfig> LoadNotifyConfig(Env* env, const std::string& path) {
       if (!rule.name.empty()) r = config::TableReader(node.as_table(), "rule '" + rule.name + "'"), r.Text("name");
       for (const std::string& kind : r.List("on")) {
         auto k = ParseEventKind(kind);
-        if (!k) r.Fail("on: unknown event '" + kind + "' (failure, partial, missed, overdue, recovered, anomaly)");
+        if (!k) r.Fail("on: unknown event '" + kind + "' (failure, partial, missed, overdue, recovered, anomaly, forecast)");
         else rule.on.push_back(*k);
       }
       if (rule.on.empty()) r.Fail("on: name at least one event");

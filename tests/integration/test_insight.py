@@ -165,14 +165,14 @@ class InsightTest(CliTestCase):
         self.serve()
         self.assertEqual(self.anomalies(), before)
 
-    def test_a_new_anomaly_is_notified_once_and_old_ones_never(self):
+    def test_a_new_anomaly_and_a_near_overrun_are_notified_once(self):
         from test_agent import WebhookReceiver
         hook = WebhookReceiver()
         self.addCleanup(hook.close)
         notify = os.path.join(self.tmp, "notify.toml")
         with open(notify, "w") as f:
             f.write(f'[[channel]]\nname = "ops"\ntype = "webhook"\nurl = "{hook.url}"\n\n'
-                    f'[[rule]]\non = ["anomaly", "failure"]\nchannels = ["ops"]\n')
+                    f'[[rule]]\non = ["anomaly", "forecast", "failure"]\nchannels = ["ops"]\n')
         self.obs = Observatory(os.path.join(self.tmp, "obs"), self.env, "--notify", notify)
         today = int(time.time()) // DAY * DAY
         # A history sent at once, with an old slow night: judged, not news.
@@ -190,12 +190,20 @@ class InsightTest(CliTestCase):
         self.assertIn("change: ", sent[0]["detail"])
         self.assertIn("files changed", sent[0]["detail"])
         self.assertEqual(sent[0]["source"]["host"], "db01")
+        # A source whose runs are about to pass their window: one forecast.
+        self.post_events(history("web09", 60, drift=170, t0=today - 61 * DAY))
+        self.assertTrue(self.obs.wait_until(lambda: len(hook.bodies) >= 2, 20))
+        time.sleep(1)
+        forecast = hook.events()[1]
+        self.assertEqual((forecast["event"], forecast["source"]["host"]), ("forecast", "web09"), forecast)
+        self.assertIn("is forecast to take", forecast["detail"])
+        self.assertIn("in a window of 3 h 0 min", forecast["detail"])
         # A restart judges the same jobs again: nothing is sent twice.
         self.obs.stop()
         self.obs = Observatory(os.path.join(self.tmp, "obs"), self.env, "--notify", notify)
         self.assertTrue(self.settled())
         time.sleep(1)
-        self.assertEqual(len(hook.bodies), 1)
+        self.assertEqual(len(hook.bodies), 2)
 
     def test_bad_parameters_and_a_bad_phase(self):
         self.serve()

@@ -5,8 +5,10 @@
 #include "crypto/crypto.h"
 #include "env/env.h"
 #include "observatory/ingest/external_span_writer.h"
+#include "observatory/insight/wording.h"
 #include "observatory/query/freshness.h"
 #include "trace/semconv.h"
+#include "util/time_format.h"
 
 namespace backspan::observatory {
 namespace {
@@ -79,6 +81,30 @@ notify::Event EventFromAnomaly(const insight::AnomalyRecord& anomaly, const Sour
   e.job_id = trace::ToHex(anomaly.span_id);
   e.detail = anomaly.anomaly.kind + ": " + anomaly.anomaly.message;
   e.time_ns = anomaly.time_ns;
+  return e;
+}
+
+notify::Event EventFromOverrunForecast(const std::string& source_key, const insight::JobPoint& newest,
+                                       const insight::OverrunForecast& forecast, const SourceState* source) {
+  notify::Event e;
+  e.kind = notify::EventKind::kForecast;
+  e.key = source_key;
+  if (source) {
+    e.host = source->host;
+    e.paths = source->paths;
+    e.resource_group = source->resource_group;
+  }
+  e.job_kind = "backup";
+  e.tags = KeyTags(source_key);
+  e.trace_id = trace::ToHex(newest.trace_id);
+  e.job_id = trace::ToHex(newest.span_id);
+  e.detail = "the run " + std::to_string(forecast.runs_ahead) + (forecast.runs_ahead == 1 ? " run" : " runs") +
+             " ahead, at " + FormatRfc3339(forecast.expected_at_ns) + ", is forecast to take " +
+             insight::FormatSeconds(forecast.predicted_duration_s) + " (90 %: " + insight::FormatSeconds(forecast.low_s) +
+             " to " + insight::FormatSeconds(forecast.high_s) + ") in a window of " +
+             insight::FormatSeconds(forecast.window_s) + "; it grows " + insight::FormatSeconds(forecast.trend_s_per_day) +
+             " a day";
+  e.time_ns = newest.start_ns;
   return e;
 }
 

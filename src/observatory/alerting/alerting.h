@@ -33,6 +33,10 @@ std::vector<notify::Event> EventsFromJobs(const std::vector<JobRecord>& jobs);
 // The event an anomaly raises (kind `anomaly`, on its source's incident):
 // `source` is its row on the freshness board, when found.
 notify::Event EventFromAnomaly(const insight::AnomalyRecord& anomaly, const SourceState* source);
+// The event a forecast overrun within a few runs raises (kind `forecast`);
+// `newest` is the source's newest job, whose trace it links to.
+notify::Event EventFromOverrunForecast(const std::string& source_key, const insight::JobPoint& newest,
+                                       const insight::OverrunForecast& forecast, const SourceState* source);
 
 // A delivery as a span: a child of the job's root if it has a trace id.
 void RecordDelivery(ExternalSpanWriter* writer, const notify::Delivery& d);

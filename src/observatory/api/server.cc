@@ -233,15 +233,24 @@ Server::Server(ServerOptions options, SpanStore* store, Env* env)
     if (Status s = ctx.notifier->Open(); !s.ok()) std::fprintf(stderr, "notifications: %s\n", s.message().c_str());
     ctx.watcher = std::make_unique<ExpectationWatcher>(store, ctx.notifier.get(), env, nc->check_interval_seconds,
                                                        ctx.options.default_stale_ns);
-    // A new anomaly on a source's latest jobs is news of its own.
-    ctx.insight->OnAnomaly([&ctx](const insight::AnomalyRecord& r) {
+    // A new anomaly on a source's latest jobs, and an overrun forecast a
+    // few runs ahead, are news of their own.
+    auto source_of = [&ctx](const std::string& key) -> std::optional<SourceState> {
       auto sources = ctx.store->Sources(Scope::All());
-      const SourceState* source = nullptr;
       if (sources.ok())
-        for (const auto& s : *sources)
-          if (s.key == r.source_key) source = &s;
-      ctx.notifier->Publish(EventFromAnomaly(r, source));
+        for (auto& s : *sources)
+          if (s.key == key) return std::move(s);
+      return std::nullopt;
+    };
+    ctx.insight->OnAnomaly([&ctx, source_of](const insight::AnomalyRecord& r) {
+      const auto source = source_of(r.source_key);
+      ctx.notifier->Publish(EventFromAnomaly(r, source ? &*source : nullptr));
     });
+    ctx.insight->OnOverrunForecast(
+        [&ctx, source_of](const std::string& key, const insight::JobPoint& newest, const insight::OverrunForecast& f) {
+          const auto source = source_of(key);
+          ctx.notifier->Publish(EventFromOverrunForecast(key, newest, f, source ? &*source : nullptr));
+        });
   }
 }
 

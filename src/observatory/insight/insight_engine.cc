@@ -149,6 +149,7 @@ void InsightEngine::Loop() {
     for (auto& [key, pending] : by_source) {
       if (stopping()) return;
       std::vector<AnomalyRecord> news;
+      std::vector<OverrunNews> overruns;
       {
         // Queries get the lock between sources.
         std::lock_guard<std::mutex> lock(mu_);
@@ -160,9 +161,12 @@ void InsightEngine::Loop() {
         }
         Apply(key, std::move(points));
         news.swap(fresh_);
+        overruns.swap(fresh_overruns_);
       }
       if (on_anomaly_)
         for (const auto& r : news) on_anomaly_(r);
+      if (on_overrun_)
+        for (const auto& o : overruns) on_overrun_(o.source_key, o.newest, o.forecast);
     }
     queue_lock.lock();
     in_flight_ -= static_cast<int64_t>(taken.size());
@@ -185,6 +189,16 @@ void InsightEngine::Apply(const std::string& key, std::vector<JobPoint> points) 
     ++jobs_;
   }
   Rejudge(key, source, from);
+  CheckOverrun(key, source);
+}
+
+void InsightEngine::CheckOverrun(const std::string& key, Source& source) {
+  if (source.jobs.empty()) return;
+  const JobPoint& newest = source.jobs.back();
+  const Forecast f = ForecastSource(source.jobs, source.jobs.size(), newest.start_ns + 1, FleetRates{}, 0);
+  const bool soon = f.overrun && f.overrun->runs_ahead <= kOverrunNoticeRuns;
+  if (soon && !source.overrun_soon && live_) fresh_overruns_.push_back({key, newest, *f.overrun});
+  source.overrun_soon = soon;
 }
 
 void InsightEngine::Rejudge(const std::string& key, Source& source, size_t from) {

@@ -61,6 +61,9 @@ struct ObservedJob {
   ExplainedAttributes attributes;  // interned when judged
 };
 
+// A forecast overrun this close is worth a notification.
+inline constexpr int kOverrunNoticeRuns = 3;
+
 class InsightEngine {
  public:
   // `quota_bytes`: the stored-bytes quota growth forecasts aim at (0: none).
@@ -75,6 +78,11 @@ class InsightEngine {
   // notification. Called from the judging thread, outside its locks; set
   // before Start.
   void OnAnomaly(std::function<void(const AnomalyRecord&)> fn) { on_anomaly_ = std::move(fn); }
+  // Likewise told when a source's newest job brings its forecast overrun
+  // within kOverrunNoticeRuns runs (once, until the forecast moves away).
+  using OverrunNotice = std::function<void(const std::string& source_key, const JobPoint& newest,
+                                           const OverrunForecast& forecast)>;
+  void OnOverrunForecast(OverrunNotice fn) { on_overrun_ = std::move(fn); }
   // Reads the store's jobs, then judges what Observe hands over; returns
   // at once (the work runs in a thread).
   void Start();
@@ -104,6 +112,12 @@ class InsightEngine {
   struct Source {
     std::vector<JobPoint> jobs;
     std::vector<AnomalyRecord> anomalies;  // by (time, id)
+    bool overrun_soon = false;             // its forecast overrun is within kOverrunNoticeRuns
+  };
+  struct OverrunNews {
+    std::string source_key;
+    JobPoint newest;
+    OverrunForecast forecast;
   };
 
   void Loop();
@@ -113,6 +127,8 @@ class InsightEngine {
   // Inserts `points` in order and judges again from the first changed one.
   void Apply(const std::string& key, std::vector<JobPoint> points);  // requires mu_
   void Rejudge(const std::string& key, Source& source, size_t from);  // requires mu_
+  // Whether the source's overrun forecast came within reach; news if live.
+  void CheckOverrun(const std::string& key, Source& source);  // requires mu_
   std::vector<std::pair<std::string, double>> Phases(const JobPoint& job);  // requires mu_
 
   SpanStore* store_;
@@ -135,7 +151,9 @@ class InsightEngine {
   int64_t jobs_ = 0;
   bool live_ = false;                 // judging what Observe handed over
   std::vector<AnomalyRecord> fresh_;  // news for on_anomaly_, taken outside mu_
+  std::vector<OverrunNews> fresh_overruns_;
   std::function<void(const AnomalyRecord&)> on_anomaly_;
+  OverrunNotice on_overrun_;
   std::thread thread_;
 };
 
