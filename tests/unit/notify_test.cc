@@ -120,7 +120,7 @@ TEST(NotifyConfigTest, ABadFileNamesTheTableAndField) {
             "channel 'x': unknown type 'pager' (webhook, slack, teams, ntfy, email, command)");
   EXPECT_EQ(load("[[channel]]\nname = \"m\"\ntype = \"email\"\nurl = \"smtp://h\"\n"), "channel 'm': an email channel needs from and to");
   EXPECT_EQ(load("[[channel]]\nname = \"c\"\ntype = \"command\"\ncommand = \"true\"\n[[rule]]\non = [\"failed\"]\nchannels = [\"c\"]\n"),
-            "rule 1: on: unknown event 'failed' (failure, partial, missed, overdue, recovered, anomaly)");
+            "rule 1: on: unknown event 'failed' (failure, partial, missed, overdue, recovered, anomaly, forecast)");
   EXPECT_EQ(load("[[rule]]\non = [\"failure\"]\nchannels = [\"nope\"]\n"), "rule 1: channels: no channel is named 'nope'");
 }
 
