@@ -1,12 +1,12 @@
 #include "observatory/api/api_response.h"
 
-#include <nlohmann/json.hpp>
+#include "observatory/api/json_text.h"
 
 namespace backspan::observatory {
 
 ApiResponse ApiError(int status, const std::string& message) {
   nlohmann::json body = {{"error", message}};
-  return {status, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), false};
+  return {status, JsonText(body), false};
 }
 
 int HttpStatusFor(const Status& status) {

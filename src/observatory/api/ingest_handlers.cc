@@ -11,6 +11,7 @@
 #include "crypto/crypto.h"
 #include "env/env.h"
 #include "http/content_coding.h"
+#include "observatory/api/json_text.h"
 #include "observatory/ingest/agent_heartbeat.h"
 #include "observatory/ingest/azure_events.h"
 #include "observatory/ingest/job_events.h"
@@ -51,8 +52,6 @@ void AnswerRpc(http::Response& res, WireFormat f, int http_status, int grpc_code
           f == WireFormat::kJson ? "application/json" : "application/x-protobuf");
   if (http_status == 503) res.AddHeader("Retry-After", "5");
 }
-
-std::string Dump(const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
 
 AccessDecision AdmitIngest(ServerContext& ctx, const http::Request& req, const char* action) {
   if (ctx.options.access) return ctx.Admit(req, auth::kIngest, action, true);
@@ -224,12 +223,12 @@ void HandleExternal(ServerContext& ctx, http::Request& req, http::Response& res,
   counters.spans_rejected += parsed.rejected.size();
   if (outcome.stored + outcome.unchanged == 0) {
     counters.requests_rejected++;
-    AnswerJson(res, {400, Dump({{"error", parsed.rejected.empty() ? "nothing to store" : parsed.rejected[0]}, {"errors", errors}})});
+    AnswerJson(res, {400, JsonText({{"error", parsed.rejected.empty() ? "nothing to store" : parsed.rejected[0]}, {"errors", errors}})});
     return;
   }
   counters.spans_accepted += static_cast<uint64_t>(outcome.stored);
   (parsed.rejected.empty() ? counters.requests_ok : counters.requests_partial)++;
-  AnswerJson(res, {200, Dump({{"stored", outcome.stored},
+  AnswerJson(res, {200, JsonText({{"stored", outcome.stored},
                               {"unchanged", outcome.unchanged},
                               {"rejected", parsed.rejected.size()},
                               {"errors", errors}})});
@@ -255,7 +254,7 @@ void HandleAcknowledge(ServerContext& ctx, http::Request& req, http::Response& r
   auto done = ctx.external.AnnotateAlert(*tid, *sid, attrs, {"alert acknowledged", now, event_attrs}, who.scope);
   if (!done.ok()) return AnswerJson(res, ApiErrorFor(done.status()));
   if (!done->rejected.empty()) return AnswerJson(res, ApiError(404, "no such alert"));
-  AnswerJson(res, {200, Dump({{"acknowledged", true}, {"by", by}})});
+  AnswerJson(res, {200, JsonText({{"acknowledged", true}, {"by", by}})});
 }
 
 void HandleHeartbeat(ServerContext& ctx, http::Request& req, http::Response& res) {
@@ -289,13 +288,13 @@ void HandleHeartbeat(ServerContext& ctx, http::Request& req, http::Response& res
   const size_t rejected = parsed->rejected.size();
   if (rejected) ctx.AuditOutcome(who, kAction, req, "denied", std::to_string(rejected) + " policies rejected; the first: " + parsed->rejected[0]);
   if (parsed->agent.policies.empty() && rejected)
-    return AnswerJson(res, {400, Dump({{"error", parsed->rejected[0]}, {"errors", parsed->rejected}})});
+    return AnswerJson(res, {400, JsonText({{"error", parsed->rejected[0]}, {"errors", parsed->rejected}})});
   IngestBatch batch;
   const size_t accepted = parsed->agent.policies.size();
   batch.agents.push_back(std::move(parsed->agent));
   auto written = ctx.store->Write(std::move(batch), who.scope);
   if (!written.ok()) return AnswerJson(res, ServerFailure(written.status(), "the store could not save the heartbeat: "));
-  AnswerJson(res, {200, Dump({{"accepted", accepted}, {"rejected", rejected}, {"errors", parsed->rejected}})});
+  AnswerJson(res, {200, JsonText({{"accepted", accepted}, {"rejected", rejected}, {"errors", parsed->rejected}})});
 }
 
 void HandleAgentRequests(ServerContext& ctx, http::Request& req, http::Response& res) {
@@ -323,7 +322,7 @@ void HandleAgentRequests(ServerContext& ctx, http::Request& req, http::Response&
   });
   nlohmann::json list = nlohmann::json::array();
   for (const auto& r : taken) list.push_back(nlohmann::json::parse(r.ToJson()));
-  AnswerJson(res, {200, Dump({{"requests", list}})});
+  AnswerJson(res, {200, JsonText({{"requests", list}})});
 }
 
 ApiResponse RunNow(ServerContext& ctx, const std::string& agent, const std::string& policy, const std::string& action,

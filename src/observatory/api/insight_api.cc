@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "env/env.h"
+#include "observatory/api/json_text.h"
 #include "observatory/api/request_params.h"
 #include "trace/semconv.h"
 #include "util/time_format.h"
@@ -16,8 +17,6 @@ namespace {
 using nlohmann::json;
 using insight::AnomalyRecord;
 using insight::JobPoint;
-
-std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
 // The sources the caller sees, by key, narrowed to `source=` (a freshness
 // source id) when given. The sources' rows decide visibility exactly as
@@ -168,7 +167,7 @@ ApiResponse InsightApi::Anomalies(const ApiRequest& req) const {
     for (auto it = found.rbegin(); it != found.rend() && static_cast<int>(list.size()) < limit; ++it)
       list.push_back(AnomalyJson(*it, visible->by_key.at(it->source_key)));
     const bool more = static_cast<int>(found.size()) > limit;
-    return {200, Dump({{"anomalies", std::move(list)}, {"more", more}, {"insight", StatusJson(engine_->status())}})};
+    return {200, JsonText({{"anomalies", std::move(list)}, {"more", more}, {"insight", StatusJson(engine_->status())}})};
   });
 }
 
@@ -181,7 +180,7 @@ ApiResponse InsightApi::Forecasts(const ApiRequest& req) const {
     json list = json::array();
     for (const auto& f : engine_->Forecasts(visible->Keys(), as_of))
       list.push_back(ForecastJson(f, visible->by_key.at(f.source_key)));
-    return {200, Dump({{"as_of", FormatRfc3339(as_of)},
+    return {200, JsonText({{"as_of", FormatRfc3339(as_of)},
                        {"forecasts", std::move(list)},
                        {"insight", StatusJson(engine_->status())}})};
   });
@@ -218,7 +217,7 @@ ApiResponse InsightApi::Features(const ApiRequest& req, std::string* content_typ
       } else {
         json o = json::object();
         for (size_t c = 0; c < row.size(); ++c) o[kFeatureColumns[c]] = row[c];
-        body += Dump(o) + "\n";
+        body += JsonText(o) + "\n";
       }
     }
     *content_type = format == "csv" ? "text/csv; charset=utf-8" : "application/x-ndjson";

@@ -8,6 +8,7 @@
 #include "audit/audit_log.h"
 #include "env/env.h"
 #include "observatory/access/access_control.h"
+#include "observatory/api/json_text.h"
 #include "observatory/ops/job_runner.h"
 #include "observatory/ops/plans.h"
 #include "util/time_format.h"
@@ -16,8 +17,6 @@ namespace backspan::observatory {
 namespace {
 
 using json = nlohmann::json;
-
-std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
 ApiResponse NoPlans() { return ApiError(404, "no backup plans are configured (backspan serve --plans FILE)"); }
 
@@ -56,7 +55,7 @@ ApiResponse OperationsApi::Plans(const Scope& scope) const {
   if (!plans_) return NoPlans();
   json list = json::array();
   for (const auto& p : plans_->InScope(scope)) list.push_back(json::parse(p.ToJson()));
-  return {200, Dump({{"plans", list}})};
+  return {200, JsonText({{"plans", list}})};
 }
 
 ApiResponse OperationsApi::Trigger(const std::string& name, const std::string& command, const std::string& body,
@@ -112,7 +111,7 @@ ApiResponse OperationsApi::Runs(const Scope& scope) const {
   json list = json::array();
   for (const auto& r : runner_->List())
     if (TagsInScope(r.plan_tags, scope)) list.push_back(json::parse(r.ToJson()));
-  return {200, Dump({{"runs", list}})};
+  return {200, JsonText({{"runs", list}})};
 }
 
 ApiResponse OperationsApi::Run(const std::string& id, const Scope& scope) const {
@@ -135,7 +134,7 @@ ApiResponse OperationsApi::PutAccess(const std::string& body, const Scope& scope
   if (!scope.unrestricted) return ApiError(403, "role assignments take roles.write at scope \"*\"");
   Status s = access_->ReplaceConfig(body);
   if (!s.ok()) return ApiErrorFor(s);
-  return {200, Dump({{"replaced", true}})};
+  return {200, JsonText({{"replaced", true}})};
 }
 
 ApiResponse OperationsApi::Audit(const ApiRequest& req) const {

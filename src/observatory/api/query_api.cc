@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "env/env.h"
+#include "observatory/api/json_text.h"
 #include "observatory/api/request_params.h"
 #include "observatory/query/freshness.h"
 #include "observatory/store/agent_record.h"
@@ -15,8 +16,6 @@ namespace backspan::observatory {
 namespace {
 
 using nlohmann::json;
-
-std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
 std::string Rfc3339OrNull(int64_t ns) { return ns > 0 ? FormatRfc3339(ns) : ""; }
 
@@ -105,7 +104,7 @@ ApiResponse Api::Jobs(const ApiRequest& req) const {
     json out = {{"jobs", std::move(jobs)}, {"next", nullptr}};
     if (page->more && !page->jobs.empty())
       out["next"] = std::to_string(page->jobs.back().start_ns) + "." + std::to_string(page->jobs.back().id);
-    return {200, Dump(out)};
+    return {200, JsonText(out)};
   });
 }
 
@@ -162,7 +161,7 @@ ApiResponse Api::Trends(const ApiRequest& req) const {
       series.push_back(std::move(j));
     }
     static const char* const kUnits[] = {"seconds", "bytes per second", "bytes", "ratio", "jobs", "jobs"};
-    return {200, Dump({{"metric", metric},
+    return {200, JsonText({{"metric", metric},
                        {"unit", kUnits[static_cast<int>(q.metric)]},
                        {"bucket", bucket},
                        {"group_by", q.group_by},
@@ -217,7 +216,7 @@ ApiResponse Api::Freshness(const ApiRequest& req) const {
       }
       out.push_back(std::move(j));
     }
-    return {200, Dump({{"sources", std::move(out)}, {"overdue", overdue}, {"states", states}})};
+    return {200, JsonText({{"sources", std::move(out)}, {"overdue", overdue}, {"states", states}})};
   });
 }
 
@@ -233,7 +232,7 @@ ApiResponse Api::Agents(const ApiRequest& req) const {
       j["heartbeat_age_seconds"] = static_cast<double>(now - a.received_ns) / 1e9;
       out.push_back(std::move(j));
     }
-    return {200, Dump({{"agents", std::move(out)}})};
+    return {200, JsonText({{"agents", std::move(out)}})};
   });
 }
 
@@ -242,7 +241,7 @@ ApiResponse Api::Tags(const ApiRequest& req) const {
   if (!keys.ok()) return FromStatus(keys.status());
   json out = json::object();
   for (const auto& [k, values] : *keys) out[k] = values;
-  return {200, Dump({{"tags", std::move(out)}})};
+  return {200, JsonText({{"tags", std::move(out)}})};
 }
 
 }  // namespace backspan::observatory
