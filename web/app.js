@@ -30,11 +30,13 @@ const TOKEN_KEY = 'backspan-token';
 
 class SignInNeeded extends Error {}
 
-async function api(path, {method = 'GET', body} = {}) {
+// `lines`: the answer is JSON lines (the feature export), as an array.
+async function api(path, {method = 'GET', body, lines = false} = {}) {
   const headers = {Accept: 'application/json'};
   const token = sessionStorage.getItem(TOKEN_KEY);
   if (token) headers.Authorization = `Bearer ${token}`;
   const res = await fetch(path, {method, headers, body: method === 'GET' ? undefined : (body || '')});
+  if (lines && res.ok) return (await res.text()).split('\n').filter(Boolean).map((l) => JSON.parse(l));
   const answer = await res.json().catch(() => ({error: res.statusText}));
   if (res.status === 401) throw new SignInNeeded(answer.error || 'a token is needed');
   if (!res.ok) throw new Error(answer.error || res.statusText);

@@ -6,17 +6,6 @@
 
 const KIND_COLOURS = {duration: '#2563eb', throughput: '#9333ea', change: '#dc2626', failures: '#ea580c', phase: '#0891b2'};
 
-// JSON lines as an array of objects.
-async function apiLines(path) {
-  const headers = {};
-  const token = sessionStorage.getItem(TOKEN_KEY);
-  if (token) headers.Authorization = `Bearer ${token}`;
-  const res = await fetch(path, {headers});
-  if (res.status === 401) throw new SignInNeeded('Sign in to see insights.');
-  if (!res.ok) throw new Error(`${path}: ${res.status}`);
-  return (await res.text()).split('\n').filter(Boolean).map((l) => JSON.parse(l));
-}
-
 function plot(el, opts, data) {
   charts.push(new uPlot({width: Math.min(el.clientWidth || 900, 1100), height: 240, ...opts}, data, el));
 }
@@ -133,7 +122,7 @@ async function insightsPage() {
       h('tbody', {}, rows)) : h('p', {class: 'muted'}, 'No anomalies in this range.')].filter(Boolean));
   anomalyChart(boxes[0], found.anomalies, since);
   if (current) {
-    const jobs = await apiLines(`/api/v1/insight/features?source=${encodeURIComponent(chosen)}&since=${range}`);
+    const jobs = await api(`/api/v1/insight/features?source=${encodeURIComponent(chosen)}&since=${range}`, {lines: true});
     overrunChart(boxes[1], jobs, current);
     if (current.growth) growthChart(boxes[2], jobs, current.growth);
   }

@@ -8,6 +8,7 @@
 #include "env/env.h"
 #include "observatory/api/json_text.h"
 #include "observatory/api/request_params.h"
+#include "observatory/insight/wording.h"
 #include "trace/semconv.h"
 #include "util/time_format.h"
 
@@ -128,10 +129,9 @@ constexpr const char* kFeatureColumns[] = {
     "bytes_stored", "files_total",  "files_changed"};
 
 json FeatureRow(int64_t source_id, const JobPoint& j) {
-  const int64_t start_s = j.start_ns / 1'000'000'000;
-  const int64_t day = start_s >= 0 ? start_s / 86400 : (start_s - 86399) / 86400;
-  return json::array({source_id, trace::ToHex(j.span_id), trace::ToHex(j.trace_id), start_s,
-                      static_cast<int>(((day % 7) + 11) % 7), static_cast<int>((start_s - day * 86400) / 3600),
+  const insight::CivilDay day = insight::CivilDayOf(j.start_ns);
+  return json::array({source_id, trace::ToHex(j.span_id), trace::ToHex(j.trace_id), j.start_ns / 1'000'000'000,
+                      day.weekday, day.hour,
                       j.DurationSeconds(), OutcomeName(j.outcome),
                       j.deadline_ns > 0 ? json(static_cast<double>(j.deadline_ns - j.start_ns) / 1e9) : json(nullptr),
                       j.bytes_added, j.bytes_total, j.bytes_read, j.bytes_stored, j.files_total, j.files_changed});

@@ -45,7 +45,6 @@ const Metric kFilesChanged{"files_changed", 10, 0.15, FilesChanged};
 const Metric kBytesTotal{"bytes_total", kMiB, 0.03, BytesTotal};
 const Metric kFilesTotal{"files_total", 10, 0.03, FilesTotal};
 
-bool MonthEnd(int64_t ns) { return LastDayOfMonth(ns); }
 
 // Circular distance of two instants' positions in a period.
 int64_t PhaseDistance(int64_t a, int64_t b, int64_t period) {
@@ -60,7 +59,7 @@ struct Candidates {
 Candidates FindCandidates(const std::vector<JobPoint>& jobs, size_t i) {
   Candidates c;
   const int64_t t = jobs[i].start_ns;
-  const bool month_end = MonthEnd(t);
+  const bool month_end = LastDayOfMonth(t);
   // The time-of-day context is for sources that run more than once a day.
   bool subdaily = false;
   size_t scanned = 0;
@@ -76,7 +75,7 @@ Candidates FindCandidates(const std::vector<JobPoint>& jobs, size_t i) {
     if (c.of[kHour].size() < kContextSize[kHour] && dt <= kContextReach[kHour] &&
         PhaseDistance(t, j.start_ns, kDayNs) <= 90 * kMinuteNs)
       c.of[kHour].push_back(k);
-    if (month_end && c.of[kMonthEnd].size() < kContextSize[kMonthEnd] && MonthEnd(j.start_ns))
+    if (month_end && c.of[kMonthEnd].size() < kContextSize[kMonthEnd] && LastDayOfMonth(j.start_ns))
       c.of[kMonthEnd].push_back(k);
     auto done = [&](Context ctx) { return c.of[ctx].size() >= kContextSize[ctx] || dt > kContextReach[ctx]; };
     if (done(kUsual) && done(kWeekday) && done(kHour) && (!month_end || done(kMonthEnd))) break;
@@ -140,7 +139,7 @@ Judged JudgeMetric(const Metric& m, const std::vector<JobPoint>& jobs, size_t i,
     for (size_t k : c.of[kMonthEnd]) uplift.push_back(detrended(k) - level);
     const double u = Median(uplift);
     for (size_t k : c.of[kWeekday])
-      if (!MonthEnd(jobs[k].start_ns)) v.push_back(detrended(k) + u);
+      if (!LastDayOfMonth(jobs[k].start_ns)) v.push_back(detrended(k) + u);
     if (!v.empty()) contexts.emplace_back(kMonthEnd, std::move(v));
   }
   double best = INFINITY;
@@ -241,7 +240,7 @@ std::optional<Anomaly> JudgeJob(const std::vector<JobPoint>& jobs, size_t i, con
   if (c.of[kUsual].size() < kContextMinimum[kUsual]) return std::nullopt;  // still learning
   // The first month end a source has is learned, not judged: month-end
   // spikes are common and nothing yet says whether this source has them.
-  if (MonthEnd(jobs[i].start_ns) && c.of[kMonthEnd].empty()) return std::nullopt;
+  if (LastDayOfMonth(jobs[i].start_ns) && c.of[kMonthEnd].empty()) return std::nullopt;
   // Likewise a time of week not yet seen in the source's first week: its
   // weekly full, say, is learned.
   const int64_t known_for = jobs[i].start_ns - jobs[c.of[kUsual].back()].start_ns;

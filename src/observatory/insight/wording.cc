@@ -58,7 +58,7 @@ CivilDay CivilDayOf(int64_t unix_ns) {
   const time_t t = static_cast<time_t>(seconds);
   struct tm tm {};
   gmtime_r(&t, &tm);
-  return CivilDay{tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_wday};
+  return CivilDay{tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_wday, tm.tm_hour};
 }
 
 int DaysInMonth(int year, int month) {

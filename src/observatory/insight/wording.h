@@ -14,6 +14,7 @@ struct Anomaly;
 struct CivilDay {
   int year = 1970, month = 1, day = 1;
   int weekday = 4;  // 0 Sunday
+  int hour = 0;
 };
 // The UTC calendar day of an instant.
 CivilDay CivilDayOf(int64_t unix_ns);
