@@ -151,7 +151,7 @@ def generate(sources, days, seed):
         burst = {r: p for runs, p in bursts.values() for r in runs}
         first_overrun = None
         seen_month_end = False
-        outcomes = []
+        outcomes, overran = [], []
         for n, (t, day, weekday) in enumerate(ticks):
             age = day - s.first_day
             level = s.duration * math.exp(s.growth * age)
@@ -207,6 +207,7 @@ def generate(sources, days, seed):
                 labels["anomalies"].append({"host": s.host, "job_ids": [job_id(s, n)], "kind": label, "time": t})
             deadline = t + s.window
             outcomes.append("m" if kind == "missed" else "f" if status == "failed" else "o")
+            overran.append("1" if kind != "missed" and duration > s.window else "0")
             # The first overrun of the source's own making: not an injected
             # anomaly, nor the spike of its first month end, which nothing
             # in its history foretells.
@@ -228,7 +229,7 @@ def generate(sources, days, seed):
             events.append(ev)
         labels["jobs"] += len(ticks)
         labels.setdefault("sources", []).append({"host": s.host, "runs": [t for t, _, _ in ticks],
-                                                 "outcomes": "".join(outcomes)})
+                                                 "outcomes": "".join(outcomes), "overran": "".join(overran)})
         if s.drift:
             labels["drifting"].append({"host": s.host, "first_overrun": first_overrun})
         elif first_overrun is None:

@@ -257,7 +257,7 @@ def main():
         # did (each source's usual rate, and each incident's rate after its
         # first run): the most this fleet's failures allow.
         known = known_rates(labels)
-        pairs = {"fail": [], "missed": [], "known": []}
+        pairs = {"fail": [], "missed": [], "overrun": [], "any": [], "known": []}
         for day in range(40, 180, 2):
             t = start + day * DAY + 7 * 3600
             calls += 1
@@ -266,10 +266,22 @@ def main():
                 nxt = next((i for i, r in enumerate(s["runs"]) if r >= t), None)
                 if nxt is None:
                     continue
-                o = s["outcomes"][nxt]
-                pairs["fail"].append((fc["risk"]["p_fail"], o == "f"))
-                pairs["missed"].append((fc["risk"]["p_missed"], o == "m"))
+                o, over = s["outcomes"][nxt], s["overran"][nxt] == "1"
+                r = fc["risk"]
+                p_over = r["p_overrun"] or 0.0
+                pairs["fail"].append((r["p_fail"], o == "f"))
+                pairs["missed"].append((r["p_missed"], o == "m"))
                 pairs["known"].append((known[fc["host"]][nxt], o == "f"))
+                if r["p_overrun"] is not None and o != "m":
+                    pairs["overrun"].append((p_over, over))
+                # The risk as a whole: the next run fails, is missed or
+                # overruns (an overrun counted for a run that was not missed).
+                p_any = r["p_fail"] + r["p_missed"] + (1 - r["p_fail"] - r["p_missed"]) * p_over
+                pairs["any"].append((p_any, o != "o" or over))
+        names = {"fail": "next-run risk p_fail", "missed": "next-run risk p_missed",
+                 "overrun": "next-run risk p_overrun (runs that ran)",
+                 "any": "next-run risk: fails, is missed or overruns",
+                 "known": "p_fail of a predictor knowing the generator"}
         for name, ps in pairs.items():
             base = sum(o for _, o in ps) / len(ps)
             bs = sum((p - o) ** 2 for p, o in ps) / len(ps)
@@ -278,9 +290,7 @@ def main():
             high = [(p, o) for p, o in ps if p >= 0.2]
             cal = (f"; predicted ≥ 20 %: mean {sum(p for p, _ in high) / len(high):.2f}, "
                    f"observed {sum(o for _, o in high) / len(high):.2f} (n={len(high)})") if high else ""
-            rows.append((f"next-run risk p_{name}: Brier skill (base rate)" if name != "known" else
-                         "p_fail of a predictor knowing the generator: Brier skill",
-                         f"{1 - bs / ref:.3f} ({base:.3f}, n={len(ps)}){cal}"))
+            rows.append((names[name] + ": Brier skill (base rate, n)", f"{1 - bs / ref:.3f} ({base:.3f}, n={len(ps)}){cal}"))
         t_backtest = time.monotonic() - t1
         rows.append(("forecast backtests, wall (s)", f"{t_backtest:.1f} ({calls} calls)"))
 
