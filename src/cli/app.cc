@@ -252,6 +252,9 @@ void AddServeCommand(CLI::App& app, Commands* cmds) {
   sv->add_option("--max-body", cmds->serve.max_body, "largest request body accepted, as sent and unzipped (default 20MiB)");
   sv->add_option("--insight-quota", cmds->serve.insight_quota,
                  "stored bytes a source's repository may hold: growth forecasts say when it will be reached (e.g. 2TiB)");
+  sv->add_option("--forward", cmds->serve.forward,
+                 "send accepted spans on to this OTLP/HTTP traces URL, redacted (repeatable; "
+                 "URL[,headers=FILE][,queue=SIZE], FILE holding 'Name: value' lines)");
   sv->add_option("--sync", cmds->serve.sync, "full: fsync each commit (default); normal: survive crashes, not power loss")
       ->check(CLI::IsMember({"full", "normal"}));
   sv->add_option("--lost-after", cmds->serve.lost_after,

@@ -12,16 +12,20 @@
 
 #include "cli/commands.h"
 #include "cli/json_output.h"
+#include "cli/telemetry.h"
 #include "env/env.h"
 #include "auth/oidc.h"
 #include "observatory/access/access_control.h"
 #include "notify/notify_config.h"
 #include "observatory/ops/plans.h"
 #include "observatory/api/server.h"
+#include "observatory/forward/forwarder.h"
+#include "observatory/forward/forwarding_store.h"
 #include "observatory/store/sqlite/sqlite_span_store.h"
 #include "trace/export/job_history.h"
 #include "util/byte_size.h"
 #include "util/time_format.h"
+#include "version.h"
 
 namespace backspan::cli {
 namespace {
@@ -255,9 +259,25 @@ int RunServe(const GlobalOptions& g, const ServeCommand& c) {
     so.notify = &*notify_config;
     so.notify_state_path = store_options.dir + "/notify-state.json";
   }
+  std::vector<observatory::ForwardDestination> destinations;
+  for (const std::string& spec : c.forward) {
+    auto d = observatory::ParseForwardDestination(spec, env);
+    if (!d.ok()) return Usage(d.status().message());
+    destinations.push_back(std::move(*d));
+  }
   auto store = observatory::SqliteSpanStore::Open(store_options, env);
   if (!store.ok()) return Fatal(store.status());
-  observatory::Server server(so, store->get(), env);
+  observatory::SpanStore* writes_to = store->get();
+  std::unique_ptr<observatory::Forwarding> forwarding;
+  std::unique_ptr<observatory::ForwardingStore> forwarding_store;
+  if (!destinations.empty()) {
+    forwarding = std::make_unique<observatory::Forwarding>(
+        std::move(destinations), RedactionConfigFor(g, store_options.dir), BACKSPAN_VERSION, env);
+    forwarding_store = std::make_unique<observatory::ForwardingStore>(writes_to, forwarding.get());
+    writes_to = forwarding_store.get();
+    so.forward = forwarding.get();
+  }
+  observatory::Server server(so, writes_to, env);
   if (Status s = server.Bind(); !s.ok()) return Fatal(s);
   const std::string url = "http://" + (so.host.find(':') != std::string::npos ? "[" + so.host + "]" : so.host) + ":" +
                           std::to_string(server.port());

@@ -115,6 +115,7 @@ struct ServeCommand {
   std::string stale_after = "26h";
   std::string max_body = "20MiB";
   std::string insight_quota;  // empty: no growth forecasts
+  std::vector<std::string> forward;  // URL[,headers=FILE][,queue=SIZE]: OTLP/HTTP backends to send spans on to
   std::string sync = "full";   // full or normal
   std::string lost_after = "6h";
   std::string ingest_token_file;  // else $BACKSPAN_INGEST_TOKEN; empty: no token

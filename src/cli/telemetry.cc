@@ -63,6 +63,21 @@ struct JobTelemetry::Pipeline {
   std::unique_ptr<trace::InProgressReporter> in_progress;  // stopped before the tracer goes
 };
 
+trace::RedactionConfig RedactionConfigFor(const GlobalOptions& g, const std::string& state_dir) {
+  const auto& o = g.trace;
+  trace::RedactionConfig rc;
+  if (auto a = trace::ParseRedactAction(o.paths); a.ok()) rc.paths = *a;
+  else Warn(g, "--trace-paths: " + a.status().message());
+  for (const auto& text : o.redact) {
+    if (auto rule = trace::ParseRedactionRule(text); rule.ok()) rc.rules.push_back(*rule);
+    else Warn(g, "--trace-redact: " + rule.status().message());
+  }
+  bool hashing = rc.paths == trace::RedactAction::kHash;
+  for (const auto& rule : rc.rules) hashing = hashing || rule.action == trace::RedactAction::kHash;
+  if (hashing) rc.hash_key = trace::LoadHashKey(Env::Default(), state_dir);
+  return rc;
+}
+
 JobTelemetry::JobTelemetry(const GlobalOptions& g, const std::string& kind, const std::vector<std::string>& tags)
     : g_(g), pipeline_(std::make_unique<Pipeline>()) {
   Env* env = Env::Default();
@@ -155,16 +170,7 @@ JobTelemetry::JobTelemetry(const GlobalOptions& g, const std::string& kind, cons
   pipeline_->timeout_ns = c.timeout_ns;
   if (!any) return;  // tracing off: every span is a no-op
 
-  trace::RedactionConfig rc;
-  if (auto a = trace::ParseRedactAction(o.paths); a.ok()) rc.paths = *a;
-  else Warn(g, "--trace-paths: " + a.status().message());
-  for (const auto& text : o.redact) {
-    if (auto rule = trace::ParseRedactionRule(text); rule.ok()) rc.rules.push_back(*rule);
-    else Warn(g, "--trace-redact: " + rule.status().message());
-  }
-  bool hashing = rc.paths == trace::RedactAction::kHash;
-  for (const auto& rule : rc.rules) hashing = hashing || rule.action == trace::RedactAction::kHash;
-  if (hashing) rc.hash_key = trace::LoadHashKey(Env::Default(), state_dir);
+  trace::RedactionConfig rc = RedactionConfigFor(g, state_dir);
   // The resource leaves the process too: the same rules apply to it.
   trace::Redactor(rc).Apply(r.attributes);
   trace::Redactor snapshot_redactor(rc);

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "trace/redactor.h"
 #include "trace/tracer.h"
 
 namespace backspan::cli {
@@ -51,6 +52,10 @@ class JobTelemetry {
   bool finished_ = false;
   bool error_recorded_ = false;
 };
+
+// The redaction --trace-paths and --trace-redact ask for (bad values are
+// warned about and ignored), hashing with the key kept in `state_dir`.
+trace::RedactionConfig RedactionConfigFor(const GlobalOptions& g, const std::string& state_dir);
 
 // The root span of the job that `g` runs, or a non-recording span.
 const trace::Span& JobSpan(const GlobalOptions& g);

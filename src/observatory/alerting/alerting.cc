@@ -1,5 +1,6 @@
 #include "observatory/alerting/alerting.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "crypto/crypto.h"
@@ -106,6 +107,32 @@ notify::Event EventFromOverrunForecast(const std::string& source_key, const insi
              " a day";
   e.time_ns = newest.start_ns;
   return e;
+}
+
+trace::SpanData AnomalySpan(const insight::AnomalyRecord& r, const SourceState* source, int64_t now_ns) {
+  trace::SpanData s;
+  s.trace_id = r.trace_id;
+  s.parent_span_id = r.span_id;
+  const crypto::Digest id = crypto::Sha256(ByteView(reinterpret_cast<const uint8_t*>(r.id.data()), r.id.size()));
+  std::copy_n(id.begin(), s.span_id.size(), s.span_id.begin());
+  s.name = std::string(semconv::kAnomalyEvent) + " " + r.anomaly.kind;
+  s.start_ns = s.end_ns = now_ns;
+  trace::SpanEvent e;
+  e.name = semconv::kAnomalyEvent;
+  e.time_ns = now_ns;
+  e.attributes = {{semconv::kAnomalyId, r.id},
+                  {semconv::kAnomalyKind, r.anomaly.kind},
+                  {semconv::kAnomalySeverity, r.anomaly.severity},
+                  {semconv::kAnomalyMessage, r.anomaly.message},
+                  {semconv::kAnomalyScore, r.anomaly.score}};
+  s.attributes = e.attributes;
+  s.events.push_back(std::move(e));
+  if (source) {
+    trace::SetAttribute(s.attributes, semconv::kHostName, source->host);
+    if (!source->resource_group.empty())
+      trace::SetAttribute(s.attributes, semconv::kAzureResourceGroupName, source->resource_group);
+  }
+  return s;
 }
 
 void RecordDelivery(ExternalSpanWriter* writer, const notify::Delivery& d) {

@@ -33,6 +33,11 @@ std::vector<notify::Event> EventsFromJobs(const std::vector<JobRecord>& jobs);
 // The event an anomaly raises (kind `anomaly`, on its source's incident):
 // `source` is its row on the freshness board, when found.
 notify::Event EventFromAnomaly(const insight::AnomalyRecord& anomaly, const SourceState* source);
+// An anomaly as a span to send on (`serve --forward`): a child of the job's
+// span, at `now_ns`, holding the `anomaly` event the trace view shows on
+// the job. Its id follows from the anomaly's, so a repeat is the same span.
+trace::SpanData AnomalySpan(const insight::AnomalyRecord& anomaly, const SourceState* source, int64_t now_ns);
+
 // The event a forecast overrun within a few runs raises (kind `forecast`);
 // `newest` is the source's newest job, whose trace it links to.
 notify::Event EventFromOverrunForecast(const std::string& source_key, const insight::JobPoint& newest,

@@ -10,6 +10,8 @@
 #include "observatory/api/server_context.h"
 #include "observatory/store/span_store.h"
 #include "observatory/api/web_assets.h"
+#include "observatory/forward/forwarder.h"
+#include "trace/semconv.h"
 
 namespace backspan::observatory {
 namespace {
@@ -203,10 +205,26 @@ struct Server::Impl {
       const auto st = ctx.notifier->stats();
       in.notify = NotifyCounters{st.events, st.dropped, st.notifications, st.delivered, st.failed, st.open_incidents};
     }
+    if (ctx.options.forward && scope.unrestricted)
+      for (const ForwardStats& f : ctx.options.forward->stats())
+        in.forward.push_back({f.destination, f.sent, f.rejected, f.failed, f.dropped, f.retries, f.queued, f.queued_bytes});
     ctx.insight_api.AddMetrics(scope, in.now_ns, in);
     res.Set(200, RenderMetrics(in), "text/plain; version=0.0.4; charset=utf-8");
   }
 };
+
+namespace {
+
+// The source `key` names, as the freshness board shows it.
+std::optional<SourceState> SourceOf(ServerContext& ctx, const std::string& key) {
+  auto sources = ctx.store->Sources(Scope::All());
+  if (sources.ok())
+    for (auto& s : *sources)
+      if (s.key == key) return std::move(s);
+  return std::nullopt;
+}
+
+}  // namespace
 
 Server::Server(ServerOptions options, SpanStore* store, Env* env)
     : impl_(std::make_unique<Impl>(std::move(options), store, env)) {
@@ -233,24 +251,24 @@ Server::Server(ServerOptions options, SpanStore* store, Env* env)
     if (Status s = ctx.notifier->Open(); !s.ok()) std::fprintf(stderr, "notifications: %s\n", s.message().c_str());
     ctx.watcher = std::make_unique<ExpectationWatcher>(store, ctx.notifier.get(), env, nc->check_interval_seconds,
                                                        ctx.options.default_stale_ns);
-    // A new anomaly on a source's latest jobs, and an overrun forecast a
-    // few runs ahead, are news of their own.
-    auto source_of = [&ctx](const std::string& key) -> std::optional<SourceState> {
-      auto sources = ctx.store->Sources(Scope::All());
-      if (sources.ok())
-        for (auto& s : *sources)
-          if (s.key == key) return std::move(s);
-      return std::nullopt;
-    };
-    ctx.insight->OnAnomaly([&ctx, source_of](const insight::AnomalyRecord& r) {
-      const auto source = source_of(r.source_key);
-      ctx.notifier->Publish(EventFromAnomaly(r, source ? &*source : nullptr));
-    });
     ctx.insight->OnOverrunForecast(
-        [&ctx, source_of](const std::string& key, const insight::JobPoint& newest, const insight::OverrunForecast& f) {
-          const auto source = source_of(key);
+        [&ctx](const std::string& key, const insight::JobPoint& newest, const insight::OverrunForecast& f) {
+          const auto source = SourceOf(ctx, key);
           ctx.notifier->Publish(EventFromOverrunForecast(key, newest, f, source ? &*source : nullptr));
         });
+  }
+  // A new anomaly on a source's latest jobs is news of its own, and a span
+  // to send on.
+  if (ctx.notifier || ctx.options.forward) {
+    ctx.insight->OnAnomaly([&ctx](const insight::AnomalyRecord& r) {
+      const auto source = SourceOf(ctx, r.source_key);
+      if (ctx.notifier) ctx.notifier->Publish(EventFromAnomaly(r, source ? &*source : nullptr));
+      if (ctx.options.forward) {
+        trace::Resource resource;
+        trace::SetAttribute(resource.attributes, semconv::kServiceName, std::string("backspan-observatory"));
+        ctx.options.forward->Forward(resource, {AnomalySpan(r, source ? &*source : nullptr, ctx.env->NowUnixNanos())});
+      }
+    });
   }
 }
 

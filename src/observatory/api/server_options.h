@@ -18,6 +18,7 @@ struct NotifyConfig;
 namespace backspan::observatory {
 
 class PlanBook;
+class Forwarding;
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
@@ -50,6 +51,10 @@ struct ServerOptions {
   // The stored bytes a source's repository may hold (docs/insight.md,
   // "Growth"); 0: no growth forecasts.
   double insight_quota_bytes = 0;
+  // `serve --forward` (docs/observatory.md): where accepted spans and new
+  // anomalies are sent on; not owned. The store the server is given must
+  // already write through it (ForwardingStore). Null: nothing is forwarded.
+  Forwarding* forward = nullptr;
 };
 
 }  // namespace backspan::observatory

@@ -227,6 +227,29 @@ std::string RenderMetrics(const MetricsInput& in) {
     w.Family("backspan_notify_open_incidents", "gauge", "Incidents open now (a problem not yet recovered).");
     w.Sample("backspan_notify_open_incidents", "", static_cast<double>(n.open_incidents));
   }
+  if (!in.forward.empty()) {
+    w.Family("backspan_forward_spans_total", "counter",
+             "Spans sent on with --forward, by destination and result (sent: accepted by it; rejected: refused in a "
+             "partial success, also counted as sent; failed: given up on after retries; dropped: its queue was full).");
+    for (const ForwardCounters& f : in.forward) {
+      const std::string d = "destination=\"" + Escape(f.destination) + "\"";
+      w.Sample("backspan_forward_spans_total", d + ",result=\"sent\"", static_cast<double>(f.sent));
+      w.Sample("backspan_forward_spans_total", d + ",result=\"rejected\"", static_cast<double>(f.rejected));
+      w.Sample("backspan_forward_spans_total", d + ",result=\"failed\"", static_cast<double>(f.failed));
+      w.Sample("backspan_forward_spans_total", d + ",result=\"dropped\"", static_cast<double>(f.dropped));
+    }
+    const auto per_destination = [&](const char* name, const char* type, const char* help, auto value) {
+      w.Family(name, type, help);
+      for (const ForwardCounters& f : in.forward)
+        w.Sample(name, "destination=\"" + Escape(f.destination) + "\"", static_cast<double>(value(f)));
+    };
+    per_destination("backspan_forward_retries_total", "counter", "Requests to a --forward destination tried again.",
+                    [](const ForwardCounters& f) { return f.retries; });
+    per_destination("backspan_forward_queue_spans", "gauge", "Spans waiting for a --forward destination.",
+                    [](const ForwardCounters& f) { return f.queued; });
+    per_destination("backspan_forward_queue_bytes", "gauge", "Bytes (compressed) waiting for a --forward destination.",
+                    [](const ForwardCounters& f) { return f.queued_bytes; });
+  }
   if (const IngestCounters* c = in.ingest) {
     w.Family("backspan_ingest_requests_total", "counter", "OTLP export requests received, by result.");
     w.Sample("backspan_ingest_requests_total", "result=\"ok\"", static_cast<double>(c->requests_ok));

@@ -26,6 +26,12 @@ struct NotifyCounters {
   int64_t events = 0, dropped = 0, notifications = 0, delivered = 0, failed = 0, open_incidents = 0;
 };
 
+// One `serve --forward` destination's counters (server-wide).
+struct ForwardCounters {
+  std::string destination;
+  uint64_t sent = 0, rejected = 0, failed = 0, dropped = 0, retries = 0, queued = 0, queued_bytes = 0;
+};
+
 // Insight's numbers (docs/insight.md): anomalies raised per kind and
 // source, and each source's outlook.
 struct AnomalyCounter {
@@ -55,6 +61,7 @@ struct MetricsInput {
   int64_t default_stale_ns = 0;
   double process_start_seconds = 0;
   std::optional<NotifyCounters> notify;  // with notifications configured
+  std::vector<ForwardCounters> forward;  // with --forward
   std::vector<AnomalyCounter> anomalies;
   std::vector<SourceOutlook> outlook;
 };

@@ -57,16 +57,19 @@ Result<std::string> SpansInScope(std::string_view resource_spans, const Scope& s
   return dropped ? rs.SerializeAsString() : std::string(resource_spans);
 }
 
+Result<std::string> ChunkResourceSpans(const TraceChunk& chunk) {
+  if (chunk.raw_length == 0) return chunk.body;
+  auto inflated = DecompressBlob(ByteView(reinterpret_cast<const uint8_t*>(chunk.body.data()), chunk.body.size()),
+                                 chunk.raw_length);
+  if (!inflated.ok()) return inflated.status();
+  return std::string(inflated->begin(), inflated->end());
+}
+
 bool DropSpans(TraceChunk* chunk, const std::vector<trace::SpanId>& drop) {
-  std::string raw = chunk->body;
-  if (chunk->raw_length != 0) {
-    auto inflated = DecompressBlob(ByteView(reinterpret_cast<const uint8_t*>(chunk->body.data()), chunk->body.size()),
-                                   chunk->raw_length);
-    if (!inflated.ok()) return false;
-    raw.assign(inflated->begin(), inflated->end());
-  }
+  auto raw = ChunkResourceSpans(*chunk);
+  if (!raw.ok()) return false;
   tracepb::ResourceSpans rs;
-  if (!rs.ParseFromString(raw)) return false;
+  if (!rs.ParseFromString(*raw)) return false;
   chunk->span_ids.clear();
   chunk->span_count = 0;
   chunk->start_ns = INT64_MAX;

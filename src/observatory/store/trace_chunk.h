@@ -18,6 +18,9 @@ namespace backspan::observatory {
 // that makes it smaller (raw_length is then the uncompressed size, else 0).
 void CompressChunk(const std::string& raw, TraceChunk* chunk);
 
+// The chunk's serialized ResourceSpans, uncompressed.
+Result<std::string> ChunkResourceSpans(const TraceChunk& chunk);
+
 // The ids of the spans in `resource_spans` (a stored chunk's or live span's
 // serialized ResourceSpans, uncompressed) that `scope` does not allow.
 // Corruption if it does not parse.

@@ -21,13 +21,23 @@ void OtlpHttpExporter::Log(const std::string& message) const {
 
 Status OtlpHttpExporter::Export(const Resource& resource, const std::vector<SpanData>& spans,
                                 int64_t deadline_ns) noexcept {
-  if (shut_down_) return Status::Unsupported("the exporter is shut down");
   if (spans.empty()) return Status::Ok();
-  bool json = options_.protocol == OtlpProtocol::kJson;
+  const bool json = options_.protocol == OtlpProtocol::kJson;
+  return Send(json ? EncodeOtlpJson(resource, options_.scope_version, spans)
+                   : EncodeOtlpProtobuf(resource, options_.scope_version, spans),
+              json, spans.size(), deadline_ns);
+}
+
+Status OtlpHttpExporter::ExportEncoded(std::string request, size_t span_count, int64_t deadline_ns) noexcept {
+  if (span_count == 0) return Status::Ok();
+  return Send(std::move(request), false, span_count, deadline_ns);
+}
+
+Status OtlpHttpExporter::Send(std::string body, bool json, size_t span_count, int64_t deadline_ns) noexcept {
+  if (shut_down_) return Status::Unsupported("the exporter is shut down");
   net::HttpRequest req;
   req.url = options_.url;
-  req.body = json ? EncodeOtlpJson(resource, options_.scope_version, spans)
-                  : EncodeOtlpProtobuf(resource, options_.scope_version, spans);
+  req.body = std::move(body);
   req.headers = options_.headers;
   req.headers.emplace_back("Content-Type", json ? "application/json" : "application/x-protobuf");
   req.headers.emplace_back("User-Agent", "backspan/" + options_.scope_version);
@@ -40,6 +50,7 @@ Status OtlpHttpExporter::Export(const Resource& resource, const std::vector<Span
   for (int attempt = 1;; attempt++) {
     int64_t left_ns = deadline_ns - env_->MonotonicNanos();
     if (left_ns <= 0) return Status::IOError(req.url + ": timed out before the spans were accepted");
+    if (options_.attempt_timeout_ns > 0) left_ns = std::min(left_ns, options_.attempt_timeout_ns);
     req.timeout_ms = std::max<int64_t>(left_ns / 1'000'000, 1);
     auto resp = net::Send(req);
     int64_t wait_ns;
@@ -52,7 +63,7 @@ Status OtlpHttpExporter::Export(const Resource& resource, const std::vector<Span
       if (decoded.ok() && (decoded->rejected_spans > 0 || !decoded->error_message.empty())) {
         rejected_ += static_cast<uint64_t>(std::max<int64_t>(decoded->rejected_spans, 0));
         Log("partial success: the endpoint rejected " + std::to_string(decoded->rejected_spans) + " of " +
-            std::to_string(spans.size()) + " spans: " + decoded->error_message);
+            std::to_string(span_count) + " spans: " + decoded->error_message);
       }
       return Status::Ok();
     } else {

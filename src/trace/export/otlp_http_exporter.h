@@ -32,6 +32,9 @@ struct OtlpExporterOptions {
   std::string scope_version;           // backspan's version
   int64_t initial_backoff_ns = 500'000'000;
   int64_t max_backoff_ns = 5'000'000'000;
+  // The longest one attempt may take (0: until the export's deadline), so
+  // an endpoint that accepts and never answers is tried again.
+  int64_t attempt_timeout_ns = 0;
   // Where warnings go (partial success, retries); stderr if unset.
   std::function<void(const std::string&)> log;
 };
@@ -40,6 +43,9 @@ class OtlpHttpExporter final : public SpanExporter {
  public:
   OtlpHttpExporter(OtlpExporterOptions options, Env* env);
   Status Export(const Resource& resource, const std::vector<SpanData>& spans, int64_t deadline_ns) noexcept override;
+  // Sends an ExportTraceServiceRequest already encoded as protobuf, of
+  // `span_count` spans, by the same rules (the options' protocol aside).
+  Status ExportEncoded(std::string request, size_t span_count, int64_t deadline_ns) noexcept;
   void Shutdown() noexcept override { shut_down_ = true; }
 
   uint64_t retries() const { return retries_; }
@@ -47,6 +53,7 @@ class OtlpHttpExporter final : public SpanExporter {
 
  private:
   void Log(const std::string& message) const;
+  Status Send(std::string body, bool json, size_t span_count, int64_t deadline_ns) noexcept;
 
   OtlpExporterOptions options_;
   Env* env_;
