@@ -7,23 +7,41 @@
 #   tag, and a 30-day trend grouped by resource group (target < 50 ms);
 #   with --full, again at 1,000,000 jobs (~20M spans);
 # - the server's peak memory (VmHWM) and the store's size.
+# With --forward, the server also forwards every span (serve --forward) to
+# a second `serve` on this machine, and the table adds what reached it.
 #
-# usage: bench/observatory.sh [--full]
+# usage: bench/observatory.sh [--full] [--forward]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 full=0
-[ "${1:-}" = "--full" ] && full=1
+forward=0
+for a in "$@"; do
+  case "$a" in
+    --full) full=1 ;;
+    --forward) forward=1 ;;
+    *) echo "usage: bench/observatory.sh [--full] [--forward]" >&2; exit 2 ;;
+  esac
+done
 . bench/common.sh
 build_release
 work=$(mktemp -d "${TMPDIR:-/tmp}/backspan-observatory-bench.XXXXXX")
 pid=""
+sink_pid=""
 cleanup() {
   [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+  [ -n "$sink_pid" ] && kill "$sink_pid" 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-"$bin" --json serve --listen 127.0.0.1:0 --data "$work/data" >"$work/listen" 2>"$work/serve.log" &
+forward_flags=()
+if [ $forward = 1 ]; then
+  "$bin" --json serve --listen 127.0.0.1:0 --data "$work/sink" --sync normal >"$work/sink-listen" 2>"$work/sink.log" &
+  sink_pid=$!
+  sink_url=$(first_json_field "$work/sink-listen" url)
+  forward_flags=(--forward "$sink_url/v1/traces,queue=512MiB")
+fi
+"$bin" --json serve --listen 127.0.0.1:0 --data "$work/data" "${forward_flags[@]}" >"$work/listen" 2>"$work/serve.log" &
 pid=$!
 url=$(first_json_field "$work/listen" url)
 load=build-release/bench/observatory_bench
@@ -37,6 +55,15 @@ echo "| measure | value |"
 echo "|---|---|"
 ingest=$("$load" ingest "$url" --jobs 100000 --total-jobs "$total" --connections 8)
 row "ingest, first 100k jobs (spans/s)" "$(field "$ingest" "round(d['spans_per_second'])")"
+if [ $forward = 1 ]; then
+  # What the forwarder still had to send when ingest ended, and how long it took.
+  metric() { curl -s "$url/metrics" | awk -v m="$1" -v r="$2" 'index($0, m "{") == 1 && index($0, r) {print $NF}'; }
+  t0=$(date +%s.%N)
+  while [ "$(metric backspan_forward_queue_spans destination)" != "0" ]; do sleep 0.2; done
+  row "forward: drained after ingest (s)" "$(python3 -c "import time; print(round(time.time() - $t0, 1))")"
+  row "forward: spans sent / dropped / failed" \
+    "$(metric backspan_forward_spans_total 'result="sent"') / $(metric backspan_forward_spans_total 'result="dropped"') / $(metric backspan_forward_spans_total 'result="failed"')"
+fi
 query=$("$load" query "$url" --runs 200)
 row "100k jobs: 100 jobs by tag, p95 (ms)" "$(field "$query" "d['jobs_by_tag']['p95_ms']")"
 row "100k jobs: 30-day trend by rg, p95 (ms)" "$(field "$query" "d['trend_30d_by_rg']['p95_ms']")"
