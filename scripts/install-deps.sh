@@ -3,7 +3,8 @@
 # (restic and borgbackup: the wrap tests run them, the benchmarks race them;
 # openssl: the access tests make a certificate authority for an https issuer;
 # clang: the fuzz targets; python3-croniter: the cron oracle; prometheus:
-# promtool checks the shipped alerting rules).
+# promtool checks the shipped alerting rules; postgresql: the store's tests
+# start a server of their own).
 # Skips apt entirely when everything is already installed.
 set -euo pipefail
 packages=(
@@ -11,6 +12,7 @@ packages=(
   libssl-dev openssl libsodium-dev libzstd-dev nlohmann-json3-dev libcli11-dev
   libgtest-dev libbenchmark-dev python3 util-linux
   protobuf-compiler libprotobuf-dev libcpp-httplib-dev libsqlite3-dev zlib1g-dev libbrotli-dev libpugixml-dev
+  libpq-dev postgresql
   libhowardhinnant-date-dev tzdata libtomlplusplus-dev libcurl4-openssl-dev
   nodejs npm chromium fonts-dejavu-core restic borgbackup
   python3-croniter python3-aiosmtpd prometheus
