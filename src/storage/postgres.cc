@@ -5,6 +5,8 @@
 #include <charconv>
 #include <cstdlib>
 
+#include "util/hex.h"
+
 namespace backspan::pg {
 namespace {
 
@@ -20,13 +22,6 @@ std::string Trimmed(const char* message) {
   std::string m = message ? message : "";
   while (!m.empty() && (m.back() == '\n' || m.back() == ' ')) m.pop_back();
   return m;
-}
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
 }
 
 }  // namespace
@@ -65,12 +60,9 @@ double Rows::Double(int row, int col) const {
 
 std::string Rows::Bytes(int row, int col) const {
   const std::string_view t = Text(row, col);
-  std::string out;
-  if (t.size() < 2 || t[0] != '\\' || t[1] != 'x') return out;
-  out.reserve((t.size() - 2) / 2);
-  for (size_t i = 2; i + 1 < t.size(); i += 2)
-    out.push_back(static_cast<char>(HexValue(t[i]) * 16 + HexValue(t[i + 1])));
-  return out;
+  if (t.size() < 2 || t[0] != '\\' || t[1] != 'x') return {};
+  const auto bytes = HexDecode(t.substr(2));
+  return bytes ? std::string(bytes->begin(), bytes->end()) : std::string();
 }
 
 int64_t Rows::Affected() const {
@@ -159,14 +151,7 @@ bool Connection::ok() const { return conn_ && PQstatus(conn_) == CONNECTION_OK; 
 int Connection::ServerVersion() const { return conn_ ? PQserverVersion(conn_) : 0; }
 
 std::string ByteaHex(std::string_view bytes) {
-  static const char kHex[] = "0123456789abcdef";
-  std::string out = "\\x";
-  out.reserve(2 + bytes.size() * 2);
-  for (unsigned char c : bytes) {
-    out.push_back(kHex[c >> 4]);
-    out.push_back(kHex[c & 15]);
-  }
-  return out;
+  return "\\x" + HexEncode(ByteView(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
 }
 
 std::string RedactUri(const std::string& uri) {

@@ -15,7 +15,7 @@ import unittest
 from helpers import BIN, CliTestCase
 from observatory import Observatory, json_span, random_hex, span_request
 from test_insight import DAY, history
-from test_tracing import Receiver
+from test_tracing import start_receiver
 
 
 def metric(text, name, **labels):
@@ -32,19 +32,14 @@ class ForwardTest(CliTestCase):
     def setUp(self):
         super().setUp()
         self.obs = None
-        self.receivers = []
 
     def tearDown(self):
         if self.obs:
             self.obs.stop()
-        for r in self.receivers:
-            r.close()
         super().tearDown()
 
     def receiver(self, *args):
-        r = Receiver(self.tmp, *args)
-        self.receivers.append(r)
-        return r
+        return start_receiver(self, *args)
 
     def metrics(self):
         return self.obs.request("GET", "/metrics")[2].decode()

@@ -51,6 +51,13 @@ class Receiver:
         self.proc.wait(timeout=10)
 
 
+def start_receiver(case, *args):
+    """A Receiver for the test case `case`, closed when it ends."""
+    r = Receiver(case.tmp, *args)
+    case.addCleanup(r.close)
+    return r
+
+
 class TracingCase(CliTestCase):
     def setUp(self):
         super().setUp()
@@ -58,17 +65,9 @@ class TracingCase(CliTestCase):
         self.src = os.path.join(self.tmp, "src")
         write(f"{self.src}/docs/readme.txt", b"hello\n" * 100)
         write(f"{self.src}/big.bin", os.urandom(3 << 20))
-        self.receivers = []
-
-    def tearDown(self):
-        for r in self.receivers:
-            r.close()
-        super().tearDown()
 
     def receiver(self, *args):
-        r = Receiver(self.tmp, *args)
-        self.receivers.append(r)
-        return r
+        return start_receiver(self, *args)
 
     def otel_env(self, r, **extra):
         env = {"OTEL_EXPORTER_OTLP_ENDPOINT": r.endpoint, "OTEL_EXPORTER_OTLP_TIMEOUT": "10000"}

@@ -8,7 +8,7 @@ namespace backspan::observatory {
 
 Result<WriteOutcome> ForwardingStore::Write(IngestBatch batch, const Scope& writer) {
   std::vector<TraceChunk> chunks = batch.chunks;  // the store takes the batch
-  auto outcome = store_->Write(std::move(batch), writer);
+  auto outcome = inner()->Write(std::move(batch), writer);
   if (!outcome.ok() || chunks.empty()) return outcome;
   if (!outcome->rejected_spans.empty()) {
     std::vector<TraceChunk> kept;

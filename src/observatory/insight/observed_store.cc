@@ -10,7 +10,7 @@ Result<WriteOutcome> ObservedStore::Write(IngestBatch batch, const Scope& writer
   std::vector<ObservedJob> jobs;
   for (const auto& job : batch.jobs)
     if (auto j = InsightEngine::Read(job)) jobs.push_back(std::move(*j));
-  auto written = store_->Write(std::move(batch), writer);
+  auto written = inner()->Write(std::move(batch), writer);
   if (!written.ok() || jobs.empty()) return written;
   if (!written->rejected_spans.empty()) {
     // A job whose span was refused was not stored.
