@@ -34,16 +34,25 @@ Line TheilSen(const std::vector<double>& x, const std::vector<double>& y) {
     for (size_t j = i + 1; j < n; ++j)
       if (x[j] != x[i]) slopes.push_back((y[j] - y[i]) / (x[j] - x[i]));
   if (slopes.empty()) return line;
-  std::sort(slopes.begin(), slopes.end());
+  // Only a few order statistics are needed: select them (linear time)
+  // rather than sort all n(n-1)/2 slopes, which judging every job paid for.
+  const auto at = [&](size_t k) { return slopes.begin() + static_cast<std::ptrdiff_t>(k); };
   const size_t mid = slopes.size() / 2;
-  line.slope = slopes.size() % 2 ? slopes[mid] : (slopes[mid - 1] + slopes[mid]) / 2;
+  std::nth_element(slopes.begin(), at(mid), slopes.end());
+  const double upper = slopes[mid];
+  line.slope = slopes.size() % 2 ? upper : (*std::max_element(slopes.begin(), at(mid)) + upper) / 2;
   // Sen's confidence interval: the ranks of the pairwise slopes that
   // Kendall's S statistic's spread puts at 5 % and 95 % (no ties assumed).
   const double pairs = static_cast<double>(slopes.size());
   const double nn = static_cast<double>(n);
   const double c = 1.645 * std::sqrt(nn * (nn - 1) * (2 * nn + 5) / 18);
   auto rank = [&](double r) {
-    return slopes[static_cast<size_t>(std::clamp(std::round(r), 0.0, pairs - 1))];
+    const size_t k = static_cast<size_t>(std::clamp(std::round(r), 0.0, pairs - 1));
+    if (k == mid) return upper;
+    // Everything below `mid` is in [0, mid), everything above in (mid, end).
+    if (k < mid) std::nth_element(slopes.begin(), at(k), at(mid));
+    else std::nth_element(at(mid + 1), at(k), slopes.end());
+    return slopes[k];
   };
   line.slope_low = rank((pairs - c) / 2 - 1);
   line.slope_high = rank((pairs + c) / 2);
