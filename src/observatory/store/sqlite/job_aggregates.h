@@ -19,14 +19,11 @@
 
 #include "observatory/store/duration_histogram.h"
 #include "observatory/store/records.h"
+#include "observatory/store/source_state.h"
 #include "observatory/store/span_store.h"
 #include "storage/sqlite.h"
 
 namespace backspan::observatory {
-
-// The sources table keeps each source's state as JSON.
-std::string SourceToJson(const SourceState& s);
-SourceState SourceFromJson(const std::string& text);
 
 class JobAggregates {
  public:
@@ -79,7 +76,6 @@ class JobAggregates {
   };
   static const RollupTable kHourly, kDaily;
 
-  void AddToSource(SourceState& s, const JobRecord& job) const;
   // Adds `sign` (1 or -1) times the job to the rollups and counters.
   void AddToRollups(const JobRecord& job, int sign);
   Status FlushRollups(sql::Db& db, const RollupTable& table, Rollups& rollups);
