@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "observatory/access/scope.h"
+#include "observatory/store/job_fields.h"
 #include "observatory/store/span_store.h"
 #include "storage/sqlite.h"
 
@@ -75,11 +76,5 @@ inline constexpr int64_t kDayNs = 24 * kHourNs;
 std::string JobColumns(const std::string& alias = "");
 JobRow ReadJob(sql::Stmt& row);
 
-// Whether two versions of a job have the same columns (updated_ns aside).
-bool SameJob(const JobRecord& a, const JobRecord& b);
-
-// Tags as a JSON object and back (the jobs and sources tables keep them so).
-std::string TagsToJson(const std::vector<Tag>& tags);
-std::vector<Tag> TagsFromJson(const std::string& json);
 
 }  // namespace backspan::observatory
