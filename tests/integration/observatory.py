@@ -9,7 +9,7 @@ import time
 import urllib.error
 import urllib.request
 
-from helpers import BIN
+from helpers import BIN, CliTestCase
 
 
 class Observatory:
@@ -65,6 +65,19 @@ class Observatory:
                 return True
             time.sleep(0.2)
         return False
+
+
+class ObservatoryCase(CliTestCase):
+    """A test with at most one `serve` at a time in self.obs, stopped when it ends."""
+
+    def setUp(self):
+        super().setUp()
+        self.obs = None
+
+    def tearDown(self):
+        if self.obs:
+            self.obs.stop()
+        super().tearDown()
 
 
 def span_request(spans, resource=None, scope="test"):

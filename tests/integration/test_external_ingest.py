@@ -10,8 +10,7 @@ import socket
 import time
 import unittest
 
-from helpers import CliTestCase
-from observatory import Observatory
+from observatory import Observatory, ObservatoryCase
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "azure")
 BACKUP_FAILURE_JOB = "3f2a1b0c-9d8e-4f7a-b6c5-d4e3f2a1b0c9"
@@ -22,16 +21,7 @@ def fixture(name):
         return f.read()
 
 
-class ExternalIngestTest(CliTestCase):
-    def setUp(self):
-        super().setUp()
-        self.obs = None
-
-    def tearDown(self):
-        if self.obs:
-            self.obs.stop()
-        super().tearDown()
-
+class ExternalIngestTest(ObservatoryCase):
     def serve(self, *flags, env=None):
         e = dict(self.env)
         e.update(env or {})

@@ -6,14 +6,13 @@ its queue and drops with counts in /metrics while ingest and the other
 destinations carry on; bad --forward values are refused by name."""
 import json
 import os
-import re
 import socket
 import subprocess
 import time
 import unittest
 
-from helpers import BIN, CliTestCase
-from observatory import Observatory, json_span, random_hex, span_request
+from helpers import BIN
+from observatory import Observatory, ObservatoryCase, json_span, random_hex, span_request
 from test_insight import DAY, history
 from test_tracing import start_receiver
 
@@ -28,16 +27,7 @@ def metric(text, name, **labels):
     return 0.0
 
 
-class ForwardTest(CliTestCase):
-    def setUp(self):
-        super().setUp()
-        self.obs = None
-
-    def tearDown(self):
-        if self.obs:
-            self.obs.stop()
-        super().tearDown()
-
+class ForwardTest(ObservatoryCase):
     def receiver(self, *args):
         return start_receiver(self, *args)
 

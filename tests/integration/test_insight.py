@@ -10,8 +10,7 @@ import os
 import time
 import unittest
 
-from helpers import CliTestCase
-from observatory import Observatory
+from observatory import Observatory, ObservatoryCase
 
 DAY = 86400
 T0 = 1767574800  # 2026-01-05T01:00:00Z, a Monday
@@ -47,16 +46,7 @@ def history(host, days, slow_day=None, mass_day=None, drift=0.0, t0=T0):
     return events
 
 
-class InsightTest(CliTestCase):
-    def setUp(self):
-        super().setUp()
-        self.obs = None
-
-    def tearDown(self):
-        if self.obs:
-            self.obs.stop()
-        super().tearDown()
-
+class InsightTest(ObservatoryCase):
     def serve(self):
         self.obs = Observatory(os.path.join(self.tmp, "obs"), self.env, "--insight-quota", "1TiB")
         return self.obs
