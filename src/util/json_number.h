@@ -1,8 +1,9 @@
-// Integers in JSON read from outside (repository files, tokens, logs): a
-// number that is not an integer, or does not fit the type it is read into,
-// is an error, never a wrapped value or an undefined conversion (what
-// nlohmann's get<T>() does with 1e300 or 3.5). Only translation units that
-// parse JSON include this.
+// Integers (and text) in JSON read from outside (repository files, tokens,
+// logs, request bodies): a number that is not an integer, or does not fit
+// the type it is read into, is an error, never a wrapped value or an
+// undefined conversion (what nlohmann's get<T>() does with 1e300 or 3.5);
+// a member of the wrong type is an error, never an exception escaping.
+// Only translation units that parse JSON include this.
 #pragma once
 
 #include <cstdint>
@@ -66,6 +67,15 @@ T IntegerField(const nlohmann::json& obj, const char* key) {
 template <typename T>
 T IntegerField(const nlohmann::json& obj, const char* key, T fallback) {
   return obj.contains(key) ? IntegerField<T>(obj, key) : fallback;
+}
+
+// Member `key` of `obj` as text: `fallback` when absent (or null), nullopt
+// when it is there but not a string (nlohmann's value() would throw).
+inline std::optional<std::string> StringField(const nlohmann::json& obj, const char* key, std::string fallback) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return fallback;
+  if (!it->is_string()) return std::nullopt;
+  return it->get<std::string>();
 }
 
 }  // namespace backspan

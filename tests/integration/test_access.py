@@ -268,7 +268,8 @@ class AccessTest(CliTestCase):
 
         # An Operator restores, into a new directory below the plan's restore root only.
         op = self.tokens["agent-prod"]
-        for body in (b'{"target": "../escape"}', b'{"target": "/etc"}', b'{"snapshot": "--help"}'):
+        for body in (b'{"target": "../escape"}', b'{"target": "/etc"}', b'{"snapshot": "--help"}',
+                     b'{"snapshot": 5}', b'{"target": {"dir": "x"}}'):
             self.assertEqual(self.call("POST", "/api/v1/plans/prod-files/restore", op, body)[0], 400, body)
         code, out = self.call("POST", "/api/v1/plans/prod-files/restore", op, b'{"target": "r1"}')
         self.assertEqual(code, 202, out)

@@ -127,6 +127,10 @@ class AgentFleetTest(AgentTestCase):
                                          json.dumps({"target": "../../etc"}).encode(),
                                          {"Authorization": "Bearer " + self.provider.token("agent-prod")})
         self.assertEqual(code, 400, body)
+        code, _, body = self.obs.request("POST", "/api/v1/agents/web-prod/policies/prod-data/restore",
+                                         json.dumps({"snapshot": ["latest"]}).encode(),
+                                         {"Authorization": "Bearer " + self.provider.token("agent-prod")})
+        self.assertEqual(code, 400, body)
         denied = self.api("/api/v1/audit?action=jobs.backup&result=denied", "admin-bot")["records"]
         self.assertTrue(denied, "the Reader's refused press is audited")
         # The dev agent's token cannot fetch prod's requests, nor trigger them.

@@ -79,6 +79,21 @@ TEST(ExternalParseTest, HugeNumbersAreDroppedNotCast) {
   EXPECT_EQ(DoubleToInt64(-1.5), -1);
 }
 
+TEST(ExternalParseTest, AColumnNameThatIsNotTextIsSkippedNotThrown) {
+  // Found by fuzz_azure_backup_jobs: a Log Analytics column whose name was
+  // an object threw out of the parser (a 500, or a crash) instead of
+  // leaving that column unread.
+  auto parsed = AzureBackupJobSpans(R"({"tables": [{"name": "PrimaryResult",
+    "columns": [{"name": "JobUniqueId"}, {"name": {"nested": 1}}, {"name": "JobStatus"}, {"name": "JobStartDateTime"}],
+    "rows": [["j1", "ignored", "Completed", "2026-11-20T02:00:00Z"]]}]})", kNow);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  ASSERT_EQ(parsed->spans.size(), 1u);
+  nlohmann::json with_number = {{"snapshot", 5}, {"target", "dir"}};
+  EXPECT_EQ(StringField(with_number, "snapshot", "latest"), std::nullopt);
+  EXPECT_EQ(StringField(with_number, "target", ""), "dir");
+  EXPECT_EQ(StringField(with_number, "absent", "latest"), "latest");
+}
+
 class ExternalStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -19,6 +19,7 @@
 #include "observatory/store/span_store.h"
 #include "trace/semconv.h"
 #include "util/text.h"
+#include "util/json_number.h"
 #include "util/time_format.h"
 
 namespace backspan::observatory {
@@ -331,8 +332,11 @@ ApiResponse RunNow(ServerContext& ctx, const std::string& agent, const std::stri
   if (action == "restore") {
     const nlohmann::json j = body.empty() ? nlohmann::json::object() : nlohmann::json::parse(body, nullptr, false);
     if (!j.is_object()) return ApiError(400, "the body must be a JSON object: {\"snapshot\": \"latest\", \"target\": \"dir\"}");
-    snapshot = j.value("snapshot", "latest");
-    target = j.value("target", "");
+    const auto snapshot_field = StringField(j, "snapshot", "latest");
+    const auto target_field = StringField(j, "target", "");
+    if (!snapshot_field || !target_field) return ApiError(400, "snapshot and target must be strings");
+    snapshot = *snapshot_field;
+    target = *target_field;
     const bool hex = !snapshot.empty() && snapshot.size() <= 64 &&
                      std::all_of(snapshot.begin(), snapshot.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
     if (snapshot != "latest" && !hex) return ApiError(400, "snapshot must be \"latest\" or a snapshot id");

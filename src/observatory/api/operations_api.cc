@@ -11,6 +11,7 @@
 #include "observatory/api/json_text.h"
 #include "observatory/ops/job_runner.h"
 #include "observatory/ops/plans.h"
+#include "util/json_number.h"
 #include "util/time_format.h"
 
 namespace backspan::observatory {
@@ -78,9 +79,12 @@ ApiResponse OperationsApi::Trigger(const std::string& name, const std::string& c
       return ApiError(409, "plan '" + name + "' has no restore_root: restores through the API are off for it");
     json j = json::parse(body.empty() ? "{}" : body, nullptr, false);
     if (!j.is_object()) return ApiError(400, "the body must be a JSON object: {\"snapshot\": ..., \"target\": ...}");
-    const std::string snapshot = j.value("snapshot", std::string("latest"));
+    const auto snapshot_field = StringField(j, "snapshot", "latest");
+    const auto target_field = StringField(j, "target", "");
+    if (!snapshot_field || !target_field) return ApiError(400, "'snapshot' and 'target' must be strings");
+    const std::string snapshot = *snapshot_field;
     if (!IsSnapshotRef(snapshot)) return ApiError(400, "'snapshot' must be \"latest\" or a snapshot id (lower-case hex)");
-    std::string target = j.value("target", std::string());
+    std::string target = *target_field;
     if (target.empty()) target = name + "-" + snapshot + "-" + FormatRfc3339(env_->NowUnixNanos()).substr(0, 19);
     std::replace(target.begin(), target.end(), ':', '-');
     if (!IsSafeRelativePath(target))

@@ -421,7 +421,9 @@ Result<std::vector<json>> JobRows(std::string_view body) {
       if (!table.is_object() || !table.contains("columns") || !table.contains("rows") || !table["rows"].is_array()) continue;
       RETURN_IF_ERROR(CheckItemCount(rows.size() + table["rows"].size(), "row"));
       std::vector<std::string> names;
-      for (const auto& c : table["columns"]) names.push_back(c.is_object() ? c.value("name", "") : "");
+      // A column without a name (or with one that is not text) keeps its place, unread.
+      for (const auto& c : table["columns"])
+        names.push_back(c.is_object() ? StringField(c, "name", "").value_or("") : "");
       for (const auto& r : table["rows"]) {
         json row = json::object();
         if (r.is_array())
