@@ -117,6 +117,20 @@ class ForwardTest(ObservatoryCase):
         self.assertEqual((event["name"], event["attributes"]["backspan.anomaly.kind"]), ("anomaly", "change"))
         self.assertIn("files changed", event["attributes"]["backspan.anomaly.message"])
 
+    def test_spans_a_destination_refuses_are_counted_once_as_rejected(self):
+        picky = self.receiver("--partial", "2")
+        self.obs = Observatory(os.path.join(self.tmp, "obs"), self.env, "--forward", f"{picky.endpoint}/v1/traces")
+        ids = self.post_spans(3, 4)
+        dest = f"{picky.endpoint}/v1/traces"
+        self.assertTrue(self.obs.wait_until(lambda: metric(self.metrics(), "backspan_forward_queue_spans",
+                                                           destination=dest) == 0 and picky.requests(), 20))
+        time.sleep(0.5)
+        m = self.metrics()
+        rejected = metric(m, "backspan_forward_spans_total", destination=dest, result="rejected")
+        sent = metric(m, "backspan_forward_spans_total", destination=dest, result="sent")
+        self.assertEqual(rejected, 2 * len(picky.requests()))
+        self.assertEqual(sent + rejected, len(ids))
+
     def test_a_dead_and_a_silent_destination_drop_with_counts_and_slow_nothing(self):
         live = self.receiver()
         # Silent: accepts connections and never answers. Dead: nothing listens.

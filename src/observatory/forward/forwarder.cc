@@ -1,5 +1,6 @@
 #include "observatory/forward/forwarder.h"
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -168,10 +169,15 @@ class Forwarding::Destination {
       std::lock_guard lock(mu_);
       if (stop_) deadline = std::min(deadline, drain_until_ns_);
     }
+    const uint64_t rejected_before = exporter_.rejected_spans();
     const Status s = exporter_.ExportEncoded(std::move(request), spans, deadline);
     if (!s.ok()) Log(s.message() + " (" + std::to_string(spans) + " spans not forwarded)");
+    // Each span in exactly one result: what a partial success refused is
+    // `rejected`, not `sent` too.
+    const uint64_t rejected = std::min<uint64_t>(exporter_.rejected_spans() - rejected_before, spans);
     std::lock_guard lock(mu_);
-    (s.ok() ? sent_ : failed_) += spans;
+    if (s.ok()) sent_ += spans - rejected;
+    else failed_ += spans;
     failed_ += bad;
   }
 

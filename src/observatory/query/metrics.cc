@@ -230,7 +230,7 @@ std::string RenderMetrics(const MetricsInput& in) {
   if (!in.forward.empty()) {
     w.Family("backspan_forward_spans_total", "counter",
              "Spans sent on with --forward, by destination and result (sent: accepted by it; rejected: refused in a "
-             "partial success, also counted as sent; failed: given up on after retries; dropped: its queue was full).");
+             "partial success; failed: given up on after retries; dropped: its queue was full).");
     for (const ForwardCounters& f : in.forward) {
       const std::string d = "destination=\"" + Escape(f.destination) + "\"";
       w.Sample("backspan_forward_spans_total", d + ",result=\"sent\"", static_cast<double>(f.sent));
