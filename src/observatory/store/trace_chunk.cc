@@ -89,4 +89,31 @@ bool DropSpans(TraceChunk* chunk, const std::vector<trace::SpanId>& drop) {
   return true;
 }
 
+Status TraceAssembler::Keep(std::string_view spans, std::vector<std::string>* into) {
+  stored_ = true;
+  if (scope_.AllowsEverything()) {
+    into->emplace_back(spans);
+    return Status::Ok();
+  }
+  auto visible = SpansInScope(spans, scope_, &hidden_);
+  if (!visible.ok()) return visible.status().WithContext("trace " + trace::ToHex(id_));
+  if (!visible->empty()) into->push_back(std::move(*visible));
+  return Status::Ok();
+}
+
+Status TraceAssembler::AddChunk(std::string_view body, uint64_t raw_length) {
+  if (raw_length == 0) return Keep(body, &out_.finished);
+  auto raw = DecompressBlob(ByteView(reinterpret_cast<const uint8_t*>(body.data()), body.size()), raw_length);
+  if (!raw.ok()) return Status::Corruption("a stored span chunk of trace " + trace::ToHex(id_) + " is damaged");
+  return Keep(std::string_view(reinterpret_cast<const char*>(raw->data()), raw->size()), &out_.finished);
+}
+
+Status TraceAssembler::AddLive(std::string_view body) { return Keep(body, &out_.live); }
+
+Result<StoredTrace> TraceAssembler::Finish() {
+  if (!stored_) return Status::NotFound("no trace " + trace::ToHex(id_));
+  out_.hidden = static_cast<int64_t>(hidden_.size());
+  return std::move(out_);
+}
+
 }  // namespace backspan::observatory

@@ -10,6 +10,7 @@
 
 #include "observatory/access/scope.h"
 #include "observatory/store/records.h"
+#include "observatory/store/span_store.h"
 #include "util/status.h"
 
 namespace backspan::observatory {
@@ -34,5 +35,25 @@ Result<std::string> SpansInScope(std::string_view resource_spans, const Scope& s
 // Removes the spans with ids in `drop` from `chunk`, re-encoding it; false
 // if no span is left (the chunk is then to be dropped whole).
 bool DropSpans(TraceChunk* chunk, const std::vector<trace::SpanId>& drop);
+
+// A stored trace as a scope may see it, assembled from the rows a store
+// reads: chunks (in the order stored) and in-progress snapshots.
+class TraceAssembler {
+ public:
+  TraceAssembler(const trace::TraceId& id, const Scope& scope) : id_(id), scope_(scope) {}
+  // A stored chunk's body (raw_length 0: not compressed).
+  Status AddChunk(std::string_view body, uint64_t raw_length);
+  Status AddLive(std::string_view body);
+  // NotFound if nothing of the trace was added.
+  Result<StoredTrace> Finish();
+
+ private:
+  Status Keep(std::string_view spans, std::vector<std::string>* into);
+  trace::TraceId id_;
+  const Scope& scope_;
+  StoredTrace out_;
+  std::set<trace::SpanId> hidden_;
+  bool stored_ = false;
+};
 
 }  // namespace backspan::observatory

@@ -12,23 +12,7 @@ constexpr size_t kMaxCachedSources = 100000;  // bounded memory for huge fleets
 }  // namespace
 
 void JobAggregates::AddToRollups(const JobRecord& job, int sign) {
-  const double seconds = static_cast<double>(job.end_ns - job.start_ns) / 1e9;
-  auto add = [&](const std::string& key, const std::string& value) {
-    for (auto [rollups, period] : {std::pair{&hourly_, kHourNs}, std::pair{&daily_, kDayNs}}) {
-      RollupDelta& r = (*rollups)[RollupKey{key, job.kind, job.resource_group, value, job.start_ns / period * period}];
-      r.jobs += sign;
-      if (job.status == semconv::kJobStatusOk) r.ok += sign;
-      else if (job.status == semconv::kJobStatusPartial) r.partial += sign;
-      else r.failed += sign;
-      r.duration_sum += sign * seconds;
-      r.bytes_added += sign * job.bytes_added;
-      r.bytes_total += sign * job.bytes_total;
-      r.durations.Add(seconds, sign);
-    }
-  };
-  add("", "");
-  for (const auto& [k, v] : job.tags) add(k, v);
-  counts_[{job.kind, job.status}] += sign;
+  deltas_.Add(job, sign);
   dirty_ = true;
 }
 
@@ -87,15 +71,15 @@ const JobAggregates::RollupTable JobAggregates::kDaily = {
     "partial, failed, duration_sum, bytes_added, bytes_total, hist) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"};
 
 Status JobAggregates::Flush(sql::Db& db) {
-  if (Status s = FlushRollups(db, kHourly, hourly_); !s.ok()) return s;
-  if (Status s = FlushRollups(db, kDaily, daily_); !s.ok()) return s;
+  if (Status s = FlushRollups(db, kHourly, deltas_.hourly); !s.ok()) return s;
+  if (Status s = FlushRollups(db, kDaily, deltas_.daily); !s.ok()) return s;
   if (Status s = FlushSources(db); !s.ok()) return s;
   sql::Stmt* count = db.Cached("INSERT INTO job_counts (kind, status, count) VALUES (?, ?, ?) "
                                "ON CONFLICT (kind, status) DO UPDATE SET count = count + excluded.count");
   if (!count) return db.Error("preparing a statement");
-  for (const auto& [key, n] : counts_)
+  for (const auto& [key, n] : deltas_.counts)
     if (Status s = count->Bind(1, key.first).Bind(2, key.second).Bind(3, n).Run(); !s.ok()) return s;
-  counts_.clear();
+  deltas_.counts.clear();
   if (Status s = WriteWatermark(db, std::max(applied_through_, watermark_)); !s.ok()) return s;
   dirty_ = must_flush_ = false;
   return Status::Ok();
@@ -148,9 +132,7 @@ Status JobAggregates::FlushSources(sql::Db& db) {
 }
 
 void JobAggregates::Forget() {
-  hourly_.clear();
-  daily_.clear();
-  counts_.clear();
+  deltas_.Clear();
   sources_.clear();
   dirty_sources_.clear();
   applied_through_ = watermark_;

@@ -13,11 +13,10 @@
 #include <cstdint>
 #include <map>
 #include <string>
-#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 
-#include "observatory/store/duration_histogram.h"
+#include "observatory/store/rollup_delta.h"
 #include "observatory/store/records.h"
 #include "observatory/store/source_state.h"
 #include "observatory/store/span_store.h"
@@ -54,21 +53,6 @@ class JobAggregates {
   Status ResetWatermark(sql::Db& db);
 
  private:
-  struct RollupKey {
-    std::string tag_key, kind, resource_group, tag_value;
-    int64_t start = 0;  // of the hour or day (UTC)
-    bool operator<(const RollupKey& o) const {
-      return std::tie(tag_key, start, kind, resource_group, tag_value) <
-             std::tie(o.tag_key, o.start, o.kind, o.resource_group, o.tag_value);
-    }
-  };
-  struct RollupDelta {
-    int64_t jobs = 0, ok = 0, partial = 0, failed = 0, bytes_added = 0, bytes_total = 0;
-    double duration_sum = 0;
-    DurationHistogram durations;
-  };
-
-  using Rollups = std::map<RollupKey, RollupDelta>;
   // The statements of one rollup table (hourly or daily).
   struct RollupTable {
     const char* select;
@@ -82,8 +66,7 @@ class JobAggregates {
   Status FlushSources(sql::Db& db);
   Status WriteWatermark(sql::Db& db, int64_t through);
 
-  Rollups hourly_, daily_;
-  std::map<std::pair<std::string, std::string>, int64_t> counts_;  // (kind, status) -> jobs
+  AggregateDeltas deltas_;
   std::unordered_map<std::string, SourceState> sources_;  // by source key, as written plus what was added
   std::unordered_set<std::string> dirty_sources_;
   int64_t applied_through_ = 0;  // the newest job added

@@ -3,14 +3,13 @@
 namespace backspan::observatory {
 
 
-std::string JobColumns(const std::string& alias) {
-  std::string out;
-  for (const char* c : {"id", "trace_id", "span_id", "name", "kind", "status", "host", "service", "resource_group",
-                        "start_ns", "end_ns", "bytes_added", "bytes_total", "files_total", "error_type",
-                        "error_message", "snapshot_id", "source_key", "source_paths", "tags", "updated_ns",
-                        "files_changed", "bytes_read", "bytes_stored", "deadline_ns"})
-    out += (out.empty() ? "" : ", ") + alias + c;
-  return out;
+void BindWhere(const Where& where, sql::Stmt& st) {
+  const auto& params = where.params();
+  for (size_t i = 0; i < params.size(); ++i) {
+    const int idx = static_cast<int>(i + 1);
+    if (auto* n = std::get_if<int64_t>(&params[i])) st.Bind(idx, *n);
+    else st.Bind(idx, std::get<std::string>(params[i]));
+  }
 }
 
 JobRow ReadJob(sql::Stmt& row) {
@@ -54,34 +53,12 @@ Result<int64_t> FindTagId(sql::Db& db, const Tag& tag) {
   return id;
 }
 
+TagIdLookup TagLookupOn(sql::Db& db) {
+  return [&db](const Tag& tag) { return FindTagId(db, tag); };
+}
+
 bool AddScopeClause(sql::Db& db, const Scope& scope, Where& where, Status* error) {
-  if (!scope.audit) where.Add("j.kind != 'audit'");
-  if (scope.unrestricted) return true;
-  std::string any;
-  for (const auto& g : scope.resource_groups) {
-    any += any.empty() ? "" : ", ";
-    any += where.Param(g);
-  }
-  std::string clause = any.empty() ? "" : "j.resource_group COLLATE NOCASE IN (" + any + ")";
-  std::string ids;
-  for (const auto& sel : scope.selectors) {
-    auto id = FindTagId(db, sel);
-    if (!id.ok()) {
-      *error = id.status();
-      return false;
-    }
-    if (*id) {
-      ids += ids.empty() ? "" : ", ";
-      ids += std::to_string(*id);
-    }
-  }
-  if (!ids.empty()) {
-    if (!clause.empty()) clause += " OR ";
-    clause += "EXISTS (SELECT 1 FROM job_tags s WHERE s.tag_id IN (" + ids + ") AND s.start_ns = j.start_ns AND s.job_id = j.id)";
-  }
-  if (clause.empty()) return false;
-  where.Add("(" + clause + ")");
-  return true;
+  return AddScopeClause(scope, TagLookupOn(db), where, error);
 }
 
 }  // namespace backspan::observatory

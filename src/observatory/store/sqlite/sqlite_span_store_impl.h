@@ -10,6 +10,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "observatory/store/parsed_rows.h"
 #include "observatory/store/sqlite/job_aggregates.h"
 #include "observatory/store/sqlite/job_rows.h"
 #include "observatory/store/sqlite/sqlite_span_store.h"
@@ -46,12 +47,7 @@ struct SqliteSpanStore::Impl {
   std::mutex pool_mu;
   std::vector<sql::Db> pool;
 
-  // Sources as last parsed, by id, with the stored text they came from:
-  // reading 10,000 sources parses only those that changed since.
-  std::mutex sources_mu;
-  std::unordered_map<int64_t, std::pair<std::string, SourceState>> parsed_sources;
-  // The same for agents' heartbeats, by agent name.
-  std::unordered_map<std::string, std::pair<std::string, AgentRecord>> parsed_agents;
+  ParsedRows parsed;  // sources and heartbeats as last read
 
   // A read connection for the duration of a query.
   class Reader {
