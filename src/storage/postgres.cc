@@ -3,6 +3,7 @@
 #include <libpq-fe.h>
 
 #include <charconv>
+#include <cstdio>
 #include <cstdlib>
 
 #include "util/hex.h"
@@ -110,6 +111,7 @@ Status Connection::ErrorOf(pg_result* res, std::string_view what) const {
                            (sqlstate.empty() ? "" : " (SQLSTATE " + sqlstate + ")");
   // IOError: try again later (an API answers 503 with Retry-After).
   if (PQstatus(conn_) != CONNECTION_OK || IsUnavailable(sqlstate)) return Status::IOError(text);
+  if (sqlstate == "40001" || sqlstate == "40P01") return Status::Locked(text);
   if (sqlstate == "53100") return Status(ErrorCode::kNoSpace, text);
   if (sqlstate == "23505") return Status::AlreadyExists(text);
   if (sqlstate.rfind("22", 0) == 0 || sqlstate.rfind("23", 0) == 0) return Status::InvalidArgument(text);
@@ -152,6 +154,44 @@ int Connection::ServerVersion() const { return conn_ ? PQserverVersion(conn_) : 
 
 std::string ByteaHex(std::string_view bytes) {
   return "\\x" + HexEncode(ByteView(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
+}
+
+std::string ArrayOf(const std::vector<std::string>& values) {
+  std::string out = "{";
+  for (const std::string& v : values) {
+    if (out.size() > 1) out.push_back(',');
+    out.push_back('"');
+    for (char c : v) {
+      if (c == '\0') continue;  // text cannot hold NUL
+      if (c == '"' || c == '\\') out.push_back('\\');
+      out.push_back(c);
+    }
+    out.push_back('"');
+  }
+  out.push_back('}');
+  return out;
+}
+
+std::string ArrayOf(const std::vector<int64_t>& values) {
+  std::string out = "{";
+  for (int64_t v : values) {
+    if (out.size() > 1) out.push_back(',');
+    out += std::to_string(v);
+  }
+  out.push_back('}');
+  return out;
+}
+
+std::string ArrayOf(const std::vector<double>& values) {
+  std::string out = "{";
+  char buf[32];
+  for (double v : values) {
+    if (out.size() > 1) out.push_back(',');
+    std::snprintf(buf, sizeof buf, "%.17g", v);
+    out += buf;
+  }
+  out.push_back('}');
+  return out;
 }
 
 std::string RedactUri(const std::string& uri) {

@@ -59,8 +59,10 @@ class Connection {
   // server cannot be reached or refuses (the message is libpq's, without a
   // password); InvalidArgument if the URI does not parse. Later calls fail
   // with IOError when the server has gone away (a caller may retry), with
-  // InvalidArgument or AlreadyExists for data the server refuses, and with
-  // Internal for anything else (a statement that is wrong).
+  // Locked when a concurrent transaction won a deadlock or serialization
+  // conflict (the transaction may simply run again), with InvalidArgument or
+  // AlreadyExists for data the server refuses, and with Internal for
+  // anything else (a statement that is wrong).
   static Result<Connection> Open(const std::string& uri);
 
   // Runs one or more statements that return no rows.
@@ -82,6 +84,13 @@ class Connection {
 
 // `bytes` as bytea's hex input form ("\x0a1b..."), for a Param.
 std::string ByteaHex(std::string_view bytes);
+
+// An array literal ('{...}') of `values`, for a parameter cast to text[]
+// or bigint[] (with unnest, a statement takes many rows in one parameter).
+// NUL characters, which text cannot hold, are left out.
+std::string ArrayOf(const std::vector<std::string>& values);
+std::string ArrayOf(const std::vector<int64_t>& values);
+std::string ArrayOf(const std::vector<double>& values);
 
 // `uri` with any password replaced by "***", for messages and logs.
 std::string RedactUri(const std::string& uri);

@@ -14,6 +14,7 @@
 #include "observatory/query/metrics.h"
 #include "observatory/query/trace_view.h"
 #include "observatory/store/sqlite/sqlite_span_store.h"
+#include "test_stores.h"
 #include "test_util.h"
 #include "trace/export/otlp_encoding.h"
 #include "trace/semconv.h"
@@ -51,15 +52,13 @@ TEST(ScopeTest, OneCheckHoldsTheResourceGroupsTheSelectorsAndTheAuditRule) {
 }
 
 // Jobs in two resource groups, written as an agent would send them.
-class QueryTest : public ::testing::Test {
+class QueryTest : public ::testing::TestWithParam<testing::StoreKind> {
  protected:
   void SetUp() override {
     StoreOptions o;
-    o.dir = dir_.Sub("store");
     o.sync_full = false;
-    auto s = SqliteSpanStore::Open(o, Env::Default());
-    ASSERT_TRUE(s.ok()) << s.status().message();
-    store_ = std::move(*s);
+    store_ = testing::OpenTestStore(GetParam(), o, dir_.Sub("store"));
+    ASSERT_TRUE(store_);
     now_ = Env::Default()->NowUnixNanos();
   }
 
@@ -102,7 +101,7 @@ class QueryTest : public ::testing::Test {
   const Scope rg_a_ = Scope::Of({"rg-a"}, {});
 };
 
-TEST_F(QueryTest, TheStoreLeavesOutOfATraceWhatTheScopeMayNotSee) {
+TEST_P(QueryTest, TheStoreLeavesOutOfATraceWhatTheScopeMayNotSee) {
   const trace::TraceId a = Write(1, "rg-a", kHour, 10);
   auto mine = store_->GetTrace(a, rg_a_);
   ASSERT_TRUE(mine.ok());
@@ -122,7 +121,7 @@ TEST_F(QueryTest, TheStoreLeavesOutOfATraceWhatTheScopeMayNotSee) {
   EXPECT_EQ(view["hidden_spans"], 1);
 }
 
-TEST_F(QueryTest, TheApiAnswersEachHandlerWithinTheCallersScope) {
+TEST_P(QueryTest, TheApiAnswersEachHandlerWithinTheCallersScope) {
   Write(1, "rg-a", 2 * kHour, 10);
   const trace::TraceId b = Write(2, "rg-b", kHour, 20, 1);
   Api api(store_.get(), Env::Default(), 26 * kHour);
@@ -156,7 +155,7 @@ TEST_F(QueryTest, TheApiAnswersEachHandlerWithinTheCallersScope) {
   EXPECT_EQ(all_tags["tags"][semconv::kAzureResourceGroupName], json::array({"rg-a", "rg-b"}));
 }
 
-TEST_F(QueryTest, TrendsGroupByATagAndKeepToTheScope) {
+TEST_P(QueryTest, TrendsGroupByATagAndKeepToTheScope) {
   Write(1, "rg-a", 3 * kHour, 10);
   Write(2, "rg-a", 3 * kHour - 60 * kSecond, 30);
   Write(3, "rg-b", 3 * kHour, 100);
@@ -191,7 +190,7 @@ TEST_F(QueryTest, TrendsGroupByATagAndKeepToTheScope) {
   EXPECT_EQ(scoped->series[0].group, "rg-a");
 }
 
-TEST_F(QueryTest, FreshnessLearnsTheScheduleAndMetricsShowIt) {
+TEST_P(QueryTest, FreshnessLearnsTheScheduleAndMetricsShowIt) {
   // Three daily successes: the schedule is learned, overdue after two days.
   for (uint8_t i = 0; i < 3; ++i) Write(i + 1, "rg-a", (3 - i) * kDay, 10);
   auto sources = store_->Sources(Scope::All());
@@ -309,6 +308,8 @@ TEST(HeartbeatTest, PoliciesOutsideTheWritersScopeOrWithBadSchedulesAreRejectedI
   EXPECT_FALSE(ParseHeartbeat("[]", Scope::All(), 5).ok());
   EXPECT_FALSE(ParseHeartbeat(R"({"host": "x"})", Scope::All(), 5).ok());
 }
+
+INSTANTIATE_TEST_SUITE_P(Stores, QueryTest, BOTH_STORES);
 
 }  // namespace
 }  // namespace backspan::observatory

@@ -16,7 +16,8 @@
 namespace backspan::observatory {
 
 struct StoreOptions {
-  std::string dir;              // the database lives at dir/observatory.db
+  std::string dir;              // SQLite: the database lives at dir/observatory.db
+  std::string uri;              // PostgreSQL: libpq's connection URI (postgresql://...)
   int64_t retention_ns = 0;     // 0: keep forever
   int64_t max_bytes = 0;        // 0: no size limit
   bool sync_full = true;        // fsync every commit (survives power loss, not only crashes)

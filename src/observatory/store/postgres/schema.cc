@@ -137,13 +137,14 @@ Result<std::vector<int64_t>> StoredDays(pg::Connection& db) {
   return days;
 }
 
-Status EnsureDays(pg::Connection& db, int64_t first_day, int64_t last_day) {
-  if (first_day < 0) return Status::InvalidArgument("a time before 1970 has no partition");
+Status EnsureDays(pg::Connection& db, const std::set<int64_t>& days) {
+  if (days.empty()) return Status::Ok();
+  if (*days.begin() < 0) return Status::InvalidArgument("a time before 1970 has no partition");
   auto have = StoredDays(db);
   if (!have.ok()) return have.status();
   const std::set<int64_t> known(have->begin(), have->end());
   std::vector<int64_t> missing;
-  for (int64_t d = first_day; d <= last_day; ++d)
+  for (int64_t d : days)
     if (!known.count(d)) missing.push_back(d);
   if (missing.empty()) return Status::Ok();
   return Locked(db, [&]() -> Status {
@@ -156,6 +157,13 @@ Status EnsureDays(pg::Connection& db, int64_t first_day, int64_t last_day) {
       }
     return Status::Ok();
   });
+}
+
+Status EnsureDays(pg::Connection& db, int64_t first_day, int64_t last_day) {
+  if (first_day < 0) return Status::InvalidArgument("a time before 1970 has no partition");
+  std::set<int64_t> days;
+  for (int64_t d = first_day; d <= last_day; ++d) days.insert(d);
+  return EnsureDays(db, days);
 }
 
 Result<int64_t> DropDaysBefore(pg::Connection& db, int64_t cutoff_ns) {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -31,8 +32,10 @@ Result<int> SchemaVersion(pg::Connection& db);
 int64_t DayOf(int64_t ns);
 int64_t DayStartNs(int64_t day);
 
-// Makes sure each daily table has a partition for every day in
-// [first_day, last_day]; cheap when they exist. Safe from several replicas.
+// Makes sure each daily table has a partition for every day in `days`;
+// cheap when they exist. Safe from several replicas. Not in a transaction.
+Status EnsureDays(pg::Connection& db, const std::set<int64_t>& days);
+// The same for every day in [first_day, last_day].
 Status EnsureDays(pg::Connection& db, int64_t first_day, int64_t last_day);
 
 // The days that have partitions, ascending.

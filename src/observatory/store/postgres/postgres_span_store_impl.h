@@ -1,0 +1,96 @@
+// Internals of PostgresSpanStore shared by its translation units: the
+// connection pool, the writer (pg_writer.cc), what a commit derives from
+// its jobs (pg_jobs.cc), and the queries (pg_queries.cc).
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <unordered_map>
+
+#include "observatory/store/parsed_rows.h"
+#include "observatory/store/postgres/postgres_span_store.h"
+#include "observatory/store/rollup_delta.h"
+#include "observatory/store/sql_where.h"
+#include "storage/postgres.h"
+
+namespace backspan::observatory {
+
+// `bytes` (an id, a body) as a hex string, for decode(x, 'hex') in SQL.
+std::string Hex(std::string_view bytes);
+// A Where's values as libpq parameters.
+std::vector<pg::Param> ParamsOf(const Where& where);
+// Row `r` of a SELECT of JobColumns().
+JobRow ReadJob(const pg::Rows& rows, int r);
+
+struct PostgresSpanStore::Impl {
+  StoreOptions options;
+  Env* env = nullptr;
+
+  // Connections, reused; one that failed is dropped and a new one made.
+  std::mutex pool_mu;
+  std::vector<pg::Connection> pool;
+  class Conn {
+   public:
+    explicit Conn(Impl* impl);
+    ~Conn();
+    pg::Connection* operator->() { return &c_; }
+    pg::Connection& get() { return c_; }
+    Status status() const { return status_; }
+
+   private:
+    Impl* impl_;
+    pg::Connection c_;
+    Status status_;
+  };
+
+  // The writer: batches wait in a queue and share a transaction.
+  struct Pending {
+    IngestBatch batch;
+    Scope writer;
+    WriteOutcome outcome;
+    Status result;
+    bool done = false;
+  };
+  std::mutex mu;
+  std::condition_variable cv_work, cv_done;
+  std::deque<Pending*> queue;
+  bool stopping = false;
+  std::thread writer;
+  pg::Connection wdb;  // the writer's; only the writer thread touches it
+  std::set<int64_t> known_days;  // days with partitions, as last seen
+  std::map<Tag, int64_t> tag_ids;  // cleared when a transaction rolls back
+  int64_t last_retention_ns = 0;
+
+  ParsedRows parsed;  // sources and heartbeats as last read
+
+  void WriterLoop();
+  // Commits `work` in one transaction, retrying conflicts and reconnecting;
+  // sets each one's result.
+  void Commit(const std::vector<Pending*>& work);
+  // One attempt at a transaction of `work`.
+  Status TryCommit(const std::vector<Pending*>& work);
+  Status EnsureWriter();
+  Status EnsurePartitions(const std::vector<Pending*>& work);
+  Status LockTraces(const std::vector<Pending*>& work);
+  Status RejectForeignReplacements(IngestBatch& batch, const Scope& caller, WriteOutcome* outcome);
+  Status ApplySpans(const IngestBatch& batch);
+  // The jobs of the whole transaction, and what they add to rollups,
+  // counters and sources (pg_jobs.cc).
+  Status ApplyJobs(const std::vector<const JobRecord*>& jobs);
+  Status ApplyAgents(const std::vector<Pending*>& work);
+  // tags.id of each tag, adding those never seen.
+  Result<std::map<Tag, int64_t>> TagIds(const std::set<Tag>& tags);
+  // Adds what finished jobs contributed (pg_jobs.cc).
+  Status FlushRollups(const char* table, const char* period, const Rollups& rollups);
+  Status FlushCounts(const AggregateDeltas& deltas);
+  Status FlushSources(const std::vector<JobRecord>& jobs);
+  // Retention, by whichever replica holds its advisory lock.
+  Status Retain();
+  Status RetainAsLeader();
+};
+
+}  // namespace backspan::observatory
