@@ -245,6 +245,9 @@ void AddServeCommand(CLI::App& app, Commands* cmds) {
   auto* sv = app.add_subcommand("serve", "run the observatory: OTLP receiver, trace store, web UI, API and /metrics");
   sv->add_option("--listen", cmds->serve.listen, "HOST:PORT to listen on (default 127.0.0.1:4318, the OTLP/HTTP port)");
   sv->add_option("--data", cmds->serve.data, "directory of the trace store (default: the state directory's observatory/)");
+  sv->add_option("--store", cmds->serve.store,
+                 "a PostgreSQL store several replicas share: postgresql://USER@HOST:PORT/DB?... (libpq's URI; "
+                 "PG* variables and ~/.pgpass apply); --data then keeps only this replica's own files");
   sv->add_option("--retention", cmds->serve.retention, "delete data older than this, e.g. 30d (default: keep)");
   sv->add_option("--max-size", cmds->serve.max_size, "delete the oldest data beyond this size, e.g. 10GiB");
   sv->add_option("--stale-after", cmds->serve.stale_after,

@@ -14,6 +14,7 @@
 #include "cli/json_output.h"
 #include "cli/telemetry.h"
 #include "env/env.h"
+#include "storage/postgres.h"
 #include "auth/oidc.h"
 #include "observatory/access/access_control.h"
 #include "notify/notify_config.h"
@@ -21,6 +22,7 @@
 #include "observatory/api/server.h"
 #include "observatory/forward/forwarder.h"
 #include "observatory/forward/forwarding_store.h"
+#include "observatory/store/postgres/postgres_span_store.h"
 #include "observatory/store/sqlite/sqlite_span_store.h"
 #include "trace/export/job_history.h"
 #include "util/byte_size.h"
@@ -107,6 +109,14 @@ Status ParseStoreOptions(const GlobalOptions& g, const ServeCommand& c, observat
   observatory::StoreOptions& store_options = *out;
   std::string state = g.trace.state_dir.empty() ? trace::DefaultStateDir() : g.trace.state_dir;
   store_options.dir = c.data.empty() ? state + "/observatory" : c.data;
+  if (!c.store.empty()) {
+    if (c.store.rfind("postgresql://", 0) != 0 && c.store.rfind("postgres://", 0) != 0)
+      return Status::InvalidArgument("--store must be a PostgreSQL URI such as postgresql://backspan@db.example:5432/backspan");
+    if (!c.sync.empty() && c.sync != "full")
+      return Status::InvalidArgument("--sync applies to the SQLite store; PostgreSQL's durability is its own "
+                                     "synchronous_commit setting");
+    store_options.uri = c.store;
+  }
   if (!c.retention.empty()) {
     auto r = ParseDuration(c.retention);
     if (!r || *r <= 0) return Status::InvalidArgument("--retention must be a duration such as 30d");
@@ -265,7 +275,8 @@ int RunServe(const GlobalOptions& g, const ServeCommand& c) {
     if (!d.ok()) return Usage(d.status().message());
     destinations.push_back(std::move(*d));
   }
-  auto store = observatory::SqliteSpanStore::Open(store_options, env);
+  auto store = store_options.uri.empty() ? observatory::SqliteSpanStore::Open(store_options, env)
+                                         : observatory::PostgresSpanStore::Open(store_options, env);
   if (!store.ok()) return Fatal(store.status());
   observatory::SpanStore* writes_to = store->get();
   std::unique_ptr<observatory::Forwarding> forwarding;
@@ -281,7 +292,8 @@ int RunServe(const GlobalOptions& g, const ServeCommand& c) {
   if (Status s = server.Bind(); !s.ok()) return Fatal(s);
   const std::string url = "http://" + (so.host.find(':') != std::string::npos ? "[" + so.host + "]" : so.host) + ":" +
                           std::to_string(server.port());
-  PrintListening(g, url, store_options.dir, so.access != nullptr, so.host);
+  PrintListening(g, url, store_options.uri.empty() ? store_options.dir : pg::RedactUri(store_options.uri),
+                 so.access != nullptr, so.host);
   ServeUntilStopped(server, stop_signals);
   if (!g.quiet && !g.json) std::fprintf(stderr, "stopped\n");
   return kExitOk;

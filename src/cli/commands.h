@@ -109,6 +109,7 @@ struct AgentCommand {
 };
 struct ServeCommand {
   std::string listen = "127.0.0.1:4318";
+  std::string store;  // a postgresql:// URI: the shared store instead of --data
   std::string data;            // default: <state dir>/observatory
   std::string retention;       // e.g. 30d; empty: keep everything
   std::string max_size;        // e.g. 10GiB; empty: no limit

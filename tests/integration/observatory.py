@@ -91,6 +91,8 @@ def json_span(trace_id, span_id, name, start_ns, end_ns, parent="", attrs=None, 
     span = {"traceId": trace_id, "spanId": span_id, "name": name, "kind": 1,
             "startTimeUnixNano": str(start_ns), "endTimeUnixNano": str(end_ns),
             "attributes": [{"key": k, "value": ({"stringValue": v} if isinstance(v, str) else
+                                                {"arrayValue": {"values": [{"stringValue": x} for x in v]}}
+                                                if isinstance(v, list) else
                                                 {"boolValue": v} if isinstance(v, bool) else
                                                 {"intValue": str(v)} if isinstance(v, int) else
                                                 {"doubleValue": v})}

@@ -59,8 +59,6 @@ SourceState NewSource(const JobRecord& job) {
 }
 
 void AddJobToSource(SourceState& s, const JobRecord& job) {
-  s.resource_group = job.resource_group;
-  s.tags = job.tags;
   const double seconds = static_cast<double>(job.end_ns - job.start_ns) / 1e9;
   s.jobs_total++;
   s.bytes_added_total += job.bytes_added;
@@ -73,8 +71,13 @@ void AddJobToSource(SourceState& s, const JobRecord& job) {
   if (job.status == semconv::kJobStatusOk) s.success_total++;
   else if (job.status == semconv::kJobStatusPartial) s.partial_total++;
   else s.failed_total++;  // failed or interrupted: no snapshot
-  // Jobs may arrive out of order (an agent's retry): the newest start decides.
+  // Jobs may arrive out of order (an agent's retry, or replicas committing
+  // side by side): the newest start decides, so the state does not depend
+  // on the order jobs were counted in.
+  s.first_seen_ns = std::min(s.first_seen_ns, job.start_ns);
   if (job.start_ns >= s.last_job_ns) {
+    s.resource_group = job.resource_group;
+    s.tags = job.tags;
     s.last_job_ns = job.start_ns;
     s.last_status = job.status;
     s.last_trace_id = trace::ToHex(job.trace_id);

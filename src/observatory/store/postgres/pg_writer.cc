@@ -152,6 +152,9 @@ void PostgresSpanStore::Impl::Commit(const std::vector<Pending*>& work) {
     const bool stale_connection = st.code() == ErrorCode::kIOError && attempt == 0;
     if (!(st.code() == ErrorCode::kLocked || partition || stale_connection)) break;
   }
+  // Still in conflict after every attempt: the database is busy; the
+  // caller may try again (503), as when it is down.
+  if (st.code() == ErrorCode::kLocked) st = Status::IOError("the store is busy: " + st.message());
   if (!st.ok() && work.size() > 1 && st.code() != ErrorCode::kIOError) {
     // Data the server refuses in one batch fails that batch, not the others.
     for (Pending* p : work) Commit({p});

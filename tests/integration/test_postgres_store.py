@@ -1,0 +1,204 @@
+"""`serve --store postgresql://...`: several replicas on one real PostgreSQL
+15 (started by the test on loopback), answering as one SQLite server would."""
+import os
+import re
+import shutil
+import signal
+import tempfile
+import threading
+import time
+import unittest
+
+from helpers import CliTestCase
+from observatory import Observatory, json_span, random_hex, span_request
+from postgres import PostgresServer
+
+NS = 1_000_000_000
+HOUR = 3600 * NS
+
+# Series that come from the store (replicas share them); insight's and the
+# server's own counters are each replica's.
+STORE_METRICS = re.compile(r"^(backspan_backup_\w+|backspan_source_(last_success|overdue|expected_by|state)\w*|"
+                           r"backspan_jobs_total|backspan_jobs_running|backspan_store_jobs)\b")
+
+
+def jobs_request(first, count, now_ns):
+    """`count` backup jobs (each a root and two phases) from job number `first` on."""
+    spans_by_host = {}
+    for n in range(first, first + count):
+        host = f"host-{n % 5}"
+        start = now_ns - (n % 60) * HOUR - n * NS
+        end = start + (30 + n % 90) * NS
+        trace, root = random_hex(16), random_hex(8)
+        failed = n % 7 == 0
+        attrs = {"backspan.job.kind": "backup", "azure.resource_group.name": f"rg-{n % 3}",
+                 "backspan.paths": [f"/srv/{n % 4}"], "env": "prod" if n % 2 else "test",
+                 "process.exit.code": 1 if failed else 0, "backspan.bytes.added": 1000 + n}
+        spans = spans_by_host.setdefault(host, [])
+        spans.append(json_span(trace, root, "backup", start, end, attrs=attrs, status=2 if failed else 0,
+                               message="repository unreachable" if failed else ""))
+        spans.append(json_span(trace, random_hex(8), "scan", start, start + 5 * NS, parent=root))
+        spans.append(json_span(trace, random_hex(8), "upload", start + 5 * NS, end, parent=root))
+    request = {"resourceSpans": []}
+    for host, spans in spans_by_host.items():
+        request["resourceSpans"] += span_request(spans, {"service.name": "backspan", "host.name": host})["resourceSpans"]
+    return request
+
+
+def store_metrics(server):
+    _, _, body = server.request("GET", "/metrics")
+    return sorted(line for line in body.decode().splitlines() if STORE_METRICS.match(line))
+
+
+class PostgresStoreTest(CliTestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.pg = PostgresServer()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.pg.close()
+
+    def setUp(self):
+        super().setUp()
+        self.servers = []
+
+    def tearDown(self):
+        for s in self.servers:
+            s.stop(signal.SIGKILL if s.proc.poll() is None and getattr(s, "kill", False) else signal.SIGTERM)
+        super().tearDown()
+
+    def serve(self, *flags, uri=None):
+        data = tempfile.mkdtemp(dir=self.tmp)
+        store = ("--store", uri) if uri else ()
+        server = Observatory(data, self.env, *store, *flags)
+        self.servers.append(server)
+        return server
+
+    def post(self, server, request):
+        status, _, body = server.post_json_spans(request)
+        self.assertEqual(status, 200, body[:300])
+
+    def test_two_replicas_answer_as_one_sqlite_server_would(self):
+        uri = self.pg.new_database("replicas")
+        a, b = self.serve(uri=uri), self.serve(uri=uri)
+        single = self.serve()
+        now = time.time_ns()
+        requests = [jobs_request(i * 20, 20, now) for i in range(15)]
+        # Half through each replica at once; all of it into SQLite.
+        threads = [threading.Thread(target=lambda rs, s: [self.post(s, r) for r in rs], args=(requests[k::2], s))
+                   for k, s in ((0, a), (1, b))]
+        for t in threads:
+            t.start()
+        for r in requests:
+            self.post(single, r)
+        for t in threads:
+            t.join()
+        self.post(b, requests[3])  # a duplicate delivery, through the other replica
+
+        def jobs(server):
+            return sorted((j["trace_id"], j["status"], j["resource_group"], j["bytes_added"], j["paths"])
+                          for j in server.get_json("/api/v1/jobs?limit=1000&since=30d")["jobs"])
+        def sources(server):
+            # Ids are each store's own; ages move with the clock.
+            out = sorted(({k: v for k, v in s.items() if k not in ("source_id", "age_seconds")}
+                          for s in server.get_json("/api/v1/freshness")["sources"]), key=repr)
+            self.assertEqual(len(out), 20)
+            return out
+        expected = jobs(single)
+        self.assertEqual(len(expected), 300)
+        for replica in (a, b):
+            self.assertEqual(jobs(replica), expected)
+            for path in ("/api/v1/trends?metric=job_count&group_by=azure.resource_group.name&since=3d",
+                         "/api/v1/trends?metric=duration&group_by=env&since=3d&bucket=day",
+                         "/api/v1/trends?metric=failures&since=3d",
+                         "/api/v1/jobs?tag=env%3Dprod&status=failed&limit=1000&since=30d",
+                         "/api/v1/tags"):
+                self.assertEqual(replica.get_json(path), single.get_json(path), path)
+            self.assertEqual(sources(replica), sources(single))
+            self.assertEqual(store_metrics(replica), store_metrics(single))
+        self.assertIn('backspan_jobs_total{kind="backup",status="ok"} 257', store_metrics(a))
+
+    def all_job_ids(self, server):
+        ids, cursor = set(), ""
+        while True:
+            page = server.get_json("/api/v1/jobs?limit=1000&since=30d" + (f"&before={cursor}" if cursor else ""))
+            ids |= {j["trace_id"] for j in page["jobs"]}
+            if not page.get("next"):
+                return ids
+            cursor = page["next"]
+
+    def load(self, server, acked, stop, statuses, offset):
+        """Posts requests of 10 jobs to `server` until `stop`; the trace ids of
+        each acknowledged one go to `acked`, every answer's status to `statuses`."""
+        n = offset
+        while not stop.is_set():
+            request = jobs_request(n, 10, time.time_ns())
+            n += 10
+            try:
+                status, headers, _ = server.post_json_spans(request)
+            except OSError:
+                statuses.append("refused")
+                time.sleep(0.05)
+                continue
+            statuses.append(status)
+            if status == 503:
+                self.assertIn("Retry-After", headers)
+            if status == 200:
+                acked.update(sp["traceId"] for rs in request["resourceSpans"] for ss in rs["scopeSpans"]
+                             for sp in ss["spans"] if "parentSpanId" not in sp)
+
+    def test_a_replica_killed_under_load_loses_nothing_acknowledged(self):
+        uri = self.pg.new_database("killed")
+        a, b = self.serve(uri=uri), self.serve(uri=uri)
+        acked, stop, statuses = set(), threading.Event(), []
+        senders = [threading.Thread(target=self.load, args=(s, acked, stop, statuses, k * 1_000_000))
+                   for k, s in enumerate((a, b))]
+        for t in senders:
+            t.start()
+        time.sleep(1.5)
+        a.proc.kill()  # kill -9, mid-commit as likely as not
+        a.proc.wait()
+        time.sleep(1.5)
+        stop.set()
+        for t in senders:
+            t.join()
+        self.assertGreater(len(acked), 200)
+        self.assertIn("refused", statuses)
+        stored = self.all_job_ids(b)
+        self.assertEqual(acked - stored, set())
+        # The survivor still takes writes and answers.
+        self.post(b, jobs_request(2_000_000, 3, time.time_ns()))
+        self.assertEqual(len(self.all_job_ids(b)), len(stored) + 3)
+
+    def test_a_postgresql_restart_is_503s_then_recovery_without_loss(self):
+        uri = self.pg.new_database("restarted")
+        a, b = self.serve(uri=uri), self.serve(uri=uri)
+        acked, stop, statuses = set(), threading.Event(), []
+        senders = [threading.Thread(target=self.load, args=(s, acked, stop, statuses, k * 1_000_000))
+                   for k, s in enumerate((a, b))]
+        for t in senders:
+            t.start()
+        try:
+            time.sleep(1)
+            self.pg.stop("immediate")  # as a crash would
+            time.sleep(2)
+            code, headers, body = a.request("GET", "/api/v1/jobs")
+            self.assertEqual(code, 503, body)
+            self.assertIn("Retry-After", headers)
+            self.assertEqual(a.request("GET", "/readyz")[0], 503)
+        finally:
+            self.pg.start()
+        time.sleep(2)
+        stop.set()
+        for t in senders:
+            t.join()
+        self.assertIn(503, statuses)
+        self.assertEqual(statuses[-1], 200)  # recovered by itself
+        for replica in (a, b):
+            self.assertTrue(replica.wait_until(lambda: replica.request("GET", "/readyz")[0] == 200))
+            self.assertEqual(acked - self.all_job_ids(replica), set())
+
+
+if __name__ == "__main__":
+    unittest.main()
