@@ -59,6 +59,22 @@ double Rows::Double(int row, int col) const {
   return IsNull(row, col) ? 0.0 : std::strtod(PQgetvalue(res_, row, col), nullptr);
 }
 
+std::vector<int64_t> Rows::Ints(int row, int col) const {
+  std::vector<int64_t> out;
+  if (IsNull(row, col)) return out;
+  std::string_view t = Text(row, col);
+  if (!t.empty() && t.front() == '{') t.remove_prefix(1);
+  while (!t.empty() && t.front() != '}') {
+    int64_t v = 0;
+    auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+    if (ec != std::errc()) break;
+    out.push_back(v);
+    t.remove_prefix(static_cast<size_t>(end - t.data()));
+    if (!t.empty() && t.front() == ',') t.remove_prefix(1);
+  }
+  return out;
+}
+
 std::string Rows::Bytes(int row, int col) const {
   const std::string_view t = Text(row, col);
   if (t.size() < 2 || t[0] != '\\' || t[1] != 'x') return {};

@@ -37,6 +37,8 @@ class Rows {
   // The value as an integer; 0 for NULL or text that is not one.
   int64_t Int(int row, int col) const;
   double Double(int row, int col) const;
+  // A bigint[] value ('{1,2,3}'); empty for NULL.
+  std::vector<int64_t> Ints(int row, int col) const;
   // A bytea value (sent back in hex form).
   std::string Bytes(int row, int col) const;
   // Rows a command touched (INSERT, UPDATE, DELETE).

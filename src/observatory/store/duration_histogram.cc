@@ -84,4 +84,19 @@ void DurationHistogram::MergeEncoded(std::string_view blob) {
   }
 }
 
+std::vector<int64_t> DurationHistogram::Dense() const {
+  size_t n = buckets_.size();
+  while (n > 0 && buckets_[n - 1] == 0) --n;
+  return {buckets_.begin(), buckets_.begin() + static_cast<std::ptrdiff_t>(n)};
+}
+
+void DurationHistogram::MergeDense(const std::vector<int64_t>& counts) {
+  if (counts.empty()) return;
+  if (buckets_.empty()) buckets_.resize(kMaxBucket + 1);
+  for (size_t b = 0; b < counts.size() && b <= static_cast<size_t>(kMaxBucket); ++b) {
+    buckets_[b] += counts[b];
+    count_ += counts[b];
+  }
+}
+
 }  // namespace backspan::observatory

@@ -23,6 +23,11 @@ class DurationHistogram {
   // Adds the counts of an encoded blob; ignores a damaged tail.
   void MergeEncoded(std::string_view blob);
 
+  // The counts per bucket up to the last non-zero one (a form a database
+  // can add element by element), and adding such counts.
+  std::vector<int64_t> Dense() const;
+  void MergeDense(const std::vector<int64_t>& counts);
+
  private:
   std::vector<int64_t> buckets_;  // dense: allocated on first use
   int64_t count_ = 0;

@@ -24,10 +24,33 @@ JobKey KeyOf(const JobRecord& j) { return {j.start_ns, trace::IdBytes(j.span_id)
 // A job as this transaction leaves it.
 struct JobState {
   JobRow row;
-  bool stored = false;              // a row exists (row.id is its id)
-  bool changed = false;             // to be written
+  bool stored = false;              // its row is written (row.id is its id)
+  bool changed = false;             // a version differs from the stored one
   std::vector<Tag> stored_tags;     // the tags the stored row had
+  std::vector<CountedJob> counted;  // what it adds to the aggregates
 };
+
+// Applies a job's versions in order onto `stored` (null: none): a
+// duplicate of a finished job changes nothing, a running job's update or
+// end replaces it, and so does a revision, whose earlier count is taken out.
+void Fold(const std::vector<const JobRecord*>& versions, JobState* s, const JobRow* stored) {
+  bool exists = stored != nullptr;
+  if (stored) s->row = *stored;
+  for (const JobRecord* j : versions) {
+    bool revised_finished = false;
+    if (exists && s->row.status != semconv::kJobStatusRunning) {
+      if (!j->revision || SameJob(s->row, *j)) continue;  // finished jobs are final
+      s->counted.push_back({s->row, -1, false});
+      revised_finished = true;
+    }
+    const int64_t id = s->row.id;
+    static_cast<JobRecord&>(s->row) = *j;
+    s->row.id = id;
+    s->changed = exists = true;
+    // Finished: counted once (a revision's source keeps the version first counted).
+    if (j->status != semconv::kJobStatusRunning) s->counted.push_back({*j, 1, !revised_finished});
+  }
+}
 
 // The parameters of the jobs' columns after id, for unnest.
 struct JobColumnsArrays {
@@ -81,85 +104,67 @@ constexpr const char* kUnnestJobs =
 
 }  // namespace
 
-Status PostgresSpanStore::Impl::ApplyJobs(const std::vector<const JobRecord*>& jobs) {
+Status PostgresSpanStore::Impl::ApplyJobs(const std::vector<const JobRecord*>& jobs, std::vector<CountedJob>* counted) {
   if (jobs.empty()) return Status::Ok();
-  // The stored versions, locked until the commit.
+  // Each job's versions in this transaction, in order.
+  std::map<JobKey, std::vector<const JobRecord*>> versions;
+  for (const JobRecord* j : jobs) versions[KeyOf(*j)].push_back(j);
+  // Most jobs are new: folded as if nothing were stored, and inserted. A
+  // job some transaction stored first (a running job that ends, a
+  // duplicate, a revision) conflicts, and is folded again onto its stored
+  // version, locked.
   std::map<JobKey, JobState> state;
-  {
-    std::vector<int64_t> starts;
-    std::vector<std::string> spans, traces;
-    for (const JobRecord* j : jobs) {
-      if (state.count(KeyOf(*j))) continue;
-      state[KeyOf(*j)];
-      starts.push_back(j->start_ns);
-      spans.push_back(Hex(trace::IdBytes(j->span_id)));
-      traces.push_back(Hex(trace::IdBytes(j->trace_id)));
-    }
-    auto rows = wdb.Query("SELECT " + JobColumns() + " FROM jobs WHERE (start_ns, span_id, trace_id) IN "
-                          "(SELECT s, decode(sp, 'hex'), decode(t, 'hex') FROM unnest($1::bigint[], $2::text[], $3::text[]) "
-                          "AS u(s, sp, t)) ORDER BY start_ns, span_id, trace_id FOR UPDATE",
+  JobColumnsArrays inserts;
+  for (const auto& [key, vs] : versions) {
+    JobState& s = state[key];
+    Fold(vs, &s, nullptr);
+    inserts.Add(s.row);
+  }
+  const int64_t now = env->NowUnixNanos();
+  auto ids = wdb.Query(
+      "INSERT INTO jobs (" + JobColumns().substr(4) + ") SELECT decode(trace_id, 'hex'), decode(span_id, 'hex'), "
+      "name, kind, status, host, service, resource_group, start_ns, end_ns, bytes_added, bytes_total, files_total, "
+      "error_type, error_message, snapshot_id, source_key, source_paths, tags, $20::bigint, files_changed, bytes_read, "
+      "bytes_stored, deadline_ns FROM " + std::string(kUnnestJobs) +
+      " ON CONFLICT (start_ns, span_id, trace_id) DO NOTHING RETURNING id, start_ns, span_id, trace_id",
+      inserts.Params(now));
+  if (!ids.ok()) return ids.status();
+  for (int r = 0; r < ids->size(); ++r) {
+    JobState& s = state[JobKey{ids->Int(r, 1), ids->Bytes(r, 2), ids->Bytes(r, 3)}];
+    s.row.id = ids->Int(r, 0);
+    s.stored = true;  // inserted: its fold stands
+  }
+  std::vector<int64_t> starts;
+  std::vector<std::string> spans, traces;
+  for (auto& [key, s] : state) {
+    if (s.stored) continue;
+    starts.push_back(std::get<0>(key));
+    spans.push_back(Hex(std::get<1>(key)));
+    traces.push_back(Hex(std::get<2>(key)));
+  }
+  std::vector<JobState*> updated;
+  if (!starts.empty()) {
+    auto rows = wdb.Query("SELECT " + JobColumns("j.") + " FROM unnest($1::bigint[], $2::text[], $3::text[]) AS u(s, sp, t) "
+                          "JOIN jobs j ON j.start_ns = u.s AND j.span_id = decode(u.sp, 'hex') AND "
+                          "j.trace_id = decode(u.t, 'hex') ORDER BY 10, 3, 2 FOR UPDATE OF j",
                           {pg::ArrayOf(starts), pg::ArrayOf(spans), pg::ArrayOf(traces)});
     if (!rows.ok()) return rows.status();
+    if (rows->size() != static_cast<int>(starts.size()))
+      return Status::Locked("a job another transaction was storing is gone");  // rolled back: start over
     for (int r = 0; r < rows->size(); ++r) {
-      JobRow row = ReadJob(*rows, r);
-      JobState& s = state[KeyOf(row)];
+      JobRow stored = ReadJob(*rows, r);
+      const JobKey key = KeyOf(stored);
+      JobState& s = state[key];
+      s = JobState{};
+      s.stored_tags = stored.tags;
+      Fold(versions[key], &s, &stored);
       s.stored = true;
-      s.stored_tags = row.tags;
-      s.row = std::move(row);
+      if (s.changed) updated.push_back(&s);
     }
   }
-  // Each job in order against the version before it: a duplicate, a running
-  // job's update or end, or a revision.
-  AggregateDeltas deltas;
-  std::vector<JobRecord> to_sources;
-  for (const JobRecord* j : jobs) {
-    JobState& s = state[KeyOf(*j)];
-    const bool exists = s.stored || s.changed;
-    bool revised_finished = false;
-    if (exists && s.row.status != semconv::kJobStatusRunning) {
-      if (!j->revision || SameJob(s.row, *j)) continue;  // finished jobs are final
-      deltas.Add(s.row, -1);  // the version counted goes out before the new one comes in
-      revised_finished = true;
-    }
-    const int64_t id = s.row.id;
-    static_cast<JobRecord&>(s.row) = *j;
-    s.row.id = id;
-    s.changed = true;
-    if (j->status == semconv::kJobStatusRunning) continue;
-    // Finished: counted once (a revision's source keeps the version first counted).
-    deltas.Add(*j, 1);
-    if (!revised_finished && !j->source_key.empty()) to_sources.push_back(*j);
-  }
-
-  const int64_t now = env->NowUnixNanos();
-  JobColumnsArrays inserts;
-  std::vector<JobState*> inserted, updated;
   for (auto& [key, s] : state) {
-    if (!s.changed) continue;
-    if (s.stored) {
-      updated.push_back(&s);
-      continue;
-    }
-    inserts.Add(s.row);
-    inserted.push_back(&s);
-  }
-  if (!inserted.empty()) {
-    auto ids = wdb.Query(
-        "INSERT INTO jobs (" + JobColumns().substr(4) + ") SELECT decode(trace_id, 'hex'), decode(span_id, 'hex'), "
-        "name, kind, status, host, service, resource_group, start_ns, end_ns, bytes_added, bytes_total, files_total, "
-        "error_type, error_message, snapshot_id, source_key, source_paths, tags, $20::bigint, files_changed, bytes_read, "
-        "bytes_stored, deadline_ns FROM " + std::string(kUnnestJobs) +
-        " ON CONFLICT (start_ns, span_id, trace_id) DO NOTHING RETURNING id, start_ns, span_id, trace_id",
-        inserts.Params(now));
-    if (!ids.ok()) return ids.status();
-    // Another replica stored one of them since it was looked up: start over
-    // (the retry finds it stored).
-    if (ids->size() != static_cast<int>(inserted.size()))
-      return Status::Locked("another replica stored one of the jobs at the same time");
-    for (int r = 0; r < ids->size(); ++r) {
-      const JobKey key{ids->Int(r, 1), ids->Bytes(r, 2), ids->Bytes(r, 3)};
-      state[key].row.id = ids->Int(r, 0);
-    }
+    counted->insert(counted->end(), std::make_move_iterator(s.counted.begin()), std::make_move_iterator(s.counted.end()));
+    s.counted.clear();
   }
   for (JobState* s : updated) {
     JobColumnsArrays one;
@@ -178,13 +183,13 @@ Status PostgresSpanStore::Impl::ApplyJobs(const std::vector<const JobRecord*>& j
     if (!up.ok()) return up.status();
   }
 
-  // The tag index: the stored rows' old tags out, every written job's in.
+  // The tag index: an updated row's old tags out, every written job's in.
   std::set<Tag> tags;
   std::vector<int64_t> old_starts, old_ids;
   for (auto& [key, s] : state) {
     if (!s.changed) continue;
     tags.insert(s.row.tags.begin(), s.row.tags.end());
-    if (s.stored && !s.stored_tags.empty()) {
+    if (!s.stored_tags.empty()) {
       old_starts.push_back(s.row.start_ns);
       old_ids.push_back(s.row.id);
     }
@@ -194,28 +199,22 @@ Status PostgresSpanStore::Impl::ApplyJobs(const std::vector<const JobRecord*>& j
                          {pg::ArrayOf(old_starts), pg::ArrayOf(old_ids)});
     if (!del.ok()) return del.status();
   }
-  if (!tags.empty()) {
-    auto ids = TagIds(tags);
-    if (!ids.ok()) return ids.status();
-    std::vector<int64_t> tag_col, start_col, job_col;
-    for (auto& [key, s] : state) {
-      if (!s.changed) continue;
-      for (const Tag& t : s.row.tags) {
-        tag_col.push_back(ids->at(t));
-        start_col.push_back(s.row.start_ns);
-        job_col.push_back(s.row.id);
-      }
+  if (tags.empty()) return Status::Ok();
+  auto tag_ids_of = TagIds(tags);
+  if (!tag_ids_of.ok()) return tag_ids_of.status();
+  std::vector<int64_t> tag_col, start_col, job_col;
+  for (auto& [key, s] : state) {
+    if (!s.changed) continue;
+    for (const Tag& t : s.row.tags) {
+      tag_col.push_back(tag_ids_of->at(t));
+      start_col.push_back(s.row.start_ns);
+      job_col.push_back(s.row.id);
     }
-    auto ins = wdb.Query("INSERT INTO job_tags (tag_id, start_ns, job_id) SELECT * FROM unnest($1::bigint[], $2::bigint[], "
-                         "$3::bigint[]) ON CONFLICT DO NOTHING",
-                         {pg::ArrayOf(tag_col), pg::ArrayOf(start_col), pg::ArrayOf(job_col)});
-    if (!ins.ok()) return ins.status();
   }
-  if (deltas.empty()) return Status::Ok();
-  RETURN_IF_ERROR(FlushRollups("rollups", "hour", deltas.hourly));
-  RETURN_IF_ERROR(FlushRollups("rollups_daily", "day", deltas.daily));
-  RETURN_IF_ERROR(FlushCounts(deltas));
-  return FlushSources(to_sources);
+  auto ins = wdb.Query("INSERT INTO job_tags (tag_id, start_ns, job_id) SELECT * FROM unnest($1::bigint[], $2::bigint[], "
+                       "$3::bigint[]) ON CONFLICT DO NOTHING",
+                       {pg::ArrayOf(tag_col), pg::ArrayOf(start_col), pg::ArrayOf(job_col)});
+  return ins.status();
 }
 
 Result<std::map<Tag, int64_t>> PostgresSpanStore::Impl::TagIds(const std::set<Tag>& tags) {
@@ -245,112 +244,6 @@ Result<std::map<Tag, int64_t>> PostgresSpanStore::Impl::TagIds(const std::set<Ta
   for (const Tag& t : tags)
     if (!out.count(t)) return Status::InvalidArgument("tag " + t.first + " cannot be stored");
   return out;
-}
-
-Status PostgresSpanStore::Impl::FlushRollups(const char* table, const char* period, const Rollups& rollups) {
-  if (rollups.empty()) return Status::Ok();
-  // Rows made if missing and locked, in the map's order (every replica's):
-  // what they hold comes back to be added to.
-  std::vector<std::string> keys, kinds, groups, values;
-  std::vector<int64_t> starts;
-  for (const auto& [k, d] : rollups) {
-    keys.push_back(k.tag_key);
-    starts.push_back(k.start);
-    kinds.push_back(k.kind);
-    groups.push_back(k.resource_group);
-    values.push_back(k.tag_value);
-  }
-  const std::string t = table, p = period;
-  auto rows = wdb.Query(
-      "INSERT INTO " + t + " (tag_key, " + p + ", kind, resource_group, tag_value, jobs, ok, partial, failed, duration_sum, "
-      "bytes_added, bytes_total, hist) SELECT k, s, kd, rg, v, 0, 0, 0, 0, 0, 0, 0, ''::bytea "
-      "FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[]) AS u(k, s, kd, rg, v) "
-      "ON CONFLICT (tag_key, " + p + ", kind, resource_group, tag_value) DO UPDATE SET jobs = " + t + ".jobs "
-      "RETURNING tag_key, " + p + ", kind, resource_group, tag_value, jobs, ok, partial, failed, duration_sum, "
-      "bytes_added, bytes_total, hist",
-      {pg::ArrayOf(keys), pg::ArrayOf(starts), pg::ArrayOf(kinds), pg::ArrayOf(groups), pg::ArrayOf(values)});
-  if (!rows.ok()) return rows.status();
-  Rollups sum = rollups;
-  for (int r = 0; r < rows->size(); ++r) {
-    auto it = sum.find(RollupKey{std::string(rows->Text(r, 0)), std::string(rows->Text(r, 2)), std::string(rows->Text(r, 3)),
-                                 std::string(rows->Text(r, 4)), rows->Int(r, 1)});
-    if (it == sum.end()) continue;
-    RollupDelta& d = it->second;
-    d.jobs += rows->Int(r, 5);
-    d.ok += rows->Int(r, 6);
-    d.partial += rows->Int(r, 7);
-    d.failed += rows->Int(r, 8);
-    d.duration_sum += rows->Double(r, 9);
-    d.bytes_added += rows->Int(r, 10);
-    d.bytes_total += rows->Int(r, 11);
-    d.durations.MergeEncoded(rows->Bytes(r, 12));
-  }
-  std::vector<int64_t> jobs, ok, partial, failed, bytes_added, bytes_total;
-  std::vector<double> durations;
-  std::vector<std::string> hist;
-  for (const auto& [k, d] : sum) {
-    jobs.push_back(d.jobs);
-    ok.push_back(d.ok);
-    partial.push_back(d.partial);
-    failed.push_back(d.failed);
-    durations.push_back(d.duration_sum);
-    bytes_added.push_back(d.bytes_added);
-    bytes_total.push_back(d.bytes_total);
-    hist.push_back(Hex(d.durations.Encode()));
-  }
-  auto up = wdb.Query(
-      "UPDATE " + t + " r SET jobs = u.j, ok = u.o, partial = u.p, failed = u.f, duration_sum = u.d, bytes_added = u.ba, "
-      "bytes_total = u.bt, hist = decode(u.h, 'hex') FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], "
-      "$5::text[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::float8[], $11::bigint[], $12::bigint[], "
-      "$13::text[]) AS u(k, s, kd, rg, v, j, o, p, f, d, ba, bt, h) WHERE r.tag_key = u.k AND r." + p + " = u.s AND "
-      "r.kind = u.kd AND r.resource_group = u.rg AND r.tag_value = u.v",
-      {pg::ArrayOf(keys), pg::ArrayOf(starts), pg::ArrayOf(kinds), pg::ArrayOf(groups), pg::ArrayOf(values),
-       pg::ArrayOf(jobs), pg::ArrayOf(ok), pg::ArrayOf(partial), pg::ArrayOf(failed), pg::ArrayOf(durations),
-       pg::ArrayOf(bytes_added), pg::ArrayOf(bytes_total), pg::ArrayOf(hist)});
-  return up.status();
-}
-
-Status PostgresSpanStore::Impl::FlushCounts(const AggregateDeltas& deltas) {
-  std::vector<std::string> kinds, statuses;
-  std::vector<int64_t> counts;
-  for (const auto& [key, n] : deltas.counts) {
-    kinds.push_back(key.first);
-    statuses.push_back(key.second);
-    counts.push_back(n);
-  }
-  auto up = wdb.Query("INSERT INTO job_counts (kind, status, count) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[]) "
-                      "ON CONFLICT (kind, status) DO UPDATE SET count = job_counts.count + excluded.count",
-                      {pg::ArrayOf(kinds), pg::ArrayOf(statuses), pg::ArrayOf(counts)});
-  return up.status();
-}
-
-Status PostgresSpanStore::Impl::FlushSources(const std::vector<JobRecord>& jobs) {
-  if (jobs.empty()) return Status::Ok();
-  std::map<std::string, std::vector<const JobRecord*>> by_source;  // in key order: every replica locks in it
-  for (const JobRecord& j : jobs) by_source[j.source_key].push_back(&j);
-  std::vector<std::string> keys;
-  for (const auto& [key, js] : by_source) keys.push_back(key);
-  // Rows made if missing ('' state: new) and locked; their states come back.
-  auto rows = wdb.Query("INSERT INTO sources (key, state, last_job_ns) SELECT k, '', 0 FROM unnest($1::text[]) AS k "
-                        "ON CONFLICT (key) DO UPDATE SET last_job_ns = sources.last_job_ns RETURNING id, key, state",
-                        {pg::ArrayOf(keys)});
-  if (!rows.ok()) return rows.status();
-  std::vector<int64_t> ids, last;
-  std::vector<std::string> states;
-  for (int r = 0; r < rows->size(); ++r) {
-    auto it = by_source.find(std::string(rows->Text(r, 1)));
-    if (it == by_source.end()) continue;
-    const std::string_view stored = rows->Text(r, 2);
-    SourceState s = stored.empty() ? NewSource(*it->second.front()) : SourceFromJson(std::string(stored));
-    for (const JobRecord* j : it->second) AddJobToSource(s, *j);
-    ids.push_back(rows->Int(r, 0));
-    states.push_back(SourceToJson(s));
-    last.push_back(s.last_job_ns);
-  }
-  auto up = wdb.Query("UPDATE sources s SET state = u.st, last_job_ns = u.l FROM unnest($1::bigint[], $2::text[], "
-                      "$3::bigint[]) AS u(id, st, l) WHERE s.id = u.id",
-                      {pg::ArrayOf(ids), pg::ArrayOf(states), pg::ArrayOf(last)});
-  return up.status();
 }
 
 }  // namespace backspan::observatory

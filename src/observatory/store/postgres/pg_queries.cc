@@ -94,7 +94,9 @@ Result<Trend> PostgresSpanStore::GetTrend(const TrendQuery& q, const Scope& scop
   if (!rows.ok()) return rows.status();
   for (int r = 0; r < rows->size(); ++r) {
     if (read->from_rollups) {
-      const std::string hist = rows->Bytes(r, 9);
+      DurationHistogram durations;
+      durations.MergeDense(rows->Ints(r, 9));
+      const std::string hist = durations.Encode();
       trend->AddRollup({.start = rows->Int(r, 0), .group = std::string(rows->Text(r, 1)), .jobs = rows->Int(r, 2),
                         .ok = rows->Int(r, 3), .partial = rows->Int(r, 4), .failed = rows->Int(r, 5),
                         .bytes_added = rows->Int(r, 7), .bytes_total = rows->Int(r, 8),

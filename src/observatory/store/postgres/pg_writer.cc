@@ -104,6 +104,7 @@ Result<WriteOutcome> PostgresSpanStore::Write(IngestBatch batch, const Scope& wr
 void PostgresSpanStore::Impl::WriterLoop() {
   last_retention_ns = env->MonotonicNanos();
   (void)Retain();  // data past the limits goes at startup
+  (void)AddDeferred();  // what a writer that stopped left
   while (true) {
     std::vector<Pending*> work;
     {
@@ -116,6 +117,18 @@ void PostgresSpanStore::Impl::WriterLoop() {
       }
     }
     if (!work.empty()) Commit(work);
+    // Deferred additions go in once a second under load; when no more work
+    // comes within a few milliseconds, before the writes are answered, so
+    // a quiet server's trends and freshness are current as soon as it
+    // answers; and every few seconds, those a replica that died left.
+    const int64_t since_flush = env->MonotonicNanos() - last_deferred_flush_ns;
+    bool quiet = false;
+    if (deferred && since_flush < 1'000'000'000) {
+      std::unique_lock<std::mutex> l(mu);
+      quiet = !cv_work.wait_for(l, std::chrono::milliseconds(5), [&] { return stopping || !queue.empty(); });
+    }
+    if ((deferred && (quiet || since_flush >= 1'000'000'000)) || (work.empty() && since_flush >= 5'000'000'000))
+      (void)AddDeferred();
     {
       std::lock_guard<std::mutex> l(mu);
       for (Pending* p : work) p->done = true;
@@ -173,8 +186,12 @@ Status PostgresSpanStore::Impl::TryCommit(const std::vector<Pending*>& work) {
     RETURN_IF_ERROR(ApplySpans(p->batch));
     for (const JobRecord& j : p->batch.jobs) jobs.push_back(&j);
   }
-  RETURN_IF_ERROR(ApplyJobs(jobs));
+  std::vector<CountedJob> counted;
+  RETURN_IF_ERROR(ApplyJobs(jobs, &counted));
   RETURN_IF_ERROR(ApplyAgents(work));
+  // What they add to the aggregates waits (WriterLoop) to be added with
+  // more: each rollup row is then written once for many jobs.
+  RETURN_IF_ERROR(DeferCounted(counted));
   return wdb.Exec("COMMIT");
 }
 

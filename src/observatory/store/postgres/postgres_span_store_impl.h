@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "observatory/store/parsed_rows.h"
+#include "observatory/store/postgres/counted_jobs.h"
 #include "observatory/store/postgres/postgres_span_store.h"
 #include "observatory/store/rollup_delta.h"
 #include "observatory/store/sql_where.h"
@@ -64,6 +65,8 @@ struct PostgresSpanStore::Impl {
   std::set<int64_t> known_days;  // days with partitions, as last seen
   std::map<Tag, int64_t> tag_ids;  // cleared when a transaction rolls back
   int64_t last_retention_ns = 0;
+  bool deferred = false;             // this writer deferred additions since it last added them
+  int64_t last_deferred_flush_ns = 0;
 
   ParsedRows parsed;  // sources and heartbeats as last read
 
@@ -78,16 +81,21 @@ struct PostgresSpanStore::Impl {
   Status LockTraces(const std::vector<Pending*>& work);
   Status RejectForeignReplacements(IngestBatch& batch, const Scope& caller, WriteOutcome* outcome);
   Status ApplySpans(const IngestBatch& batch);
-  // The jobs of the whole transaction, and what they add to rollups,
-  // counters and sources (pg_jobs.cc).
-  Status ApplyJobs(const std::vector<const JobRecord*>& jobs);
+  // The jobs of the whole transaction (pg_jobs.cc); what finished jobs add
+  // to the aggregates goes to `counted`.
+  Status ApplyJobs(const std::vector<const JobRecord*>& jobs, std::vector<CountedJob>* counted);
   Status ApplyAgents(const std::vector<Pending*>& work);
   // tags.id of each tag, adding those never seen.
   Result<std::map<Tag, int64_t>> TagIds(const std::set<Tag>& tags);
-  // Adds what finished jobs contributed (pg_jobs.cc).
+  // Adds what finished jobs contributed, in the writer's transaction
+  // (pg_aggregates.cc); or defers it to a row of aggregate_deltas, which
+  // AddDeferred adds (in a transaction of its own) with others.
+  Status AddCounted(const std::vector<CountedJob>& counted);
+  Status DeferCounted(const std::vector<CountedJob>& counted);
+  Status AddDeferred();
   Status FlushRollups(const char* table, const char* period, const Rollups& rollups);
   Status FlushCounts(const AggregateDeltas& deltas);
-  Status FlushSources(const std::vector<JobRecord>& jobs);
+  Status FlushSources(const std::vector<const JobRecord*>& jobs);
   // Retention, by whichever replica holds its advisory lock.
   Status Retain();
   Status RetainAsLeader();

@@ -42,13 +42,13 @@ CREATE TABLE rollups (
   tag_key text NOT NULL, hour bigint NOT NULL, kind text NOT NULL, resource_group text NOT NULL,
   tag_value text NOT NULL, jobs bigint NOT NULL, ok bigint NOT NULL, partial bigint NOT NULL,
   failed bigint NOT NULL, duration_sum double precision NOT NULL, bytes_added bigint NOT NULL,
-  bytes_total bigint NOT NULL, hist bytea NOT NULL,
+  bytes_total bigint NOT NULL, hist bigint[] NOT NULL,
   PRIMARY KEY (tag_key, hour, kind, resource_group, tag_value));
 CREATE TABLE rollups_daily (
   tag_key text NOT NULL, day bigint NOT NULL, kind text NOT NULL, resource_group text NOT NULL,
   tag_value text NOT NULL, jobs bigint NOT NULL, ok bigint NOT NULL, partial bigint NOT NULL,
   failed bigint NOT NULL, duration_sum double precision NOT NULL, bytes_added bigint NOT NULL,
-  bytes_total bigint NOT NULL, hist bytea NOT NULL,
+  bytes_total bigint NOT NULL, hist bigint[] NOT NULL,
   PRIMARY KEY (tag_key, day, kind, resource_group, tag_value));
 CREATE TABLE sources (
   id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, key text NOT NULL UNIQUE, state text NOT NULL,
@@ -56,6 +56,13 @@ CREATE TABLE sources (
 CREATE TABLE meta (key text PRIMARY KEY, value bigint NOT NULL);
 CREATE TABLE job_counts (kind text NOT NULL, status text NOT NULL, count bigint NOT NULL, PRIMARY KEY (kind, status));
 CREATE TABLE agents (name text PRIMARY KEY, sent_ns bigint NOT NULL, body text NOT NULL);
+-- Two duration histograms (counts per bucket, DurationHistogram::Dense)
+-- added element by element: rollups are added to in one statement.
+CREATE FUNCTION backspan_hist_add(a bigint[], b bigint[]) RETURNS bigint[] IMMUTABLE PARALLEL SAFE LANGUAGE sql
+  AS 'SELECT coalesce(array_agg(coalesce(x, 0) + coalesce(y, 0) ORDER BY i), ''{}'') FROM unnest(a, b) WITH ORDINALITY AS t(x, y, i)';
+-- Finished jobs committed but not yet added to rollups, counters and sources
+-- (counted_jobs.h): any replica adds them and deletes the row in one transaction.
+CREATE TABLE aggregate_deltas (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, body text NOT NULL);
 )";
 
 struct Migration {

@@ -1,0 +1,28 @@
+// Finished jobs waiting to be added to the aggregates (rollups, counters,
+// sources). Under load a writer commits them as one row of the
+// aggregate_deltas table in the jobs' own transaction, and any replica adds
+// a second's worth at once later (pg_aggregates.cc): a crash between the two
+// loses nothing, and the rollups are written once per key per second
+// instead of once per job.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "observatory/store/records.h"
+#include "util/status.h"
+
+namespace backspan::observatory {
+
+struct CountedJob {
+  JobRecord job;
+  int sign = 1;            // -1: a revised version taken out again
+  bool to_source = true;   // a revision's source keeps the version first counted
+};
+
+// The fields the aggregates read, as JSON, and back (Corruption if damaged).
+std::string EncodeCountedJobs(const std::vector<CountedJob>& jobs);
+Result<std::vector<CountedJob>> DecodeCountedJobs(std::string_view text);
+
+}  // namespace backspan::observatory
