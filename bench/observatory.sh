@@ -9,29 +9,44 @@
 # - the server's peak memory (VmHWM) and the store's size.
 # With --forward, the server also forwards every span (serve --forward) to
 # a second `serve` on this machine, and the table adds what reached it.
+# With --store postgresql, the same run then repeats the measures on two
+# `serve --store postgresql://...` replicas sharing one PostgreSQL (a fresh
+# cluster in a temporary directory, default settings: fsync and
+# synchronous_commit on), the load split between them (target: 100,000
+# spans/s over 1M jobs with --full), beside SQLite's figures.
 #
-# usage: bench/observatory.sh [--full] [--forward]
+# usage: bench/observatory.sh [--full] [--forward] [--store postgresql]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 full=0
 forward=0
-for a in "$@"; do
-  case "$a" in
+postgres=0
+usage() { echo "usage: bench/observatory.sh [--full] [--forward] [--store postgresql]" >&2; exit 2; }
+while [ $# -gt 0 ]; do
+  case "$1" in
     --full) full=1 ;;
     --forward) forward=1 ;;
-    *) echo "usage: bench/observatory.sh [--full] [--forward]" >&2; exit 2 ;;
+    --store) [ "${2:-}" = postgresql ] || usage; postgres=1; shift ;;
+    *) usage ;;
   esac
+  shift
 done
 . bench/common.sh
 build_release
 work=$(mktemp -d "${TMPDIR:-/tmp}/backspan-observatory-bench.XXXXXX")
 pid=""
 sink_pid=""
+replica_pids=()
+pg_bin=""
 cleanup() {
   [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
   [ -n "$sink_pid" ] && kill "$sink_pid" 2>/dev/null || true
+  for p in "${replica_pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  [ -n "$pg_bin" ] && as_pg "$pg_bin/pg_ctl" -D "$work/pg/data" -m fast -w stop >/dev/null 2>&1 || true
   rm -rf "$work"
 }
+# PostgreSQL refuses to run as root: then it runs as the postgres user.
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 trap cleanup EXIT
 
 forward_flags=()
@@ -76,3 +91,46 @@ if [ $full = 1 ]; then
 fi
 row "server peak RSS (MiB)" "$(awk '/VmHWM/ {printf "%.1f", $2/1024}' /proc/$pid/status)"
 row "store size (MiB)" "$(du -sm "$work/data" | cut -f1)"
+
+[ $postgres = 1 ] || exit 0
+kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
+pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+mkdir -p "$work/pg"
+if [ "$(id -u)" = 0 ]; then chmod 711 "$work"; chown postgres "$work/pg"; fi
+as_pg "$pg_bin/initdb" -D "$work/pg/data" -A trust -U postgres -E UTF8 >/dev/null
+pg_port=$(python3 -c "import socket; s=socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")
+as_pg "$pg_bin/pg_ctl" -D "$work/pg/data" -l "$work/pg/log" -w \
+  -o "-p $pg_port -k $work/pg -c listen_addresses=127.0.0.1 -c shared_buffers=256MB -c max_wal_size=4GB" start >/dev/null
+uri="postgresql://postgres@127.0.0.1:$pg_port/postgres"
+urls=()
+for r in 1 2; do
+  "$bin" --json serve --listen 127.0.0.1:0 --data "$work/replica$r" --store "$uri" >"$work/listen$r" 2>"$work/replica$r.log" &
+  replica_pids+=($!)
+  urls+=("$(first_json_field "$work/listen$r" url)")
+done
+# Half the jobs through each replica at once; spans/s over the wall time of both.
+ingest_both() {  # first_job jobs
+  local half=$(($2 / 2)) t0 t1 spans=0
+  t0=$(date +%s.%N)
+  "$load" ingest "${urls[0]}" --jobs "$half" --first-job "$1" --total-jobs "$total" --connections 4 >"$work/in1" &
+  local l1=$!
+  "$load" ingest "${urls[1]}" --jobs "$half" --first-job $(($1 + half)) --total-jobs "$total" --connections 4 >"$work/in2" &
+  local l2=$!
+  wait $l1 $l2
+  t1=$(date +%s.%N)
+  python3 -c "import json; a=json.load(open('$work/in1')); b=json.load(open('$work/in2')); print(round((a['spans']+b['spans'])/($t1-$t0)))"
+}
+row "postgres, 2 replicas: ingest, first 100k jobs (spans/s)" "$(ingest_both 0 100000)"
+query=$("$load" query "${urls[1]}" --runs 200)
+row "postgres: 100k jobs: 100 jobs by tag, p95 (ms)" "$(field "$query" "d['jobs_by_tag']['p95_ms']")"
+row "postgres: 100k jobs: 30-day trend by rg, p95 (ms)" "$(field "$query" "d['trend_30d_by_rg']['p95_ms']")"
+if [ $full = 1 ]; then
+  row "postgres: ingest, next 900k jobs (spans/s)" "$(ingest_both 100000 900000)"
+  query=$("$load" query "${urls[1]}" --runs 200)
+  row "postgres: 1M jobs: 100 jobs by tag, p95 (ms)" "$(field "$query" "d['jobs_by_tag']['p95_ms']")"
+  row "postgres: 1M jobs: 30-day trend by rg, p95 (ms)" "$(field "$query" "d['trend_30d_by_rg']['p95_ms']")"
+fi
+for r in 0 1; do
+  row "postgres: replica $((r + 1)) peak RSS (MiB)" "$(awk '/VmHWM/ {printf "%.1f", $2/1024}' /proc/${replica_pids[$r]}/status)"
+done
+row "postgres: database size (MiB)" "$(du -sm "$work/pg/data" | cut -f1)"

@@ -171,6 +171,27 @@ class PostgresStoreTest(CliTestCase):
         self.post(b, jobs_request(2_000_000, 3, time.time_ns()))
         self.assertEqual(len(self.all_job_ids(b)), len(stored) + 3)
 
+    def test_one_replica_leads_and_another_takes_over_when_it_dies(self):
+        uri = self.pg.new_database("leaders")
+        replicas = [self.serve(uri=uri) for _ in range(3)]
+
+        def leaders():
+            out = []
+            for r in replicas:
+                if r.proc.poll() is None:
+                    _, _, body = r.request("GET", "/metrics")
+                    if "\nbackspan_store_leader 1" in body.decode():
+                        out.append(r)
+            return out
+        self.assertTrue(replicas[0].wait_until(lambda: len(leaders()) == 1))
+        time.sleep(3)  # an election later, still one
+        first = leaders()
+        self.assertEqual(len(first), 1)
+        first[0].proc.kill()
+        first[0].proc.wait()
+        self.assertTrue(replicas[0].wait_until(lambda: len(leaders()) == 1 and leaders()[0] is not first[0]))
+        self.assertIn("backspan_store_leader 1", self.serve().request("GET", "/metrics")[2].decode())  # SQLite: alone
+
     def test_a_postgresql_restart_is_503s_then_recovery_without_loss(self):
         uri = self.pg.new_database("restarted")
         a, b = self.serve(uri=uri), self.serve(uri=uri)

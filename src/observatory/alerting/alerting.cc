@@ -194,6 +194,8 @@ ExpectationWatcher::~ExpectationWatcher() {
 }
 
 void ExpectationWatcher::CheckOnce() {
+  // Replicas sharing a store check once, in the leader.
+  if (!store_->Leads()) return;
   const int64_t now = env_->NowUnixNanos();
   auto sources = store_->Sources(Scope::All());
   auto agents = store_->Agents(Scope::All());

@@ -201,6 +201,7 @@ struct Server::Impl {
     in.now_ns = ctx.env->NowUnixNanos();
     in.default_stale_ns = ctx.options.default_stale_ns;
     in.process_start_seconds = ctx.start_seconds;
+    in.leader = ctx.store->Leads();
     if (ctx.notifier && scope.unrestricted) {
       const auto st = ctx.notifier->stats();
       in.notify = NotifyCounters{st.events, st.dropped, st.notifications, st.delivered, st.failed, st.open_incidents};

@@ -264,6 +264,11 @@ std::string RenderMetrics(const MetricsInput& in) {
     w.Family("backspan_ingest_commit_wait_seconds_total", "counter", "Time requests spent waiting for their commit.");
     w.Sample("backspan_ingest_commit_wait_seconds_total", "", static_cast<double>(c->commit_wait_micros) / 1e6);
   }
+  if (in.server_wide) {
+    w.Family("backspan_store_leader", "gauge",
+             "1 if this server runs the background work that runs once for every server sharing its store.");
+    w.Sample("backspan_store_leader", "", in.leader ? 1.0 : 0.0);
+  }
   w.Family("process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds.");
   w.Sample("process_start_time_seconds", "", in.process_start_seconds);
   return w.Take();

@@ -60,6 +60,7 @@ struct MetricsInput {
   int64_t now_ns = 0;
   int64_t default_stale_ns = 0;
   double process_start_seconds = 0;
+  bool leader = true;  // this process runs the store's once-only background work
   std::optional<NotifyCounters> notify;  // with notifications configured
   std::vector<ForwardCounters> forward;  // with --forward
   std::vector<AnomalyCounter> anomalies;

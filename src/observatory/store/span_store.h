@@ -153,6 +153,11 @@ class SpanStore {
   virtual Result<StoreStats> Stats(const Scope& scope) = 0;
   // Whether a query can run now (for /readyz): cheap, unlike Stats.
   virtual Status CheckReadable() = 0;
+  // Whether this process leads: runs the background work that must run once
+  // across every process sharing the store (expectations and their
+  // notifications). A store that one process opens alone always leads; a
+  // shared one elects a leader, and another takes over when it goes.
+  virtual bool Leads() { return true; }
 };
 
 }  // namespace backspan::observatory

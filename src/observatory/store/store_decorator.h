@@ -33,6 +33,7 @@ class StoreDecorator : public SpanStore {
   }
   Result<StoreStats> Stats(const Scope& scope) override { return inner_->Stats(scope); }
   Status CheckReadable() override { return inner_->CheckReadable(); }
+  bool Leads() override { return inner_->Leads(); }
 
  protected:
   SpanStore* inner() const { return inner_; }

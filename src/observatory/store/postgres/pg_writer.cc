@@ -17,8 +17,11 @@ namespace {
 
 constexpr size_t kMaxBatchesPerCommit = 64;
 constexpr int kMaxAttempts = 4;
-// The advisory lock of retention: "bkspretn".
+// Advisory lock keys of our own (the schema's is in schema.cc): retention's,
+// and the leader's.
 constexpr const char* kRetentionKey = "7074249406009156974";
+constexpr const char* kLeaderKey = "7074249405942506852";
+constexpr auto kElectionInterval = std::chrono::seconds(2);
 
 int64_t TraceLockKey(const trace::TraceId& id) {
   int64_t k = 0;
@@ -74,6 +77,7 @@ Result<std::unique_ptr<SpanStore>> PostgresSpanStore::Open(const StoreOptions& o
   impl->wdb = std::move(*db);
   Impl* raw = impl.get();
   impl->writer = std::thread([raw] { raw->WriterLoop(); });
+  impl->elector = std::thread([raw] { raw->ElectorLoop(); });
   return std::unique_ptr<SpanStore>(new PostgresSpanStore(std::move(impl)));
 }
 
@@ -85,7 +89,34 @@ PostgresSpanStore::~PostgresSpanStore() {
     impl_->stopping = true;
   }
   impl_->cv_work.notify_all();
+  impl_->cv_stop.notify_all();
   if (impl_->writer.joinable()) impl_->writer.join();
+  if (impl_->elector.joinable()) impl_->elector.join();
+}
+
+bool PostgresSpanStore::Leads() { return impl_->leading; }
+
+void PostgresSpanStore::Impl::ElectorLoop() {
+  pg::Connection db;
+  std::unique_lock<std::mutex> l(mu);
+  while (!stopping) {
+    l.unlock();
+    // The leader checks that its session (and with it the lock) still
+    // lives; the others try to take the lock.
+    bool lead = false;
+    if (!db.ok()) {
+      leading = false;
+      if (auto c = pg::Connection::Open(options.uri); c.ok()) db = std::move(*c);
+    }
+    if (db.ok()) {
+      auto held = leading ? db.QueryInt("SELECT 1")
+                          : db.QueryInt(std::string("SELECT pg_try_advisory_lock(") + kLeaderKey + ")::int");
+      lead = held.ok() && *held == 1;
+    }
+    leading = lead;
+    l.lock();
+    cv_stop.wait_for(l, kElectionInterval, [&] { return stopping; });
+  }
 }
 
 Result<WriteOutcome> PostgresSpanStore::Write(IngestBatch batch, const Scope& writer) {

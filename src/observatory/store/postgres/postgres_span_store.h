@@ -33,6 +33,9 @@ class PostgresSpanStore : public SpanStore {
                                                                                const Scope& scope) override;
   Result<StoreStats> Stats(const Scope& scope) override;
   Status CheckReadable() override;
+  // The replica holding the leader's advisory lock leads; a session's lock
+  // goes with it, so when the leader dies another takes it within seconds.
+  bool Leads() override;
 
   struct Impl;
 

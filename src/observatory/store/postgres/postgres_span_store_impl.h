@@ -3,6 +3,7 @@
 // its jobs (pg_jobs.cc), and the queries (pg_queries.cc).
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -57,7 +58,7 @@ struct PostgresSpanStore::Impl {
     bool done = false;
   };
   std::mutex mu;
-  std::condition_variable cv_work, cv_done;
+  std::condition_variable cv_work, cv_done, cv_stop;
   std::deque<Pending*> queue;
   bool stopping = false;
   std::thread writer;
@@ -69,6 +70,12 @@ struct PostgresSpanStore::Impl {
   int64_t last_deferred_flush_ns = 0;
 
   ParsedRows parsed;  // sources and heartbeats as last read
+
+  // Leadership: a thread that holds, or keeps trying to take, the leader's
+  // session advisory lock on a connection of its own.
+  std::atomic<bool> leading{false};
+  std::thread elector;
+  void ElectorLoop();
 
   void WriterLoop();
   // Commits `work` in one transaction, retrying conflicts and reconnecting;

@@ -7,7 +7,7 @@ namespace backspan::observatory::postgres {
 namespace {
 
 constexpr int64_t kDayNs = 86'400'000'000'000;
-// pg_advisory_xact_lock key for schema changes: "bkspschm".
+// pg_advisory_xact_lock key of schema changes (a number of our own).
 constexpr const char* kSchemaLock = "SELECT pg_advisory_xact_lock(7074249406009337965)";
 
 // Version 1: the tables of the SQLite store (sqlite_span_store.cc), with
