@@ -133,4 +133,5 @@ fi
 for r in 0 1; do
   row "postgres: replica $((r + 1)) peak RSS (MiB)" "$(awk '/VmHWM/ {printf "%.1f", $2/1024}' /proc/${replica_pids[$r]}/status)"
 done
-row "postgres: database size (MiB)" "$(du -sm "$work/pg/data" | cut -f1)"
+row "postgres: database size, WAL aside (MiB)" \
+  "$("$pg_bin/psql" -X -A -t -h 127.0.0.1 -p "$pg_port" -U postgres -c "SELECT pg_database_size('postgres') / 1048576")"

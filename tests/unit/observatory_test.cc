@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "env/env.h"
@@ -296,6 +297,37 @@ TEST_P(SpanStoreTest, AWriteMayReplaceOnlyWhatItsScopeAllows) {
   out = store->Write(Decode({forged}), Scope::All());
   ASSERT_TRUE(out.ok());
   EXPECT_EQ(out->rejected, 0);
+}
+
+// Two replicas on one PostgreSQL database, written at once: jobs delivered
+// through both, running jobs that end through the other one, duplicates.
+// Every job is counted exactly once, wherever its versions went.
+TEST_P(SpanStoreTest, ReplicasSharingAStoreCountEveryJobOnce) {
+  if (GetParam() != testing::StoreKind::kPostgres) GTEST_SKIP() << "one process opens a SQLite store";
+  auto first = Open();
+  auto second = Open();  // the same database
+  ASSERT_TRUE(first && second);
+  SpanStore* replicas[] = {first.get(), second.get()};
+  std::vector<std::thread> writers;
+  for (int t = 0; t < 4; ++t)
+    writers.emplace_back([&, t] {
+      for (int round = 0; round < 10; ++round) {
+        const uint64_t base = 1 + static_cast<uint64_t>(round) * 20;
+        std::vector<JobSpec> running = Jobs(base, 20);
+        for (auto& j : running) j.end_ns = 0;
+        // Every thread sends every job of the round: half as running first.
+        if (t % 2 == 0) Write(*replicas[t / 2], running, true);
+        Write(*replicas[(t + round) % 2], Jobs(base, 20));
+      }
+    });
+  for (auto& w : writers) w.join();
+  ExpectCounted(Count(*first), 200);
+  ExpectCounted(Count(*second), 200);
+  JobQuery all;
+  all.limit = 1000;
+  auto page = second->ListJobs(all, Scope{});
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->jobs.size(), 200u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, SpanStoreTest, BOTH_STORES);
