@@ -92,8 +92,6 @@ struct PostgresSpanStore::Impl {
   // to the aggregates goes to `counted`.
   Status ApplyJobs(const std::vector<const JobRecord*>& jobs, std::vector<CountedJob>* counted);
   Status ApplyAgents(const std::vector<Pending*>& work);
-  // tags.id of each tag, adding those never seen.
-  Result<std::map<Tag, int64_t>> TagIds(const std::set<Tag>& tags);
   // Adds what finished jobs contributed, in the writer's transaction
   // (pg_aggregates.cc); or defers it to a row of aggregate_deltas, which
   // AddDeferred adds (in a transaction of its own) with others.
