@@ -54,6 +54,7 @@ struct Commands {
   ServeCommand serve;
   AgentCommand agent;
   AuditCommand audit_cmd;
+  StoreCopyCommand store_copy;
   WrapCommand wrap_cmd;
 };
 
@@ -304,8 +305,16 @@ void AddServeCommand(CLI::App& app, Commands* cmds) {
 
 }
 
-// audit and wrap: the observatory's log, and other tools' jobs.
+// audit, store and wrap: the observatory's log and store, and other tools' jobs.
 void AddAuditAndWrapCommands(CLI::App& app, Commands* cmds) {
+  auto* st = app.add_subcommand("store", "manage the observatory's store");
+  st->require_subcommand(1);
+  auto* sc = st->add_subcommand("copy", "copy a SQLite store (serve --data) into PostgreSQL (serve --store); resumable, verified by counts");
+  sc->add_option("--from", cmds->store_copy.from, "the SQLite store's directory")->required();
+  sc->add_option("--to", cmds->store_copy.to, "the PostgreSQL store: postgresql://USER@HOST:PORT/DB?...")->required();
+  sc->add_option("--batch", cmds->store_copy.batch, "rows per transaction (default 2000)")->check(CLI::Range(1, 100000));
+  sc->callback([cmds] { cmds->rc = RunStoreCopy(cmds->g, cmds->store_copy); });
+
   auto* au = app.add_subcommand("audit", "check and read the observatory's tamper-evident audit log");
   au->require_subcommand(1);
   au->add_option("--data", cmds->audit_cmd.data, "the observatory's data directory (as serve --data)");

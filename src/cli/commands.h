@@ -146,6 +146,11 @@ struct AuditCommand {
   std::string since, subject, action, result, scope;
   int limit = 100;
 };
+struct StoreCopyCommand {
+  std::string from;  // a SQLite store's directory (serve --data)
+  std::string to;    // a postgresql:// URI (serve --store)
+  int batch = 2000;  // rows a transaction
+};
 struct UnlockCommand {
   bool remove_all = false;
 };
@@ -172,5 +177,6 @@ int RunAgent(const GlobalOptions& g, const AgentCommand& c);
 int RunWrap(const GlobalOptions& g, const WrapCommand& c);
 int RunAuditVerify(const GlobalOptions& g, const AuditCommand& c);
 int RunAuditList(const GlobalOptions& g, const AuditCommand& c);
+int RunStoreCopy(const GlobalOptions& g, const StoreCopyCommand& c);
 
 }  // namespace backspan::cli

@@ -60,6 +60,12 @@ std::string ServeListeningJson(const std::string& url, const std::string& data_d
   return Dump({{"message_type", "listening"}, {"url", url}, {"data", data_dir}});
 }
 
+std::string StoreCopyJson(const std::string& from, const std::string& to, int64_t jobs, int64_t span_chunks,
+                          int64_t spans, int64_t sources, bool verified) {
+  return Dump({{"message_type", "store_copy"}, {"from", from}, {"to", to}, {"jobs", jobs}, {"span_chunks", span_chunks},
+               {"spans", spans}, {"sources", sources}, {"verified", verified}});
+}
+
 std::string WarningJson(const std::string& message) {
   return Dump({{"message_type", "warning"}, {"message", message}});
 }

@@ -44,6 +44,10 @@ std::string WarningJson(const std::string& message);
 // {"message_type":"listening","url":…,"data":…}: `backspan serve` is up.
 std::string AgentCheckJson(const std::string& path, const std::string& host, const std::vector<AgentPolicyCheck>& policies);
 std::string ServeListeningJson(const std::string& url, const std::string& data_dir);
+// `store copy`'s summary: what the destination holds, and whether it
+// matches the source.
+std::string StoreCopyJson(const std::string& from, const std::string& to, int64_t jobs, int64_t span_chunks,
+                          int64_t spans, int64_t sources, bool verified);
 std::string InitJson(const std::string& repo_id, const std::string& location);
 std::string BackupStatusJson(const BackupProgress& p, double elapsed_s);
 std::string BackupIssueJson(const BackupIssue& issue);

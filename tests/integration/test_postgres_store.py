@@ -9,7 +9,9 @@ import threading
 import time
 import unittest
 
-from helpers import CliTestCase
+import subprocess
+
+from helpers import BIN, CliTestCase
 from observatory import Observatory, json_span, random_hex, span_request
 from postgres import PostgresServer
 
@@ -68,8 +70,8 @@ class PostgresStoreTest(CliTestCase):
             s.stop(signal.SIGKILL if s.proc.poll() is None and getattr(s, "kill", False) else signal.SIGTERM)
         super().tearDown()
 
-    def serve(self, *flags, uri=None):
-        data = tempfile.mkdtemp(dir=self.tmp)
+    def serve(self, *flags, uri=None, data=None):
+        data = data or tempfile.mkdtemp(dir=self.tmp)
         store = ("--store", uri) if uri else ()
         server = Observatory(data, self.env, *store, *flags)
         self.servers.append(server)
@@ -170,6 +172,39 @@ class PostgresStoreTest(CliTestCase):
         # The survivor still takes writes and answers.
         self.post(b, jobs_request(2_000_000, 3, time.time_ns()))
         self.assertEqual(len(self.all_job_ids(b)), len(stored) + 3)
+
+    def test_store_copy_moves_a_sqlite_store_resumably_and_verifies_it(self):
+        data = tempfile.mkdtemp(dir=self.tmp)
+        single = self.serve(data=data)
+        now = time.time_ns()
+        for i in range(15):
+            self.post(single, jobs_request(i * 20, 20, now))
+        single.stop()
+        self.servers.remove(single)
+        uri = self.pg.new_database("copied")
+        copy = [BIN, "--json", "store", "copy", "--from", data, "--to", uri]
+        # Killed part way (or not, if it was quick), then run again: the
+        # same result, nothing twice.
+        p = subprocess.Popen(copy + ["--batch", "7"], env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(0.3)
+        p.kill()
+        p.wait()
+        for _ in range(2):
+            done = self.json_out("store", "copy", "--from", data, "--to", uri)[-1]
+            self.assertTrue(done["verified"], done)
+            self.assertEqual(done["jobs"], 300)
+            self.assertEqual(done["spans"], 900)
+        replica, single = self.serve(uri=uri), self.serve(data=data)
+        for path in ("/api/v1/jobs?limit=1000&since=30d", "/api/v1/trends?metric=duration&group_by=env&since=3d",
+                     "/api/v1/tags"):
+            self.assertEqual(replica.get_json(path), single.get_json(path), path)
+        self.assertEqual(store_metrics(replica), store_metrics(single))
+        # Not into a database that holds other jobs.
+        other = tempfile.mkdtemp(dir=self.tmp)
+        self.serve(data=other).post_json_spans(jobs_request(0, 1, now))
+        r = self.run_cli("--json", "store", "copy", "--from", other, "--to", uri, rc=1)
+        self.assertIn(b"already holds jobs", r.stdout + r.stderr)
+        self.run_cli("store", "copy", "--from", data, "--to", "/tmp/not-a-uri", rc=2)
 
     def test_one_replica_leads_and_another_takes_over_when_it_dies(self):
         uri = self.pg.new_database("leaders")

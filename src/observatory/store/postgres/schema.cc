@@ -63,6 +63,9 @@ CREATE FUNCTION backspan_hist_add(a bigint[], b bigint[]) RETURNS bigint[] IMMUT
 -- Finished jobs committed but not yet added to rollups, counters and sources
 -- (counted_jobs.h): any replica adds them and deletes the row in one transaction.
 CREATE TABLE aggregate_deltas (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, body text NOT NULL);
+-- How far `backspan store copy` got, per store copied and table: resumes there.
+CREATE TABLE store_copy_positions (source text NOT NULL, item text NOT NULL, position bigint NOT NULL,
+  PRIMARY KEY (source, item));
 )";
 
 struct Migration {
