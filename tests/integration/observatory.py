@@ -12,11 +12,16 @@ import urllib.request
 from helpers import BIN, CliTestCase
 
 
+# Set to a function returning extra `serve` flags (["--store", uri] with a
+# new database each time) to run a test module's servers on another store.
+STORE_FLAGS = None
+
+
 class Observatory:
     def __init__(self, data_dir, env, *flags):
         self.data_dir = data_dir
         self.env = env
-        self.flags = flags
+        self.flags = (*(STORE_FLAGS() if STORE_FLAGS else ()), *flags)  # a restart keeps the same store
         self.start()
 
     def start(self):

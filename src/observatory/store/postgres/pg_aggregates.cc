@@ -10,57 +10,9 @@
 #include "observatory/store/source_state.h"
 
 namespace backspan::observatory {
+namespace {
 
-Status PostgresSpanStore::Impl::AddCounted(const std::vector<CountedJob>& counted) {
-  if (counted.empty()) return Status::Ok();
-  AggregateDeltas deltas;
-  std::vector<const JobRecord*> to_sources;
-  for (const CountedJob& c : counted) {
-    deltas.Add(c.job, c.sign);
-    if (c.to_source && c.sign > 0 && !c.job.source_key.empty()) to_sources.push_back(&c.job);
-  }
-  RETURN_IF_ERROR(FlushRollups("rollups", "hour", deltas.hourly));
-  RETURN_IF_ERROR(FlushRollups("rollups_daily", "day", deltas.daily));
-  RETURN_IF_ERROR(FlushCounts(deltas));
-  return FlushSources(to_sources);
-}
-
-Status PostgresSpanStore::Impl::DeferCounted(const std::vector<CountedJob>& counted) {
-  if (counted.empty()) return Status::Ok();
-  auto ins = wdb.Query("INSERT INTO aggregate_deltas (body) VALUES ($1)", {EncodeCountedJobs(counted)});
-  if (ins.ok()) deferred = true;
-  return ins.status();
-}
-
-Status PostgresSpanStore::Impl::AddDeferred() {
-  last_deferred_flush_ns = env->MonotonicNanos();
-  RETURN_IF_ERROR(EnsureWriter());
-  // Rows another replica is adding are skipped, not waited for.
-  Status s = wdb.Exec("BEGIN");
-  auto rows = s.ok() ? wdb.Query("DELETE FROM aggregate_deltas WHERE id IN (SELECT id FROM aggregate_deltas ORDER BY id "
-                                 "LIMIT 200 FOR UPDATE SKIP LOCKED) RETURNING body")
-                     : Result<pg::Rows>(s);
-  std::vector<CountedJob> all;
-  if (rows.ok()) {
-    for (int r = 0; r < rows->size() && s.ok(); ++r) {
-      auto counted = DecodeCountedJobs(rows->Text(r, 0));
-      if (!counted.ok()) s = counted.status();
-      else all.insert(all.end(), std::make_move_iterator(counted->begin()), std::make_move_iterator(counted->end()));
-    }
-  } else {
-    s = rows.status();
-  }
-  if (s.ok()) s = AddCounted(all);
-  if (s.ok()) s = wdb.Exec("COMMIT");
-  if (!s.ok()) {
-    (void)wdb.Exec("ROLLBACK");
-    return s;
-  }
-  deferred = false;
-  return s;
-}
-
-Status PostgresSpanStore::Impl::FlushRollups(const char* table, const char* period, const Rollups& rollups) {
+Status FlushRollups(pg::Connection& wdb, const char* table, const char* period, const Rollups& rollups) {
   if (rollups.empty()) return Status::Ok();
   // One additive upsert, rows locked in the map's order (every replica's).
   std::vector<std::string> keys, kinds, groups, values, hist;
@@ -98,7 +50,7 @@ Status PostgresSpanStore::Impl::FlushRollups(const char* table, const char* peri
   return up.status();
 }
 
-Status PostgresSpanStore::Impl::FlushCounts(const AggregateDeltas& deltas) {
+Status FlushCounts(pg::Connection& wdb, const AggregateDeltas& deltas) {
   std::vector<std::string> kinds, statuses;
   std::vector<int64_t> counts;
   for (const auto& [key, n] : deltas.counts) {
@@ -112,7 +64,7 @@ Status PostgresSpanStore::Impl::FlushCounts(const AggregateDeltas& deltas) {
   return up.status();
 }
 
-Status PostgresSpanStore::Impl::FlushSources(const std::vector<const JobRecord*>& jobs) {
+Status FlushSources(pg::Connection& wdb, const std::vector<const JobRecord*>& jobs) {
   if (jobs.empty()) return Status::Ok();
   std::map<std::string, std::vector<const JobRecord*>> by_source;  // in key order: every replica locks in it
   for (const JobRecord* j : jobs) by_source[j->source_key].push_back(j);
@@ -139,6 +91,65 @@ Status PostgresSpanStore::Impl::FlushSources(const std::vector<const JobRecord*>
                       "$3::bigint[]) AS u(id, st, l) WHERE s.id = u.id",
                       {pg::ArrayOf(ids), pg::ArrayOf(states), pg::ArrayOf(last)});
   return up.status();
+}
+
+}  // namespace
+
+Status AddCounted(pg::Connection& wdb, const std::vector<CountedJob>& counted) {
+  if (counted.empty()) return Status::Ok();
+  AggregateDeltas deltas;
+  std::vector<const JobRecord*> to_sources;
+  for (const CountedJob& c : counted) {
+    deltas.Add(c.job, c.sign);
+    if (c.to_source && c.sign > 0 && !c.job.source_key.empty()) to_sources.push_back(&c.job);
+  }
+  RETURN_IF_ERROR(FlushRollups(wdb, "rollups", "hour", deltas.hourly));
+  RETURN_IF_ERROR(FlushRollups(wdb, "rollups_daily", "day", deltas.daily));
+  RETURN_IF_ERROR(FlushCounts(wdb, deltas));
+  return FlushSources(wdb, to_sources);
+}
+
+Status PostgresSpanStore::Impl::DeferCounted(const std::vector<CountedJob>& counted) {
+  if (counted.empty()) return Status::Ok();
+  auto ins = wdb.Query("INSERT INTO aggregate_deltas (body) VALUES ($1)", {EncodeCountedJobs(counted)});
+  if (ins.ok()) deferred = true;
+  return ins.status();
+}
+
+Status AddDeferred(pg::Connection& wdb) {
+  // Rows another replica is adding are skipped, not waited for.
+  Status s = wdb.Exec("BEGIN");
+  auto rows = s.ok() ? wdb.Query("DELETE FROM aggregate_deltas WHERE id IN (SELECT id FROM aggregate_deltas ORDER BY id "
+                                 "LIMIT 200 FOR UPDATE SKIP LOCKED) RETURNING body")
+                     : Result<pg::Rows>(s);
+  std::vector<CountedJob> all;
+  if (rows.ok()) {
+    for (int r = 0; r < rows->size() && s.ok(); ++r) {
+      auto counted = DecodeCountedJobs(rows->Text(r, 0));
+      if (!counted.ok()) s = counted.status();
+      else all.insert(all.end(), std::make_move_iterator(counted->begin()), std::make_move_iterator(counted->end()));
+    }
+  } else {
+    s = rows.status();
+  }
+  if (s.ok()) s = AddCounted(wdb, all);
+  if (s.ok()) s = wdb.Exec("COMMIT");
+  if (!s.ok()) (void)wdb.Exec("ROLLBACK");
+  return s;
+}
+
+Status AddPendingBeforeRead(pg::Connection& db) {
+  auto pending = db.QueryInt("SELECT count(*) FROM (SELECT 1 FROM aggregate_deltas LIMIT 1) p");
+  if (!pending.ok() || *pending == 0) return pending.status();
+  return AddDeferred(db);
+}
+
+Status PostgresSpanStore::Impl::FlushDeferred() {
+  last_deferred_flush_ns = env->MonotonicNanos();
+  RETURN_IF_ERROR(EnsureWriter());
+  RETURN_IF_ERROR(AddDeferred(wdb));
+  deferred = false;
+  return Status::Ok();
 }
 
 }  // namespace backspan::observatory

@@ -90,6 +90,7 @@ Result<Trend> PostgresSpanStore::GetTrend(const TrendQuery& q, const Scope& scop
   auto read = trend->Sql(scope, TagLookupOn(db.get()), SqlDialect::kPostgres);
   if (!read.ok()) return read.status();
   if (read->sql.empty()) return Trend{};
+  if (read->from_rollups) (void)AddPendingBeforeRead(db.get());  // else stale by at most a second
   auto rows = db->Query(read->sql, ParamsOf(read->where));
   if (!rows.ok()) return rows.status();
   for (int r = 0; r < rows->size(); ++r) {
@@ -112,6 +113,7 @@ Result<Trend> PostgresSpanStore::GetTrend(const TrendQuery& q, const Scope& scop
 Result<std::vector<SourceState>> PostgresSpanStore::Sources(const Scope& scope) {
   Impl::Conn db(impl_.get());
   if (!db.status().ok()) return db.status();
+  (void)AddPendingBeforeRead(db.get());  // else stale by at most a second
   // '' is a source a transaction has made and not yet filled.
   auto rows = db->Query("SELECT id, state, key FROM sources WHERE state != '' ORDER BY id");
   if (!rows.ok()) return rows.status();
@@ -136,6 +138,7 @@ Result<std::vector<JobCount>> PostgresSpanStore::JobCounts(const Scope& scope) {
   std::vector<JobCount> out;
   Result<pg::Rows> rows = Status::Ok();
   if (scope.AllowsEverything()) {
+    (void)AddPendingBeforeRead(db.get());  // else stale by at most a second
     rows = db->Query("SELECT kind, status, count FROM job_counts WHERE count != 0 ORDER BY kind, status");
   } else {
     Where where(SqlDialect::kPostgres);

@@ -135,7 +135,7 @@ Result<WriteOutcome> PostgresSpanStore::Write(IngestBatch batch, const Scope& wr
 void PostgresSpanStore::Impl::WriterLoop() {
   last_retention_ns = env->MonotonicNanos();
   (void)Retain();  // data past the limits goes at startup
-  (void)AddDeferred();  // what a writer that stopped left
+  (void)FlushDeferred();  // what a writer that stopped left
   while (true) {
     std::vector<Pending*> work;
     {
@@ -159,7 +159,7 @@ void PostgresSpanStore::Impl::WriterLoop() {
       quiet = !cv_work.wait_for(l, std::chrono::milliseconds(5), [&] { return stopping || !queue.empty(); });
     }
     if ((deferred && (quiet || since_flush >= 1'000'000'000)) || (work.empty() && since_flush >= 5'000'000'000))
-      (void)AddDeferred();
+      (void)FlushDeferred();
     {
       std::lock_guard<std::mutex> l(mu);
       for (Pending* p : work) p->done = true;

@@ -27,6 +27,12 @@ std::string Hex(std::string_view bytes);
 std::vector<pg::Param> ParamsOf(const Where& where);
 // Row `r` of a SELECT of JobColumns().
 JobRow ReadJob(const pg::Rows& rows, int r);
+// Adds up to 200 rows of aggregate_deltas (any replica's, skipping those
+// another is adding) to rollups, counters and sources, in a transaction.
+Status AddDeferred(pg::Connection& db);
+// The same if any are waiting, before a read of the aggregates: a
+// server's trends and counts include every write it answered.
+Status AddPendingBeforeRead(pg::Connection& db);
 
 struct PostgresSpanStore::Impl {
   StoreOptions options;
@@ -92,15 +98,11 @@ struct PostgresSpanStore::Impl {
   // to the aggregates goes to `counted`.
   Status ApplyJobs(const std::vector<const JobRecord*>& jobs, std::vector<CountedJob>* counted);
   Status ApplyAgents(const std::vector<Pending*>& work);
-  // Adds what finished jobs contributed, in the writer's transaction
-  // (pg_aggregates.cc); or defers it to a row of aggregate_deltas, which
-  // AddDeferred adds (in a transaction of its own) with others.
-  Status AddCounted(const std::vector<CountedJob>& counted);
+  // Defers what finished jobs add to the aggregates to a row of
+  // aggregate_deltas, in the writer's transaction (pg_aggregates.cc);
+  // FlushDeferred adds such rows, in a transaction of its own.
   Status DeferCounted(const std::vector<CountedJob>& counted);
-  Status AddDeferred();
-  Status FlushRollups(const char* table, const char* period, const Rollups& rollups);
-  Status FlushCounts(const AggregateDeltas& deltas);
-  Status FlushSources(const std::vector<const JobRecord*>& jobs);
+  Status FlushDeferred();
   // Retention, by whichever replica holds its advisory lock.
   Status Retain();
   Status RetainAsLeader();
