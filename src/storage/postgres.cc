@@ -1,6 +1,7 @@
 #include "storage/postgres.h"
 
 #include <libpq-fe.h>
+#include <poll.h>
 
 #include <charconv>
 #include <cstdio>
@@ -163,6 +164,26 @@ Result<int64_t> Connection::QueryInt(const std::string& sql, const std::vector<P
   if (!rows.ok()) return rows.status();
   if (rows->size() == 0 || rows->columns() == 0) return Status::NotFound("postgresql: no row from " + sql.substr(0, 60));
   return rows->Int(0, 0);
+}
+
+Status Connection::Listen(const std::string& channel) { return Exec("LISTEN " + channel); }
+
+Result<std::vector<std::string>> Connection::Notifications(int timeout_ms) {
+  std::vector<std::string> out;
+  auto drain = [&]() -> Status {
+    if (!PQconsumeInput(conn_)) return Status::IOError("postgresql: " + Trimmed(PQerrorMessage(conn_)));
+    while (PGnotify* n = PQnotifies(conn_)) {
+      out.emplace_back(n->extra ? n->extra : "");
+      PQfreemem(n);
+    }
+    return Status::Ok();
+  };
+  RETURN_IF_ERROR(drain());
+  if (!out.empty()) return out;
+  pollfd p{PQsocket(conn_), POLLIN, 0};
+  if (p.fd < 0) return Status::IOError("postgresql: the connection is closed");
+  if (poll(&p, 1, timeout_ms) > 0) RETURN_IF_ERROR(drain());
+  return out;
 }
 
 bool Connection::ok() const { return conn_ && PQstatus(conn_) == CONNECTION_OK; }

@@ -73,6 +73,11 @@ class Connection {
   Result<Rows> Query(const std::string& sql, const std::vector<Param>& params = {});
   // A single integer (the first column of the first row; NotFound if none).
   Result<int64_t> QueryInt(const std::string& sql, const std::vector<Param>& params = {});
+  // LISTENs on `channel` (an identifier).
+  Status Listen(const std::string& channel);
+  // The payloads of notifications received, waiting up to `timeout_ms` for
+  // the first; IOError if the connection broke.
+  Result<std::vector<std::string>> Notifications(int timeout_ms);
   // Whether the connection is still usable (false after the server went away).
   bool ok() const;
   // The server's version number, e.g. 150004.

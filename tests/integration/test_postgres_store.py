@@ -47,6 +47,17 @@ def jobs_request(first, count, now_ns):
     return request
 
 
+def anomaly_request(now_ns):
+    """A source with a daily 60-second job for two weeks, then one ten times slower."""
+    spans = []
+    for day in range(15, -1, -1):
+        start = now_ns - day * 24 * HOUR - 2 * HOUR
+        spans.append(json_span(random_hex(16), random_hex(8), "backup", start, start + (600 if day == 0 else 60) * NS,
+                               attrs={"backspan.job.kind": "backup", "azure.resource_group.name": "rg-odd",
+                                      "backspan.paths": ["/odd"]}))
+    return span_request(spans, {"service.name": "backspan", "host.name": "host-odd"})
+
+
 def store_metrics(server):
     _, _, body = server.request("GET", "/metrics")
     return sorted(line for line in body.decode().splitlines() if STORE_METRICS.match(line))
@@ -86,7 +97,7 @@ class PostgresStoreTest(CliTestCase):
         a, b = self.serve(uri=uri), self.serve(uri=uri)
         single = self.serve()
         now = time.time_ns()
-        requests = [jobs_request(i * 20, 20, now) for i in range(15)]
+        requests = [jobs_request(i * 20, 20, now) for i in range(15)] + [anomaly_request(now)]
         # Half through each replica at once; all of it into SQLite.
         threads = [threading.Thread(target=lambda rs, s: [self.post(s, r) for r in rs], args=(requests[k::2], s))
                    for k, s in ((0, a), (1, b))]
@@ -105,10 +116,10 @@ class PostgresStoreTest(CliTestCase):
             # Ids are each store's own; ages move with the clock.
             out = sorted(({k: v for k, v in s.items() if k not in ("source_id", "age_seconds")}
                           for s in server.get_json("/api/v1/freshness")["sources"]), key=repr)
-            self.assertEqual(len(out), 20)
+            self.assertEqual(len(out), 21)
             return out
         expected = jobs(single)
-        self.assertEqual(len(expected), 300)
+        self.assertEqual(len(expected), 316)
         for replica in (a, b):
             self.assertEqual(jobs(replica), expected)
             for path in ("/api/v1/trends?metric=job_count&group_by=azure.resource_group.name&since=3d",
@@ -119,7 +130,28 @@ class PostgresStoreTest(CliTestCase):
                 self.assertEqual(replica.get_json(path), single.get_json(path), path)
             self.assertEqual(sources(replica), sources(single))
             self.assertEqual(store_metrics(replica), store_metrics(single))
-        self.assertIn('backspan_jobs_total{kind="backup",status="ok"} 257', store_metrics(a))
+        self.assertIn('backspan_jobs_total{kind="backup",status="ok"} 273', store_metrics(a))
+
+        # Insight in each replica judges every job, whichever replica stored it.
+        as_of = now // NS
+
+        def insight(server, judged):
+            self.assertTrue(server.wait_until(
+                lambda: (lambda st: st["loaded"] and st["pending"] == 0 and st["jobs"] == judged)(
+                    server.get_json("/api/v1/anomalies")["insight"]), 30))
+            anomalies = server.get_json("/api/v1/anomalies?since=30d")
+            forecasts = server.get_json(f"/api/v1/forecasts?as_of={as_of}")
+            for x in anomalies["anomalies"] + forecasts["forecasts"]:
+                x.pop("source")  # each store's own ids
+            return anomalies, forecasts
+        self.assertTrue(single.wait_until(
+            lambda: (lambda st: st["loaded"] and st["pending"] == 0)(single.get_json("/api/v1/anomalies")["insight"])))
+        judged = single.get_json("/api/v1/anomalies")["insight"]["jobs"]
+        self.assertGreater(judged, 250)
+        want = insight(single, judged)
+        self.assertIn("host-odd", {x["host"] for x in want[0]["anomalies"]})
+        self.assertEqual(insight(a, judged), want)
+        self.assertEqual(insight(b, judged), want)
 
     def all_job_ids(self, server):
         ids, cursor = set(), ""

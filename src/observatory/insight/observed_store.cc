@@ -4,6 +4,15 @@
 
 namespace backspan::observatory::insight {
 
+ObservedStore::ObservedStore(SpanStore* store, InsightEngine* insight) : StoreDecorator(store), insight_(insight) {
+  store->OnJobsWrittenElsewhere([insight](std::vector<JobRecord> stored) {
+    std::vector<ObservedJob> jobs;
+    for (const auto& job : stored)
+      if (auto j = InsightEngine::Read(job)) jobs.push_back(std::move(*j));
+    insight->Observe(std::move(jobs));
+  });
+}
+
 Result<WriteOutcome> ObservedStore::Write(IngestBatch batch, const Scope& writer) {
   // What insight reads of the batch's jobs, taken before the batch moves
   // into the store.

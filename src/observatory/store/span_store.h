@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -158,6 +159,11 @@ class SpanStore {
   // notifications). A store that one process opens alone always leads; a
   // shared one elects a leader, and another takes over when it goes.
   virtual bool Leads() { return true; }
+  // Calls `fn` with the jobs other processes sharing the store wrote (rows
+  // new or changed, as stored), from a thread of the store's, soon after
+  // they commit: how insight in every replica sees every job. A store one
+  // process opens alone never calls it. Set once, before writes begin.
+  virtual void OnJobsWrittenElsewhere(std::function<void(std::vector<JobRecord>)> fn) { (void)fn; }
 };
 
 }  // namespace backspan::observatory

@@ -34,6 +34,9 @@ class StoreDecorator : public SpanStore {
   Result<StoreStats> Stats(const Scope& scope) override { return inner_->Stats(scope); }
   Status CheckReadable() override { return inner_->CheckReadable(); }
   bool Leads() override { return inner_->Leads(); }
+  void OnJobsWrittenElsewhere(std::function<void(std::vector<JobRecord>)> fn) override {
+    inner_->OnJobsWrittenElsewhere(std::move(fn));
+  }
 
  protected:
   SpanStore* inner() const { return inner_; }

@@ -21,7 +21,9 @@ struct CountedJob {
   bool to_source = true;   // a revision's source keeps the version first counted
 };
 
-// The fields the aggregates read, as JSON, and back (Corruption if damaged).
+// Every field of the jobs, with the sign and to_source, as JSON, and back
+// (Corruption if damaged). Also what replicas tell each other of the jobs
+// they stored (LISTEN/NOTIFY).
 std::string EncodeCountedJobs(const std::vector<CountedJob>& jobs);
 Result<std::vector<CountedJob>> DecodeCountedJobs(std::string_view text);
 

@@ -55,7 +55,8 @@ void Fold(const std::vector<const JobRecord*>& versions, JobState* s, const JobR
 
 }  // namespace
 
-Status PostgresSpanStore::Impl::ApplyJobs(const std::vector<const JobRecord*>& jobs, std::vector<CountedJob>* counted) {
+Status PostgresSpanStore::Impl::ApplyJobs(const std::vector<const JobRecord*>& jobs, std::vector<CountedJob>* counted,
+                                          std::vector<JobRecord>* written_jobs) {
   if (jobs.empty()) return Status::Ok();
   // Each job's versions in this transaction, in order.
   std::map<JobKey, std::vector<const JobRecord*>> versions;
@@ -113,6 +114,7 @@ Status PostgresSpanStore::Impl::ApplyJobs(const std::vector<const JobRecord*>& j
   for (auto& [key, s] : state) {
     if (!s.changed) continue;
     written.push_back(&s.row);
+    written_jobs->push_back(s.row);
     if (!s.stored_tags.empty()) retagged.push_back(&s.row);
   }
   return IndexTags(wdb, &tag_ids, written, retagged);

@@ -4,6 +4,7 @@
 // retention once across replicas.
 #include <algorithm>
 #include <map>
+#include <random>
 
 #include "observatory/store/agent_record.h"
 #include "observatory/store/job_list_sql.h"
@@ -22,6 +23,9 @@ constexpr int kMaxAttempts = 4;
 constexpr const char* kRetentionKey = "7074249406009156974";
 constexpr const char* kLeaderKey = "7074249405942506852";
 constexpr auto kElectionInterval = std::chrono::seconds(2);
+// The channel replicas tell each other of the jobs they stored on.
+constexpr const char* kJobsChannel = "backspan_jobs";
+constexpr size_t kMaxNotifyPayload = 7000;  // PostgreSQL's limit is 8000 bytes
 
 int64_t TraceLockKey(const trace::TraceId& id) {
   int64_t k = 0;
@@ -75,6 +79,8 @@ Result<std::unique_ptr<SpanStore>> PostgresSpanStore::Open(const StoreOptions& o
   if (!db.ok()) return db.status();
   if (Status s = postgres::Migrate(*db); !s.ok()) return s.WithContext("cannot create or upgrade the store's schema");
   impl->wdb = std::move(*db);
+  std::random_device random;  // tells this replica's notifications apart, nothing secret
+  impl->replica_id = std::to_string((uint64_t{random()} << 32) ^ random());
   Impl* raw = impl.get();
   impl->writer = std::thread([raw] { raw->WriterLoop(); });
   impl->elector = std::thread([raw] { raw->ElectorLoop(); });
@@ -92,6 +98,70 @@ PostgresSpanStore::~PostgresSpanStore() {
   impl_->cv_stop.notify_all();
   if (impl_->writer.joinable()) impl_->writer.join();
   if (impl_->elector.joinable()) impl_->elector.join();
+  if (impl_->listener.joinable()) impl_->listener.join();
+}
+
+void PostgresSpanStore::OnJobsWrittenElsewhere(std::function<void(std::vector<JobRecord>)> fn) {
+  if (impl_->listener.joinable()) return;  // set once
+  impl_->on_foreign_jobs = std::move(fn);
+  Impl* raw = impl_.get();
+  impl_->listener = std::thread([raw] { raw->ListenerLoop(); });
+}
+
+Status PostgresSpanStore::Impl::NotifyJobs(const std::vector<JobRecord>& written) {
+  // Sent at commit, in commit order, to every listening replica; a payload
+  // holds as many jobs as fit.
+  std::string payload;
+  auto flush = [&]() -> Status {
+    if (payload.empty()) return Status::Ok();
+    auto sent = wdb.Query("SELECT pg_notify($1, $2)", {std::string(kJobsChannel), replica_id + ":[" + payload + "]"});
+    payload.clear();
+    return sent.status();
+  };
+  for (const JobRecord& j : written) {
+    CountedJob c{j, 1, false};
+    if (c.job.error_message.size() > 1000) c.job.error_message.resize(1000);  // insight reads its type, not its text
+    std::string one = EncodeCountedJobs({c});
+    one = one.substr(1, one.size() - 2);  // without the array's brackets
+    if (one.size() > kMaxNotifyPayload) continue;  // tags beyond any real job's
+    if (payload.size() + one.size() + 1 > kMaxNotifyPayload) RETURN_IF_ERROR(flush());
+    if (!payload.empty()) payload.push_back(',');
+    payload += one;
+  }
+  return flush();
+}
+
+void PostgresSpanStore::Impl::ListenerLoop() {
+  pg::Connection db;
+  while (true) {
+    {
+      std::lock_guard<std::mutex> l(mu);
+      if (stopping) return;
+    }
+    if (!db.ok()) {
+      auto c = pg::Connection::Open(options.uri);
+      if (!c.ok() || !c->Listen(kJobsChannel).ok()) {
+        std::unique_lock<std::mutex> l(mu);
+        cv_stop.wait_for(l, kElectionInterval, [&] { return stopping; });
+        continue;
+      }
+      db = std::move(*c);
+    }
+    auto got = db.Notifications(500);
+    if (!got.ok()) {
+      db = pg::Connection();
+      continue;
+    }
+    for (const std::string& n : *got) {
+      const size_t colon = n.find(':');
+      if (colon == std::string::npos || n.compare(0, colon, replica_id) == 0) continue;  // its own
+      auto jobs = DecodeCountedJobs(std::string_view(n).substr(colon + 1));
+      if (!jobs.ok()) continue;
+      std::vector<JobRecord> out;
+      for (CountedJob& c : *jobs) out.push_back(std::move(c.job));
+      on_foreign_jobs(std::move(out));
+    }
+  }
 }
 
 bool PostgresSpanStore::Leads() { return impl_->leading; }
@@ -218,7 +288,9 @@ Status PostgresSpanStore::Impl::TryCommit(const std::vector<Pending*>& work) {
     for (const JobRecord& j : p->batch.jobs) jobs.push_back(&j);
   }
   std::vector<CountedJob> counted;
-  RETURN_IF_ERROR(ApplyJobs(jobs, &counted));
+  std::vector<JobRecord> written;
+  RETURN_IF_ERROR(ApplyJobs(jobs, &counted, &written));
+  RETURN_IF_ERROR(NotifyJobs(written));
   RETURN_IF_ERROR(ApplyAgents(work));
   // What they add to the aggregates waits (WriterLoop) to be added with
   // more: each rollup row is then written once for many jobs.

@@ -36,6 +36,9 @@ class PostgresSpanStore : public SpanStore {
   // The replica holding the leader's advisory lock leads; a session's lock
   // goes with it, so when the leader dies another takes it within seconds.
   bool Leads() override;
+  // Replicas tell each other of the jobs they stored (NOTIFY at commit);
+  // one that was disconnected misses what was written meanwhile.
+  void OnJobsWrittenElsewhere(std::function<void(std::vector<JobRecord>)> fn) override;
 
   struct Impl;
 

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <set>
@@ -83,6 +84,14 @@ struct PostgresSpanStore::Impl {
   std::thread elector;
   void ElectorLoop();
 
+  // What replicas tell each other: each commit's jobs go out with NOTIFY
+  // (tagged with this replica's id), and a thread LISTENs for the others'.
+  std::string replica_id;
+  std::function<void(std::vector<JobRecord>)> on_foreign_jobs;
+  std::thread listener;
+  void ListenerLoop();
+  Status NotifyJobs(const std::vector<JobRecord>& written);
+
   void WriterLoop();
   // Commits `work` in one transaction, retrying conflicts and reconnecting;
   // sets each one's result.
@@ -96,7 +105,8 @@ struct PostgresSpanStore::Impl {
   Status ApplySpans(const IngestBatch& batch);
   // The jobs of the whole transaction (pg_jobs.cc); what finished jobs add
   // to the aggregates goes to `counted`.
-  Status ApplyJobs(const std::vector<const JobRecord*>& jobs, std::vector<CountedJob>* counted);
+  Status ApplyJobs(const std::vector<const JobRecord*>& jobs, std::vector<CountedJob>* counted,
+                   std::vector<JobRecord>* written);
   Status ApplyAgents(const std::vector<Pending*>& work);
   // Defers what finished jobs add to the aggregates to a row of
   // aggregate_deltas, in the writer's transaction (pg_aggregates.cc);
