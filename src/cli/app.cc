@@ -317,7 +317,8 @@ void AddAuditAndWrapCommands(CLI::App& app, Commands* cmds) {
 
   auto* au = app.add_subcommand("audit", "check and read the observatory's tamper-evident audit log");
   au->require_subcommand(1);
-  au->add_option("--data", cmds->audit_cmd.data, "the observatory's data directory (as serve --data)");
+  au->add_option("--data", cmds->audit_cmd.data,
+                 "the observatory's data directory (as serve --data); verify takes several, one per replica");
   auto* av = au->add_subcommand("verify", "check every record's hash and link; exit 1 if any was edited, removed, reordered or cut off");
   av->callback([cmds] { cmds->rc = RunAuditVerify(cmds->g, cmds->audit_cmd); });
   auto* al = au->add_subcommand("list", "print audit records, oldest first");

@@ -12,16 +12,15 @@
 namespace backspan::cli {
 namespace {
 
-std::string AuditDir(const GlobalOptions& g, const AuditCommand& c) {
-  if (!c.data.empty()) return c.data + "/audit";
+std::string AuditDir(const GlobalOptions& g, const std::string& data) {
+  if (!data.empty()) return data + "/audit";
   std::string state = g.trace.state_dir.empty() ? trace::DefaultStateDir() : g.trace.state_dir;
   return state + "/observatory/audit";
 }
 
-}  // namespace
-
-int RunAuditVerify(const GlobalOptions& g, const AuditCommand& c) {
-  const std::string dir = AuditDir(g, c);
+// Verifies the chain in `data`'s audit log and prints the verdict.
+int VerifyOne(const GlobalOptions& g, const std::string& data) {
+  const std::string dir = AuditDir(g, data);
   if (!Env::Default()->Exists(dir)) return Fail(g, Status::NotFound("no audit log at " + dir));
   auto report = audit::VerifyAuditLog(Env::Default(), dir);
   if (!report.ok()) return Fail(g, report.status());
@@ -43,8 +42,19 @@ int RunAuditVerify(const GlobalOptions& g, const AuditCommand& c) {
   return report->ok() ? kExitOk : kExitFailure;
 }
 
+}  // namespace
+
+int RunAuditVerify(const GlobalOptions& g, const AuditCommand& c) {
+  // Every chain is checked, even after one fails.
+  int rc = kExitOk;
+  for (const std::string& data : c.data.empty() ? std::vector<std::string>{""} : c.data)
+    if (int one = VerifyOne(g, data); one != kExitOk) rc = one;
+  return rc;
+}
+
 int RunAuditList(const GlobalOptions& g, const AuditCommand& c) {
-  const std::string dir = AuditDir(g, c);
+  if (c.data.size() > 1) return UsageError(g, "list reads one audit log: give --data once");
+  const std::string dir = AuditDir(g, c.data.empty() ? "" : c.data[0]);
   if (!Env::Default()->Exists(dir)) return Fail(g, Status::NotFound("no audit log at " + dir));
   audit::AuditFilter f;
   if (!c.since.empty()) {

@@ -142,7 +142,9 @@ struct WrapCommand {
   std::string kind;                  // default: from the command (restic backup -> backup)
 };
 struct AuditCommand {
-  std::string data;  // the observatory's --data; default <state dir>/observatory
+  // The observatory's --data; default <state dir>/observatory. Several for
+  // verify: replicas sharing a PostgreSQL store keep one chain each.
+  std::vector<std::string> data;
   std::string since, subject, action, result, scope;
   int limit = 100;
 };
