@@ -182,21 +182,29 @@ class PostgresStoreTest(CliTestCase):
                 acked.update(sp["traceId"] for rs in request["resourceSpans"] for ss in rs["scopeSpans"]
                              for sp in ss["spans"] if "parentSpanId" not in sp)
 
+    def start_load(self, *servers):
+        """Loads each server from a thread of its own: (acked, stop, statuses, threads)."""
+        acked, stop, statuses = set(), threading.Event(), []
+        senders = [threading.Thread(target=self.load, args=(s, acked, stop, statuses, k * 1_000_000))
+                   for k, s in enumerate(servers)]
+        for t in senders:
+            t.start()
+        return acked, stop, statuses, senders
+
+    def stop_load(self, stop, senders):
+        stop.set()
+        for t in senders:
+            t.join()
+
     def test_a_replica_killed_under_load_loses_nothing_acknowledged(self):
         uri = self.pg.new_database("killed")
         a, b = self.serve(uri=uri), self.serve(uri=uri)
-        acked, stop, statuses = set(), threading.Event(), []
-        senders = [threading.Thread(target=self.load, args=(s, acked, stop, statuses, k * 1_000_000))
-                   for k, s in enumerate((a, b))]
-        for t in senders:
-            t.start()
+        acked, stop, statuses, senders = self.start_load(a, b)
         time.sleep(1.5)
         a.proc.kill()  # kill -9, mid-commit as likely as not
         a.proc.wait()
         time.sleep(1.5)
-        stop.set()
-        for t in senders:
-            t.join()
+        self.stop_load(stop, senders)
         self.assertGreater(len(acked), 200)
         self.assertIn("refused", statuses)
         stored = self.all_job_ids(b)
@@ -262,11 +270,7 @@ class PostgresStoreTest(CliTestCase):
     def test_a_postgresql_restart_is_503s_then_recovery_without_loss(self):
         uri = self.pg.new_database("restarted")
         a, b = self.serve(uri=uri), self.serve(uri=uri)
-        acked, stop, statuses = set(), threading.Event(), []
-        senders = [threading.Thread(target=self.load, args=(s, acked, stop, statuses, k * 1_000_000))
-                   for k, s in enumerate((a, b))]
-        for t in senders:
-            t.start()
+        acked, stop, statuses, senders = self.start_load(a, b)
         try:
             time.sleep(1)
             self.pg.stop("immediate")  # as a crash would
@@ -278,9 +282,7 @@ class PostgresStoreTest(CliTestCase):
         finally:
             self.pg.start()
         time.sleep(2)
-        stop.set()
-        for t in senders:
-            t.join()
+        self.stop_load(stop, senders)
         self.assertIn(503, statuses)
         self.assertEqual(statuses[-1], 200)  # recovered by itself
         for replica in (a, b):

@@ -90,11 +90,11 @@ Result<std::unique_ptr<SpanStore>> PostgresSpanStore::Open(const StoreOptions& o
 PostgresSpanStore::PostgresSpanStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 PostgresSpanStore::~PostgresSpanStore() {
+  impl_->queue.Stop();
   {
     std::lock_guard<std::mutex> l(impl_->mu);
     impl_->stopping = true;
   }
-  impl_->cv_work.notify_all();
   impl_->cv_stop.notify_all();
   if (impl_->writer.joinable()) impl_->writer.join();
   if (impl_->elector.joinable()) impl_->elector.join();
@@ -190,51 +190,25 @@ void PostgresSpanStore::Impl::ElectorLoop() {
 }
 
 Result<WriteOutcome> PostgresSpanStore::Write(IngestBatch batch, const Scope& writer) {
-  Impl::Pending p;
-  p.batch = std::move(batch);
-  p.writer = writer;
-  std::unique_lock<std::mutex> l(impl_->mu);
-  if (impl_->stopping) return Status::IOError("the store is shutting down");
-  impl_->queue.push_back(&p);
-  impl_->cv_work.notify_one();
-  impl_->cv_done.wait(l, [&] { return p.done; });
-  if (!p.result.ok()) return p.result;
-  return std::move(p.outcome);
+  return impl_->queue.Submit(std::move(batch), writer);
 }
 
 void PostgresSpanStore::Impl::WriterLoop() {
   last_retention_ns = env->MonotonicNanos();
   (void)Retain();  // data past the limits goes at startup
   (void)FlushDeferred();  // what a writer that stopped left
-  while (true) {
-    std::vector<Pending*> work;
-    {
-      std::unique_lock<std::mutex> l(mu);
-      cv_work.wait_for(l, std::chrono::seconds(5), [&] { return stopping || !queue.empty(); });
-      if (queue.empty() && stopping) return;
-      while (!queue.empty() && work.size() < kMaxBatchesPerCommit) {
-        work.push_back(queue.front());
-        queue.pop_front();
-      }
-    }
+  std::vector<Pending*> work;
+  while (queue.Take(kMaxBatchesPerCommit, std::chrono::seconds(5), &work)) {
     if (!work.empty()) Commit(work);
     // Deferred additions go in once a second under load; when no more work
     // comes within a few milliseconds, before the writes are answered, so
     // a quiet server's trends and freshness are current as soon as it
     // answers; and every few seconds, those a replica that died left.
     const int64_t since_flush = env->MonotonicNanos() - last_deferred_flush_ns;
-    bool quiet = false;
-    if (deferred && since_flush < 1'000'000'000) {
-      std::unique_lock<std::mutex> l(mu);
-      quiet = !cv_work.wait_for(l, std::chrono::milliseconds(5), [&] { return stopping || !queue.empty(); });
-    }
+    const bool quiet = deferred && since_flush < 1'000'000'000 && !queue.WaitForMore(std::chrono::milliseconds(5));
     if ((deferred && (quiet || since_flush >= 1'000'000'000)) || (work.empty() && since_flush >= 5'000'000'000))
       (void)FlushDeferred();
-    {
-      std::lock_guard<std::mutex> l(mu);
-      for (Pending* p : work) p->done = true;
-    }
-    cv_done.notify_all();
+    queue.Finish(work);
     if (env->MonotonicNanos() - last_retention_ns >= options.retention_check_interval_ns) {
       last_retention_ns = env->MonotonicNanos();
       (void)Retain();

@@ -13,6 +13,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "observatory/store/commit_queue.h"
 #include "observatory/store/parsed_rows.h"
 #include "observatory/store/postgres/counted_jobs.h"
 #include "observatory/store/postgres/postgres_span_store.h"
@@ -57,18 +58,13 @@ struct PostgresSpanStore::Impl {
   };
 
   // The writer: batches wait in a queue and share a transaction.
-  struct Pending {
-    IngestBatch batch;
-    Scope writer;
-    WriteOutcome outcome;
-    Status result;
-    bool done = false;
-  };
-  std::mutex mu;
-  std::condition_variable cv_work, cv_done, cv_stop;
-  std::deque<Pending*> queue;
-  bool stopping = false;
+  using Pending = CommitQueue::Request;
+  CommitQueue queue;
   std::thread writer;
+  // The other threads' stop.
+  std::mutex mu;
+  std::condition_variable cv_stop;
+  bool stopping = false;
   pg::Connection wdb;  // the writer's; only the writer thread touches it
   std::set<int64_t> known_days;  // days with partitions, as last seen
   std::map<Tag, int64_t> tag_ids;  // cleared when a transaction rolls back

@@ -126,25 +126,12 @@ Result<std::unique_ptr<SpanStore>> SqliteSpanStore::Open(const StoreOptions& opt
 SqliteSpanStore::SqliteSpanStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 SqliteSpanStore::~SqliteSpanStore() {
-  {
-    std::lock_guard<std::mutex> l(impl_->mu);
-    impl_->stopping = true;
-  }
-  impl_->cv_work.notify_all();
+  impl_->queue.Stop();
   if (impl_->writer.joinable()) impl_->writer.join();
 }
 
 Result<WriteOutcome> SqliteSpanStore::Write(IngestBatch batch, const Scope& writer) {
-  Impl::Pending p;
-  p.batch = std::move(batch);
-  p.writer = writer;
-  std::unique_lock<std::mutex> l(impl_->mu);
-  if (impl_->stopping) return Status::IOError("the store is shutting down");
-  impl_->queue.push_back(&p);
-  impl_->cv_work.notify_one();
-  impl_->cv_done.wait(l, [&] { return p.done; });
-  if (!p.result.ok()) return p.result;
-  return std::move(p.outcome);
+  return impl_->queue.Submit(std::move(batch), writer);
 }
 
 void SqliteSpanStore::Impl::WriterLoop() {
@@ -152,17 +139,8 @@ void SqliteSpanStore::Impl::WriterLoop() {
   constexpr int64_t kAggregatesIntervalNs = 1'000'000'000;
   last_retention_ns = env->MonotonicNanos();
   (void)Retain();  // data past the limits goes at startup, not a minute later
-  while (true) {
-    std::vector<Pending*> work;
-    {
-      std::unique_lock<std::mutex> l(mu);
-      cv_work.wait_for(l, std::chrono::seconds(5), [&] { return stopping || !queue.empty(); });
-      if (queue.empty() && stopping) return;
-      while (!queue.empty() && work.size() < kMaxBatchesPerCommit) {
-        work.push_back(queue.front());
-        queue.pop_front();
-      }
-    }
+  std::vector<Pending*> work;
+  while (queue.Take(kMaxBatchesPerCommit, std::chrono::seconds(5), &work)) {
     Status st = wdb.Exec("BEGIN IMMEDIATE");
     const int64_t live_before = live_count;
     for (Pending* p : work) {
@@ -174,11 +152,7 @@ void SqliteSpanStore::Impl::WriterLoop() {
     // quiet server's trends and freshness are current as soon as it
     // answers), else at most once a second.
     if (st.ok() && aggregates.dirty()) {
-      bool idle;
-      {
-        std::lock_guard<std::mutex> l(mu);
-        idle = queue.empty();
-      }
+      const bool idle = !queue.WaitForMore(std::chrono::milliseconds(0));
       const int64_t now = env->MonotonicNanos();
       if (idle || aggregates.must_flush() || now - aggregates_written_ns >= kAggregatesIntervalNs) {
         st = aggregates.Flush(wdb);
@@ -187,14 +161,8 @@ void SqliteSpanStore::Impl::WriterLoop() {
     }
     st = EndTransaction(st);
     if (!st.ok()) live_count = live_before;
-    {
-      std::lock_guard<std::mutex> l(mu);
-      for (Pending* p : work) {
-        p->result = st;
-        p->done = true;
-      }
-    }
-    cv_done.notify_all();
+    for (Pending* p : work) p->result = st;
+    queue.Finish(work);
     if (env->MonotonicNanos() - last_retention_ns >= options.retention_check_interval_ns) {
       last_retention_ns = env->MonotonicNanos();
       (void)Retain();

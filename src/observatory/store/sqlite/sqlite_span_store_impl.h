@@ -10,6 +10,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "observatory/store/commit_queue.h"
 #include "observatory/store/parsed_rows.h"
 #include "observatory/store/sqlite/job_aggregates.h"
 #include "observatory/store/sqlite/job_rows.h"
@@ -23,18 +24,9 @@ struct SqliteSpanStore::Impl {
   Env* env = nullptr;
   std::string path;
 
-  // The writer: the queue of batches waiting for a commit.
-  struct Pending {
-    IngestBatch batch;
-    Scope writer;
-    WriteOutcome outcome;
-    Status result;
-    bool done = false;
-  };
-  std::mutex mu;
-  std::condition_variable cv_work, cv_done;
-  std::deque<Pending*> queue;
-  bool stopping = false;
+  // The writer, and the batches waiting for its commit.
+  using Pending = CommitQueue::Request;
+  CommitQueue queue;
   std::thread writer;
   sql::Db wdb;  // the writer's connection; only the writer thread touches it
   std::unordered_map<std::string, int64_t> tag_ids;  // "key\0value" -> tags.id
