@@ -92,9 +92,17 @@ Connection& Connection::operator=(Connection&& o) noexcept {
   if (this != &o) {
     if (conn_) PQfinish(conn_);
     conn_ = o.conn_;
+    prepared_ = std::move(o.prepared_);
+    plan_once_ = o.plan_once_;
     o.conn_ = nullptr;
   }
   return *this;
+}
+
+Status Connection::PlanOnce() {
+  RETURN_IF_ERROR(Exec("SET plan_cache_mode = force_generic_plan"));
+  plan_once_ = true;
+  return Status::Ok();
 }
 
 Connection::~Connection() {
@@ -148,8 +156,27 @@ Result<Rows> Connection::Query(const std::string& sql, const std::vector<Param>&
   std::vector<const char*> values;
   values.reserve(params.size());
   for (const Param& p : params) values.push_back(p ? p->c_str() : nullptr);
-  pg_result* res = PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr,
-                                nullptr, 0);
+  pg_result* res = nullptr;
+  if (plan_once_) {
+    auto it = prepared_.find(sql);
+    if (it == prepared_.end()) {
+      if (prepared_.size() >= 512) {  // bounded: statements built from many shapes of query
+        RETURN_IF_ERROR(Exec("DEALLOCATE ALL"));
+        prepared_.clear();
+      }
+      std::string name = std::to_string(prepared_.size());
+      name.insert(name.begin(), 'q');
+      pg_result* made = PQprepare(conn_, name.c_str(), sql.c_str(), static_cast<int>(values.size()), nullptr);
+      const bool ok = made && PQresultStatus(made) == PGRES_COMMAND_OK;
+      Status s = ok ? Status::Ok() : ErrorOf(made, sql.substr(0, 60));
+      if (made) PQclear(made);
+      if (!s.ok()) return s;
+      it = prepared_.emplace(sql, name).first;
+    }
+    res = PQexecPrepared(conn_, it->second.c_str(), static_cast<int>(values.size()), values.data(), nullptr, nullptr, 0);
+  } else {
+    res = PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr, nullptr, 0);
+  }
   const ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
   if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
     Status s = ErrorOf(res, sql.substr(0, 60));

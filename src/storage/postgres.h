@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "util/status.h"
@@ -53,7 +54,10 @@ class Rows {
 class Connection {
  public:
   Connection() = default;
-  Connection(Connection&& o) noexcept : conn_(o.conn_) { o.conn_ = nullptr; }
+  Connection(Connection&& o) noexcept
+      : conn_(o.conn_), prepared_(std::move(o.prepared_)), plan_once_(o.plan_once_) {
+    o.conn_ = nullptr;
+  }
   Connection& operator=(Connection&& o) noexcept;
   ~Connection();
 
@@ -71,6 +75,11 @@ class Connection {
   Status Exec(std::string_view sql);
   // Runs one statement with $1, $2, ... bound to `params`.
   Result<Rows> Query(const std::string& sql, const std::vector<Param>& params = {});
+  // From now on, Query prepares each statement once and reuses one generic
+  // plan for it: a query over many partitions can take longer to plan than
+  // to run. For connections that serve reads (the writer's statements plan
+  // better knowing their arrays).
+  Status PlanOnce();
   // A single integer (the first column of the first row; NotFound if none).
   Result<int64_t> QueryInt(const std::string& sql, const std::vector<Param>& params = {});
   // LISTENs on `channel` (an identifier).
@@ -87,6 +96,8 @@ class Connection {
   explicit Connection(pg_conn* c) : conn_(c) {}
   Status ErrorOf(pg_result* res, std::string_view what) const;
   pg_conn* conn_ = nullptr;
+  std::unordered_map<std::string, std::string> prepared_;  // SQL -> statement name
+  bool plan_once_ = false;
 };
 
 // `bytes` as bytea's hex input form ("\x0a1b..."), for a Param.

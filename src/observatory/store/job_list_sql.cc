@@ -109,23 +109,25 @@ Result<JobListSql> BuildJobListSql(const JobQuery& q, const Scope& scope, int64_
     if (*id == 0) return out;  // no job ever had this tag
     tag_ids.push_back(*id);
   }
-  // With a tag, the first tag's index rows drive the query in time order.
+  // With a tag, the first tag's index rows drive the query in time order;
+  // `driving` holds the clauses on them, `where` those on the jobs.
   const std::string start = tag_ids.empty() ? "j.start_ns" : "t0.start_ns";
   const std::string id_col = tag_ids.empty() ? "j.id" : "t0.job_id";
-  std::string from = "jobs j";
-  if (!tag_ids.empty()) {
-    from = "job_tags t0 JOIN jobs j ON j.start_ns = t0.start_ns AND j.id = t0.job_id";
-    where.Add("t0.tag_id = " + where.Param(tag_ids[0]));
-  }
+  std::vector<std::string> driving;
+  auto on_start = [&](std::string clause) {
+    if (tag_ids.empty()) where.Add(std::move(clause));
+    else driving.push_back(std::move(clause));
+  };
+  if (!tag_ids.empty()) driving.push_back("t0.tag_id = " + where.Param(tag_ids[0]));
   for (size_t i = 1; i < tag_ids.size(); ++i)
     where.Add("EXISTS (SELECT 1 FROM job_tags t WHERE t.tag_id = " + where.Param(tag_ids[i]) +
               " AND t.start_ns = j.start_ns AND t.job_id = j.id)");
-  if (q.since_ns > 0) where.Add(start + " >= " + where.Param(q.since_ns));
-  if (q.until_ns < INT64_MAX) where.Add(start + " < " + where.Param(q.until_ns));
+  if (q.since_ns > 0) on_start(start + " >= " + where.Param(q.since_ns));
+  if (q.until_ns < INT64_MAX) on_start(start + " < " + where.Param(q.until_ns));
   if (q.before_start_ns < INT64_MAX) {
     std::string bs = where.Param(q.before_start_ns);
-    where.Add("(" + start + " < " + bs + " OR (" + start + " = " + bs + " AND " + id_col + " < " +
-              where.Param(q.before_id) + "))");
+    on_start("(" + start + " < " + bs + " OR (" + start + " = " + bs + " AND " + id_col + " < " +
+             where.Param(q.before_id) + "))");
   }
   if (!q.kind.empty()) where.Add("j.kind = " + where.Param(q.kind));
   // Lost jobs are running ones whose last update is too old.
@@ -144,8 +146,25 @@ Result<JobListSql> BuildJobListSql(const JobQuery& q, const Scope& scope, int64_
     if (!scope_error.ok()) return scope_error;
     return out;
   }
-  out.sql = "SELECT " + JobColumns("j.") + " FROM " + from + where.Sql() + " ORDER BY " + start + " DESC, " + id_col +
-            " DESC LIMIT " + std::to_string(out.limit + 1);
+  std::string from = "jobs j" + where.Sql();
+  if (!tag_ids.empty()) {
+    std::string drive;
+    for (const auto& c : driving) drive += (drive.empty() ? " WHERE " : " AND ") + c;
+    const std::string match = "j.start_ns = t0.start_ns AND j.id = t0.job_id";
+    if (dialect == SqlDialect::kSqlite) {
+      from = "job_tags t0 JOIN jobs j ON " + match + drive + (where.Sql().empty() ? "" : " AND" + where.Sql().substr(6));
+    } else {
+      // Each tag row looks up its job (a nested loop, in the tag index's
+      // order, so the LIMIT stops it early). Joined plainly, or with a
+      // subquery it may flatten (OFFSET 0 keeps it whole), PostgreSQL
+      // misjudges the two-column match as near-empty and hashes every job.
+      std::string inner = where.Sql();
+      inner = inner.empty() ? " WHERE " + match : inner + " AND " + match;
+      from = "job_tags t0 CROSS JOIN LATERAL (SELECT * FROM jobs j" + inner + " OFFSET 0) j" + drive;
+    }
+  }
+  out.sql = "SELECT " + JobColumns("j.") + " FROM " + from + " ORDER BY " + start + " DESC, " + id_col + " DESC LIMIT " +
+            std::to_string(out.limit + 1);
   return out;
 }
 

@@ -63,6 +63,7 @@ PostgresSpanStore::Impl::Conn::Conn(Impl* impl) : impl_(impl) {
     return;
   }
   c_ = std::move(*c);
+  status_ = c_.PlanOnce();  // reads plan once per statement, not per query
 }
 
 PostgresSpanStore::Impl::Conn::~Conn() {
