@@ -25,7 +25,8 @@ Status SqliteSpanStore::Impl::RejectForeignReplacements(IngestBatch& batch, cons
     st->Reset();
     return s;
   };
-  for (const auto& [tid, ids] : rule.incoming()) {
+  for (const auto& incoming : rule.incoming()) {
+    const trace::TraceId& tid = incoming.first;  // a lambda may not capture a structured binding (C++20)
     chunks->BindBlob(1, tid.data(), tid.size());
     Status s = each(chunks, [&](sql::Stmt& r) { return rule.CheckChunk(tid, r.Blob(1), static_cast<uint64_t>(r.Int(0))); });
     if (!s.ok()) return s;
