@@ -156,9 +156,12 @@ TEST_P(QueryTest, TheApiAnswersEachHandlerWithinTheCallersScope) {
 }
 
 TEST_P(QueryTest, TrendsGroupByATagAndKeepToTheScope) {
-  Write(1, "rg-a", 3 * kHour, 10);
-  Write(2, "rg-a", 3 * kHour - 60 * kSecond, 30);
-  Write(3, "rg-b", 3 * kHour, 100);
+  // Ten minutes into the hour that began about three hours ago: the jobs a
+  // minute apart share an hour whatever the clock says.
+  const int64_t ago = now_ - ((now_ - 3 * kHour) / kHour * kHour + 10 * 60 * kSecond);
+  Write(1, "rg-a", ago, 10);
+  Write(2, "rg-a", ago - 60 * kSecond, 30);
+  Write(3, "rg-b", ago, 100);
   TrendQuery q;
   q.metric = TrendMetric::kDuration;
   q.group_by = semconv::kAzureResourceGroupName;
