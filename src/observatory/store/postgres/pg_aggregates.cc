@@ -10,9 +10,7 @@
 #include "observatory/store/source_state.h"
 
 namespace backspan::observatory {
-namespace {
-
-Status FlushRollups(pg::Connection& wdb, const char* table, const char* period, const Rollups& rollups) {
+Status AddToRollups(pg::Connection& wdb, const char* table, const char* period, const Rollups& rollups) {
   if (rollups.empty()) return Status::Ok();
   // One additive upsert, rows locked in the map's order (every replica's).
   std::vector<std::string> keys, kinds, groups, values, hist;
@@ -50,7 +48,7 @@ Status FlushRollups(pg::Connection& wdb, const char* table, const char* period, 
   return up.status();
 }
 
-Status FlushCounts(pg::Connection& wdb, const AggregateDeltas& deltas) {
+Status AddToJobCounts(pg::Connection& wdb, const AggregateDeltas& deltas) {
   std::vector<std::string> kinds, statuses;
   std::vector<int64_t> counts;
   for (const auto& [key, n] : deltas.counts) {
@@ -63,6 +61,8 @@ Status FlushCounts(pg::Connection& wdb, const AggregateDeltas& deltas) {
                       {pg::ArrayOf(kinds), pg::ArrayOf(statuses), pg::ArrayOf(counts)});
   return up.status();
 }
+
+namespace {
 
 Status FlushSources(pg::Connection& wdb, const std::vector<const JobRecord*>& jobs) {
   if (jobs.empty()) return Status::Ok();
@@ -103,9 +103,9 @@ Status AddCounted(pg::Connection& wdb, const std::vector<CountedJob>& counted) {
     deltas.Add(c.job, c.sign);
     if (c.to_source && c.sign > 0 && !c.job.source_key.empty()) to_sources.push_back(&c.job);
   }
-  RETURN_IF_ERROR(FlushRollups(wdb, "rollups", "hour", deltas.hourly));
-  RETURN_IF_ERROR(FlushRollups(wdb, "rollups_daily", "day", deltas.daily));
-  RETURN_IF_ERROR(FlushCounts(wdb, deltas));
+  RETURN_IF_ERROR(AddToRollups(wdb, "rollups", "hour", deltas.hourly));
+  RETURN_IF_ERROR(AddToRollups(wdb, "rollups_daily", "day", deltas.daily));
+  RETURN_IF_ERROR(AddToJobCounts(wdb, deltas));
   return FlushSources(wdb, to_sources);
 }
 

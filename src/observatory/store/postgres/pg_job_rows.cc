@@ -91,6 +91,26 @@ Result<std::map<Tag, int64_t>> TagIds(pg::Connection& db, std::map<Tag, int64_t>
 
 }  // namespace
 
+Status InsertChunks(pg::Connection& db, const std::vector<const TraceChunk*>& chunks) {
+  if (chunks.empty()) return Status::Ok();
+  std::vector<std::string> traces, bodies;
+  std::vector<int64_t> starts, counts, raw_lengths;
+  for (const TraceChunk* c : chunks) {
+    traces.push_back(Hex(trace::IdBytes(c->trace_id)));
+    starts.push_back(c->start_ns);
+    counts.push_back(c->span_count);
+    raw_lengths.push_back(static_cast<int64_t>(c->raw_length));
+    bodies.push_back(Hex(c->body));
+  }
+  return db
+      .Query("INSERT INTO span_chunks (trace_id, start_ns, span_count, raw_length, body) "
+             "SELECT decode(t, 'hex'), s, c, r, decode(b, 'hex') "
+             "FROM unnest($1::text[], $2::bigint[], $3::int[], $4::bigint[], $5::text[]) AS u(t, s, c, r, b)",
+             {pg::ArrayOf(traces), pg::ArrayOf(starts), pg::ArrayOf(counts), pg::ArrayOf(raw_lengths),
+              pg::ArrayOf(bodies)})
+      .status();
+}
+
 Status InsertJobs(pg::Connection& db, const std::vector<JobRow*>& jobs, int64_t updated_ns) {
   if (jobs.empty()) return Status::Ok();
   JobColumnsArrays rows;

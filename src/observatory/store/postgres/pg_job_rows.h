@@ -1,4 +1,4 @@
-// The jobs table and its tag index as the PostgreSQL store writes them:
+// The span chunks, the jobs table and its tag index as the PostgreSQL store writes them:
 // shared by the writer (pg_jobs.cc) and the import of a SQLite store
 // (store_import.cc).
 #pragma once
@@ -11,6 +11,10 @@
 #include "storage/postgres.h"
 
 namespace backspan::observatory {
+
+// Inserts span chunks in one statement, in order (the trace view reads
+// them by id).
+Status InsertChunks(pg::Connection& db, const std::vector<const TraceChunk*>& chunks);
 
 // Inserts `jobs` in one statement (ON CONFLICT DO NOTHING), each with
 // updated_ns `updated_ns` (0: its own); sets the id of each one inserted and

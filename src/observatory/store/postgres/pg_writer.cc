@@ -8,6 +8,7 @@
 
 #include "observatory/store/agent_record.h"
 #include "observatory/store/job_list_sql.h"
+#include "observatory/store/postgres/pg_job_rows.h"
 #include "observatory/store/postgres/postgres_span_store_impl.h"
 #include "observatory/store/postgres/schema.h"
 #include "observatory/store/write_rule.h"
@@ -341,23 +342,9 @@ Status PostgresSpanStore::Impl::RejectForeignReplacements(IngestBatch& batch, co
 }
 
 Status PostgresSpanStore::Impl::ApplySpans(const IngestBatch& batch) {
-  if (!batch.chunks.empty()) {
-    std::vector<std::string> traces, bodies;
-    std::vector<int64_t> starts, counts, raw_lengths;
-    for (const TraceChunk& c : batch.chunks) {
-      traces.push_back(Hex(trace::IdBytes(c.trace_id)));
-      starts.push_back(c.start_ns);
-      counts.push_back(c.span_count);
-      raw_lengths.push_back(static_cast<int64_t>(c.raw_length));
-      bodies.push_back(Hex(c.body));
-    }
-    auto ins = wdb.Query(
-        "INSERT INTO span_chunks (trace_id, start_ns, span_count, raw_length, body) "
-        "SELECT decode(t, 'hex'), s, c, r, decode(b, 'hex') "
-        "FROM unnest($1::text[], $2::bigint[], $3::int[], $4::bigint[], $5::text[]) AS u(t, s, c, r, b)",
-        {pg::ArrayOf(traces), pg::ArrayOf(starts), pg::ArrayOf(counts), pg::ArrayOf(raw_lengths), pg::ArrayOf(bodies)});
-    if (!ins.ok()) return ins.status();
-  }
+  std::vector<const TraceChunk*> chunks;
+  for (const TraceChunk& c : batch.chunks) chunks.push_back(&c);
+  RETURN_IF_ERROR(InsertChunks(wdb, chunks));
   // Finished spans retire their in-progress snapshots; the batch's own
   // snapshots (deduplicated: the last one wins) replace older ones, unless
   // the span's job has already finished (a late snapshot).

@@ -32,6 +32,10 @@ JobRow ReadJob(const pg::Rows& rows, int r);
 // Adds up to 200 rows of aggregate_deltas (any replica's, skipping those
 // another is adding) to rollups, counters and sources, in a transaction.
 Status AddDeferred(pg::Connection& db);
+// Adds `rollups` to `table` (rollups or rollups_daily, whose period column
+// is `period`) and the counts of `deltas` to job_counts: additive upserts.
+Status AddToRollups(pg::Connection& db, const char* table, const char* period, const Rollups& rollups);
+Status AddToJobCounts(pg::Connection& db, const AggregateDeltas& deltas);
 // The same if any are waiting, before a read of the aggregates: a
 // server's trends and counts include every write it answered.
 Status AddPendingBeforeRead(pg::Connection& db);

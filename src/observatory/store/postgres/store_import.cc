@@ -70,25 +70,14 @@ Result<bool> PostgresStoreImport::HoldsOtherData() {
 
 Status PostgresStoreImport::ImportChunks(const std::vector<StoredChunk>& chunks) {
   if (chunks.empty()) return Status::Ok();
-  std::vector<int64_t> starts, counts, raw_lengths;
-  std::vector<std::string> traces, bodies;
+  std::vector<const TraceChunk*> rows;
+  std::vector<int64_t> starts;
   for (const StoredChunk& c : chunks) {
-    traces.push_back(Hex(trace::IdBytes(c.chunk.trace_id)));
+    rows.push_back(&c.chunk);
     starts.push_back(c.chunk.start_ns);
-    counts.push_back(c.chunk.span_count);
-    raw_lengths.push_back(static_cast<int64_t>(c.chunk.raw_length));
-    bodies.push_back(Hex(c.chunk.body));
   }
   RETURN_IF_ERROR(impl_->EnsureDays(starts));
-  return impl_->InTransaction("chunks", chunks.back().id, [&]() -> Status {
-    return impl_->db
-        .Query("INSERT INTO span_chunks (trace_id, start_ns, span_count, raw_length, body) "
-               "SELECT decode(t, 'hex'), s, c, r, decode(b, 'hex') "
-               "FROM unnest($1::text[], $2::bigint[], $3::int[], $4::bigint[], $5::text[]) AS u(t, s, c, r, b)",
-               {pg::ArrayOf(traces), pg::ArrayOf(starts), pg::ArrayOf(counts), pg::ArrayOf(raw_lengths),
-                pg::ArrayOf(bodies)})
-        .status();
-  });
+  return impl_->InTransaction("chunks", chunks.back().id, [&] { return InsertChunks(impl_->db, rows); });
 }
 
 Status PostgresStoreImport::ImportJobs(std::vector<JobRow> jobs) {
@@ -128,38 +117,14 @@ Status PostgresStoreImport::ImportDerived(const DerivedTables& t) {
                                {pg::ArrayOf(spans), pg::ArrayOf(traces), pg::ArrayOf(updated), pg::ArrayOf(bodies)})
                           .status());
     }
-    for (const auto& [table, period, daily] : {std::tuple{"rollups", "hour", false}, std::tuple{"rollups_daily", "day", true}}) {
-      std::vector<std::string> keys, kinds, groups, values, hist;
-      std::vector<int64_t> starts, jobs, ok, partial, failed, added, total;
-      std::vector<double> durations;
-      for (const StoredRollup& r : t.rollups) {
-        if (r.daily != daily) continue;
-        keys.push_back(r.key.tag_key);
-        starts.push_back(r.key.start);
-        kinds.push_back(r.key.kind);
-        groups.push_back(r.key.resource_group);
-        values.push_back(r.key.tag_value);
-        jobs.push_back(r.value.jobs);
-        ok.push_back(r.value.ok);
-        partial.push_back(r.value.partial);
-        failed.push_back(r.value.failed);
-        durations.push_back(r.value.duration_sum);
-        added.push_back(r.value.bytes_added);
-        total.push_back(r.value.bytes_total);
-        hist.push_back(pg::ArrayOf(r.value.durations.Dense()));
-      }
-      RETURN_IF_ERROR(db.Query(std::string("INSERT INTO ") + table + " (tag_key, " + period +
-                                   ", kind, resource_group, tag_value, jobs, ok, partial, failed, duration_sum, "
-                                   "bytes_added, bytes_total, hist) SELECT k, s, kd, rg, v, j, o, p, f, d, ba, bt, "
-                                   "h::bigint[] FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], "
-                                   "$6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::float8[], $11::bigint[], "
-                                   "$12::bigint[], $13::text[]) AS u(k, s, kd, rg, v, j, o, p, f, d, ba, bt, h)",
-                               {pg::ArrayOf(keys), pg::ArrayOf(starts), pg::ArrayOf(kinds), pg::ArrayOf(groups),
-                                pg::ArrayOf(values), pg::ArrayOf(jobs), pg::ArrayOf(ok), pg::ArrayOf(partial),
-                                pg::ArrayOf(failed), pg::ArrayOf(durations), pg::ArrayOf(added), pg::ArrayOf(total),
-                                pg::ArrayOf(hist)})
-                          .status());
-    }
+    // Into emptied tables, adding is copying.
+    Rollups hourly, daily;
+    for (const StoredRollup& r : t.rollups) (r.daily ? daily : hourly)[r.key] = r.value;
+    RETURN_IF_ERROR(AddToRollups(db, "rollups", "hour", hourly));
+    RETURN_IF_ERROR(AddToRollups(db, "rollups_daily", "day", daily));
+    AggregateDeltas counted;
+    for (const JobCount& c : t.counts) counted.counts[{c.kind, c.status}] = c.count;
+    RETURN_IF_ERROR(AddToJobCounts(db, counted));
     std::vector<std::string> keys, states;
     std::vector<int64_t> last;
     for (const StoredSource& s : t.sources) {
@@ -170,17 +135,6 @@ Status PostgresStoreImport::ImportDerived(const DerivedTables& t) {
     RETURN_IF_ERROR(db.Query("INSERT INTO sources (key, state, last_job_ns) SELECT * FROM unnest($1::text[], $2::text[], "
                              "$3::bigint[])",
                              {pg::ArrayOf(keys), pg::ArrayOf(states), pg::ArrayOf(last)})
-                        .status());
-    std::vector<std::string> kinds, statuses;
-    std::vector<int64_t> counts;
-    for (const JobCount& c : t.counts) {
-      kinds.push_back(c.kind);
-      statuses.push_back(c.status);
-      counts.push_back(c.count);
-    }
-    RETURN_IF_ERROR(db.Query("INSERT INTO job_counts (kind, status, count) SELECT * FROM unnest($1::text[], $2::text[], "
-                             "$3::bigint[])",
-                             {pg::ArrayOf(kinds), pg::ArrayOf(statuses), pg::ArrayOf(counts)})
                         .status());
     std::vector<std::string> names, bodies;
     std::vector<int64_t> sent;
