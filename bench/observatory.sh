@@ -108,13 +108,15 @@ for r in 1 2; do
   replica_pids+=($!)
   urls+=("$(first_json_field "$work/listen$r" url)")
 done
-# Half the jobs through each replica at once; spans/s over the wall time of both.
+# The jobs split between the replicas as a load balancer would (every
+# host's jobs through both, in about the order of time), sent at once;
+# spans/s over the wall time of both.
 ingest_both() {  # first_job jobs
-  local half=$(($2 / 2)) t0 t1 spans=0
+  local t0 t1
   t0=$(date +%s.%N)
-  "$load" ingest "${urls[0]}" --jobs "$half" --first-job "$1" --total-jobs "$total" --connections 4 >"$work/in1" &
+  "$load" ingest "${urls[0]}" --jobs "$2" --first-job "$1" --total-jobs "$total" --connections 4 --share 0 --of 2 >"$work/in1" &
   local l1=$!
-  "$load" ingest "${urls[1]}" --jobs "$half" --first-job $(($1 + half)) --total-jobs "$total" --connections 4 >"$work/in2" &
+  "$load" ingest "${urls[1]}" --jobs "$2" --first-job "$1" --total-jobs "$total" --connections 4 --share 1 --of 2 >"$work/in2" &
   local l2=$!
   wait $l1 $l2
   t1=$(date +%s.%N)

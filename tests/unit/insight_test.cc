@@ -55,6 +55,27 @@ void Stretch(JobPoint& j, double factor) {
   j.end_ns = j.start_ns + static_cast<int64_t>(static_cast<double>(j.end_ns - j.start_ns) * factor);
 }
 
+TEST(RobustStatsTest, SignificantSlopeIsTheilSensWhenItsIntervalExcludesZero) {
+  std::mt19937_64 rng(7);
+  std::normal_distribution<double> noise(0, 1);
+  int trends = 0;
+  for (int trial = 0; trial < 2000; ++trial) {
+    const int n = 3 + trial % 40;
+    const double slope = (trial % 3 == 0) ? 0 : 0.05 * (trial % 7 - 3);
+    std::vector<double> x, y;
+    for (int i = 0; i < n; ++i) {
+      x.push_back(trial % 5 == 0 ? i / 2 : i);  // some equal x
+      y.push_back(slope * x.back() + noise(rng));
+    }
+    const Line line = TheilSen(x, y);
+    const double expected = line.ok && (line.slope_low > 0 || line.slope_high < 0) ? line.slope : 0;
+    trends += expected != 0;
+    ASSERT_EQ(SignificantSlope(x, y), expected) << "trial " << trial;
+  }
+  EXPECT_GT(trends, 100);  // both branches were taken
+  EXPECT_LT(trends, 1900);
+}
+
 TEST(RobustStatsTest, OneBadValueCannotMoveThem) {
   EXPECT_DOUBLE_EQ(Median({3, 1, 2}), 2);
   EXPECT_DOUBLE_EQ(Median({4, 1, 3, 2}), 2.5);

@@ -114,8 +114,7 @@ Judged JudgeMetric(const Metric& m, const std::vector<JobPoint>& jobs, size_t i,
     logs.push_back(log_of(k));
   }
   // A trend counts only when most pairs agree on its sign.
-  const Line line = TheilSen(days, logs);
-  const double slope = line.ok && (line.slope_low > 0 || line.slope_high < 0) ? line.slope : 0;
+  const double slope = SignificantSlope(days, logs);
   auto detrended = [&](size_t k) {
     return log_of(k) - slope * static_cast<double>(jobs[k].start_ns - t) / 86400e9;
   };

@@ -25,6 +25,9 @@ struct Line {
   double At(double x) const { return intercept + slope * x; }
 };
 Line TheilSen(const std::vector<double>& x, const std::vector<double>& y);
+// TheilSen(x, y).slope when its interval excludes zero (most pairs agree
+// on the sign), else 0; cheaper when there is no trend, as is usual.
+double SignificantSlope(const std::vector<double>& x, const std::vector<double>& y);
 
 // P(X >= k) for X ~ Binomial(n, p).
 double BinomialTail(int n, int k, double p);

@@ -29,11 +29,15 @@ std::string Hex(std::string_view bytes);
 std::vector<pg::Param> ParamsOf(const Where& where);
 // Row `r` of a SELECT of JobColumns().
 JobRow ReadJob(const pg::Rows& rows, int r);
-// Adds up to 200 rows of aggregate_deltas (any replica's, skipping those
-// another is adding) to rollups, counters and sources, in a transaction.
+// Taken (a transaction-level advisory lock) by whatever writes rollups,
+// counters and sources: they are read, added to and written back whole.
+inline constexpr const char* kLockAggregates = "SELECT pg_advisory_xact_lock(7074249406101771529)";
+// Adds up to 200 rows of aggregate_deltas (any replica's) to rollups,
+// counters and sources, in a transaction holding kLockAggregates.
 Status AddDeferred(pg::Connection& db);
 // Adds `rollups` to `table` (rollups or rollups_daily, whose period column
-// is `period`) and the counts of `deltas` to job_counts: additive upserts.
+// is `period`) and the counts of `deltas` to job_counts, in a transaction
+// that holds kLockAggregates.
 Status AddToRollups(pg::Connection& db, const char* table, const char* period, const Rollups& rollups);
 Status AddToJobCounts(pg::Connection& db, const AggregateDeltas& deltas);
 // The same if any are waiting, before a read of the aggregates: a

@@ -16,7 +16,7 @@
 namespace backspan::observatory::postgres {
 
 // The schema this build writes.
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 
 // The tables partitioned by day, on start_ns.
 inline constexpr const char* kDailyTables[] = {"span_chunks", "jobs", "job_tags"};

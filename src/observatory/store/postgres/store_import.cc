@@ -100,6 +100,7 @@ Status PostgresStoreImport::ImportJobs(std::vector<JobRow> jobs) {
 Status PostgresStoreImport::ImportDerived(const DerivedTables& t) {
   return impl_->InTransaction("derived", 1, [&]() -> Status {
     pg::Connection& db = impl_->db;
+    RETURN_IF_ERROR(db.Query(kLockAggregates).status());
     RETURN_IF_ERROR(db.Exec("DELETE FROM live_spans; DELETE FROM rollups; DELETE FROM rollups_daily; "
                             "DELETE FROM sources; DELETE FROM job_counts; DELETE FROM agents"));
     {
