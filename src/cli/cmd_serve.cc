@@ -22,6 +22,7 @@
 #include "observatory/api/server.h"
 #include "observatory/forward/forwarder.h"
 #include "observatory/forward/forwarding_store.h"
+#include "observatory/replicas/config_mirror.h"
 #include "observatory/store/postgres/postgres_span_store.h"
 #include "observatory/store/sqlite/sqlite_span_store.h"
 #include "trace/export/job_history.h"
@@ -187,6 +188,30 @@ Result<std::unique_ptr<observatory::PlanBook>> LoadPlans(const ServeCommand& c, 
   return plans;
 }
 
+// With a store replicas share, the files the API writes (the access
+// configuration, the plans) are kept in step across replicas: the shared
+// copy replaces this replica's file now, before it is read.
+Result<std::vector<observatory::ConfigMirrorLoop::Entry>> ShareConfigFiles(const GlobalOptions& g, const ServeCommand& c,
+                                                                           observatory::SharedState* docs, Env* env) {
+  std::vector<observatory::ConfigMirrorLoop::Entry> entries;
+  if (!docs) return entries;
+  auto add = [&](const std::string& path, const char* name, observatory::ConfigMirror::Validate validate) -> Status {
+    if (path.empty()) return Status::Ok();
+    auto mirror = std::make_unique<observatory::ConfigMirror>(env, path, name, docs, std::move(validate));
+    auto note = mirror->Start();
+    if (!note.ok()) return note.status();
+    if (!note->empty() && !g.quiet) std::fprintf(stderr, "note: %s\n", note->c_str());
+    entries.push_back({std::move(mirror), nullptr});
+    return Status::Ok();
+  };
+  RETURN_IF_ERROR(add(c.access_config, "access configuration",
+                      [](std::string_view text) { return auth::AccessPolicy::Parse(text).status(); }));
+  RETURN_IF_ERROR(add(c.plans, "plans file", [p = c.plans](std::string_view text) {
+    return observatory::ParsePlans(text, p).status();
+  }));
+  return entries;
+}
+
 // SIGINT and SIGTERM stop the server from a thread of their own; blocked
 // before any thread starts, so every thread inherits the mask.
 sigset_t BlockStopSignals() {
@@ -255,6 +280,11 @@ int RunServe(const GlobalOptions& g, const ServeCommand& c) {
   if (Status st = CheckAuthenticationChoice(c, so.host); !st.ok()) return Usage(st.message());
 
   Env* env = Env::Default();
+  auto store = store_options.uri.empty() ? observatory::SqliteSpanStore::Open(store_options, env)
+                                         : observatory::PostgresSpanStore::Open(store_options, env);
+  if (!store.ok()) return Fatal(store.status());
+  auto shared_files = ShareConfigFiles(g, c, (*store)->Shared(), env);
+  if (!shared_files.ok()) return Fatal(shared_files.status());
   auto access = OpenAccessControl(c, store_options.dir, env);
   if (!access.ok()) return Fatal(access.status());
   so.access = access->get();
@@ -275,9 +305,11 @@ int RunServe(const GlobalOptions& g, const ServeCommand& c) {
     if (!d.ok()) return Usage(d.status().message());
     destinations.push_back(std::move(*d));
   }
-  auto store = store_options.uri.empty() ? observatory::SqliteSpanStore::Open(store_options, env)
-                                         : observatory::PostgresSpanStore::Open(store_options, env);
-  if (!store.ok()) return Fatal(store.status());
+  // The access control reloads an edited file by itself; the plans are told.
+  for (auto& e : *shared_files)
+    if (e.mirror->path() == c.plans) e.on_replaced = [book = plans->get()] { (void)book->Reload(); };
+  std::optional<observatory::ConfigMirrorLoop> mirrors;
+  if (!shared_files->empty()) mirrors.emplace(std::move(*shared_files));
   observatory::SpanStore* writes_to = store->get();
   std::unique_ptr<observatory::Forwarding> forwarding;
   std::unique_ptr<observatory::ForwardingStore> forwarding_store;

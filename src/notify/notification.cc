@@ -75,4 +75,38 @@ std::string Notification::ToJson() const {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+std::string EncodeEvent(const Event& e) {
+  nlohmann::json tags = nlohmann::json::object();
+  for (const auto& [k, v] : e.tags) tags[k] = v;
+  return nlohmann::json{{"kind", EventKindName(e.kind)}, {"key", e.key}, {"host", e.host}, {"paths", e.paths},
+                        {"resource_group", e.resource_group}, {"job_kind", e.job_kind}, {"tags", tags},
+                        {"trace_id", e.trace_id}, {"job_id", e.job_id}, {"detail", e.detail}, {"time_ns", e.time_ns}}
+      .dump();
+}
+
+std::optional<Event> DecodeEvent(std::string_view text) {
+  const auto j = nlohmann::json::parse(text, nullptr, false);
+  if (!j.is_object()) return std::nullopt;
+  auto str = [&](const char* name) {
+    auto it = j.find(name);
+    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  Event e;
+  e.kind = ParseEventKind(str("kind")).value_or(EventKind::kFailure);
+  e.key = str("key");
+  e.host = str("host");
+  e.paths = str("paths");
+  e.resource_group = str("resource_group");
+  e.job_kind = str("job_kind");
+  if (auto t = j.find("tags"); t != j.end() && t->is_object())
+    for (const auto& [k, v] : t->items())
+      if (v.is_string()) e.tags.emplace_back(k, v.get<std::string>());
+  e.trace_id = str("trace_id");
+  e.job_id = str("job_id");
+  e.detail = str("detail");
+  if (auto t = j.find("time_ns"); t != j.end() && t->is_number_integer()) e.time_ns = t->get<int64_t>();
+  if (e.key.empty()) return std::nullopt;
+  return e;
+}
+
 }  // namespace backspan::notify

@@ -29,6 +29,12 @@ struct Event {
   int64_t time_ns = 0;
 };
 
+// An event as a JSON object, and back (nullopt if `text` is not one, or
+// names no key): how events travel between replicas and rest in the
+// notifier's state.
+std::string EncodeEvent(const Event& e);
+std::optional<Event> DecodeEvent(std::string_view text);
+
 struct Notification {
   Event event;
   std::string incident_id;

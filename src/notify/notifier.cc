@@ -200,51 +200,63 @@ bool Notifier::Drain(int64_t timeout_ms) {
   });
 }
 
-void Notifier::Save() {
-  if (state_path_.empty()) return;
+std::string Notifier::StateJson() const {
   nlohmann::json list = nlohmann::json::array();
   for (const auto& [key, inc] : incidents_) {
-    nlohmann::json tags = nlohmann::json::object();
-    for (const auto& [k, v] : inc.last.tags) tags[k] = v;
-    list.push_back({{"key", key}, {"id", inc.id}, {"opened_ns", inc.opened_ns}, {"notified_ns", inc.notified_ns},
-                    {"kind", EventKindName(inc.last.kind)}, {"host", inc.last.host}, {"paths", inc.last.paths},
-                    {"resource_group", inc.last.resource_group}, {"job_kind", inc.last.job_kind}, {"tags", tags},
-                    {"trace_id", inc.last.trace_id}, {"detail", inc.last.detail}, {"time_ns", inc.last.time_ns}});
+    nlohmann::json i = nlohmann::json::parse(EncodeEvent(inc.last));
+    i["id"] = inc.id;
+    i["opened_ns"] = inc.opened_ns;
+    i["notified_ns"] = inc.notified_ns;
+    list.push_back(std::move(i));
   }
-  (void)WriteFileAtomic(env_, state_path_, AsBytes(nlohmann::json{{"incidents", list}}.dump()));
+  return nlohmann::json{{"incidents", list}}.dump();
+}
+
+void Notifier::Save() {
+  const std::string state = StateJson();
+  if (!state_path_.empty()) (void)WriteFileAtomic(env_, state_path_, AsBytes(state));
+  if (on_state_saved_) on_state_saved_(state);
 }
 
 void Notifier::Load() {
   if (state_path_.empty() || !env_->Exists(state_path_)) return;
   auto bytes = ReadWholeFile(env_, state_path_);
   if (!bytes.ok()) return;
-  const auto j = nlohmann::json::parse(AsText(*bytes), nullptr, false);
+  ParseState(AsText(*bytes));
+}
+
+void Notifier::ParseState(std::string_view text) {
+  incidents_.clear();
+  const auto j = nlohmann::json::parse(text, nullptr, false);
   if (!j.is_object() || !j.contains("incidents") || !j["incidents"].is_array()) return;
-  // A damaged file loses its incidents, never the server: they reopen.
-  try {
+  // A damaged state loses its incidents, never the server: they reopen.
   for (const auto& i : j["incidents"]) {
     if (!i.is_object()) continue;
+    auto last = DecodeEvent(i.dump());
+    auto id = i.find("id");
+    if (!last || id == i.end() || !id->is_string() || id->get<std::string>().empty()) continue;
     Incident inc;
-    inc.id = i.value("id", "");
-    inc.opened_ns = i.value("opened_ns", int64_t{0});
-    inc.notified_ns = i.value("notified_ns", int64_t{0});
-    inc.last.kind = ParseEventKind(i.value("kind", "failure")).value_or(EventKind::kFailure);
-    inc.last.key = i.value("key", "");
-    inc.last.host = i.value("host", "");
-    inc.last.paths = i.value("paths", "");
-    inc.last.resource_group = i.value("resource_group", "");
-    inc.last.job_kind = i.value("job_kind", "");
-    if (i.contains("tags") && i["tags"].is_object())
-      for (const auto& [k, v] : i["tags"].items())
-        if (v.is_string()) inc.last.tags.emplace_back(k, v.get<std::string>());
-    inc.last.trace_id = i.value("trace_id", "");
-    inc.last.detail = i.value("detail", "");
-    inc.last.time_ns = i.value("time_ns", int64_t{0});
-    if (!inc.id.empty() && !inc.last.key.empty()) incidents_[inc.last.key] = std::move(inc);
+    inc.id = id->get<std::string>();
+    inc.last = std::move(*last);
+    auto number = [&](const char* name) {
+      auto it = i.find(name);
+      return it != i.end() && it->is_number_integer() ? it->get<int64_t>() : int64_t{0};
+    };
+    inc.opened_ns = number("opened_ns");
+    inc.notified_ns = number("notified_ns");
+    incidents_[inc.last.key] = std::move(inc);
   }
-  } catch (const nlohmann::json::exception&) {
-    incidents_.clear();
-  }
+}
+
+void Notifier::OnStateSaved(std::function<void(const std::string& state)> fn) {
+  std::lock_guard<std::mutex> lock(mu_);
+  on_state_saved_ = std::move(fn);
+}
+
+void Notifier::RestoreState(std::string_view state) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ParseState(state);
+  if (!state_path_.empty()) (void)WriteFileAtomic(env_, state_path_, AsBytes(StateJson()));
 }
 
 }  // namespace backspan::notify

@@ -14,6 +14,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -35,7 +36,18 @@ struct Delivery {
   int64_t start_ns = 0, end_ns = 0;
 };
 
-class Notifier {
+// Where events go: a notifier, or what carries them to the one that
+// notifies (replicas sharing a store send theirs to the leader's).
+class EventSink {
+ public:
+  virtual ~EventSink() = default;
+  // Queues an event; never blocks.
+  virtual void Publish(Event event) = 0;
+  // Sends the reminders that are due (call now and then).
+  virtual void Remind() = 0;
+};
+
+class Notifier : public EventSink {
  public:
   // `state_path` keeps open incidents across restarts (empty: in memory);
   // `on_delivery` is told of each delivery once it succeeded or was given up.
@@ -46,9 +58,15 @@ class Notifier {
   Status Open();
   // Queues an event; never blocks (past 10,000 queued events, drops and
   // counts). A problem opens or reminds of an incident; kRecovered closes one.
-  void Publish(Event event);
+  void Publish(Event event) override;
   // Sends the reminders that are due (call now and then).
-  void Remind();
+  void Remind() override;
+  // Told of the open incidents (as JSON) each time they change (null:
+  // no longer). Called under the notifier's lock: it must not block.
+  void OnStateSaved(std::function<void(const std::string& state)> fn);
+  // Replaces the open incidents with `state` (as OnStateSaved gave it):
+  // how a replica that starts to lead carries on its predecessor's.
+  void RestoreState(std::string_view state);
 
   struct Stats {
     int64_t events = 0, dropped = 0, notifications = 0, delivered = 0, failed = 0, open_incidents = 0;
@@ -68,13 +86,16 @@ class Notifier {
 
   void Process(const Event& e);
   void Dispatch(const Notification& n);
+  std::string StateJson() const;
   void Save();
   void Load();
+  void ParseState(std::string_view text);
 
   NotifyConfig config_;
   Env* env_;
   std::string state_path_;
   std::function<void(const Delivery&)> on_delivery_;
+  std::function<void(const std::string&)> on_state_saved_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Event> events_;

@@ -2,7 +2,10 @@
 (test_access.py), unchanged, on a PostgreSQL store: every server they start
 gets `--store` with a database of its own on a real PostgreSQL 15."""
 import itertools
+import json
 import os
+import shutil
+import time
 import unittest
 
 import observatory
@@ -49,10 +52,76 @@ class AccessOnPostgresTest(test_access.AccessTest):
         self.assertEqual(p.stdout.count(b"audit log intact"), 1)
         self.assertIn(b"TAMPERED", p.stdout)
 
+    def test_replicas_share_role_assignments_and_plans(self):
+        # A second replica with files of its own: a stale access file, which
+        # the shared configuration replaces at startup.
+        access2, plans2 = os.path.join(self.tmp, "access2.json"), os.path.join(self.tmp, "plans2.json")
+        with open(access2, "w") as f:
+            json.dump({"assignments": []}, f)
+        shutil.copy(self.plans_file, plans2)
+        flags = [{self.access_file: access2, self.plans_file: plans2}.get(x, x) for x in self.obs.flags]
+        store_flags, observatory.STORE_FLAGS = observatory.STORE_FLAGS, None
+        try:
+            second = observatory.Observatory(os.path.join(self.tmp, "obs2"), self.env, *flags)
+        finally:
+            observatory.STORE_FLAGS = store_flags
+        try:
+            def call(server, method, path, client, body=None):
+                headers = {"Authorization": "Bearer " + self.tokens[client], "Content-Type": "application/json"}
+                code, _, out = server.request(method, path, body, headers)
+                return code, out
+
+            def eventually(check, what):
+                deadline = time.time() + 10
+                while not check():
+                    self.assertLess(time.time(), deadline, what)
+                    time.sleep(0.2)
+
+            with open(access2) as f, open(self.access_file) as g:
+                self.assertEqual(json.load(f), json.load(g))
+            self.assertEqual(call(second, "GET", "/api/v1/jobs", "sre-bot")[0], 200)
+
+            # An Owner's assignment through one replica is in force on the other.
+            self.assertEqual(call(second, "GET", "/api/v1/jobs", "nobody")[0], 403)
+            config = json.loads(call(self.obs, "GET", "/api/v1/access", "admin-bot")[1])
+            config["assignments"].append({"principal": "app:nobody", "role": "Backup Reader", "scope": "*"})
+            self.assertEqual(call(self.obs, "PUT", "/api/v1/access", "admin-bot", json.dumps(config).encode())[0], 200)
+            eventually(lambda: call(second, "GET", "/api/v1/jobs", "nobody")[0] == 200, "the grant reached replica 2")
+            with open(access2) as f:
+                self.assertEqual(json.load(f), config)
+
+            # An operator's edit of one replica's file is revoked everywhere.
+            config["assignments"].pop()
+            with open(access2 + ".new", "w") as f:
+                json.dump(config, f)
+            os.replace(access2 + ".new", access2)
+            eventually(lambda: call(self.obs, "GET", "/api/v1/jobs", "nobody")[0] == 403, "the revocation reached replica 1")
+
+            # A broken edit stays in its file: neither replica loses its roles.
+            with open(self.access_file, "w") as f:
+                f.write('{"assignments": [{"principal": "app:x", "role": "Nope"}]}')
+            time.sleep(2.5)
+            for server in (self.obs, second):
+                self.assertEqual(call(server, "GET", "/api/v1/jobs", "sre-bot")[0], 200)
+            with open(access2) as f:
+                self.assertEqual(json.load(f), config)
+
+            # A plan's retention set through replica 2 is what replica 1 shows and runs.
+            code, out = call(second, "PUT", "/api/v1/plans/prod-files/retention", "contrib-prod", b'{"keep-daily": 3}')
+            self.assertEqual(code, 200, out)
+
+            def retention_on_replica_1():
+                plans = json.loads(call(self.obs, "GET", "/api/v1/plans", "admin-bot")[1])["plans"]
+                return [p["retention"] for p in plans if p["name"] == "prod-files"] == [{"keep-daily": 3}]
+            eventually(retention_on_replica_1, "the retention reached replica 1")
+        finally:
+            second.stop()
+
 
 def load_tests(loader, tests, pattern):
     # The web UI's tests look at the pages, not the store: they run once, in test_access.
     return unittest.TestSuite(AccessOnPostgresTest(name) for name in
                               ("test_rbac_matrix", "test_operations_matrix", "test_attacks_get_401_and_are_audited",
                                "test_key_rotation_and_tampered_audit_log",
-                               "test_replicas_keep_an_audit_chain_each_and_verify_checks_every_one"))
+                               "test_replicas_keep_an_audit_chain_each_and_verify_checks_every_one",
+                               "test_replicas_share_role_assignments_and_plans"))

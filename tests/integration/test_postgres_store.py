@@ -267,6 +267,58 @@ class PostgresStoreTest(CliTestCase):
         self.assertTrue(replicas[0].wait_until(lambda: len(leaders()) == 1 and leaders()[0] is not first[0]))
         self.assertIn("backspan_store_leader 1", self.serve().request("GET", "/metrics")[2].decode())  # SQLite: alone
 
+    def test_replicas_notify_as_one_and_a_new_leader_carries_incidents_on(self):
+        from test_agent import WebhookReceiver
+        hook = WebhookReceiver()
+        self.addCleanup(hook.close)
+        notify = os.path.join(self.tmp, "notify.toml")
+        with open(notify, "w") as f:
+            f.write(f'reminder = "0s"\n\n[[channel]]\nname = "ops"\ntype = "webhook"\nurl = "{hook.url}"\n\n'
+                    f'[[rule]]\non = ["failure", "recovered", "anomaly"]\nchannels = ["ops"]\n')
+        uri = self.pg.new_database("notify")
+        replicas = [self.serve("--notify", notify, uri=uri) for _ in range(2)]
+        now = time.time_ns()
+
+        def job(host, ok, minutes_ago):
+            start = now - minutes_ago * 60 * NS
+            attrs = {"backspan.job.kind": "backup", "backspan.paths": ["/srv"], "process.exit.code": 0 if ok else 1}
+            span = json_span(random_hex(16), random_hex(8), "backup", start, start + 30 * NS, attrs=attrs,
+                             status=0 if ok else 2, message="" if ok else "repository unreachable")
+            return span_request([span], {"service.name": "backspan", "host.name": host})
+
+        def sent(kind=None):
+            return [e for e in hook.events() if kind is None or e["event"] == kind]
+
+        # A failure heard by one replica, another by the other: one incident, one notification.
+        self.post(replicas[0], job("web-1", False, 50))
+        self.assertTrue(replicas[0].wait_until(lambda: sent("failure"), 20))
+        self.post(replicas[1], job("web-1", False, 40))
+        # The anomaly every replica finds is told once.
+        self.post(replicas[1], anomaly_request(now))
+        self.assertTrue(replicas[0].wait_until(lambda: sent("anomaly"), 30))
+        time.sleep(2)
+        self.assertEqual([e["event"] for e in sent()], ["failure", "anomaly"], sent())
+        incident = sent("failure")[0]["incident_id"]
+
+        # The leader dies with the incident open; the other leads, and the
+        # success it hears of closes that very incident.
+        def leader():
+            for r in replicas:
+                if r.proc.poll() is None and "\nbackspan_store_leader 1" in r.request("GET", "/metrics")[2].decode():
+                    return r
+            return None
+        self.assertTrue(replicas[0].wait_until(lambda: leader() is not None))
+        first = leader()
+        first.proc.kill()
+        first.proc.wait()
+        survivor = replicas[1] if first is replicas[0] else replicas[0]
+        self.assertTrue(survivor.wait_until(lambda: leader() is survivor, 20))
+        self.post(survivor, job("web-1", True, 30))
+        self.assertTrue(survivor.wait_until(lambda: sent("recovered"), 20))
+        time.sleep(1)
+        self.assertEqual([e["event"] for e in sent()], ["failure", "anomaly", "recovered"], sent())
+        self.assertEqual(sent("recovered")[0]["incident_id"], incident)
+
     def test_a_postgresql_restart_is_503s_then_recovery_without_loss(self):
         uri = self.pg.new_database("restarted")
         a, b = self.serve(uri=uri), self.serve(uri=uri)

@@ -171,9 +171,9 @@ void RecordDelivery(ExternalSpanWriter* writer, const notify::Delivery& d) {
   (void)writer->Store({es});
 }
 
-ExpectationWatcher::ExpectationWatcher(SpanStore* store, notify::Notifier* notifier, Env* env, int64_t interval_seconds,
+ExpectationWatcher::ExpectationWatcher(SpanStore* store, notify::EventSink* events, Env* env, int64_t interval_seconds,
                                        int64_t default_stale_ns)
-    : store_(store), notifier_(notifier), env_(env), interval_seconds_(interval_seconds), default_stale_ns_(default_stale_ns) {
+    : store_(store), events_(events), env_(env), interval_seconds_(interval_seconds), default_stale_ns_(default_stale_ns) {
   thread_ = std::thread([this] {
     std::unique_lock<std::mutex> lock(mu_);
     while (!cv_.wait_for(lock, std::chrono::seconds(interval_seconds_), [&] { return stop_; })) {
@@ -222,9 +222,9 @@ void ExpectationWatcher::CheckOnce() {
       e.detail = why;
       e.trace_id.clear();  // the last job is not what is wrong
     }
-    notifier_->Publish(std::move(e));
+    events_->Publish(std::move(e));
   }
-  notifier_->Remind();
+  events_->Remind();
 }
 
 }  // namespace backspan::observatory

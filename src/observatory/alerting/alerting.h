@@ -49,7 +49,7 @@ void RecordDelivery(ExternalSpanWriter* writer, const notify::Delivery& d);
 class ExpectationWatcher {
  public:
   // Checks the sources every `interval_seconds` in a thread of its own.
-  ExpectationWatcher(SpanStore* store, notify::Notifier* notifier, Env* env, int64_t interval_seconds,
+  ExpectationWatcher(SpanStore* store, notify::EventSink* events, Env* env, int64_t interval_seconds,
                      int64_t default_stale_ns);
   ~ExpectationWatcher();
   // One check, now (the thread's body; tests call it).
@@ -57,7 +57,7 @@ class ExpectationWatcher {
 
  private:
   SpanStore* store_;
-  notify::Notifier* notifier_;
+  notify::EventSink* events_;
   Env* env_;
   int64_t interval_seconds_, default_stale_ns_;
   std::mutex mu_;

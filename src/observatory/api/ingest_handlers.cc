@@ -144,7 +144,7 @@ void HandleOtlp(ServerContext& ctx, http::Request& req, http::Response& res, boo
     if (rejection.empty()) rejection = written->rejection;
     // Queued, never waited for: a slow channel does not slow ingest.
     if (!written->rejected)
-      for (auto& e : events) ctx.notifier->Publish(std::move(e));
+      for (auto& e : events) ctx.events->Publish(std::move(e));
   }
   counters.spans_rejected += static_cast<uint64_t>(rejected);
   if (rejected > 0) ctx.AuditOutcome(who, action, req, "denied", std::to_string(rejected) + " spans rejected; the first: " + rejection);

@@ -250,12 +250,19 @@ Server::Server(ServerOptions options, SpanStore* store, Env* env)
                                                       [spans](const notify::Delivery& d) { RecordDelivery(spans, d); });
     // The channels were checked when the file was read.
     if (Status s = ctx.notifier->Open(); !s.ok()) std::fprintf(stderr, "notifications: %s\n", s.message().c_str());
-    ctx.watcher = std::make_unique<ExpectationWatcher>(store, ctx.notifier.get(), env, nc->check_interval_seconds,
+    ctx.events = ctx.notifier.get();
+    if (store->Shared()) {
+      ctx.relay = std::make_unique<NotificationRelay>(ctx.notifier.get(), store);
+      ctx.events = ctx.relay.get();
+    }
+    ctx.watcher = std::make_unique<ExpectationWatcher>(store, ctx.events, env, nc->check_interval_seconds,
                                                        ctx.options.default_stale_ns);
+    // Every replica judges every job: the leader's insight tells of what it finds.
     ctx.insight->OnOverrunForecast(
         [&ctx](const std::string& key, const insight::JobPoint& newest, const insight::OverrunForecast& f) {
+          if (!ctx.store->Leads()) return;
           const auto source = SourceOf(ctx, key);
-          ctx.notifier->Publish(EventFromOverrunForecast(key, newest, f, source ? &*source : nullptr));
+          ctx.events->Publish(EventFromOverrunForecast(key, newest, f, source ? &*source : nullptr));
         });
   }
   // A new anomaly on a source's latest jobs is news of its own, and a span
@@ -263,7 +270,8 @@ Server::Server(ServerOptions options, SpanStore* store, Env* env)
   if (ctx.notifier || ctx.options.forward) {
     ctx.insight->OnAnomaly([&ctx](const insight::AnomalyRecord& r) {
       const auto source = SourceOf(ctx, r.source_key);
-      if (ctx.notifier) ctx.notifier->Publish(EventFromAnomaly(r, source ? &*source : nullptr));
+      if (!ctx.store->Leads()) return;  // the leader tells, and sends it on
+      if (ctx.events) ctx.events->Publish(EventFromAnomaly(r, source ? &*source : nullptr));
       if (ctx.options.forward) {
         trace::Resource resource;
         trace::SetAttribute(resource.attributes, semconv::kServiceName, std::string("backspan-observatory"));

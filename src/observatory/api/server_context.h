@@ -10,6 +10,7 @@
 #include "notify/notifier.h"
 #include "observatory/access/access_control.h"
 #include "observatory/alerting/alerting.h"
+#include "observatory/replicas/notification_relay.h"
 #include "observatory/api/insight_api.h"
 #include "observatory/api/operations_api.h"
 #include "observatory/api/server_options.h"
@@ -47,9 +48,14 @@ struct ServerContext {
   std::unique_ptr<JobRunner> runner;             // with plans: runs their jobs (made in Bind: it needs the port)
   std::unique_ptr<OperationsApi> ops;
   std::unique_ptr<AgentRequestQueue> agent_requests;  // "back up now" for agents' policies
-  // With notifications: the notifier, and the check of sources against their
-  // schedules (stopped first: it publishes to the notifier).
+  // With notifications: the notifier; with a store replicas share, the
+  // relay that sends every replica's events to the leader's notifier;
+  // `events`, where events go (the relay, else the notifier); and the check
+  // of sources against their schedules. Destroyed in reverse: the watcher
+  // first (it publishes), the notifier last.
   std::unique_ptr<notify::Notifier> notifier;
+  std::unique_ptr<NotificationRelay> relay;
+  notify::EventSink* events = nullptr;
   std::unique_ptr<ExpectationWatcher> watcher;
   const http::Server* http = nullptr;            // for its counters in /metrics
   double start_seconds = 0;

@@ -144,21 +144,35 @@ Result<std::map<std::string, std::string>> ParseRetention(std::string_view text)
   return RetentionFromJson(j);
 }
 
-Result<std::unique_ptr<PlanBook>> PlanBook::Load(Env* env, const std::string& path) {
-  auto data = ReadWholeFile(env, path);
-  if (!data.ok()) return data.status().WithContext("reading the plans file");
-  json j = json::parse(data->begin(), data->end(), nullptr, false);
+Result<std::vector<Plan>> ParsePlans(std::string_view text, const std::string& path) {
+  json j = json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object() || !j.contains("plans") || !j["plans"].is_array())
     return Status::InvalidArgument(path + ": not a plans file ({\"plans\": [...]})");
-  std::unique_ptr<PlanBook> book(new PlanBook(env, path));
+  std::vector<Plan> plans;
   for (size_t i = 0; i < j["plans"].size(); ++i) {
     auto plan = PlanFromJson(j["plans"][i], i);
     if (!plan.ok()) return plan.status().WithContext(path);
-    for (const auto& other : book->plans_)
+    for (const auto& other : plans)
       if (other.name == plan->name) return Status::InvalidArgument(path + ": two plans are named '" + plan->name + "'");
-    book->plans_.push_back(std::move(*plan));
+    plans.push_back(std::move(*plan));
   }
+  return plans;
+}
+
+Result<std::unique_ptr<PlanBook>> PlanBook::Load(Env* env, const std::string& path) {
+  std::unique_ptr<PlanBook> book(new PlanBook(env, path));
+  RETURN_IF_ERROR(book->Reload());
   return book;
+}
+
+Status PlanBook::Reload() {
+  auto data = ReadWholeFile(env_, path_);
+  if (!data.ok()) return data.status().WithContext("reading the plans file");
+  auto plans = ParsePlans(std::string_view(reinterpret_cast<const char*>(data->data()), data->size()), path_);
+  if (!plans.ok()) return plans.status();
+  std::lock_guard<std::mutex> lock(mu_);
+  plans_ = std::move(*plans);
+  return Status::Ok();
 }
 
 Result<Plan> PlanBook::Find(const std::string& name) const {

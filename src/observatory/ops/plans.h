@@ -55,12 +55,21 @@ std::vector<std::string> RestoreArgs(const Plan& plan, const std::string& snapsh
 // InvalidArgument naming the bad entry.
 Result<std::map<std::string, std::string>> ParseRetention(std::string_view json);
 
+// The plans of a plans file's text; InvalidArgument, naming `path`, the
+// plan and the field, if it is malformed.
+Result<std::vector<Plan>> ParsePlans(std::string_view text, const std::string& path);
+
 class PlanBook {
  public:
   // Loads the plans file. InvalidArgument, naming the plan and field, if it
   // is malformed; the file must exist.
   static Result<std::unique_ptr<PlanBook>> Load(Env* env, const std::string& path);
 
+  // Reads the file again (replicas sharing a store rewrite it: config_mirror.h);
+  // the plans stay as they were if it is malformed.
+  Status Reload();
+  // The plans file.
+  const std::string& path() const { return path_; }
   // A copy of the plan named `name`, or NotFound.
   Result<Plan> Find(const std::string& name) const;
   // The plans `scope` reaches, by name.

@@ -12,6 +12,7 @@
 
 #include "observatory/access/scope.h"
 #include "observatory/store/records.h"
+#include "observatory/store/shared_state.h"
 #include "util/status.h"
 
 namespace backspan::observatory {
@@ -164,6 +165,9 @@ class SpanStore {
   // they commit: how insight in every replica sees every job. A store one
   // process opens alone never calls it. Set once, before writes begin.
   virtual void OnJobsWrittenElsewhere(std::function<void(std::vector<JobRecord>)> fn) { (void)fn; }
+  // The documents every process sharing the store sees (shared_state.h);
+  // null for a store one process opens alone. Owned by the store.
+  virtual SharedState* Shared() { return nullptr; }
 };
 
 }  // namespace backspan::observatory

@@ -37,6 +37,7 @@ class StoreDecorator : public SpanStore {
   void OnJobsWrittenElsewhere(std::function<void(std::vector<JobRecord>)> fn) override {
     inner_->OnJobsWrittenElsewhere(std::move(fn));
   }
+  SharedState* Shared() override { return inner_->Shared(); }
 
  protected:
   SpanStore* inner() const { return inner_; }

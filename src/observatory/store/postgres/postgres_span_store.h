@@ -39,6 +39,8 @@ class PostgresSpanStore : public SpanStore {
   // Replicas tell each other of the jobs they stored (NOTIFY at commit);
   // one that was disconnected misses what was written meanwhile.
   void OnJobsWrittenElsewhere(std::function<void(std::vector<JobRecord>)> fn) override;
+  // In the documents and queued tables.
+  SharedState* Shared() override;
 
   struct Impl;
 

@@ -44,6 +44,19 @@ Status AddToJobCounts(pg::Connection& db, const AggregateDeltas& deltas);
 // server's trends and counts include every write it answered.
 Status AddPendingBeforeRead(pg::Connection& db);
 
+// What replicas share: the documents and queued tables, through the pool.
+class PgSharedState : public SharedState {
+ public:
+  explicit PgSharedState(PostgresSpanStore::Impl* impl) : impl_(impl) {}
+  Result<std::optional<SharedDocument>> Get(const std::string& name) override;
+  Result<int64_t> Put(const std::string& name, const std::string& body) override;
+  Status Enqueue(const std::string& queue, const std::vector<std::string>& bodies) override;
+  Result<std::vector<std::string>> Dequeue(const std::string& queue, int max) override;
+
+ private:
+  PostgresSpanStore::Impl* impl_;
+};
+
 struct PostgresSpanStore::Impl {
   StoreOptions options;
   Env* env = nullptr;
@@ -81,6 +94,7 @@ struct PostgresSpanStore::Impl {
   int64_t last_deferred_flush_ns = 0;
 
   ParsedRows parsed;  // sources and heartbeats as last read
+  PgSharedState shared{this};
 
   // Leadership: a thread that holds, or keeps trying to take, the leader's
   // session advisory lock on a connection of its own.

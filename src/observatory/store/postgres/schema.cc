@@ -70,13 +70,17 @@ CREATE TABLE store_copy_positions (source text NOT NULL, item text NOT NULL, pos
 
 // Version 2: rollups are read, added to in the server and written back
 // whole (pg_aggregates.cc), so SQL no longer adds histograms; their pages
-// keep room for updates that stay on the page (HOT: no index entry each).
+// keep room for updates that stay on the page (HOT: no index entry each);
+// and the documents and queues replicas share.
 const char kVersion2[] = R"(
 DROP FUNCTION backspan_hist_add(bigint[], bigint[]);
 ALTER TABLE rollups SET (fillfactor = 70);
 ALTER TABLE rollups_daily SET (fillfactor = 70);
 ALTER TABLE job_counts SET (fillfactor = 50);
 ALTER TABLE sources SET (fillfactor = 70);
+-- What replicas share (shared_state.h): documents and queues.
+CREATE TABLE documents (name text PRIMARY KEY, body text NOT NULL, version bigint NOT NULL, updated_ns bigint NOT NULL);
+CREATE TABLE queued (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, queue text NOT NULL, body text NOT NULL);
 )";
 
 struct Migration {

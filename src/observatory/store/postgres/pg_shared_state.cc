@@ -1,0 +1,50 @@
+// The documents replicas share (shared_state.h), one row each.
+#include "observatory/store/postgres/postgres_span_store_impl.h"
+
+namespace backspan::observatory {
+
+SharedState* PostgresSpanStore::Shared() { return &impl_->shared; }
+
+Result<std::optional<SharedDocument>> PgSharedState::Get(const std::string& name) {
+  PostgresSpanStore::Impl::Conn db(impl_);
+  if (!db.status().ok()) return db.status();
+  auto rows = db->Query("SELECT body, version, updated_ns FROM documents WHERE name = $1", {name});
+  if (!rows.ok()) return rows.status();
+  if (rows->size() == 0) return std::optional<SharedDocument>();
+  return std::optional<SharedDocument>(
+      SharedDocument{std::string(rows->Text(0, 0)), rows->Int(0, 1), rows->Int(0, 2)});
+}
+
+Result<int64_t> PgSharedState::Put(const std::string& name, const std::string& body) {
+  PostgresSpanStore::Impl::Conn db(impl_);
+  if (!db.status().ok()) return db.status();
+  return db->QueryInt(
+      "INSERT INTO documents (name, body, version, updated_ns) VALUES ($1, $2, 1, $3) ON CONFLICT (name) DO UPDATE "
+      "SET body = excluded.body, version = documents.version + 1, updated_ns = excluded.updated_ns RETURNING version",
+      {name, body, std::to_string(impl_->env->NowUnixNanos())});
+}
+
+Status PgSharedState::Enqueue(const std::string& queue, const std::vector<std::string>& bodies) {
+  if (bodies.empty()) return Status::Ok();
+  PostgresSpanStore::Impl::Conn db(impl_);
+  if (!db.status().ok()) return db.status();
+  return db->Query("INSERT INTO queued (queue, body) SELECT $1::text, b FROM unnest($2::text[]) WITH ORDINALITY AS u(b, i) "
+                   "ORDER BY i",
+                   {queue, pg::ArrayOf(bodies)})
+      .status();
+}
+
+Result<std::vector<std::string>> PgSharedState::Dequeue(const std::string& queue, int max) {
+  PostgresSpanStore::Impl::Conn db(impl_);
+  if (!db.status().ok()) return db.status();
+  auto rows = db->Query("WITH taken AS (DELETE FROM queued WHERE id IN (SELECT id FROM queued WHERE queue = $1 "
+                        "ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED) RETURNING id, body) "
+                        "SELECT body FROM taken ORDER BY id",
+                        {queue, std::to_string(max)});
+  if (!rows.ok()) return rows.status();
+  std::vector<std::string> out;
+  for (int r = 0; r < rows->size(); ++r) out.emplace_back(rows->Text(r, 0));
+  return out;
+}
+
+}  // namespace backspan::observatory
