@@ -9,6 +9,7 @@ import time
 import unittest
 
 import observatory
+from helpers import write
 import test_access
 from postgres import PostgresServer
 
@@ -52,7 +53,7 @@ class AccessOnPostgresTest(test_access.AccessTest):
         self.assertEqual(p.stdout.count(b"audit log intact"), 1)
         self.assertIn(b"TAMPERED", p.stdout)
 
-    def test_replicas_share_role_assignments_and_plans(self):
+    def test_replicas_share_role_assignments_plans_and_runs(self):
         # A second replica with files of its own: a stale access file, which
         # the shared configuration replaces at startup.
         access2, plans2 = os.path.join(self.tmp, "access2.json"), os.path.join(self.tmp, "plans2.json")
@@ -114,6 +115,38 @@ class AccessOnPostgresTest(test_access.AccessTest):
                 plans = json.loads(call(self.obs, "GET", "/api/v1/plans", "admin-bot")[1])["plans"]
                 return [p["retention"] for p in plans if p["name"] == "prod-files"] == [{"keep-daily": 3}]
             eventually(retention_on_replica_1, "the retention reached replica 1")
+
+            # A run started through one replica is listed and followed through the other.
+            self.run_cli("init", "-q", env={"BACKSPAN_REPOSITORY": self.repo})
+            write(os.path.join(self.tmp, "src-prod", "f"), os.urandom(50000))
+            code, out = call(second, "POST", "/api/v1/plans/prod-files/backup", "admin-bot")
+            self.assertEqual(code, 202, out)
+            run = json.loads(out)
+            eventually(lambda: json.loads(call(self.obs, "GET", f"/api/v1/runs/{run['id']}", "admin-bot")[1])
+                       .get("state") == "succeeded", "the run, seen through replica 1, succeeded")
+            done = json.loads(call(self.obs, "GET", f"/api/v1/runs/{run['id']}", "admin-bot")[1])
+            self.assertTrue(done["trace_id"] and done["summary"], done)
+            listed = json.loads(call(self.obs, "GET", "/api/v1/runs", "admin-bot")[1])["runs"]
+            self.assertEqual([r["id"] for r in listed], [run["id"]])
+            self.assertEqual(call(self.obs, "GET", f"/api/v1/runs/{run['id']}", "agent-dev")[0], 404)  # out of scope
+
+            # A plan running on another replica does not start again; once that
+            # replica is gone (its run not refreshed), the run shows as lost.
+            db = flags[flags.index("--store") + 1].rsplit("/", 1)[1]
+            now = time.time_ns()
+            body = json.dumps({"id": "0123456789abcdef", "plan": "prod-files", "command": "backup", "triggered_by": "x",
+                               "state": "running", "exit_code": -1, "started_ns": now, "ended_ns": 0, "trace_id": "",
+                               "stderr_tail": [], "summary": "", "plan_tags": [["azure.resource_group.name", "rg-prod"]]})
+            _server.psql("INSERT INTO documents (name, body, version, updated_ns) VALUES "
+                         f"('run/0123456789abcdef', '{body}', 1, {now})", db=db)
+            code, out = call(self.obs, "POST", "/api/v1/plans/prod-files/backup", "admin-bot")
+            self.assertEqual(code, 409, out)
+            self.assertIn("0123456789abcdef", out.decode())
+            _server.psql(f"UPDATE documents SET updated_ns = {now - 60 * 10**9} WHERE name = 'run/0123456789abcdef'", db=db)
+            lost = json.loads(call(second, "GET", "/api/v1/runs/0123456789abcdef", "admin-bot")[1])
+            self.assertEqual(lost["state"], "lost", lost)
+            code, out = call(self.obs, "POST", "/api/v1/plans/prod-files/backup", "admin-bot")
+            self.assertEqual(code, 202, out)
         finally:
             second.stop()
 
@@ -124,4 +157,4 @@ def load_tests(loader, tests, pattern):
                               ("test_rbac_matrix", "test_operations_matrix", "test_attacks_get_401_and_are_audited",
                                "test_key_rotation_and_tampered_audit_log",
                                "test_replicas_keep_an_audit_chain_each_and_verify_checks_every_one",
-                               "test_replicas_share_role_assignments_and_plans"))
+                               "test_replicas_share_role_assignments_plans_and_runs"))

@@ -1,5 +1,6 @@
 """`serve --store postgresql://...`: several replicas on one real PostgreSQL
 15 (started by the test on loopback), answering as one SQLite server would."""
+import json
 import os
 import re
 import shutil
@@ -318,6 +319,36 @@ class PostgresStoreTest(CliTestCase):
         time.sleep(1)
         self.assertEqual([e["event"] for e in sent()], ["failure", "anomaly", "recovered"], sent())
         self.assertEqual(sent("recovered")[0]["incident_id"], incident)
+
+    def test_a_replica_that_stopped_listening_catches_up_on_the_jobs_it_missed(self):
+        uri = self.pg.new_database("deaf")
+        db = "deaf"
+        replicas = [self.serve(uri=uri) for _ in range(2)]
+        # Both replicas' LISTEN connections are cut again and again while
+        # jobs arrive through both: notifications sent meanwhile are lost.
+        stop = threading.Event()
+
+        def cut():
+            while not stop.is_set():
+                self.pg.psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN%'", db=db)
+                time.sleep(0.02)
+        cutter = threading.Thread(target=cut)
+        cutter.start()
+        try:
+            now = time.time_ns()
+            for i in range(40):
+                self.post(replicas[i % 2], jobs_request(i * 5, 5, now))
+                time.sleep(0.01)
+        finally:
+            stop.set()
+            cutter.join()
+
+        def insight_jobs(server):
+            return json.loads(server.request("GET", "/api/v1/anomalies")[2])["insight"]["jobs"]
+        # Each judges all 200 jobs: the ones it stored, those it was told of,
+        # and those it read back when it listened again.
+        for r in replicas:
+            self.assertTrue(r.wait_until(lambda: insight_jobs(r) == 200, 20), insight_jobs(r))
 
     def test_a_postgresql_restart_is_503s_then_recovery_without_loss(self):
         uri = self.pg.new_database("restarted")

@@ -296,6 +296,10 @@ Status Server::Bind() {
     else if (host == "::") host = "::1";
     if (host.find(':') != std::string::npos) host = "[" + host + "]";
     ctx.runner = std::make_unique<JobRunner>(ctx.options.program, "http://" + host + ":" + std::to_string(port()), ctx.env);
+    if (SharedState* shared = ctx.store->Shared()) {
+      ctx.shared_runs = std::make_unique<SharedRuns>(shared, ctx.env);
+      ctx.runner->SetLedger(ctx.shared_runs.get());
+    }
   }
   ctx.ops = std::make_unique<OperationsApi>(ctx.options.plans, ctx.runner.get(), ctx.options.access, ctx.env);
   ctx.insight->Start();

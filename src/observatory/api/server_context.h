@@ -11,6 +11,7 @@
 #include "observatory/access/access_control.h"
 #include "observatory/alerting/alerting.h"
 #include "observatory/replicas/notification_relay.h"
+#include "observatory/replicas/shared_runs.h"
 #include "observatory/api/insight_api.h"
 #include "observatory/api/operations_api.h"
 #include "observatory/api/server_options.h"
@@ -45,6 +46,7 @@ struct ServerContext {
   IngestCounters counters;
   ExternalSpanWriter external;
   std::unique_ptr<AuditSpanWriter> audit_spans;  // with access control: the audit log, as spans
+  std::unique_ptr<SharedRuns> shared_runs;       // with plans and a store replicas share: every replica's runs
   std::unique_ptr<JobRunner> runner;             // with plans: runs their jobs (made in Bind: it needs the port)
   std::unique_ptr<OperationsApi> ops;
   std::unique_ptr<AgentRequestQueue> agent_requests;  // "back up now" for agents' policies

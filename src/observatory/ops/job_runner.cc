@@ -45,6 +45,40 @@ std::string RunInfo::ToJson() const {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+std::string EncodeRun(const RunInfo& info) {
+  nlohmann::json tags = nlohmann::json::array();
+  for (const auto& [k, v] : info.plan_tags) tags.push_back({k, v});
+  return nlohmann::json{{"id", info.id}, {"plan", info.plan}, {"command", info.command},
+                        {"triggered_by", info.triggered_by}, {"state", info.state}, {"exit_code", info.exit_code},
+                        {"started_ns", info.started_ns}, {"ended_ns", info.ended_ns}, {"trace_id", info.trace_id},
+                        {"stderr_tail", info.stderr_tail}, {"summary", info.summary}, {"plan_tags", tags}}
+      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::optional<RunInfo> DecodeRun(std::string_view text) {
+  const auto j = nlohmann::json::parse(text, nullptr, false);
+  if (!j.is_object()) return std::nullopt;
+  try {
+    RunInfo info;
+    info.id = j.at("id").get<std::string>();
+    info.plan = j.at("plan").get<std::string>();
+    info.command = j.at("command").get<std::string>();
+    info.triggered_by = j.at("triggered_by").get<std::string>();
+    info.state = j.at("state").get<std::string>();
+    info.exit_code = j.at("exit_code").get<int>();
+    info.started_ns = j.at("started_ns").get<int64_t>();
+    info.ended_ns = j.at("ended_ns").get<int64_t>();
+    info.trace_id = j.at("trace_id").get<std::string>();
+    info.stderr_tail = j.at("stderr_tail").get<std::vector<std::string>>();
+    info.summary = j.at("summary").get<std::string>();
+    for (const auto& t : j.at("plan_tags")) info.plan_tags.emplace_back(t.at(0).get<std::string>(), t.at(1).get<std::string>());
+    if (info.id.empty()) return std::nullopt;
+    return info;
+  } catch (const nlohmann::json::exception&) {
+    return std::nullopt;  // damaged: not a run
+  }
+}
+
 JobRunner::JobRunner(std::string program, std::string endpoint, Env* env)
     : program_(std::move(program)), endpoint_(std::move(endpoint)), env_(env) {}
 
@@ -90,7 +124,12 @@ Result<RunInfo> JobRunner::Start(const RunRequest& request) {
       "TRACESTATE=",
   };
 
-  std::lock_guard<std::mutex> lock(mu_);
+  // Another runner's (checked first, outside the lock: it reads the ledger).
+  if (ledger_)
+    for (const RunInfo& other : ledger_->List(kKeptRuns))
+      if (other.plan == request.plan.name && other.state == "running")
+        return Status::AlreadyExists("plan '" + request.plan.name + "' has a job running: " + other.id);
+  std::unique_lock<std::mutex> lock(mu_);
   if (stopping_) return Status::IOError("the server is stopping");
   for (const auto& r : runs_)
     if (r->info.plan == request.plan.name && r->info.state == "running")
@@ -108,6 +147,8 @@ Result<RunInfo> JobRunner::Start(const RunRequest& request) {
   raw->thread = std::thread([this, raw, argv = std::move(argv), environment = std::move(environment)]() mutable {
     Execute(raw, std::move(argv), std::move(environment));
   });
+  lock.unlock();
+  if (ledger_) ledger_->Record(info);
   return info;
 }
 
@@ -132,7 +173,7 @@ void JobRunner::Execute(Run* run, std::vector<std::string> argv, std::vector<std
     if (stopping_) kill(pid, SIGTERM);
   };
   auto code = wrap::RunChild(argv, options);
-  std::lock_guard<std::mutex> lock(mu_);
+  std::unique_lock<std::mutex> lock(mu_);
   RunInfo& info = run->info;
   info.ended_ns = env_->NowUnixNanos();
   info.exit_code = code.ok() ? *code : 127;
@@ -141,19 +182,33 @@ void JobRunner::Execute(Run* run, std::vector<std::string> argv, std::vector<std
   info.stderr_tail = std::move(tail);
   info.summary = std::move(last_json);
   run->pid = 0;
+  const RunInfo ended = info;
+  lock.unlock();
+  if (ledger_) ledger_->Record(ended);
 }
 
 std::optional<RunInfo> JobRunner::Get(const std::string& id) const {
-  std::lock_guard<std::mutex> lock(mu_);
-  for (const auto& r : runs_)
-    if (r->info.id == id) return r->info;
-  return std::nullopt;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& r : runs_)
+      if (r->info.id == id) return r->info;
+  }
+  return ledger_ ? ledger_->Get(id) : std::nullopt;
 }
 
 std::vector<RunInfo> JobRunner::List(size_t limit) const {
-  std::lock_guard<std::mutex> lock(mu_);
   std::vector<RunInfo> out;
-  for (auto it = runs_.rbegin(); it != runs_.rend() && out.size() < limit; ++it) out.push_back((*it)->info);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto it = runs_.rbegin(); it != runs_.rend() && out.size() < limit; ++it) out.push_back((*it)->info);
+  }
+  if (!ledger_) return out;
+  // This runner's own, as they are now; the others' as the ledger has them.
+  for (RunInfo& other : ledger_->List(limit))
+    if (std::none_of(out.begin(), out.end(), [&](const RunInfo& r) { return r.id == other.id; }))
+      out.push_back(std::move(other));
+  std::stable_sort(out.begin(), out.end(), [](const RunInfo& a, const RunInfo& b) { return a.started_ns > b.started_ns; });
+  if (out.size() > limit) out.resize(limit);
   return out;
 }
 
@@ -172,9 +227,16 @@ std::optional<Scope> JobRunner::IngestScope(const std::string& bearer) const {
 }
 
 void JobRunner::NoteTrace(const std::string& bearer, const std::string& trace_id) {
-  std::lock_guard<std::mutex> lock(mu_);
-  for (auto& r : runs_)
-    if (r->info.trace_id.empty() && crypto::SecretEquals(bearer, r->token)) r->info.trace_id = trace_id;
+  std::optional<RunInfo> noted;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& r : runs_)
+      if (r->info.trace_id.empty() && crypto::SecretEquals(bearer, r->token)) {
+        r->info.trace_id = trace_id;
+        noted = r->info;
+      }
+  }
+  if (noted && ledger_) ledger_->Record(*noted);
 }
 
 }  // namespace backspan::observatory

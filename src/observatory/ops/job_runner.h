@@ -11,6 +11,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -33,7 +34,7 @@ struct RunRequest {
 
 struct RunInfo {
   std::string id, plan, command, triggered_by;
-  std::string state = "running";  // running, succeeded, failed
+  std::string state = "running";  // running, succeeded, failed; lost: its replica stopped while it ran
   int exit_code = -1;
   int64_t started_ns = 0, ended_ns = 0;
   std::string trace_id;              // from the run's first export; empty until then
@@ -42,6 +43,24 @@ struct RunInfo {
   std::vector<Tag> plan_tags;        // where the run is visible
   // The run as the API shows it.
   std::string ToJson() const;
+};
+
+// A run with every field, as JSON (plan tags and times in nanoseconds
+// included), and back (nullopt if damaged): how replicas share runs.
+std::string EncodeRun(const RunInfo& info);
+std::optional<RunInfo> DecodeRun(std::string_view text);
+
+// Where a runner also records its runs and finds the runs of other runners
+// that share it (replicas of `serve`: observatory/replicas/shared_runs.h).
+class RunLedger {
+ public:
+  virtual ~RunLedger() = default;
+  // Records a run as it is now (started, its trace noted, ended). Called
+  // outside the runner's lock; may block on I/O briefly.
+  virtual void Record(const RunInfo& info) = 0;
+  // The other runners' runs too: the newest `limit` by start, newest first.
+  virtual std::vector<RunInfo> List(size_t limit) = 0;
+  virtual std::optional<RunInfo> Get(const std::string& id) = 0;
 };
 
 class JobRunner {
@@ -53,6 +72,10 @@ class JobRunner {
   // repository sound) and waits for it.
   ~JobRunner();
 
+  // Shares runs through `ledger` (set before the first Start; it must
+  // outlive the runner): List and Get then answer with every runner's, and
+  // a plan running in another runner counts as running.
+  void SetLedger(RunLedger* ledger) { ledger_ = ledger; }
   // Starts a run and returns at once. AlreadyExists if a run of the plan is
   // still going (jobs of one plan never overlap); IOError if it cannot start.
   Result<RunInfo> Start(const RunRequest& request);
@@ -79,6 +102,7 @@ class JobRunner {
   mutable std::mutex mu_;
   std::vector<std::unique_ptr<Run>> runs_;  // oldest first
   bool stopping_ = false;
+  RunLedger* ledger_ = nullptr;
 };
 
 }  // namespace backspan::observatory

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "util/status.h"
@@ -29,6 +30,12 @@ class SharedState {
   virtual Result<std::optional<SharedDocument>> Get(const std::string& name) = 0;
   // Replaces (or creates) the document; returns its new version.
   virtual Result<int64_t> Put(const std::string& name, const std::string& body) = 0;
+  // The documents whose names start with `prefix`, by name, the `limit`
+  // put most recently.
+  virtual Result<std::vector<std::pair<std::string, SharedDocument>>> List(const std::string& prefix, int limit) = 0;
+  // Deletes the documents whose names start with `prefix` beyond the
+  // `keep` put most recently.
+  virtual Status Trim(const std::string& prefix, int keep) = 0;
   // Appends `bodies`, in order, to the queue named `queue`.
   virtual Status Enqueue(const std::string& queue, const std::vector<std::string>& bodies) = 0;
   // Removes and returns up to `max` of the oldest entries of `queue`, in

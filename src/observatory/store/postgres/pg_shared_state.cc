@@ -24,6 +24,29 @@ Result<int64_t> PgSharedState::Put(const std::string& name, const std::string& b
       {name, body, std::to_string(impl_->env->NowUnixNanos())});
 }
 
+Result<std::vector<std::pair<std::string, SharedDocument>>> PgSharedState::List(const std::string& prefix, int limit) {
+  PostgresSpanStore::Impl::Conn db(impl_);
+  if (!db.status().ok()) return db.status();
+  auto rows = db->Query("SELECT name, body, version, updated_ns FROM documents WHERE left(name, length($1::text)) = $1::text "
+                        "ORDER BY updated_ns DESC, name LIMIT $2",
+                        {prefix, std::to_string(limit)});
+  if (!rows.ok()) return rows.status();
+  std::vector<std::pair<std::string, SharedDocument>> out;
+  for (int r = 0; r < rows->size(); ++r)
+    out.emplace_back(std::string(rows->Text(r, 0)),
+                     SharedDocument{std::string(rows->Text(r, 1)), rows->Int(r, 2), rows->Int(r, 3)});
+  return out;
+}
+
+Status PgSharedState::Trim(const std::string& prefix, int keep) {
+  PostgresSpanStore::Impl::Conn db(impl_);
+  if (!db.status().ok()) return db.status();
+  return db->Query("DELETE FROM documents WHERE name IN (SELECT name FROM documents WHERE left(name, length($1::text)) = $1::text "
+                   "ORDER BY updated_ns DESC, name OFFSET $2)",
+                   {prefix, std::to_string(keep)})
+      .status();
+}
+
 Status PgSharedState::Enqueue(const std::string& queue, const std::vector<std::string>& bodies) {
   if (bodies.empty()) return Status::Ok();
   PostgresSpanStore::Impl::Conn db(impl_);

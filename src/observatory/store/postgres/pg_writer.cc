@@ -133,8 +133,22 @@ Status PostgresSpanStore::Impl::NotifyJobs(const std::vector<JobRecord>& written
   return flush();
 }
 
+Status PostgresSpanStore::Impl::CatchUpJobs(pg::Connection& db, int64_t since_ns) {
+  // Jobs written while this replica was not listening: every job updated
+  // since (a minute's margin for the replicas' clocks), of the last week's
+  // starts (what insight judges). Insight takes a job it has again as is.
+  auto rows = db.Query("SELECT " + JobColumns() + " FROM jobs WHERE start_ns >= $1 AND updated_ns >= $2",
+                       {std::to_string(since_ns - 7 * kDayNs), std::to_string(since_ns - 60'000'000'000)});
+  if (!rows.ok()) return rows.status();
+  std::vector<JobRecord> jobs;
+  for (int r = 0; r < rows->size(); ++r) jobs.push_back(ReadJob(*rows, r));
+  if (!jobs.empty()) on_foreign_jobs(std::move(jobs));
+  return Status::Ok();
+}
+
 void PostgresSpanStore::Impl::ListenerLoop() {
   pg::Connection db;
+  int64_t deaf_since_ns = 0;  // when the last listening connection failed (0: it never did)
   while (true) {
     {
       std::lock_guard<std::mutex> l(mu);
@@ -142,7 +156,7 @@ void PostgresSpanStore::Impl::ListenerLoop() {
     }
     if (!db.ok()) {
       auto c = pg::Connection::Open(options.uri);
-      if (!c.ok() || !c->Listen(kJobsChannel).ok()) {
+      if (!c.ok() || !c->Listen(kJobsChannel).ok() || (deaf_since_ns && !CatchUpJobs(*c, deaf_since_ns).ok())) {
         std::unique_lock<std::mutex> l(mu);
         cv_stop.wait_for(l, kElectionInterval, [&] { return stopping; });
         continue;
@@ -152,6 +166,7 @@ void PostgresSpanStore::Impl::ListenerLoop() {
     auto got = db.Notifications(500);
     if (!got.ok()) {
       db = pg::Connection();
+      deaf_since_ns = env->NowUnixNanos();
       continue;
     }
     for (const std::string& n : *got) {

@@ -50,6 +50,8 @@ class PgSharedState : public SharedState {
   explicit PgSharedState(PostgresSpanStore::Impl* impl) : impl_(impl) {}
   Result<std::optional<SharedDocument>> Get(const std::string& name) override;
   Result<int64_t> Put(const std::string& name, const std::string& body) override;
+  Result<std::vector<std::pair<std::string, SharedDocument>>> List(const std::string& prefix, int limit) override;
+  Status Trim(const std::string& prefix, int keep) override;
   Status Enqueue(const std::string& queue, const std::vector<std::string>& bodies) override;
   Result<std::vector<std::string>> Dequeue(const std::string& queue, int max) override;
 
@@ -108,6 +110,9 @@ struct PostgresSpanStore::Impl {
   std::function<void(std::vector<JobRecord>)> on_foreign_jobs;
   std::thread listener;
   void ListenerLoop();
+  // Hands insight the jobs written since `since_ns`, missed while this
+  // replica was not listening.
+  Status CatchUpJobs(pg::Connection& db, int64_t since_ns);
   Status NotifyJobs(const std::vector<JobRecord>& written);
 
   void WriterLoop();

@@ -1,0 +1,104 @@
+#include "observatory/replicas/shared_runs.h"
+
+#include <chrono>
+#include <cstdio>
+#include <vector>
+
+#include "env/env.h"
+
+namespace backspan::observatory {
+namespace {
+
+constexpr const char* kPrefix = "run/";
+constexpr int kKept = 1000;  // as many as a runner keeps
+
+}  // namespace
+
+SharedRuns::SharedRuns(SharedState* shared, Env* env) : shared_(shared), env_(env) {
+  thread_ = std::thread([this] { Heartbeat(); });
+}
+
+SharedRuns::~SharedRuns() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+}
+
+void SharedRuns::Put(const RunInfo& info) {
+  if (auto put = shared_->Put(kPrefix + info.id, EncodeRun(info)); !put.ok())
+    std::fprintf(stderr, "warning: run %s is not shared with the other replicas: %s\n", info.id.c_str(),
+                 put.status().message().c_str());
+}
+
+void SharedRuns::Record(const RunInfo& info) {
+  bool trim = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    // A run that ended at once may be recorded ended before it is recorded started.
+    if (info.state == "running") {
+      if (ended_.count(info.id)) return;
+      running_[info.id] = info;
+    } else {
+      running_.erase(info.id);
+      ended_[info.id] = true;
+      if (ended_.size() > static_cast<size_t>(kKept)) ended_.erase(ended_.begin());
+    }
+    trim = ++recorded_ % 100 == 0;
+  }
+  {
+    std::lock_guard<std::mutex> puts(puts_mu_);
+    Put(info);
+  }
+  if (trim) (void)shared_->Trim(kPrefix, kKept);
+}
+
+std::optional<RunInfo> SharedRuns::Shown(const SharedDocument& doc) const {
+  auto info = DecodeRun(doc.body);
+  if (!info) return std::nullopt;
+  if (info->state == "running" && env_->NowUnixNanos() - doc.updated_ns > kLostAfterSeconds * 1'000'000'000) {
+    info->state = "lost";
+    info->stderr_tail.push_back("the replica running it stopped answering; the run's trace says how far it got");
+  }
+  return info;
+}
+
+std::vector<RunInfo> SharedRuns::List(size_t limit) {
+  std::vector<RunInfo> out;
+  auto docs = shared_->List(kPrefix, static_cast<int>(limit));
+  if (!docs.ok()) return out;  // this replica's own runs still show
+  for (const auto& [name, doc] : *docs)
+    if (auto info = Shown(doc)) out.push_back(std::move(*info));
+  return out;
+}
+
+std::optional<RunInfo> SharedRuns::Get(const std::string& id) {
+  auto doc = shared_->Get(kPrefix + id);
+  if (!doc.ok() || !doc->has_value()) return std::nullopt;
+  return Shown(**doc);
+}
+
+void SharedRuns::Heartbeat() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!cv_.wait_for(lock, std::chrono::seconds(kHeartbeatSeconds), [&] { return stop_; })) {
+    std::vector<std::string> ids;
+    for (const auto& [id, info] : running_) ids.push_back(id);
+    lock.unlock();
+    for (const std::string& id : ids) {
+      // Still running once no Record is writing: an ended run is never
+      // refreshed back to running.
+      std::lock_guard<std::mutex> puts(puts_mu_);
+      std::optional<RunInfo> info;
+      {
+        std::lock_guard<std::mutex> check(mu_);
+        if (auto it = running_.find(id); it != running_.end()) info = it->second;
+      }
+      if (info) Put(*info);
+    }
+    lock.lock();
+  }
+}
+
+}  // namespace backspan::observatory

@@ -1,0 +1,52 @@
+// Plan runs that replicas sharing a store all show (docs/scaling.md, "What
+// replicas share"): each replica records the runs it starts as shared
+// documents ("run/ID"), so GET /api/v1/runs and /runs/ID answer alike
+// through any replica, and a plan running on one replica cannot start on
+// another. A replica refreshes its running runs' documents every
+// kHeartbeatSeconds; a running run not refreshed for kLostAfterSeconds
+// (its replica died) shows as "lost", and no longer blocks its plan.
+#pragma once
+
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "observatory/ops/job_runner.h"
+#include "observatory/store/shared_state.h"
+
+namespace backspan::observatory {
+
+class SharedRuns : public RunLedger {
+ public:
+  static constexpr int64_t kHeartbeatSeconds = 10;
+  static constexpr int64_t kLostAfterSeconds = 45;
+
+  // `shared` and `env` outlive it.
+  SharedRuns(SharedState* shared, Env* env);
+  ~SharedRuns() override;  // stops the heartbeat
+
+  void Record(const RunInfo& info) override;
+  std::vector<RunInfo> List(size_t limit) override;
+  std::optional<RunInfo> Get(const std::string& id) override;
+
+ private:
+  void Put(const RunInfo& info);
+  // A stored run as it is shown: "lost" if it runs and was not refreshed.
+  std::optional<RunInfo> Shown(const SharedDocument& doc) const;
+  void Heartbeat();
+
+  SharedState* shared_;
+  Env* env_;
+  std::mutex mu_;       // the maps below
+  std::mutex puts_mu_;  // one Put of a run at a time (taken before mu_)
+  std::condition_variable cv_;
+  std::map<std::string, RunInfo> running_;  // this replica's, refreshed by the heartbeat
+  std::map<std::string, bool> ended_;       // ids of this replica's runs that ended
+  int64_t recorded_ = 0;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+}  // namespace backspan::observatory
