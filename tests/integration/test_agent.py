@@ -50,6 +50,15 @@ class WebhookReceiver:
         self.server.server_close()
 
 
+def webhook_notify_file(path, url, events, head=""):
+    """A --notify file sending `events` to one webhook channel "ops" at `url`;
+    `head`: settings before the tables."""
+    with open(path, "w") as f:
+        f.write(f'{head}\n[[channel]]\nname = "ops"\ntype = "webhook"\nurl = "{url}"\n\n'
+                f'[[rule]]\non = {json.dumps(events)}\nchannels = ["ops"]\n')
+    return path
+
+
 class AgentTestCase(CliTestCase):
     def setUp(self):
         super().setUp()

@@ -156,13 +156,10 @@ class InsightTest(ObservatoryCase):
         self.assertEqual(self.anomalies(), before)
 
     def test_a_new_anomaly_and_a_near_overrun_are_notified_once(self):
-        from test_agent import WebhookReceiver
+        from test_agent import WebhookReceiver, webhook_notify_file
         hook = WebhookReceiver()
         self.addCleanup(hook.close)
-        notify = os.path.join(self.tmp, "notify.toml")
-        with open(notify, "w") as f:
-            f.write(f'[[channel]]\nname = "ops"\ntype = "webhook"\nurl = "{hook.url}"\n\n'
-                    f'[[rule]]\non = ["anomaly", "forecast", "failure"]\nchannels = ["ops"]\n')
+        notify = webhook_notify_file(os.path.join(self.tmp, "notify.toml"), hook.url, ["anomaly", "forecast", "failure"])
         self.obs = Observatory(os.path.join(self.tmp, "obs"), self.env, "--notify", notify)
         today = int(time.time()) // DAY * DAY
         # A history sent at once, with an old slow night: judged, not news.

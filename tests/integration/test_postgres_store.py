@@ -269,13 +269,11 @@ class PostgresStoreTest(CliTestCase):
         self.assertIn("backspan_store_leader 1", self.serve().request("GET", "/metrics")[2].decode())  # SQLite: alone
 
     def test_replicas_notify_as_one_and_a_new_leader_carries_incidents_on(self):
-        from test_agent import WebhookReceiver
+        from test_agent import WebhookReceiver, webhook_notify_file
         hook = WebhookReceiver()
         self.addCleanup(hook.close)
-        notify = os.path.join(self.tmp, "notify.toml")
-        with open(notify, "w") as f:
-            f.write(f'reminder = "0s"\n\n[[channel]]\nname = "ops"\ntype = "webhook"\nurl = "{hook.url}"\n\n'
-                    f'[[rule]]\non = ["failure", "recovered", "anomaly"]\nchannels = ["ops"]\n')
+        notify = webhook_notify_file(os.path.join(self.tmp, "notify.toml"), hook.url, ["failure", "recovered", "anomaly"],
+                                     head='reminder = "0s"\n')
         uri = self.pg.new_database("notify")
         replicas = [self.serve("--notify", notify, uri=uri) for _ in range(2)]
         now = time.time_ns()

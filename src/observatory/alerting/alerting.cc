@@ -173,25 +173,8 @@ void RecordDelivery(ExternalSpanWriter* writer, const notify::Delivery& d) {
 
 ExpectationWatcher::ExpectationWatcher(SpanStore* store, notify::EventSink* events, Env* env, int64_t interval_seconds,
                                        int64_t default_stale_ns)
-    : store_(store), events_(events), env_(env), interval_seconds_(interval_seconds), default_stale_ns_(default_stale_ns) {
-  thread_ = std::thread([this] {
-    std::unique_lock<std::mutex> lock(mu_);
-    while (!cv_.wait_for(lock, std::chrono::seconds(interval_seconds_), [&] { return stop_; })) {
-      lock.unlock();
-      CheckOnce();
-      lock.lock();
-    }
-  });
-}
-
-ExpectationWatcher::~ExpectationWatcher() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stop_ = true;
-    cv_.notify_all();
-  }
-  thread_.join();
-}
+    : store_(store), events_(events), env_(env), default_stale_ns_(default_stale_ns),
+      thread_(std::chrono::seconds(interval_seconds), [this] { CheckOnce(); }) {}
 
 void ExpectationWatcher::CheckOnce() {
   // Replicas sharing a store check once, in the leader.

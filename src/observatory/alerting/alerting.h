@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "notify/notifier.h"
+#include "util/periodic_thread.h"
 #include "observatory/insight/insight_engine.h"
 #include "observatory/store/records.h"
 #include "observatory/store/span_store.h"
@@ -51,7 +52,6 @@ class ExpectationWatcher {
   // Checks the sources every `interval_seconds` in a thread of its own.
   ExpectationWatcher(SpanStore* store, notify::EventSink* events, Env* env, int64_t interval_seconds,
                      int64_t default_stale_ns);
-  ~ExpectationWatcher();
   // One check, now (the thread's body; tests call it).
   void CheckOnce();
 
@@ -59,11 +59,8 @@ class ExpectationWatcher {
   SpanStore* store_;
   notify::EventSink* events_;
   Env* env_;
-  int64_t interval_seconds_, default_stale_ns_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;
-  std::thread thread_;
+  int64_t default_stale_ns_;
+  PeriodicThread thread_;  // last: stops first
 };
 
 }  // namespace backspan::observatory

@@ -78,33 +78,16 @@ Result<bool> ConfigMirror::Poll() {
   return false;
 }
 
-ConfigMirrorLoop::ConfigMirrorLoop(std::vector<Entry> entries) : entries_(std::move(entries)) {
-  thread_ = std::thread([this] { Loop(); });
-}
+ConfigMirrorLoop::ConfigMirrorLoop(std::vector<Entry> entries)
+    : entries_(std::move(entries)), last_error_(entries_.size()), thread_(std::chrono::seconds(1), [this] { PollAll(); }) {}
 
-ConfigMirrorLoop::~ConfigMirrorLoop() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stop_ = true;
-  }
-  cv_.notify_all();
-  thread_.join();
-}
-
-void ConfigMirrorLoop::Loop() {
-  std::unique_lock<std::mutex> lock(mu_);
-  std::vector<std::string> last_error(entries_.size());
-  while (!cv_.wait_for(lock, std::chrono::seconds(1), [&] { return stop_; })) {
-    lock.unlock();
-    for (size_t i = 0; i < entries_.size(); ++i) {
-      auto polled = entries_[i].mirror->Poll();
-      // A problem is reported once, not every second.
-      const std::string error = polled.ok() ? "" : polled.status().message();
-      if (!error.empty() && error != last_error[i]) std::fprintf(stderr, "warning: %s\n", error.c_str());
-      last_error[i] = error;
-      if (polled.ok() && *polled && entries_[i].on_replaced) entries_[i].on_replaced();
-    }
-    lock.lock();
+void ConfigMirrorLoop::PollAll() {
+  for (size_t i = 0; i < entries_.size(); ++i) {
+    auto polled = entries_[i].mirror->Poll();
+    const std::string error = polled.ok() ? "" : polled.status().message();
+    if (!error.empty() && error != last_error_[i]) std::fprintf(stderr, "warning: %s\n", error.c_str());
+    last_error_[i] = error;
+    if (polled.ok() && *polled && entries_[i].on_replaced) entries_[i].on_replaced();
   }
 }
 

@@ -6,17 +6,15 @@
 // document is the truth: at startup it replaces a file that differs.
 #pragma once
 
-#include <condition_variable>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <vector>
 
 #include "env/env.h"
 #include "observatory/store/shared_state.h"
+#include "util/periodic_thread.h"
 #include "util/status.h"
 
 namespace backspan::observatory {
@@ -62,15 +60,12 @@ class ConfigMirrorLoop {
     std::function<void()> on_replaced;  // may be empty
   };
   explicit ConfigMirrorLoop(std::vector<Entry> entries);
-  ~ConfigMirrorLoop();  // stops the thread
 
  private:
-  void Loop();
+  void PollAll();
   std::vector<Entry> entries_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;
-  std::thread thread_;
+  std::vector<std::string> last_error_;  // per entry: reported once, not every second
+  PeriodicThread thread_;                // last: stops first
 };
 
 }  // namespace backspan::observatory

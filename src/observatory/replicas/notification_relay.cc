@@ -20,16 +20,11 @@ NotificationRelay::NotificationRelay(notify::Notifier* notifier, SpanStore* stor
     std::lock_guard<std::mutex> lock(mu_);
     state_ = state;
   });
-  thread_ = std::thread([this] { Loop(); });
+  thread_.emplace(std::chrono::milliseconds(100), [this] { Relay(false); });
 }
 
 NotificationRelay::~NotificationRelay() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stop_ = true;
-  }
-  cv_.notify_all();
-  thread_.join();
+  thread_.reset();
   Relay(true);
   notifier_->OnStateSaved(nullptr);
 }
@@ -42,7 +37,6 @@ void NotificationRelay::Publish(notify::Event event) {
     return;
   }
   held_.push_back(std::move(encoded));
-  cv_.notify_all();
 }
 
 void NotificationRelay::Remind() {
@@ -60,19 +54,6 @@ void NotificationRelay::Report(const Status& s) {
   if (!problem.empty() && problem != last_problem_)
     std::fprintf(stderr, "warning: notifications cannot pass through the store: %s\n", problem.c_str());
   last_problem_ = problem;
-}
-
-void NotificationRelay::Loop() {
-  std::unique_lock<std::mutex> lock(mu_);
-  while (!stop_) {
-    // Events are relayed within a quarter second; sooner when some wait.
-    cv_.wait_for(lock, std::chrono::milliseconds(250), [&] { return stop_ || !held_.empty(); });
-    if (stop_) return;
-    lock.unlock();
-    Relay(false);
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // let a burst gather
-    lock.lock();
-  }
 }
 
 void NotificationRelay::Relay(bool final_round) {

@@ -6,16 +6,15 @@
 // schedule, one "recovered", whichever replica heard of each job.
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 
 #include "notify/notifier.h"
 #include "observatory/store/span_store.h"
+#include "util/periodic_thread.h"
 
 namespace backspan::observatory {
 
@@ -26,8 +25,9 @@ class NotificationRelay : public notify::EventSink {
   NotificationRelay(notify::Notifier* notifier, SpanStore* store);
   ~NotificationRelay() override;  // sends what is still held, then stops
 
-  // Holds the event for the queue; never blocks (past 10,000 held while
-  // the store is unreachable, drops and counts).
+  // Holds the event for the queue (relayed within a tenth of a second);
+  // never blocks (past 10,000 held while the store is unreachable, drops
+  // and counts).
   void Publish(notify::Event event) override;
   // The leader's reminders (only the leader calls it: ExpectationWatcher).
   void Remind() override;
@@ -35,7 +35,6 @@ class NotificationRelay : public notify::EventSink {
   int64_t dropped() const;
 
  private:
-  void Loop();
   // One round: held events to the queue; if leading, the queue to the notifier.
   void Relay(bool final_round);
   void Report(const Status& s);
@@ -44,13 +43,12 @@ class NotificationRelay : public notify::EventSink {
   SpanStore* store_;
   SharedState* shared_;
   mutable std::mutex mu_;
-  std::condition_variable cv_;
   std::deque<std::string> held_;          // encoded events not yet queued
   std::optional<std::string> state_;      // incidents to share, if changed
-  bool leading_ = false, stop_ = false;
+  bool leading_ = false;  // the relay thread's
   int64_t dropped_ = 0;
   std::string last_problem_;  // the relay thread's
-  std::thread thread_;
+  std::optional<PeriodicThread> thread_;  // last: stops first (reset in the destructor)
 };
 
 }  // namespace backspan::observatory

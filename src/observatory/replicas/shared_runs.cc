@@ -14,18 +14,8 @@ constexpr int kKept = 1000;  // as many as a runner keeps
 
 }  // namespace
 
-SharedRuns::SharedRuns(SharedState* shared, Env* env) : shared_(shared), env_(env) {
-  thread_ = std::thread([this] { Heartbeat(); });
-}
-
-SharedRuns::~SharedRuns() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stop_ = true;
-  }
-  cv_.notify_all();
-  thread_.join();
-}
+SharedRuns::SharedRuns(SharedState* shared, Env* env)
+    : shared_(shared), env_(env), heartbeat_(std::chrono::seconds(kHeartbeatSeconds), [this] { Heartbeat(); }) {}
 
 void SharedRuns::Put(const RunInfo& info) {
   if (auto put = shared_->Put(kPrefix + info.id, EncodeRun(info)); !put.ok())
@@ -81,23 +71,21 @@ std::optional<RunInfo> SharedRuns::Get(const std::string& id) {
 }
 
 void SharedRuns::Heartbeat() {
-  std::unique_lock<std::mutex> lock(mu_);
-  while (!cv_.wait_for(lock, std::chrono::seconds(kHeartbeatSeconds), [&] { return stop_; })) {
-    std::vector<std::string> ids;
+  std::vector<std::string> ids;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
     for (const auto& [id, info] : running_) ids.push_back(id);
-    lock.unlock();
-    for (const std::string& id : ids) {
-      // Still running once no Record is writing: an ended run is never
-      // refreshed back to running.
-      std::lock_guard<std::mutex> puts(puts_mu_);
-      std::optional<RunInfo> info;
-      {
-        std::lock_guard<std::mutex> check(mu_);
-        if (auto it = running_.find(id); it != running_.end()) info = it->second;
-      }
-      if (info) Put(*info);
+  }
+  for (const std::string& id : ids) {
+    // Still running once no Record is writing: an ended run is never
+    // refreshed back to running.
+    std::lock_guard<std::mutex> puts(puts_mu_);
+    std::optional<RunInfo> info;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (auto it = running_.find(id); it != running_.end()) info = it->second;
     }
-    lock.lock();
+    if (info) Put(*info);
   }
 }
 

@@ -7,14 +7,13 @@
 // (its replica died) shows as "lost", and no longer blocks its plan.
 #pragma once
 
-#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <string>
-#include <thread>
 
 #include "observatory/ops/job_runner.h"
 #include "observatory/store/shared_state.h"
+#include "util/periodic_thread.h"
 
 namespace backspan::observatory {
 
@@ -25,7 +24,6 @@ class SharedRuns : public RunLedger {
 
   // `shared` and `env` outlive it.
   SharedRuns(SharedState* shared, Env* env);
-  ~SharedRuns() override;  // stops the heartbeat
 
   void Record(const RunInfo& info) override;
   std::vector<RunInfo> List(size_t limit) override;
@@ -41,12 +39,10 @@ class SharedRuns : public RunLedger {
   Env* env_;
   std::mutex mu_;       // the maps below
   std::mutex puts_mu_;  // one Put of a run at a time (taken before mu_)
-  std::condition_variable cv_;
   std::map<std::string, RunInfo> running_;  // this replica's, refreshed by the heartbeat
   std::map<std::string, bool> ended_;       // ids of this replica's runs that ended
   int64_t recorded_ = 0;
-  bool stop_ = false;
-  std::thread thread_;
+  PeriodicThread heartbeat_;  // last: stops first
 };
 
 }  // namespace backspan::observatory
