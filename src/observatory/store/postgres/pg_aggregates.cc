@@ -147,10 +147,18 @@ Status PostgresSpanStore::Impl::DeferCounted(const std::vector<CountedJob>& coun
   return ins.status();
 }
 
-Status AddDeferred(pg::Connection& wdb) {
-  // One replica adds at a time (AddToRollups writes rows back whole); a
-  // read that wants what is queued waits for the one adding.
-  Status s = wdb.Exec(std::string("BEGIN; ") + kLockAggregates);
+Status AddDeferred(pg::Connection& wdb, bool wait) {
+  // One replica adds at a time (AddToRollups writes rows back whole): a
+  // read that wants what is queued waits for the one adding; a writer
+  // leaves the queue to it (it takes any replica's rows) and writes on.
+  Status s = wdb.Exec("BEGIN");
+  if (s.ok() && wait) {
+    s = wdb.Query(kLockAggregates).status();
+  } else if (s.ok()) {
+    auto took = wdb.QueryInt(kTryLockAggregates);
+    if (took.ok() && *took == 0) return wdb.Exec("ROLLBACK");
+    s = took.status();
+  }
   auto rows = s.ok() ? wdb.Query("DELETE FROM aggregate_deltas WHERE id IN (SELECT id FROM aggregate_deltas ORDER BY id "
                                  "LIMIT 200) RETURNING body")
                      : Result<pg::Rows>(s);
@@ -173,14 +181,14 @@ Status AddDeferred(pg::Connection& wdb) {
 Status AddPendingBeforeRead(pg::Connection& db) {
   auto pending = db.QueryInt("SELECT count(*) FROM (SELECT 1 FROM aggregate_deltas LIMIT 1) p");
   if (!pending.ok() || *pending == 0) return pending.status();
-  return AddDeferred(db);
+  return AddDeferred(db, /*wait=*/true);
 }
 
 Status PostgresSpanStore::Impl::FlushDeferred() {
   last_deferred_flush_ns = env->MonotonicNanos();
   RETURN_IF_ERROR(EnsureWriter());
-  RETURN_IF_ERROR(AddDeferred(wdb));
-  deferred = false;
+  RETURN_IF_ERROR(AddDeferred(wdb, /*wait=*/false));
+  deferred = false;  // or another replica is adding (the queue, this writer's rows included)
   return Status::Ok();
 }
 

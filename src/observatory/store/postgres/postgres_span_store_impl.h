@@ -32,9 +32,11 @@ JobRow ReadJob(const pg::Rows& rows, int r);
 // Taken (a transaction-level advisory lock) by whatever writes rollups,
 // counters and sources: they are read, added to and written back whole.
 inline constexpr const char* kLockAggregates = "SELECT pg_advisory_xact_lock(7074249406101771529)";
+inline constexpr const char* kTryLockAggregates = "SELECT pg_try_advisory_xact_lock(7074249406101771529)::int";
 // Adds up to 200 rows of aggregate_deltas (any replica's) to rollups,
-// counters and sources, in a transaction holding kLockAggregates.
-Status AddDeferred(pg::Connection& db);
+// counters and sources, in a transaction holding kLockAggregates; unless
+// `wait`, does nothing when another connection holds it.
+Status AddDeferred(pg::Connection& db, bool wait);
 // Adds `rollups` to `table` (rollups or rollups_daily, whose period column
 // is `period`) and the counts of `deltas` to job_counts, in a transaction
 // that holds kLockAggregates.
