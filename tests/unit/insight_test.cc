@@ -76,6 +76,27 @@ TEST(RobustStatsTest, SignificantSlopeIsTheilSensWhenItsIntervalExcludesZero) {
   EXPECT_LT(trends, 1900);
 }
 
+TEST(RobustStatsTest, TailsSummedTermByTermInLogSpaceAgree) {
+  std::mt19937_64 rng(3);
+  std::uniform_real_distribution<double> unit(0.001, 0.999), shape(0.05, 60);
+  for (int trial = 0; trial < 3000; ++trial) {
+    const int n = 1 + trial % 25, k = static_cast<int>(rng() % (n + 1));
+    const double p = unit(rng), alpha = shape(rng), beta = shape(rng);
+    double binomial = 0, beta_binomial = 0;
+    auto log_beta = [](double a, double b) { return std::lgamma(a) + std::lgamma(b) - std::lgamma(a + b); };
+    for (int i = k; i <= n; ++i) {
+      const double choose = std::lgamma(n + 1.0) - std::lgamma(i + 1.0) - std::lgamma(n - i + 1.0);
+      binomial += std::exp(choose + i * std::log(p) + (n - i) * std::log1p(-p));
+      beta_binomial += std::exp(choose + log_beta(i + alpha, n - i + beta) - log_beta(alpha, beta));
+    }
+    if (k == 0) binomial = beta_binomial = 1;
+    ASSERT_NEAR(BinomialTail(n, k, p), std::min(binomial, 1.0), 1e-9 * std::max(binomial, 1e-300) + 1e-300)
+        << n << " " << k << " " << p;
+    ASSERT_NEAR(BetaBinomialTail(n, k, alpha, beta), std::min(beta_binomial, 1.0), 1e-9 * beta_binomial + 1e-300)
+        << n << " " << k << " " << alpha << " " << beta;
+  }
+}
+
 TEST(RobustStatsTest, OneBadValueCannotMoveThem) {
   EXPECT_DOUBLE_EQ(Median({3, 1, 2}), 2);
   EXPECT_DOUBLE_EQ(Median({4, 1, 3, 2}), 2.5);
@@ -191,6 +212,45 @@ TEST(DetectorTest, AFailureBurstIsOneAnomalyAndAnIsolatedFailureNone) {
   EXPECT_EQ(found[0].kind, kAnomalyFailures);
   EXPECT_EQ(found[0].job, 93u);  // three of the last four: significant there
   EXPECT_NE(found[0].message.find("3 of the last 4 runs"), std::string::npos) << found[0].message;
+}
+
+TEST(DetectorTest, FailureBurstsScannedFromWhereJobsChangedEqualAWholeScan) {
+  // Jobs arrive out of order and in batches; each batch is scanned from
+  // the first index it changed, as the engine does.
+  for (uint32_t seed = 1; seed <= 100; ++seed) {
+    std::mt19937 rng(seed);
+    auto all = DailyHistory(300, 600, seed);
+    std::bernoulli_distribution fails(seed % 4 == 0 ? 0.3 : 0.08);
+    for (auto& j : all) j.outcome = fails(rng) ? (rng() % 5 == 0 ? Outcome::kMissed : Outcome::kFailed) : j.outcome;
+    for (size_t d = 100 + seed; d < 110 + seed; ++d) all[d].outcome = Outcome::kFailed;  // a burst
+    std::vector<size_t> order(all.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    // Mostly in order, with stragglers.
+    for (size_t i = 0; i + 1 < order.size(); ++i)
+      if (rng() % 3 == 0) std::swap(order[i], order[std::min(order.size() - 1, i + 1 + rng() % 12)]);
+    std::vector<JobPoint> jobs;
+    BurstScan scan;
+    std::map<std::pair<int64_t, int>, std::string> found;  // (start, kind) of each burst's run
+    size_t next = 0;
+    while (next < order.size()) {
+      const size_t batch = 1 + rng() % 8;
+      size_t from = SIZE_MAX;
+      for (size_t b = 0; b < batch && next < order.size(); ++b, ++next) {
+        const JobPoint& p = all[order[next]];
+        const size_t at = static_cast<size_t>(std::lower_bound(jobs.begin(), jobs.end(), p) - jobs.begin());
+        jobs.insert(jobs.begin() + static_cast<std::ptrdiff_t>(at), p);
+        from = std::min(from, at);
+      }
+      for (auto it = found.begin(); it != found.end();)
+        it = it->first.first >= jobs[from].start_ns ? found.erase(it) : std::next(it);
+      for (const auto& a : FailureBursts(jobs, from, &scan))
+        found[{jobs[a.job].start_ns, 0}] = a.message + " " + std::to_string(a.score);
+    }
+    std::map<std::pair<int64_t, int>, std::string> whole;
+    for (const auto& a : FailureBursts(jobs)) whole[{jobs[a.job].start_ns, 0}] = a.message + " " + std::to_string(a.score);
+    EXPECT_EQ(found, whole) << "seed " << seed;
+    EXPECT_FALSE(whole.empty()) << "seed " << seed;
+  }
 }
 
 TEST(DetectorTest, JudgedOnlyAgainstEarlierJobs) {

@@ -309,6 +309,11 @@ std::optional<Anomaly> JudgeJob(const std::vector<JobPoint>& jobs, size_t i, con
 }
 
 std::vector<Anomaly> FailureBursts(const std::vector<JobPoint>& jobs) {
+  BurstScan scan;
+  return FailureBursts(jobs, 0, &scan);
+}
+
+std::vector<Anomaly> FailureBursts(const std::vector<JobPoint>& jobs, size_t from, BurstScan* scan) {
   // The last w runs (w from 3 to 20) are tested against the source's usual
   // rate, as a Beta distribution over it: the 90 runs before them (less
   // earlier incidents) on a prior worth 10 runs at 3 %, so a rate known
@@ -317,21 +322,33 @@ std::vector<Anomaly> FailureBursts(const std::vector<JobPoint>& jobs) {
   // 1e-3.
   constexpr size_t kShortest = 3, kLongest = 20, kPrior = 90;
   constexpr double kSignificance = 1e-3, kPriorRate = 0.03, kPriorRuns = 10;
+  constexpr uint32_t kNone = BurstScan::kNone;
+  auto& runs = scan->runs;
+  auto& incident_by = scan->incident_by;
+  auto& armed_at = scan->armed;
+  // Forget what the scan knew from the first run at or after `from` on,
+  // including the incidents those runs marked on earlier runs.
+  const size_t first = static_cast<size_t>(std::lower_bound(runs.begin(), runs.end(), from) - runs.begin());
+  runs.resize(first);
+  incident_by.resize(first);
+  for (size_t k = first >= kLongest ? first - kLongest : 0; k < first; ++k)
+    if (incident_by[k] != kNone && incident_by[k] >= first) incident_by[k] = kNone;
+  armed_at.resize(first + 1, 1);
+  for (size_t i = from; i < jobs.size(); ++i)
+    if (jobs[i].outcome != Outcome::kOther) runs.push_back(static_cast<uint32_t>(i));
+  incident_by.resize(runs.size(), kNone);
+  armed_at.resize(runs.size() + 1);
+  auto incident = [&](size_t k) { return incident_by[k] != kNone; };
+  bool armed = armed_at[first] != 0;
   std::vector<Anomaly> out;
-  std::vector<size_t> runs;  // indices of jobs that ran or were missed, in order
-  for (size_t i = 0; i < jobs.size(); ++i)
-    if (jobs[i].outcome != Outcome::kOther) runs.push_back(i);
-  // Runs of bursts already found: an incident is not the source's usual.
-  std::vector<bool> incident(runs.size(), false);
-  bool armed = true;
-  for (size_t r = 0; r < runs.size(); ++r) {
+  for (size_t r = first; r < runs.size(); armed_at[++r] = armed) {
     if (!armed) {
       // Re-armed once the source has run cleanly again: at most one failure
       // in its last ten runs.
       int recent = 0;
       for (size_t k = r + 1 >= 10 ? r + 1 - 10 : 0; k <= r; ++k) recent += jobs[runs[k]].Failed();
       armed = recent <= 1 && r >= 9;
-      incident[r] = !armed;
+      if (!armed) incident_by[r] = static_cast<uint32_t>(r);
       continue;
     }
     if (!jobs[runs[r]].Failed()) continue;
@@ -343,17 +360,17 @@ std::vector<Anomaly> FailureBursts(const std::vector<JobPoint>& jobs) {
     // window grows backwards one run at a time.
     int prior_failed = 0, prior_runs = 0;
     auto count = [&](size_t k, int sign) {
-      if (incident[k]) return;
+      if (incident(k)) return;
       prior_failed += sign * jobs[runs[k]].Failed();
       prior_runs += sign;
     };
     for (size_t k = r >= kPrior ? r - kPrior : 0; k < r; ++k) count(k, +1);
     for (size_t w = 1; w <= kLongest && w <= r + 1; ++w) {
-      const size_t from = r + 1 - w;
-      failed += jobs[runs[from]].Failed();
+      const size_t start = r + 1 - w;
+      failed += jobs[runs[start]].Failed();
       if (w > 1) {
-        count(from, -1);  // now in the window
-        if (from >= kPrior) count(from - kPrior, +1);
+        count(start, -1);  // now in the window
+        if (start >= kPrior) count(start - kPrior, +1);
       }
       if (w < kShortest) continue;
       const double alpha = prior_failed + kPriorRate * kPriorRuns;
@@ -372,7 +389,10 @@ std::vector<Anomaly> FailureBursts(const std::vector<JobPoint>& jobs) {
     const double p = best_p * static_cast<double>(kLongest - kShortest + 1);
     if (p >= kSignificance) continue;
     armed = false;
-    for (size_t k = r + 1 - static_cast<size_t>(best_n); k <= r; ++k) incident[k] = true;
+    // The earliest run to mark a run keeps it: forgetting a later one must
+    // not forget that an earlier incident held it.
+    for (size_t k = r + 1 - static_cast<size_t>(best_n); k <= r; ++k)
+      if (!incident(k)) incident_by[k] = static_cast<uint32_t>(r);
     Anomaly a;
     a.kind = kAnomalyFailures;
     a.job = runs[r];

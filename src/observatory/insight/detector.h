@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -28,9 +29,24 @@ using AttributeLookup = std::function<const ExplainedAttributes&(uint32_t)>;
 std::optional<Anomaly> JudgeJob(const std::vector<JobPoint>& jobs, size_t i, const PhaseLookup& phases,
                                 const AttributeLookup& attributes);
 
-// The bursts of failed, partial and missed runs in jobs[0, end) (and a
-// failure rate that stepped up), one anomaly each, on the run where the
-// burst became significant.
+// The bursts of failed, partial and missed runs in jobs (and a failure
+// rate that stepped up), one anomaly each, on the run where the burst
+// became significant.
 std::vector<Anomaly> FailureBursts(const std::vector<JobPoint>& jobs);
+
+// What a scan for failure bursts knows at each run, so that a source whose
+// jobs changed from some index on is scanned again from there only: a run
+// is judged on the runs before it, never after.
+struct BurstScan {
+  static constexpr uint32_t kNone = UINT32_MAX;
+  std::vector<uint32_t> runs;         // indices of the jobs that ran or were missed
+  std::vector<uint32_t> incident_by;  // per run: the run that made it part of an incident, or kNone
+  std::vector<uint8_t> armed;         // per run: whether a new burst could be found there
+};
+
+// FailureBursts for the jobs from index `from` on, the jobs before it being
+// those `scan` saw (as left by the last call): the bursts found on runs of
+// jobs[from, end). Updates `scan`.
+std::vector<Anomaly> FailureBursts(const std::vector<JobPoint>& jobs, size_t from, BurstScan* scan);
 
 }  // namespace backspan::observatory::insight

@@ -107,13 +107,12 @@ double BinomialTail(int n, int k, double p) {
   if (k <= 0) return 1;
   if (k > n) return 0;
   p = std::clamp(p, 1e-9, 1 - 1e-9);
-  // Sum the terms from k up in log space: n is small (a window of runs).
+  // The first term in log space, each next one from the one before:
+  // P(i + 1) = P(i) (n - i) / (i + 1) p / (1 - p). n is small (a window of runs).
+  double term = std::exp(std::lgamma(n + 1.0) - std::lgamma(k + 1.0) - std::lgamma(n - k + 1.0) + k * std::log(p) +
+                         (n - k) * std::log1p(-p));
   double total = 0;
-  for (int i = k; i <= n; ++i) {
-    const double log_term = std::lgamma(n + 1.0) - std::lgamma(i + 1.0) - std::lgamma(n - i + 1.0) +
-                            i * std::log(p) + (n - i) * std::log1p(-p);
-    total += std::exp(log_term);
-  }
+  for (int i = k; total += term, i < n; ++i) term *= static_cast<double>(n - i) / (i + 1) * p / (1 - p);
   return std::min(total, 1.0);
 }
 
@@ -123,12 +122,13 @@ double BetaBinomialTail(int n, int k, double alpha, double beta) {
   alpha = std::max(alpha, 1e-9);
   beta = std::max(beta, 1e-9);
   auto log_beta = [](double a, double b) { return std::lgamma(a) + std::lgamma(b) - std::lgamma(a + b); };
+  // As BinomialTail: the first term in log space, then
+  // P(i + 1) = P(i) (n - i) / (i + 1) (i + alpha) / (n - i - 1 + beta).
+  double term = std::exp(std::lgamma(n + 1.0) - std::lgamma(k + 1.0) - std::lgamma(n - k + 1.0) +
+                         log_beta(k + alpha, n - k + beta) - log_beta(alpha, beta));
   double total = 0;
-  for (int i = k; i <= n; ++i) {
-    const double log_term = std::lgamma(n + 1.0) - std::lgamma(i + 1.0) - std::lgamma(n - i + 1.0) +
-                            log_beta(i + alpha, n - i + beta) - log_beta(alpha, beta);
-    total += std::exp(log_term);
-  }
+  for (int i = k; total += term, i < n; ++i)
+    term *= static_cast<double>(n - i) / (i + 1) * (i + alpha) / (n - i - 1 + beta);
   return std::min(total, 1.0);
 }
 
