@@ -1,15 +1,15 @@
 // Load for `backspan serve`, driven by bench/observatory.sh.
 //
-//   observatory_bench ingest URL --jobs N [--connections C] [--days D] [--first-job K] [--share I --of S]
+//   observatory_bench ingest URL[,URL...] --jobs N [--connections C] [--days D] [--first-job K]
 //     Sends N backup-shaped jobs (a root span and 19 phase spans each) as
 //     OTLP/HTTP protobuf requests of 512 spans, over C keep-alive
 //     connections, and prints spans/s. Job start times spread over the last D
 //     days in job order (--total-jobs T spreads jobs K..K+N of T); tags
-//     cycle over 10 resource groups and 50 hosts. With --share I --of S,
-//     S generators split the N jobs as a load balancer would, each sending
-//     its own share of the requests (of 25 jobs: generator (b + b/S) % S
-//     sends request b, so that every host's jobs reach every generator's
-//     server, in about the same order of time).
+//     cycle over 10 resource groups and 50 hosts. With S URLs (replicas),
+//     requests are split as a round-robin load balancer would: each
+//     connection takes the next request (of 25 jobs) and sends request b to
+//     URL (b + b/S) % S, so that every host's jobs reach every replica, in
+//     the order of time, whichever replica is slower.
 //   observatory_bench query URL --runs R
 //     Times the two queries R times each and prints p50/p95/max.
 #include <httplib.h>
@@ -19,6 +19,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <random>
 #include <string>
 #include <thread>
@@ -114,8 +115,9 @@ void MakeJob(int64_t n, int64_t total, int64_t now, int64_t days, std::vector<Sp
   out->push_back(std::move(root));
 }
 
-int Ingest(const Url& url, int64_t jobs, int64_t first_job, int64_t total_jobs, int connections, int64_t days,
-           int64_t share, int64_t of) {
+int Ingest(const std::vector<Url>& urls, int64_t jobs, int64_t first_job, int64_t total_jobs, int connections,
+           int64_t days) {
+  const auto of = static_cast<int64_t>(urls.size());
   const int64_t now = NowNs();
   const int64_t jobs_per_batch = kBatchSpans / kSpansPerJob;  // 25 jobs, 500 spans...
   std::atomic<int64_t> next{0}, spans_sent{0}, failures{0};
@@ -124,16 +126,19 @@ int Ingest(const Url& url, int64_t jobs, int64_t first_job, int64_t total_jobs, 
   std::vector<std::thread> threads;
   for (int c = 0; c < connections; ++c) {
     threads.emplace_back([&] {
-      httplib::Client cli(url.host, url.port);
-      cli.set_keep_alive(true);
-      cli.set_tcp_nodelay(true);  // as OTLP exporters and curl do
-      cli.set_read_timeout(60, 0);
+      std::vector<std::unique_ptr<httplib::Client>> clients;
+      for (const Url& url : urls) {
+        clients.push_back(std::make_unique<httplib::Client>(url.host, url.port));
+        clients.back()->set_keep_alive(true);
+        clients.back()->set_tcp_nodelay(true);  // as OTLP exporters and curl do
+        clients.back()->set_read_timeout(60, 0);
+      }
       Resource resource{{{"service.name", std::string("backspan")}, {"service.version", std::string("0.1.0")}, {"os.type", std::string("linux")}}};
       std::vector<SpanData> spans;
       while (true) {
         int64_t b = next.fetch_add(1);
         if (b >= batches) return;
-        if ((b + b / of) % of != share) continue;
+        httplib::Client& cli = *clients[static_cast<size_t>((b + b / of) % of)];
         spans.clear();
         // 25 jobs of 20 spans, topped up to 512 with the next job's first spans.
         for (int64_t j = b * jobs_per_batch; j < std::min(jobs, (b + 1) * jobs_per_batch); ++j)
@@ -206,12 +211,18 @@ int Query(const Url& url, int runs) {
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::fprintf(stderr, "usage: observatory_bench ingest|query URL [options]\n");
+    std::fprintf(stderr, "usage: observatory_bench ingest URL[,URL...] | query URL [options]\n");
     return 2;
   }
   std::string mode = argv[1];
-  Url url = ParseUrl(argv[2]);
-  int64_t jobs = 1000, first = 0, days = 30, total = 0, share = 0, of = 1;
+  std::vector<Url> urls;
+  for (std::string list = argv[2]; !list.empty();) {
+    const size_t comma = list.find(',');
+    urls.push_back(ParseUrl(list.substr(0, comma)));
+    list = comma == std::string::npos ? "" : list.substr(comma + 1);
+  }
+  const Url& url = urls.front();
+  int64_t jobs = 1000, first = 0, days = 30, total = 0;
   int connections = 4, runs = 100;
   for (int i = 3; i + 1 < argc; i += 2) {
     std::string k = argv[i];
@@ -222,15 +233,9 @@ int main(int argc, char** argv) {
     else if (k == "--connections") connections = static_cast<int>(v);
     else if (k == "--days") days = v;
     else if (k == "--runs") runs = static_cast<int>(v);
-    else if (k == "--share") share = v;
-    else if (k == "--of") of = v;
   }
   if (total < first + jobs) total = first + jobs;
-  if (of < 1 || share < 0 || share >= of) {
-    std::fprintf(stderr, "--share I --of S needs 0 <= I < S\n");
-    return 2;
-  }
-  if (mode == "ingest") return Ingest(url, jobs, first, total, connections, days, share, of);
+  if (mode == "ingest") return Ingest(urls, jobs, first, total, connections, days);
   if (mode == "query") return Query(url, runs);
   std::fprintf(stderr, "unknown mode %s\n", mode.c_str());
   return 2;
