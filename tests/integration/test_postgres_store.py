@@ -133,26 +133,35 @@ class PostgresStoreTest(CliTestCase):
             self.assertEqual(store_metrics(replica), store_metrics(single))
         self.assertIn('backspan_jobs_total{kind="backup",status="ok"} 273', store_metrics(a))
 
-        # Insight in each replica judges every job, whichever replica stored it.
+        # One replica (the leader) judges every job, whichever replica stored
+        # it; the other adopts what it found, and answers alike.
         as_of = now // NS
 
-        def insight(server, judged):
+        def insight(server, jobs):
             self.assertTrue(server.wait_until(
-                lambda: (lambda st: st["loaded"] and st["pending"] == 0 and st["jobs"] == judged)(
+                lambda: (lambda st: st["loaded"] and st["pending"] == 0 and st["jobs"] == jobs)(
                     server.get_json("/api/v1/anomalies")["insight"]), 30))
             anomalies = server.get_json("/api/v1/anomalies?since=30d")
             forecasts = server.get_json(f"/api/v1/forecasts?as_of={as_of}")
             for x in anomalies["anomalies"] + forecasts["forecasts"]:
                 x.pop("source")  # each store's own ids
+            anomalies.pop("insight")  # each replica's own work
+            forecasts.pop("insight")
             return anomalies, forecasts
         self.assertTrue(single.wait_until(
             lambda: (lambda st: st["loaded"] and st["pending"] == 0)(single.get_json("/api/v1/anomalies")["insight"])))
-        judged = single.get_json("/api/v1/anomalies")["insight"]["jobs"]
-        self.assertGreater(judged, 250)
-        want = insight(single, judged)
+        jobs_seen = single.get_json("/api/v1/anomalies")["insight"]["jobs"]
+        self.assertGreater(jobs_seen, 250)
+        want = insight(single, jobs_seen)
         self.assertIn("host-odd", {x["host"] for x in want[0]["anomalies"]})
-        self.assertEqual(insight(a, judged), want)
-        self.assertEqual(insight(b, judged), want)
+        for replica in (a, b):
+            insight(replica, jobs_seen)
+            self.assertTrue(replica.wait_until(lambda: insight(replica, jobs_seen) == want), replica)
+        states = {r: r.get_json("/api/v1/anomalies")["insight"] for r in (a, b)}
+        self.assertEqual(sorted(st["judging"] for st in states.values()), [False, True])
+        for st in states.values():
+            self.assertEqual(st["judged"] > 0, st["judging"], st)
+            self.assertEqual(st["anomalies"], len(want[0]["anomalies"]), st)
 
     def all_job_ids(self, server):
         ids, cursor = set(), ""
@@ -263,9 +272,24 @@ class PostgresStoreTest(CliTestCase):
         time.sleep(3)  # an election later, still one
         first = leaders()
         self.assertEqual(len(first), 1)
+        # Insight judges in the leader only; the others adopt its anomalies.
+        self.post(replicas[1], anomaly_request(time.time_ns()))
+
+        def insight(r):
+            return r.get_json("/api/v1/anomalies?since=30d")
+        self.assertTrue(first[0].wait_until(lambda: insight(first[0])["anomalies"]))
+        found = insight(first[0])["anomalies"]
+        for r in replicas:
+            self.assertTrue(r.wait_until(lambda: insight(r)["anomalies"] == found), r)
+            self.assertEqual(insight(r)["insight"]["judging"], r is first[0])
         first[0].proc.kill()
         first[0].proc.wait()
         self.assertTrue(replicas[0].wait_until(lambda: len(leaders()) == 1 and leaders()[0] is not first[0]))
+        # The new leader judges from now on, and finds what the last one did.
+        second = leaders()[0]
+        self.assertTrue(second.wait_until(lambda: insight(second)["insight"]["judging"]))
+        self.assertTrue(second.wait_until(lambda: insight(second)["insight"]["judged"] >= 16))
+        self.assertEqual(insight(second)["anomalies"], found)
         self.assertIn("backspan_store_leader 1", self.serve().request("GET", "/metrics")[2].decode())  # SQLite: alone
 
     def test_replicas_notify_as_one_and_a_new_leader_carries_incidents_on(self):

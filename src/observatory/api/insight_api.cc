@@ -59,7 +59,8 @@ json SourceJson(const SourceState& s) {
 }
 
 json StatusJson(const insight::InsightStatus& st) {
-  return {{"loaded", st.loaded}, {"pending", st.pending}, {"jobs", st.jobs}, {"sources", st.sources}};
+  return {{"loaded", st.loaded},   {"pending", st.pending}, {"jobs", st.jobs},    {"sources", st.sources},
+          {"anomalies", st.anomalies}, {"judging", st.judging}, {"judged", st.judged}};
 }
 
 json AnomalyJson(const AnomalyRecord& r, const SourceState& s) {

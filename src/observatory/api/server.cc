@@ -244,6 +244,7 @@ Server::Server(ServerOptions options, SpanStore* store, Env* env)
     AuditSpanWriter* writer = ctx.audit_spans.get();
     ac->OnRecord([writer](const audit::AuditRecord& r) { writer->Push(r); });
   }
+  if (SharedState* shared = store->Shared()) ctx.anomaly_mirror = std::make_unique<AnomalyMirror>(ctx.insight.get(), shared);
   if (const notify::NotifyConfig* nc = ctx.options.notify) {
     ExternalSpanWriter* spans = &ctx.external;
     ctx.notifier = std::make_unique<notify::Notifier>(*nc, env, ctx.options.notify_state_path,
@@ -257,7 +258,7 @@ Server::Server(ServerOptions options, SpanStore* store, Env* env)
     }
     ctx.watcher = std::make_unique<ExpectationWatcher>(store, ctx.events, env, nc->check_interval_seconds,
                                                        ctx.options.default_stale_ns);
-    // Every replica judges every job: the leader's insight tells of what it finds.
+    // Only the leader's insight judges, and tells of what it finds.
     ctx.insight->OnOverrunForecast(
         [&ctx](const std::string& key, const insight::JobPoint& newest, const insight::OverrunForecast& f) {
           if (!ctx.store->Leads()) return;

@@ -10,6 +10,7 @@
 #include "notify/notifier.h"
 #include "observatory/access/access_control.h"
 #include "observatory/alerting/alerting.h"
+#include "observatory/replicas/anomaly_mirror.h"
 #include "observatory/replicas/notification_relay.h"
 #include "observatory/replicas/shared_runs.h"
 #include "observatory/api/insight_api.h"
@@ -39,6 +40,8 @@ struct ServerContext {
   // handlers write to it (declared first: it outlives them).
   std::unique_ptr<insight::InsightEngine> insight;
   std::unique_ptr<insight::ObservedStore> observed;
+  // With a store replicas share: the leader's anomalies to the others.
+  std::unique_ptr<AnomalyMirror> anomaly_mirror;
   SpanStore* store;
   Env* env;
   Api api;

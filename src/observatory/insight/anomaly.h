@@ -25,10 +25,12 @@ struct Evidence {
   double value = 0, usual = 0, low = 0, high = 0;  // usual: the baseline's expectation; [low, high]: its usual range
   double ratio = 0;                                // value / usual
   double z = 0;                                    // robust z-score (log scale)
+  bool operator==(const Evidence&) const = default;
 };
 
 struct AttributeChange {
   std::string key, from, to;
+  bool operator==(const AttributeChange&) const = default;
 };
 
 struct Anomaly {

@@ -24,10 +24,29 @@ size_t CountBefore(const std::vector<JobPoint>& jobs, int64_t as_of) {
 }
 
 constexpr size_t kPhaseCacheEntries = 50'000;
+// Jobs of replicas reach each other within a second or so (docs/observatory.md).
+constexpr std::chrono::seconds kSettleWithReplicas{2};
+
+// Whether two anomalies say the same (`job` is an index into one
+// process's memory: not part of what an anomaly says).
+bool Same(const AnomalyRecord& a, const AnomalyRecord& b) {
+  const Anomaly &x = a.anomaly, &y = b.anomaly;
+  return a.id == b.id && a.source_key == b.source_key && a.trace_id == b.trace_id && a.span_id == b.span_id &&
+         a.time_ns == b.time_ns && x.kind == y.kind && x.score == y.score && x.severity == y.severity &&
+         x.message == y.message && x.context == y.context && x.baseline_jobs == y.baseline_jobs &&
+         x.evidence == y.evidence && x.changed == y.changed;
+}
+
+bool ByTime(const AnomalyRecord& a, const AnomalyRecord& b) {
+  return a.time_ns != b.time_ns ? a.time_ns < b.time_ns : a.id < b.id;
+}
 
 }  // namespace
 
-InsightEngine::InsightEngine(SpanStore* store, double quota_bytes) : store_(store), quota_bytes_(quota_bytes) {}
+InsightEngine::InsightEngine(SpanStore* store, double quota_bytes)
+    : store_(store),
+      quota_bytes_(quota_bytes),
+      settle_(store->Shared() ? Clock::duration(kSettleWithReplicas) : Clock::duration::zero()) {}
 
 InsightEngine::~InsightEngine() { Stop(); }
 
@@ -56,8 +75,9 @@ void InsightEngine::Observe(std::vector<ObservedJob> jobs) {
   // Only the queue's lock: ingest never waits for judging.
   if (jobs.empty()) return;
   {
+    const Clock::time_point now = Clock::now();
     std::lock_guard<std::mutex> lock(queue_mu_);
-    for (auto& j : jobs) queue_.push_back(std::move(j));
+    for (auto& j : jobs) queue_.emplace_back(now, std::move(j));
     in_flight_ += static_cast<int64_t>(jobs.size());
   }
   wake_.notify_one();
@@ -72,6 +92,8 @@ InsightStatus InsightEngine::status() const {
   }
   std::lock_guard<std::mutex> lock(mu_);
   s.jobs = jobs_;
+  s.judged = judged_;
+  s.judging = judging_;
   s.sources = static_cast<int64_t>(sources_.size());
   for (const auto& [key, source] : sources_) s.anomalies += static_cast<int64_t>(source.anomalies.size());
   return s;
@@ -128,49 +150,114 @@ void InsightEngine::Loop() {
   // core that ingest and queries want, and all of an idle one (not
   // SCHED_IDLE: on a busy machine that would starve it).
   setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 10);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    judging_ = store_->Leads();
+  }
   if (Status s = LoadStore(); !s.ok())
     std::fprintf(stderr, "insight: the store's jobs could not be read (%s); judging new jobs only\n", s.message().c_str());
   {
     std::lock_guard<std::mutex> lock(mu_);
     live_ = true;
   }
+  Tell();  // what changed while loading, for the replicas that do not judge
   std::unique_lock<std::mutex> queue_lock(queue_mu_);
   loaded_ = true;
   while (true) {
     if (in_flight_ == 0) idle_.notify_all();
-    wake_.wait(queue_lock, [&] { return stop_ || !queue_.empty(); });
+    // Leadership is looked at every second, queue or not.
+    const Clock::time_point now = Clock::now();
+    Clock::time_point until = now + std::chrono::seconds(1);
+    if (!queue_.empty()) until = std::min(until, queue_.front().first + settle_);
+    wake_.wait_until(queue_lock, until, [&] { return stop_ || (!queue_.empty() && queue_.front().first + settle_ <= Clock::now()); });
     if (stop_) return;
-    std::deque<ObservedJob> taken;
-    taken.swap(queue_);
-    queue_lock.unlock();
-    // Everything waiting, grouped by source: one judging pass per source.
-    std::map<std::string, std::vector<std::pair<JobPoint, ExplainedAttributes>>> by_source;
-    for (auto& p : taken) by_source[p.source_key].emplace_back(p.point, std::move(p.attributes));
-    for (auto& [key, pending] : by_source) {
-      if (stopping()) return;
-      std::vector<AnomalyRecord> news;
-      std::vector<OverrunNews> overruns;
-      {
-        // Queries get the lock between sources.
-        std::lock_guard<std::mutex> lock(mu_);
-        std::vector<JobPoint> points;
-        points.reserve(pending.size());
-        for (auto& [point, attributes] : pending) {
-          points.push_back(point);
-          points.back().attributes = Intern(std::move(attributes));
-        }
-        Apply(key, std::move(points));
-        news.swap(fresh_);
-        overruns.swap(fresh_overruns_);
-      }
-      if (on_anomaly_)
-        for (const auto& r : news) on_anomaly_(r);
-      if (on_overrun_)
-        for (const auto& o : overruns) on_overrun_(o.source_key, o.newest, o.forecast);
+    std::deque<std::pair<Clock::time_point, ObservedJob>> taken;
+    const Clock::time_point settled = Clock::now() - settle_;
+    while (!queue_.empty() && queue_.front().first <= settled) {
+      taken.push_back(std::move(queue_.front()));
+      queue_.pop_front();
     }
+    queue_lock.unlock();
+    FollowLeadership();
+    const auto count = static_cast<int64_t>(taken.size());
+    Judge(std::move(taken));
     queue_lock.lock();
-    in_flight_ -= static_cast<int64_t>(taken.size());
+    in_flight_ -= count;
   }
+}
+
+void InsightEngine::Judge(std::deque<std::pair<Clock::time_point, ObservedJob>> taken) {
+  // Everything taken, grouped by source: one judging pass per source.
+  std::map<std::string, std::vector<std::pair<JobPoint, ExplainedAttributes>>> by_source;
+  for (auto& [when, p] : taken) by_source[p.source_key].emplace_back(p.point, std::move(p.attributes));
+  for (auto& [key, pending] : by_source) {
+    if (stopping()) return;
+    {
+      // Queries get the lock between sources.
+      std::lock_guard<std::mutex> lock(mu_);
+      std::vector<JobPoint> points;
+      points.reserve(pending.size());
+      for (auto& [point, attributes] : pending) {
+        points.push_back(point);
+        points.back().attributes = Intern(std::move(attributes));
+      }
+      Apply(key, std::move(points));
+    }
+    Tell();
+  }
+}
+
+void InsightEngine::FollowLeadership() {
+  const bool leads = store_->Leads();
+  std::vector<std::string> keys;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    const bool starts = leads && !judging_;
+    judging_ = leads;
+    if (!starts) return;
+    for (const auto& [key, source] : sources_) keys.push_back(key);
+  }
+  // What the last leader found was adopted; this one judges it all again
+  // and tells only what differs.
+  for (const auto& key : keys) {
+    if (stopping()) return;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      Source& source = sources_[key];
+      Rejudge(key, source, 0);
+      CheckOverrun(key, source);
+    }
+    Tell();
+  }
+}
+
+void InsightEngine::Tell() {
+  std::vector<AnomalyRecord> news;
+  std::vector<OverrunNews> overruns;
+  std::vector<std::pair<std::string, std::vector<AnomalyRecord>>> changed;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    news.swap(fresh_);
+    overruns.swap(fresh_overruns_);
+    if (on_changed_)
+      for (const auto& key : changed_) changed.emplace_back(key, sources_[key].anomalies);
+    changed_.clear();
+  }
+  if (on_anomaly_)
+    for (const auto& r : news) on_anomaly_(r);
+  if (on_overrun_)
+    for (const auto& o : overruns) on_overrun_(o.source_key, o.newest, o.forecast);
+  for (const auto& [key, records] : changed) on_changed_(key, records);
+}
+
+bool InsightEngine::Adopt(const std::string& source_key, std::vector<AnomalyRecord> records) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (judging_) return false;
+  for (const auto& r : records)
+    if (raised_ids_.insert(r.id).second) raised_[{r.anomaly.kind, source_key}]++;
+  std::sort(records.begin(), records.end(), ByTime);
+  sources_[source_key].anomalies = std::move(records);
+  return true;
 }
 
 void InsightEngine::Apply(const std::string& key, std::vector<JobPoint> points) {
@@ -188,6 +275,7 @@ void InsightEngine::Apply(const std::string& key, std::vector<JobPoint> points) 
     source.jobs.insert(source.jobs.begin() + static_cast<std::ptrdiff_t>(at), p);
     ++jobs_;
   }
+  if (!judging_) return;
   Rejudge(key, source, from);
   CheckOverrun(key, source);
 }
@@ -203,16 +291,15 @@ void InsightEngine::CheckOverrun(const std::string& key, Source& source) {
 
 void InsightEngine::Rejudge(const std::string& key, Source& source, size_t from) {
   auto& anomalies = source.anomalies;
-  // Every job from `from` on is judged again; failure bursts depend on the
-  // whole sequence and are found again from the start.
-  const JobPoint* first = from < source.jobs.size() ? &source.jobs[from] : nullptr;
-  anomalies.erase(std::remove_if(anomalies.begin(), anomalies.end(),
-                                 [&](const AnomalyRecord& r) {
-                                   return r.anomaly.kind == kAnomalyFailures ||
-                                          (first && (r.time_ns > first->start_ns ||
-                                                     (r.time_ns == first->start_ns && !(r.span_id < first->span_id))));
-                                 }),
-                  anomalies.end());
+  // Every job from `from` on is judged again, on the jobs before it.
+  if (from >= source.jobs.size()) return;
+  const JobPoint& first = source.jobs[from];
+  const auto judged_again = std::stable_partition(anomalies.begin(), anomalies.end(), [&](const AnomalyRecord& r) {
+    return r.time_ns < first.start_ns || (r.time_ns == first.start_ns && r.span_id < first.span_id);
+  });
+  std::vector<AnomalyRecord> before(std::make_move_iterator(judged_again), std::make_move_iterator(anomalies.end()));
+  anomalies.erase(judged_again, anomalies.end());
+  const size_t kept = anomalies.size();
   auto record = [&](Anomaly a) {
     const JobPoint& job = source.jobs[a.job];
     AnomalyRecord r;
@@ -230,12 +317,15 @@ void InsightEngine::Rejudge(const std::string& key, Source& source, size_t from)
   };
   const PhaseLookup phases = [this](const JobPoint& j) { return Phases(j); };
   const AttributeLookup attributes = [this](uint32_t id) -> const ExplainedAttributes& { return attributes_[id]; };
+  judged_ += static_cast<int64_t>(source.jobs.size() - from);
   for (size_t i = from; i < source.jobs.size(); ++i)
     if (auto a = JudgeJob(source.jobs, i, phases, attributes)) record(std::move(*a));
-  for (auto& a : FailureBursts(source.jobs)) record(std::move(a));
-  std::sort(anomalies.begin(), anomalies.end(), [](const AnomalyRecord& a, const AnomalyRecord& b) {
-    return a.time_ns != b.time_ns ? a.time_ns < b.time_ns : a.id < b.id;
-  });
+  for (auto& a : FailureBursts(source.jobs, from, &source.bursts)) record(std::move(a));
+  std::sort(anomalies.begin() + static_cast<std::ptrdiff_t>(kept), anomalies.end(), ByTime);
+  if (!std::equal(before.begin(), before.end(), anomalies.begin() + static_cast<std::ptrdiff_t>(kept), anomalies.end(),
+                  Same))
+    changed_.insert(key);
+  std::inplace_merge(anomalies.begin(), anomalies.begin() + static_cast<std::ptrdiff_t>(kept), anomalies.end(), ByTime);
 }
 
 std::vector<std::pair<std::string, double>> InsightEngine::Phases(const JobPoint& job) {
@@ -261,9 +351,7 @@ std::vector<AnomalyRecord> InsightEngine::Anomalies(const AnomalyFilter& filter)
       out.push_back(r);
     }
   }
-  std::sort(out.begin(), out.end(), [](const AnomalyRecord& a, const AnomalyRecord& b) {
-    return a.time_ns != b.time_ns ? a.time_ns < b.time_ns : a.id < b.id;
-  });
+  std::sort(out.begin(), out.end(), ByTime);
   return out;
 }
 

@@ -5,6 +5,7 @@
 // store's jobs and judges them again: the same jobs give the same answers.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -51,6 +52,8 @@ struct InsightStatus {
   bool loaded = false;  // the store's jobs have been read and judged
   int64_t pending = 0;  // jobs handed over and not yet judged
   int64_t jobs = 0, sources = 0, anomalies = 0;
+  bool judging = false;  // this process judges (it leads the store's replicas)
+  int64_t judged = 0;    // judgements made since it started, a job judged again counted again
 };
 
 // A stored job as handed to insight: what it reads of it, taken on the
@@ -83,9 +86,21 @@ class InsightEngine {
   using OverrunNotice = std::function<void(const std::string& source_key, const JobPoint& newest,
                                            const OverrunForecast& forecast)>;
   void OnOverrunForecast(OverrunNotice fn) { on_overrun_ = std::move(fn); }
+  // Told, while this engine judges, of each source whose anomalies changed,
+  // with all of them by time: what replicas that do not judge adopt.
+  // Called from the judging thread outside its locks; set before Start.
+  using AnomaliesChanged = std::function<void(const std::string& source_key, const std::vector<AnomalyRecord>&)>;
+  void OnAnomaliesChanged(AnomaliesChanged fn) { on_changed_ = std::move(fn); }
   // Reads the store's jobs, then judges what Observe hands over; returns
-  // at once (the work runs in a thread).
+  // at once (the work runs in a thread). Only while the store leads
+  // (SpanStore::Leads): replicas sharing a store judge once, in the leader,
+  // and the others Adopt what it found. An engine that starts to lead
+  // judges every job it holds again.
   void Start();
+  // Takes a source's anomalies as the judging replica found them (all of
+  // them, replacing what it held); false, and nothing taken, while this
+  // engine judges.
+  bool Adopt(const std::string& source_key, std::vector<AnomalyRecord> records);
   // What insight reads of `job`, if it reads the job at all (IsInsightJob).
   static std::optional<ObservedJob> Read(const JobRecord& job);
   // Stops judging (what is queued is dropped) and waits for the thread:
@@ -112,6 +127,7 @@ class InsightEngine {
   struct Source {
     std::vector<JobPoint> jobs;
     std::vector<AnomalyRecord> anomalies;  // by (time, id)
+    BurstScan bursts;                      // where FailureBursts left off
     bool overrun_soon = false;             // its forecast overrun is within kOverrunNoticeRuns
   };
   struct OverrunNews {
@@ -120,8 +136,15 @@ class InsightEngine {
     OverrunForecast forecast;
   };
 
+  using Clock = std::chrono::steady_clock;
   void Loop();
   Status LoadStore();
+  // Judges what was taken from the queue, a source at a time.
+  void Judge(std::deque<std::pair<Clock::time_point, ObservedJob>> taken);
+  // Starts or stops judging as the store's leadership moved.
+  void FollowLeadership();
+  // Tells what the last pass found (news, changed sources); requires not mu_.
+  void Tell();
   bool stopping() const;
   uint32_t Intern(ExplainedAttributes attributes);  // requires mu_
   // Inserts `points` in order and judges again from the first changed one.
@@ -137,7 +160,11 @@ class InsightEngine {
   // waits for judging (never held together with mu_).
   mutable std::mutex queue_mu_;
   std::condition_variable wake_, idle_;
-  std::deque<ObservedJob> queue_;
+  std::deque<std::pair<Clock::time_point, ObservedJob>> queue_;  // by when it was handed over
+  // How long a job waits before it is judged: with replicas, the jobs
+  // another replica stored arrive a little later than this one's, and a
+  // job judged before an earlier one arrives is judged again.
+  const Clock::duration settle_;
   int64_t in_flight_ = 0;
   bool loaded_ = false, stop_ = false;
   // What has been judged.
@@ -149,11 +176,15 @@ class InsightEngine {
   std::set<std::string> raised_ids_;
   std::map<std::pair<std::string, std::string>, int64_t> raised_;
   int64_t jobs_ = 0;
+  int64_t judged_ = 0;    // judgements made, a job judged again counted again
+  bool judging_ = false;  // this engine judges (its store leads)
   bool live_ = false;                 // judging what Observe handed over
   std::vector<AnomalyRecord> fresh_;  // news for on_anomaly_, taken outside mu_
   std::vector<OverrunNews> fresh_overruns_;
+  std::set<std::string> changed_;  // sources whose anomalies changed, for on_changed_
   std::function<void(const AnomalyRecord&)> on_anomaly_;
   OverrunNotice on_overrun_;
+  AnomaliesChanged on_changed_;
   std::thread thread_;
 };
 

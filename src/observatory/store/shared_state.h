@@ -22,6 +22,12 @@ struct SharedDocument {
   int64_t updated_ns = 0;  // when it was put (Unix time)
 };
 
+// A place in the documents' (updated_ns, name) order.
+struct DocumentPosition {
+  int64_t updated_ns = 0;
+  std::string name;
+};
+
 class SharedState {
  public:
   virtual ~SharedState() = default;
@@ -33,6 +39,12 @@ class SharedState {
   // The documents whose names start with `prefix`, by name, the `limit`
   // put most recently.
   virtual Result<std::vector<std::pair<std::string, SharedDocument>>> List(const std::string& prefix, int limit) = 0;
+  // The documents whose names start with `prefix` put after `after` in
+  // (updated_ns, name) order, in that order, at most `limit`: what changed
+  // since a reader last looked, read in pages.
+  virtual Result<std::vector<std::pair<std::string, SharedDocument>>> ListAfter(const std::string& prefix,
+                                                                                const DocumentPosition& after,
+                                                                                int limit) = 0;
   // Deletes the documents whose names start with `prefix` beyond the
   // `keep` put most recently.
   virtual Status Trim(const std::string& prefix, int keep) = 0;

@@ -2,6 +2,17 @@
 #include "observatory/store/postgres/postgres_span_store_impl.h"
 
 namespace backspan::observatory {
+namespace {
+
+// Rows of (name, body, version, updated_ns).
+std::vector<std::pair<std::string, SharedDocument>> Documents(const pg::Rows& rows) {
+  std::vector<std::pair<std::string, SharedDocument>> out;
+  for (int r = 0; r < rows.size(); ++r)
+    out.emplace_back(std::string(rows.Text(r, 0)), SharedDocument{std::string(rows.Text(r, 1)), rows.Int(r, 2), rows.Int(r, 3)});
+  return out;
+}
+
+}  // namespace
 
 SharedState* PostgresSpanStore::Shared() { return &impl_->shared; }
 
@@ -31,11 +42,19 @@ Result<std::vector<std::pair<std::string, SharedDocument>>> PgSharedState::List(
                         "ORDER BY updated_ns DESC, name LIMIT $2",
                         {prefix, std::to_string(limit)});
   if (!rows.ok()) return rows.status();
-  std::vector<std::pair<std::string, SharedDocument>> out;
-  for (int r = 0; r < rows->size(); ++r)
-    out.emplace_back(std::string(rows->Text(r, 0)),
-                     SharedDocument{std::string(rows->Text(r, 1)), rows->Int(r, 2), rows->Int(r, 3)});
-  return out;
+  return Documents(*rows);
+}
+
+Result<std::vector<std::pair<std::string, SharedDocument>>> PgSharedState::ListAfter(const std::string& prefix,
+                                                                                     const DocumentPosition& after,
+                                                                                     int limit) {
+  PostgresSpanStore::Impl::Conn db(impl_);
+  if (!db.status().ok()) return db.status();
+  auto rows = db->Query("SELECT name, body, version, updated_ns FROM documents WHERE left(name, length($1::text)) = $1::text "
+                        "AND (updated_ns, name) > ($2::bigint, $3::text) ORDER BY updated_ns, name LIMIT $4",
+                        {prefix, std::to_string(after.updated_ns), after.name, std::to_string(limit)});
+  if (!rows.ok()) return rows.status();
+  return Documents(*rows);
 }
 
 Status PgSharedState::Trim(const std::string& prefix, int keep) {

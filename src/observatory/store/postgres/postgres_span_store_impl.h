@@ -53,6 +53,9 @@ class PgSharedState : public SharedState {
   Result<std::optional<SharedDocument>> Get(const std::string& name) override;
   Result<int64_t> Put(const std::string& name, const std::string& body) override;
   Result<std::vector<std::pair<std::string, SharedDocument>>> List(const std::string& prefix, int limit) override;
+  Result<std::vector<std::pair<std::string, SharedDocument>>> ListAfter(const std::string& prefix,
+                                                                        const DocumentPosition& after,
+                                                                        int limit) override;
   Status Trim(const std::string& prefix, int keep) override;
   Status Enqueue(const std::string& queue, const std::vector<std::string>& bodies) override;
   Result<std::vector<std::string>> Dequeue(const std::string& queue, int max) override;
