@@ -5,6 +5,7 @@ import itertools
 import json
 import os
 import shutil
+import threading
 import time
 import unittest
 
@@ -147,6 +148,27 @@ class AccessOnPostgresTest(test_access.AccessTest):
             self.assertEqual(lost["state"], "lost", lost)
             code, out = call(self.obs, "POST", "/api/v1/plans/prod-files/backup", "admin-bot")
             self.assertEqual(code, 202, out)
+
+            # Asked at once through both replicas, one starts the plan and the
+            # other answers 409, round after round.
+            def ended(run_id):
+                state = json.loads(call(second, "GET", f"/api/v1/runs/{run_id}", "admin-bot")[1]).get("state")
+                return state not in (None, "running")
+            for attempt in range(4):
+                eventually(lambda: ended(json.loads(out)["id"]), "the last run ended")
+                answers = [None, None]
+                ready = threading.Barrier(2)
+
+                def ask(k, server):
+                    ready.wait()
+                    answers[k] = call(server, "POST", "/api/v1/plans/prod-files/backup", "admin-bot")
+                threads = [threading.Thread(target=ask, args=(k, s)) for k, s in enumerate((self.obs, second))]
+                for t in threads:
+                    t.start()
+                for t in threads:
+                    t.join()
+                self.assertEqual(sorted(a[0] for a in answers), [202, 409], answers)
+                out = next(a[1] for a in answers if a[0] == 202)
         finally:
             second.stop()
 

@@ -124,11 +124,15 @@ Result<RunInfo> JobRunner::Start(const RunRequest& request) {
       "TRACESTATE=",
   };
 
-  // Another runner's (checked first, outside the lock: it reads the ledger).
-  if (ledger_)
+  // Another runner's (checked first, outside the lock: it reads the
+  // ledger), then the plan claimed for this run, so that two runners asked
+  // at once do not both start it.
+  if (ledger_) {
     for (const RunInfo& other : ledger_->List(kKeptRuns))
       if (other.plan == request.plan.name && other.state == "running")
         return Status::AlreadyExists("plan '" + request.plan.name + "' has a job running: " + other.id);
+    RETURN_IF_ERROR(ledger_->Claim(request.plan.name, run->info.id));
+  }
   std::unique_lock<std::mutex> lock(mu_);
   if (stopping_) return Status::IOError("the server is stopping");
   for (const auto& r : runs_)

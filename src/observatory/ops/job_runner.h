@@ -61,6 +61,10 @@ class RunLedger {
   // The other runners' runs too: the newest `limit` by start, newest first.
   virtual std::vector<RunInfo> List(size_t limit) = 0;
   virtual std::optional<RunInfo> Get(const std::string& id) = 0;
+  // Makes `run_id` the plan's one running run across runners, atomically:
+  // AlreadyExists (naming the other run) if another run of the plan holds
+  // it; IOError if the ledger cannot be reached (nothing starts).
+  virtual Status Claim(const std::string& plan, const std::string& run_id) = 0;
 };
 
 class JobRunner {

@@ -10,6 +10,7 @@ namespace backspan::observatory {
 namespace {
 
 constexpr const char* kPrefix = "run/";
+constexpr const char* kPlanPrefix = "plan/";  // a plan's claim: the id of its last run
 constexpr int kKept = 1000;  // as many as a runner keeps
 
 }  // namespace
@@ -68,6 +69,33 @@ std::optional<RunInfo> SharedRuns::Get(const std::string& id) {
   auto doc = shared_->Get(kPrefix + id);
   if (!doc.ok() || !doc->has_value()) return std::nullopt;
   return Shown(**doc);
+}
+
+Status SharedRuns::Claim(const std::string& plan, const std::string& run_id) {
+  const std::string name = kPlanPrefix + plan;
+  auto held = [&](const std::string& other) {
+    return Status::AlreadyExists("plan '" + plan + "' has a job running: " + other);
+  };
+  auto unreachable = [](const Status& s) {
+    return Status::IOError("the runs replicas share cannot be read (" + s.message() + "); try again");
+  };
+  auto created = shared_->Create(name, run_id);
+  if (!created.ok()) return unreachable(created.status());
+  if (*created) return Status::Ok();
+  auto doc = shared_->Get(name);
+  if (!doc.ok()) return unreachable(doc.status());
+  if (!doc->has_value()) return held("another replica's, just started");  // deleted meanwhile: not by us
+  const SharedDocument& claim = **doc;
+  auto run = shared_->Get(kPrefix + claim.body);
+  if (!run.ok()) return unreachable(run.status());
+  if (run->has_value()) {
+    if (auto info = Shown(**run); info && info->state == "running") return held(claim.body);
+  } else if (env_->NowUnixNanos() - claim.updated_ns <= kLostAfterSeconds * 1'000'000'000) {
+    return held(claim.body);  // claimed, and its run not recorded yet
+  }
+  auto replaced = shared_->Replace(name, run_id, claim.version);
+  if (!replaced.ok()) return unreachable(replaced.status());
+  return *replaced ? Status::Ok() : held("another replica's, just started");
 }
 
 void SharedRuns::Heartbeat() {

@@ -4,7 +4,9 @@
 // through any replica, and a plan running on one replica cannot start on
 // another. A replica refreshes its running runs' documents every
 // kHeartbeatSeconds; a running run not refreshed for kLostAfterSeconds
-// (its replica died) shows as "lost", and no longer blocks its plan.
+// (its replica died) shows as "lost", and no longer blocks its plan. A run
+// starts only once its plan is claimed for it, atomically, so that two
+// replicas asked at once do not both start it.
 #pragma once
 
 #include <map>
@@ -28,6 +30,10 @@ class SharedRuns : public RunLedger {
   void Record(const RunInfo& info) override;
   std::vector<RunInfo> List(size_t limit) override;
   std::optional<RunInfo> Get(const std::string& id) override;
+  // Through a document per plan ("plan/NAME") naming its last run, taken
+  // over only while it names a run that no longer runs (or that was never
+  // recorded, kLostAfterSeconds after the claim).
+  Status Claim(const std::string& plan, const std::string& run_id) override;
 
  private:
   void Put(const RunInfo& info);

@@ -36,6 +36,11 @@ class SharedState {
   virtual Result<std::optional<SharedDocument>> Get(const std::string& name) = 0;
   // Replaces (or creates) the document; returns its new version.
   virtual Result<int64_t> Put(const std::string& name, const std::string& body) = 0;
+  // Creates the document if there is none of that name: whether it did.
+  virtual Result<bool> Create(const std::string& name, const std::string& body) = 0;
+  // Replaces the document if it is still at `version`: whether it was
+  // (false: another process put it meanwhile, or it is gone).
+  virtual Result<bool> Replace(const std::string& name, const std::string& body, int64_t version) = 0;
   // The documents whose names start with `prefix`, by name, the `limit`
   // put most recently.
   virtual Result<std::vector<std::pair<std::string, SharedDocument>>> List(const std::string& prefix, int limit) = 0;

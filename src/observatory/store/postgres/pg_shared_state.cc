@@ -35,6 +35,26 @@ Result<int64_t> PgSharedState::Put(const std::string& name, const std::string& b
       {name, body, std::to_string(impl_->env->NowUnixNanos())});
 }
 
+Result<bool> PgSharedState::Create(const std::string& name, const std::string& body) {
+  PostgresSpanStore::Impl::Conn db(impl_);
+  if (!db.status().ok()) return db.status();
+  auto rows = db->Query("INSERT INTO documents (name, body, version, updated_ns) VALUES ($1, $2, 1, $3) "
+                        "ON CONFLICT (name) DO NOTHING RETURNING version",
+                        {name, body, std::to_string(impl_->env->NowUnixNanos())});
+  if (!rows.ok()) return rows.status();
+  return rows->size() == 1;
+}
+
+Result<bool> PgSharedState::Replace(const std::string& name, const std::string& body, int64_t version) {
+  PostgresSpanStore::Impl::Conn db(impl_);
+  if (!db.status().ok()) return db.status();
+  auto rows = db->Query("UPDATE documents SET body = $2, version = version + 1, updated_ns = $3 "
+                        "WHERE name = $1 AND version = $4 RETURNING version",
+                        {name, body, std::to_string(impl_->env->NowUnixNanos()), std::to_string(version)});
+  if (!rows.ok()) return rows.status();
+  return rows->size() == 1;
+}
+
 Result<std::vector<std::pair<std::string, SharedDocument>>> PgSharedState::List(const std::string& prefix, int limit) {
   PostgresSpanStore::Impl::Conn db(impl_);
   if (!db.status().ok()) return db.status();

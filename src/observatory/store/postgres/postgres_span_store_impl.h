@@ -52,6 +52,8 @@ class PgSharedState : public SharedState {
   explicit PgSharedState(PostgresSpanStore::Impl* impl) : impl_(impl) {}
   Result<std::optional<SharedDocument>> Get(const std::string& name) override;
   Result<int64_t> Put(const std::string& name, const std::string& body) override;
+  Result<bool> Create(const std::string& name, const std::string& body) override;
+  Result<bool> Replace(const std::string& name, const std::string& body, int64_t version) override;
   Result<std::vector<std::pair<std::string, SharedDocument>>> List(const std::string& prefix, int limit) override;
   Result<std::vector<std::pair<std::string, SharedDocument>>> ListAfter(const std::string& prefix,
                                                                         const DocumentPosition& after,
