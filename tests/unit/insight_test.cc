@@ -8,6 +8,7 @@
 #include <map>
 #include <random>
 
+#include "observatory/insight/anomaly_codec.h"
 #include "observatory/insight/detector.h"
 #include "observatory/insight/forecaster.h"
 #include "observatory/insight/robust_stats.h"
@@ -328,6 +329,41 @@ TEST(ForecasterTest, GrowthReachesTheQuota) {
   EXPECT_NEAR(f.growth->bytes_per_day, 1e9, 0.05e9);
   EXPECT_NEAR(static_cast<double>(f.growth->expected_at_ns - as_of) / kDay, 40, 2);
   EXPECT_FALSE(ForecastSource(jobs, jobs.size(), as_of, FleetRates{}, 0).growth.has_value());
+}
+
+TEST(AnomalyCodecTest, RecordsRoundTripExactly) {
+  AnomalyRecord r;
+  r.id = "00112233aabbccdd-duration";
+  r.source_key = "host-1\x1f/srv \"quoted\"";
+  r.trace_id[3] = 0xab;
+  r.span_id[7] = 0x01;
+  r.time_ns = 1767574800123456789;
+  r.anomaly.kind = kAnomalyDuration;
+  r.anomaly.score = 0.1 + 0.2;  // not a short decimal
+  r.anomaly.severity = "critical";
+  r.anomaly.message = "took 4× its usual time";
+  r.anomaly.context = "weekday";
+  r.anomaly.baseline_jobs = 6;
+  r.anomaly.evidence = {{"duration_s", 4065, 1200.5, 860, HUGE_VAL, 3.3875, 31.2}};
+  r.anomaly.changed = {{"service.version", "0.9.0", "1.0.0"}};
+  auto back = DecodeAnomalies(EncodeAnomalies({r, r}));
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  ASSERT_EQ(back->size(), 2u);
+  const AnomalyRecord& b = (*back)[1];
+  EXPECT_EQ(b.id, r.id);
+  EXPECT_EQ(b.source_key, r.source_key);
+  EXPECT_EQ(b.trace_id, r.trace_id);
+  EXPECT_EQ(b.span_id, r.span_id);
+  EXPECT_EQ(b.time_ns, r.time_ns);
+  EXPECT_EQ(b.anomaly.score, r.anomaly.score);
+  EXPECT_EQ(b.anomaly.evidence, r.anomaly.evidence);
+  EXPECT_EQ(b.anomaly.changed, r.anomaly.changed);
+  EXPECT_EQ(b.anomaly.message, r.anomaly.message);
+  EXPECT_EQ(b.anomaly.context, r.anomaly.context);
+  EXPECT_EQ(b.anomaly.baseline_jobs, r.anomaly.baseline_jobs);
+  EXPECT_FALSE(DecodeAnomalies("{}").ok());
+  EXPECT_FALSE(DecodeAnomalies("[{\"id\": 1}]").ok());
+  EXPECT_FALSE(DecodeAnomalies("[").ok());
 }
 
 TEST(WordingTest, PlainWords) {
