@@ -1,29 +1,86 @@
 #include "observatory/store/postgres/counted_jobs.h"
 
+#include <algorithm>
+#include <array>
+
 #include <nlohmann/json.hpp>
+
+#include "util/encoding.h"
+#include "util/hex.h"
 
 namespace backspan::observatory {
 
 using nlohmann::json;
 
-std::string EncodeCountedJobs(const std::vector<CountedJob>& jobs) {
-  json out = json::array();
-  for (const CountedJob& c : jobs) {
-    const JobRecord& j = c.job;
-    json tags = json::array();
-    for (const auto& [k, v] : j.tags) tags.push_back({k, v});
-    out.push_back({{"s", c.sign}, {"src", c.to_source}, {"trace", trace::ToHex(j.trace_id)},
-                   {"span", trace::ToHex(j.span_id)}, {"name", j.name}, {"kind", j.kind}, {"status", j.status},
-                   {"host", j.host}, {"service", j.service}, {"rg", j.resource_group}, {"start", j.start_ns},
-                   {"end", j.end_ns}, {"added", j.bytes_added}, {"total", j.bytes_total}, {"files", j.files_total},
-                   {"changed", j.files_changed}, {"read", j.bytes_read}, {"stored", j.bytes_stored},
-                   {"deadline", j.deadline_ns}, {"etype", j.error_type}, {"emsg", j.error_message},
-                   {"snap", j.snapshot_id}, {"key", j.source_key}, {"paths", j.source_paths}, {"tags", tags}});
+namespace {
+
+constexpr uint8_t kRecordVersion = 1;
+
+// A job's record: its version, then the fields in a fixed order (numbers as
+// zig-zag varints, strings and ids length-prefixed).
+void PutJob(const CountedJob& c, Encoder* e) {
+  const JobRecord& j = c.job;
+  e->PutU8(kRecordVersion);
+  e->PutSignedVarint(c.sign);
+  e->PutU8(c.to_source ? 1 : 0);
+  e->PutBytes(ByteView(j.trace_id.data(), j.trace_id.size()));
+  e->PutBytes(ByteView(j.span_id.data(), j.span_id.size()));
+  for (const std::string* s : {&j.name, &j.kind, &j.status, &j.host, &j.service, &j.resource_group, &j.error_type,
+                               &j.error_message, &j.snapshot_id, &j.source_key, &j.source_paths})
+    e->PutString(*s);
+  for (int64_t v : {j.start_ns, j.end_ns, j.bytes_added, j.bytes_total, j.files_total, j.files_changed, j.bytes_read,
+                    j.bytes_stored, j.deadline_ns})
+    e->PutSignedVarint(v);
+  e->PutVarint(j.tags.size());
+  for (const auto& [k, v] : j.tags) {
+    e->PutString(k);
+    e->PutString(v);
   }
-  return out.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-Result<std::vector<CountedJob>> DecodeCountedJobs(std::string_view text) {
+template <size_t N>
+Status GetId(Decoder& d, std::array<uint8_t, N>* id) {
+  ByteView b;
+  RETURN_IF_ERROR(d.GetBytes(&b));
+  if (b.size() != N) return Status::Corruption("a job's id has the wrong length");
+  std::copy(b.begin(), b.end(), id->begin());
+  return Status::Ok();
+}
+
+Status GetJob(ByteView record, CountedJob* c) {
+  Decoder d(record);
+  JobRecord& j = c->job;
+  uint8_t version = 0, to_source = 0;
+  RETURN_IF_ERROR(d.GetU8(&version));
+  if (version != kRecordVersion) return Status::Corruption("a job's record has unknown version " + std::to_string(version));
+  int64_t sign = 0;
+  RETURN_IF_ERROR(d.GetSignedVarint(&sign));
+  c->sign = static_cast<int>(sign);
+  RETURN_IF_ERROR(d.GetU8(&to_source));
+  c->to_source = to_source != 0;
+  RETURN_IF_ERROR(GetId(d, &j.trace_id));
+  RETURN_IF_ERROR(GetId(d, &j.span_id));
+  for (std::string* s : {&j.name, &j.kind, &j.status, &j.host, &j.service, &j.resource_group, &j.error_type,
+                         &j.error_message, &j.snapshot_id, &j.source_key, &j.source_paths})
+    RETURN_IF_ERROR(d.GetString(s));
+  for (int64_t* v : {&j.start_ns, &j.end_ns, &j.bytes_added, &j.bytes_total, &j.files_total, &j.files_changed,
+                     &j.bytes_read, &j.bytes_stored, &j.deadline_ns})
+    RETURN_IF_ERROR(d.GetSignedVarint(v));
+  uint64_t tags = 0;
+  RETURN_IF_ERROR(d.GetVarint(&tags));
+  if (tags > d.remaining()) return Status::Corruption("a job's record claims more tags than it holds");
+  j.tags.resize(tags);
+  for (auto& [k, v] : j.tags) {
+    RETURN_IF_ERROR(d.GetString(&k));
+    RETURN_IF_ERROR(d.GetString(&v));
+  }
+  if (!d.done()) return Status::Corruption("a job's record has bytes after its end");
+  return Status::Ok();
+}
+
+// The JSON array earlier versions wrote (rows still queued, replicas not
+// yet upgraded).
+Result<std::vector<CountedJob>> DecodeJson(std::string_view text) {
   const json in = json::parse(text, nullptr, false);
   if (!in.is_array()) return Status::Corruption("a row of aggregate_deltas is not a JSON array");
   std::vector<CountedJob> out;
@@ -60,6 +117,39 @@ Result<std::vector<CountedJob>> DecodeCountedJobs(std::string_view text) {
     }
   } catch (const json::exception& e) {
     return Status::Corruption(std::string("a row of aggregate_deltas is damaged: ") + e.what());
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string EncodeCountedJob(const CountedJob& job) {
+  Encoder e;
+  PutJob(job, &e);
+  return Base64Encode(e.buffer());
+}
+
+std::string EncodeCountedJobs(const std::vector<CountedJob>& jobs) {
+  std::string out(1, kCountedJobsFormat);
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    if (i) out.push_back(',');
+    out += EncodeCountedJob(jobs[i]);
+  }
+  return out;
+}
+
+Result<std::vector<CountedJob>> DecodeCountedJobs(std::string_view text) {
+  if (text.empty() || text[0] != kCountedJobsFormat) return DecodeJson(text);
+  std::vector<CountedJob> out;
+  text.remove_prefix(1);
+  while (!text.empty()) {
+    const size_t comma = text.find(',');
+    auto record = Base64Decode(text.substr(0, comma));
+    if (!record) return Status::Corruption("a job's record is not base64");
+    CountedJob c;
+    RETURN_IF_ERROR(GetJob(*record, &c));
+    out.push_back(std::move(c));
+    text.remove_prefix(comma == std::string_view::npos ? text.size() : comma + 1);
   }
   return out;
 }

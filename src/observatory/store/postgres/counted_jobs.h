@@ -21,10 +21,16 @@ struct CountedJob {
   bool to_source = true;   // a revision's source keeps the version first counted
 };
 
-// Every field of the jobs, with the sign and to_source, as JSON, and back
+// Every field of the jobs, with the sign and to_source, as text, and back
 // (Corruption if damaged). Also what replicas tell each other of the jobs
-// they stored (LISTEN/NOTIFY).
+// they stored (LISTEN/NOTIFY). The text is "B" and each job's binary
+// record in base64, separated by commas (docs/observatory.md, "PostgreSQL");
+// the JSON array of earlier versions is still read.
 std::string EncodeCountedJobs(const std::vector<CountedJob>& jobs);
 Result<std::vector<CountedJob>> DecodeCountedJobs(std::string_view text);
+// One job's record as EncodeCountedJobs writes it (without the "B"): what
+// a NOTIFY payload packs as many of as fit.
+std::string EncodeCountedJob(const CountedJob& job);
+inline constexpr char kCountedJobsFormat = 'B';
 
 }  // namespace backspan::observatory

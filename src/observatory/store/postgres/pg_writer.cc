@@ -113,20 +113,21 @@ void PostgresSpanStore::OnJobsWrittenElsewhere(std::function<void(std::vector<Jo
 Status PostgresSpanStore::Impl::NotifyJobs(const std::vector<JobRecord>& written) {
   // Sent at commit, in commit order, to every listening replica; a payload
   // holds as many jobs as fit.
+  // (EncodeCountedJobs' form: "B", then the jobs' records, by commas.)
+  const std::string head = replica_id + ":" + kCountedJobsFormat;
   std::string payload;
   auto flush = [&]() -> Status {
     if (payload.empty()) return Status::Ok();
-    auto sent = wdb.Query("SELECT pg_notify($1, $2)", {std::string(kJobsChannel), replica_id + ":[" + payload + "]"});
+    auto sent = wdb.Query("SELECT pg_notify($1, $2)", {std::string(kJobsChannel), head + payload});
     payload.clear();
     return sent.status();
   };
   for (const JobRecord& j : written) {
     CountedJob c{j, 1, false};
     if (c.job.error_message.size() > 1000) c.job.error_message.resize(1000);  // insight reads its type, not its text
-    std::string one = EncodeCountedJobs({c});
-    one = one.substr(1, one.size() - 2);  // without the array's brackets
-    if (one.size() > kMaxNotifyPayload) continue;  // tags beyond any real job's
-    if (payload.size() + one.size() + 1 > kMaxNotifyPayload) RETURN_IF_ERROR(flush());
+    const std::string one = EncodeCountedJob(c);
+    if (head.size() + one.size() > kMaxNotifyPayload) continue;  // tags beyond any real job's
+    if (head.size() + payload.size() + one.size() + 1 > kMaxNotifyPayload) RETURN_IF_ERROR(flush());
     if (!payload.empty()) payload.push_back(',');
     payload += one;
   }
